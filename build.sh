@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Builds keywarden for Chrome and Firefox (`./build.sh`), runs every test tier (`./build.sh test`) or prints benchmark figures (`./build.sh bench`).
+# Installs whatever is missing first; each install step is skipped when its tool is already there.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+TOOLS="$ROOT/.tools"
+E2E="$ROOT/tests/e2e"
+WASM_BINDGEN_VERSION=0.2.130
+DEBIAN_PACKAGES=(chromium chromium-driver firefox-esr binaryen xvfb xauth age zip)
+export PATH="$TOOLS/bin:$PATH"
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+
+ensure_debian_packages() {
+  local missing=()
+  for p in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  if [ "$(id -u)" -ne 0 ]; then
+    die "missing Debian packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})"
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_rust_tools() {
+  command -v cargo >/dev/null || die "Rust is required (https://rustup.rs)"
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION into .tools (a few minutes, once)"
+    # Without --locked: the CLI's own lockfile pins a crate release the registry no longer serves.
+    cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --root "$TOOLS" --quiet
+  fi
+}
+
+ensure_npm_packages() {
+  command -v npm >/dev/null || die "Node.js and npm are required"
+  if [ ! -f "$E2E/node_modules/.package-lock.json" ] || [ "$E2E/package-lock.json" -nt "$E2E/node_modules/.package-lock.json" ]; then
+    say "installing npm packages for the tests and the linter"
+    (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+ensure_all() {
+  ensure_debian_packages
+  ensure_rust_tools
+  ensure_npm_packages
+}
+
+version() { sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1; }
+
+build() {
+  say "building the wasm core (release)"
+  cargo build --quiet --release --lib --target wasm32-unknown-unknown
+  local pkg="$ROOT/target/wasm-pkg"
+  rm -rf "$pkg"
+  wasm-bindgen --target web --out-dir "$pkg" --out-name keywarden \
+    "$ROOT/target/wasm32-unknown-unknown/release/keywarden.wasm"
+  "$E2E/node_modules/.bin/wasm-opt" -Oz "$pkg/keywarden_bg.wasm" -o "$pkg/keywarden_bg.wasm"
+  cargo build --quiet --release --bin keywarden-tool
+  local tool="$ROOT/target/release/keywarden-tool" v
+  v=$(version)
+  for browser in chrome firefox; do
+    local out="$ROOT/dist/$browser"
+    rm -rf "$out" "$ROOT/dist/keywarden-$browser.zip"
+    mkdir -p "$out"
+    cp extension/*.js extension/*.html extension/*.css "$out/"
+    cp "$pkg/keywarden.js" "$pkg/keywarden_bg.wasm" "$out/"
+    cp -r "$pkg/snippets" "$out/"
+    "$tool" manifest extension "$browser" "$v" > "$out/manifest.json"
+    (cd "$out" && zip -qr "../keywarden-$browser.zip" .)
+  done
+  say "built dist/chrome, dist/firefox and their zips ($(du -k "$pkg/keywarden_bg.wasm" | cut -f1) KiB of wasm)"
+}
+
+lint_firefox() {
+  say "web-ext lint dist/firefox"
+  local report
+  report=$("$E2E/node_modules/.bin/web-ext" lint --source-dir "$ROOT/dist/firefox" --output json --no-config-discovery 2>/dev/null || true)
+  node -e '
+    const r = JSON.parse(process.argv[1]);
+    const all = [...r.errors, ...r.warnings];
+    for (const m of all) console.log(`${m._type}: ${m.code} ${m.file || ""} ${m.message}`);
+    console.log(`web-ext lint: ${r.summary.errors} errors, ${r.summary.warnings} warnings, ${r.summary.notices} notices`);
+    process.exit(all.length ? 1 : 0);
+  ' "$report"
+}
+
+run_tests() {
+  say "tier 1: native core (cargo test)"
+  cargo test --quiet
+  say "tier 2: wasm glue in headless Chromium (wasm-bindgen-test)"
+  cargo test --quiet --target wasm32-unknown-unknown --test web
+  lint_firefox
+  say "tier 3: end to end in Chromium and Firefox"
+  (cd "$E2E" && npm test --silent)
+}
+
+case "${1:-build}" in
+  build) ensure_all; build ;;
+  test) ensure_all; build; run_tests ;;
+  bench) ensure_all; cargo bench --quiet --bench recognition ;;
+  *) die "usage: ./build.sh [build|test|bench]" ;;
+esac

@@ -1,0 +1,394 @@
+// Content script: reports a compact model of the vendor page to the worker, and draws the highlight, step panel and save control it is told to.
+// It knows no vendor: every decision is the worker's. Key-like strings leave this script only as an outline, or as a capture the admin clicked for.
+(() => {
+  'use strict';
+  const ext = globalThis.browser ?? globalThis.chrome;
+  if (globalThis.keywardenContentLoaded) return;
+  globalThis.keywardenContentLoaded = true;
+
+  const VERSION = 1;
+  const MAX_ELEMENTS = 1500;
+  const MAX_TEXT = 200;
+  const DEBOUNCE_MS = 150;
+  const MAX_WAIT_MS = 1000;
+  const OWN = new Set(['KEYWARDEN-HIGHLIGHT', 'KEYWARDEN-CAPTURE', 'KEYWARDEN-PANEL']);
+  const SKIP = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'SVG', 'svg', 'HEAD', 'IFRAME', 'OBJECT', ...OWN]);
+  const SEMANTIC = 'h1,h2,h3,h4,h5,h6,button,a[href],input,textarea,select,dialog,label,fieldset,tr,td,th,[role]';
+  const DIALOG = 'dialog,[role=dialog],[role=alertdialog]';
+  const GROUP = 'fieldset,[role=group],[role=radiogroup]';
+  // Strings that might be keys: one long word of key-ish characters mixing at least two character classes.
+  const KEYISH = /^[A-Za-z0-9+/=_.~-]{16,}$/;
+
+  const ROLE_ATTR = {
+    button: 'button', link: 'link', heading: 'heading', textbox: 'textbox', searchbox: 'textbox',
+    checkbox: 'checkbox', switch: 'checkbox', menuitemcheckbox: 'checkbox', radio: 'radio', menuitemradio: 'radio',
+    combobox: 'combobox', listbox: 'listbox', option: 'option', dialog: 'dialog', alertdialog: 'dialog',
+    menuitem: 'menuitem', tab: 'tab', group: 'group', radiogroup: 'group', row: 'row', cell: 'cell',
+    gridcell: 'cell', columnheader: 'cell', rowheader: 'cell', alert: 'alert', status: 'alert',
+  };
+  const TEXT_ROLES = new Set(['button', 'link', 'heading', 'label', 'option', 'menuitem', 'tab', 'cell', 'alert']);
+
+  const collapse = (s) => (s || '').replace(/\s+/g, ' ').trim();
+  const clip = (s) => { const c = collapse(s); return c.length > MAX_TEXT ? c.slice(0, MAX_TEXT) : c; };
+
+  function keyish(word) {
+    if (!KEYISH.test(word)) return false;
+    const classes = /[a-z]/.test(word) + /[A-Z]/.test(word) + /[0-9]/.test(word);
+    return classes >= 2;
+  }
+
+  function shapeOf(word) {
+    const symbols = [...new Set(word.replace(/[A-Za-z0-9]/g, ''))].sort().join('');
+    return {
+      len: word.length,
+      lower: /[a-z]/.test(word),
+      upper: /[A-Z]/.test(word),
+      digit: /[0-9]/.test(word),
+      symbols,
+      hex: /^[0-9a-fA-F]+$/.test(word),
+      guid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(word),
+    };
+  }
+
+  // The longest key-like word in a string, or null.
+  function findKey(s) {
+    let best = null;
+    for (const word of collapse(s).split(' ')) {
+      if (keyish(word) && (!best || word.length > best.length)) best = word;
+    }
+    return best;
+  }
+
+  // Replaces key-like words by a dot so they never travel in a report; returns the text and the key's outline.
+  function mask(s) {
+    const key = findKey(s);
+    if (!key) return { text: clip(s), secret: null };
+    const text = collapse(s).split(' ').map((w) => (keyish(w) ? '•' : w)).join(' ');
+    return { text: clip(text), secret: shapeOf(key) };
+  }
+
+  function roleOf(el) {
+    const attr = (el.getAttribute('role') || '').trim().split(/\s+/)[0].toLowerCase();
+    if (ROLE_ATTR[attr]) return ROLE_ATTR[attr];
+    const tag = el.tagName;
+    switch (tag) {
+      case 'BUTTON': return 'button';
+      case 'A': return el.hasAttribute('href') ? 'link' : null;
+      case 'H1': case 'H2': case 'H3': case 'H4': case 'H5': case 'H6': return 'heading';
+      case 'TEXTAREA': return 'textbox';
+      case 'SELECT': return 'combobox';
+      case 'DIALOG': return 'dialog';
+      case 'LABEL': return 'label';
+      case 'FIELDSET': return 'group';
+      case 'TR': return 'row';
+      case 'TD': case 'TH': return 'cell';
+      case 'INPUT': {
+        const type = (el.type || 'text').toLowerCase();
+        if (type === 'hidden') return undefined;
+        if (['button', 'submit', 'reset', 'image'].includes(type)) return 'button';
+        if (type === 'checkbox') return 'checkbox';
+        if (type === 'radio') return 'radio';
+        return 'textbox';
+      }
+      default: return null;
+    }
+  }
+
+  function textOfIds(ids) {
+    return ids.split(/\s+/).map((id) => document.getElementById(id)?.textContent || '').join(' ');
+  }
+
+  function labelOf(el, role) {
+    const aria = el.getAttribute('aria-label');
+    if (aria) return aria;
+    const by = el.getAttribute('aria-labelledby');
+    if (by) { const t = textOfIds(by); if (collapse(t)) return t; }
+    if (el.labels && el.labels.length) return [...el.labels].map((l) => l.textContent).join(' ');
+    if (role === 'group' && el.tagName === 'FIELDSET') {
+      const legend = el.querySelector(':scope > legend');
+      if (legend) return legend.textContent;
+    }
+    if (role === 'dialog') {
+      const heading = el.querySelector('h1,h2,h3,h4,[role=heading]');
+      if (heading) return heading.textContent;
+    }
+    return el.getAttribute('placeholder') || el.getAttribute('title') || '';
+  }
+
+  function ownText(el) {
+    let s = '';
+    for (const n of el.childNodes) if (n.nodeType === Node.TEXT_NODE) s += n.data + ' ';
+    return s;
+  }
+
+  function visible(el) {
+    if (typeof el.checkVisibility === 'function') {
+      if (!el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true, opacityProperty: true, visibilityProperty: true })) return false;
+    } else if (!el.getClientRects().length) {
+      return false;
+    }
+    return true;
+  }
+
+  // Styled checkboxes often hide the native input and show its label instead.
+  function shown(el, role) {
+    if (visible(el)) return true;
+    if ((role === 'checkbox' || role === 'radio') && el.labels) return [...el.labels].some(visible);
+    return false;
+  }
+
+  let elements = [];
+  let seq = 0;
+  let lastHref = location.href;
+
+  function describe() {
+    const list = [];
+    const index = new Map();
+    const walker = document.createTreeWalker(document.body || document.documentElement, NodeFilter.SHOW_ELEMENT, {
+      acceptNode: (n) => (SKIP.has(n.nodeName) || n.getAttribute('aria-hidden') === 'true' ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+    });
+    const records = [];
+    for (let el = walker.nextNode(); el && records.length < MAX_ELEMENTS; el = walker.nextNode()) {
+      const semantic = el.matches(SEMANTIC);
+      let role = semantic ? roleOf(el) : null;
+      if (role === undefined) continue;
+      let raw = '';
+      if (role && TEXT_ROLES.has(role)) raw = el.tagName === 'INPUT' ? el.value : el.textContent;
+      else if (!role) {
+        raw = ownText(el);
+        if (!collapse(raw)) continue;
+        if (el.parentElement?.closest('button,a[href],label,h1,h2,h3,h4,h5,h6,[role=button],[role=link],[role=heading],[role=option],[role=menuitem],[role=tab]')) continue;
+        role = 'text';
+      }
+      if (!shown(el, role)) continue;
+      const rec = { role };
+      const { text, secret } = mask(raw);
+      if (text) rec.text = text;
+      let secretShape = secret;
+      if (role === 'textbox' || role === 'combobox') {
+        const value = 'value' in el ? String(el.value || '') : collapse(el.textContent);
+        rec.filled = value.trim() !== '';
+        // Only a field the page filled and locked can show a key; what the admin types is never looked at.
+        if ((el.readOnly || el.disabled) && findKey(value)) secretShape = shapeOf(findKey(value));
+      }
+      const label = clip(labelOf(el, role));
+      if (label && !findKey(label)) rec.label = label;
+      if (role === 'heading') rec.level = Number(el.tagName.slice(1)) || Number(el.getAttribute('aria-level')) || undefined;
+      if (role === 'checkbox' || role === 'radio') {
+        rec.checked = 'checked' in el && el.tagName === 'INPUT' ? el.checked : el.getAttribute('aria-checked') === 'true';
+      }
+      if (el.disabled || el.getAttribute('aria-disabled') === 'true') rec.disabled = true;
+      const dialog = el.parentElement?.closest(DIALOG);
+      if (dialog && index.has(dialog)) rec.dialog = index.get(dialog);
+      const group = el.parentElement?.closest(GROUP);
+      if (group && index.has(group)) rec.group = index.get(group);
+      if (secretShape) rec.secret = secretShape;
+      index.set(el, records.length);
+      records.push(rec);
+      list.push(el);
+    }
+    return { list, records };
+  }
+
+  function report() {
+    timer = null;
+    firstPending = 0;
+    lastHref = location.href;
+    const { list, records } = describe();
+    elements = list;
+    seq += 1;
+    const mine = seq;
+    const message = { v: VERSION, body: { type: 'report', seq: mine, page: { url: location.href, title: clip(document.title), elements: records } } };
+    Promise.resolve(ext.runtime.sendMessage(message)).then((reply) => {
+      if (reply?.v === VERSION && reply.body?.type === 'draw' && reply.body.seq === seq) draw(reply.body);
+    }, () => {});
+  }
+
+  let timer = null;
+  let firstPending = 0;
+  function schedule() {
+    const now = Date.now();
+    if (!firstPending) firstPending = now;
+    clearTimeout(timer);
+    const wait = Math.max(0, Math.min(DEBOUNCE_MS, MAX_WAIT_MS - (now - firstPending)));
+    timer = setTimeout(report, wait);
+  }
+
+  // ---- Drawing -------------------------------------------------------------------------------
+
+  function host(tag, vendor) {
+    const el = document.createElement(tag);
+    const root = el.attachShadow({ mode: 'closed' });
+    el.setAttribute('data-vendor', vendor);
+    const s = el.style;
+    s.setProperty('position', 'fixed', 'important');
+    s.setProperty('z-index', '2147483646', 'important');
+    s.setProperty('margin', '0', 'important');
+    s.setProperty('padding', '0', 'important');
+    s.setProperty('display', 'block', 'important');
+    s.setProperty('box-sizing', 'border-box', 'important');
+    document.documentElement.appendChild(el);
+    return { el, root };
+  }
+
+  function place(el, left, top, width, height) {
+    const s = el.style;
+    s.setProperty('left', `${Math.round(left)}px`, 'important');
+    s.setProperty('top', `${Math.round(top)}px`, 'important');
+    s.setProperty('width', `${Math.round(width)}px`, 'important');
+    s.setProperty('height', `${Math.round(height)}px`, 'important');
+  }
+
+  const PAD = 4;
+  const PANEL_W = 340;
+  const PANEL_H = 250;
+  let highlight = null;   // { el, target }
+  let panel = null;       // { el }
+  let capture = null;     // { el, button, key, copy }
+
+  function showHighlight(mark) {
+    const target = elements[mark.element];
+    if (!target) return hideHighlight();
+    if (!highlight || !highlight.el.isConnected) {
+      const { el, root } = host('keywarden-highlight', mark.vendor);
+      el.style.setProperty('pointer-events', 'none', 'important');
+      const ring = document.createElement('div');
+      Object.assign(ring.style, { position: 'absolute', inset: '0', border: '3px solid #f59e0b', borderRadius: '6px', boxShadow: '0 0 0 4px rgba(245, 158, 11, 0.35)' });
+      root.appendChild(ring);
+      highlight = { el, target };
+    }
+    highlight.target = target;
+    highlight.el.setAttribute('data-vendor', mark.vendor);
+    highlight.el.setAttribute('data-step', mark.step);
+    showPanel(mark.vendor);
+  }
+
+  function hideHighlight() {
+    highlight?.el.remove();
+    highlight = null;
+    if (panel) panel.el.style.setProperty('display', 'none', 'important');
+  }
+
+  function showPanel(vendor) {
+    if (!panel || !panel.el.isConnected) {
+      const { el, root } = host('keywarden-panel', vendor);
+      const frame = document.createElement('iframe');
+      frame.src = ext.runtime.getURL('panel.html');
+      frame.title = 'keywarden step guide';
+      Object.assign(frame.style, { border: '0', width: '100%', height: '100%', borderRadius: '8px', boxShadow: '0 6px 24px rgba(0,0,0,0.25)', background: '#fff', colorScheme: 'light' });
+      root.appendChild(frame);
+      panel = { el };
+    }
+    panel.el.style.setProperty('display', 'block', 'important');
+  }
+
+  function showCapture(mark) {
+    const key = elements[mark.key];
+    if (!key) return hideCapture();
+    const copy = mark.copy == null ? null : elements[mark.copy] || null;
+    if (!capture || !capture.el.isConnected || capture.key !== key) {
+      hideCapture();
+      const { el, root } = host('keywarden-capture', mark.vendor);
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = 'Save to keywarden';
+      button.setAttribute('aria-label', `Save this ${mark.label} to keywarden`);
+      Object.assign(button.style, { all: 'initial', font: '600 13px system-ui, sans-serif', color: '#fff', background: '#b45309', borderRadius: '6px', padding: '6px 10px', cursor: 'pointer', whiteSpace: 'nowrap', width: '100%', height: '100%', boxSizing: 'border-box', textAlign: 'center' });
+      root.appendChild(button);
+      el.setAttribute('data-state', 'ready');
+      button.addEventListener('click', (e) => { if (e.isTrusted) handOver(); });
+      capture = { el, button, key, copy };
+    }
+    capture.copy = copy;
+    capture.el.setAttribute('data-vendor', mark.vendor);
+  }
+
+  function hideCapture() {
+    capture?.el.remove();
+    capture = null;
+  }
+
+  // Reads the key the admin asked to save and hands it to the worker; nothing keeps it here.
+  function handOver() {
+    if (!capture) return;
+    const el = capture.key;
+    const source = el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' ? el.value : el.textContent;
+    const key = findKey(source);
+    const control = capture.el;
+    if (!key) { control.setAttribute('data-state', 'error'); return; }
+    control.setAttribute('data-state', 'saving');
+    Promise.resolve(ext.runtime.sendMessage({ v: VERSION, body: { type: 'capture', seq, key } })).then((reply) => {
+      const ok = reply?.v === VERSION && reply.body?.type === 'captured';
+      control.setAttribute('data-state', ok ? reply.body.state : 'error');
+    }, () => control.setAttribute('data-state', 'error'));
+  }
+
+  function reposition() {
+    const vw = document.documentElement.clientWidth;
+    const vh = document.documentElement.clientHeight;
+    if (highlight) {
+      const r = highlight.target.getBoundingClientRect();
+      place(highlight.el, r.left - PAD, r.top - PAD, r.width + 2 * PAD, r.height + 2 * PAD);
+      if (panel) {
+        let left = r.right + 16;
+        let top = r.top;
+        if (left + PANEL_W > vw) { left = r.left; top = r.bottom + 16; }
+        if (top + PANEL_H > vh) top = r.top - PANEL_H - 16;
+        left = Math.max(8, Math.min(left, vw - PANEL_W - 8));
+        top = Math.max(8, Math.min(top, vh - PANEL_H - 8));
+        place(panel.el, left, top, PANEL_W, PANEL_H);
+      }
+    }
+    if (capture) {
+      const r = capture.key.getBoundingClientRect();
+      const w = 150;
+      const h = 30;
+      let left = r.right + 8;
+      let top = r.top + r.height / 2 - h / 2;
+      if (left + w > vw) { left = Math.max(8, r.right - w); top = r.bottom + 6; }
+      place(capture.el, left, top, w, h);
+    }
+  }
+
+  let frame = 0;
+  function repositionSoon() {
+    if (!frame) frame = requestAnimationFrame(() => { frame = 0; reposition(); });
+  }
+
+  function draw(d) {
+    if (d.highlight) showHighlight(d.highlight); else hideHighlight();
+    if (d.capture) showCapture(d.capture); else hideCapture();
+    reposition();
+  }
+
+  // ---- Listening -------------------------------------------------------------------------------
+
+  ext.runtime.onMessage.addListener((message, sender) => {
+    if (sender.id !== ext.runtime.id || message?.v !== VERSION) return;
+    if (message.body?.type === 'draw' && message.body.seq === seq) draw(message.body);
+  });
+
+  const ours = (n) => n && OWN.has(n.nodeName);
+  new MutationObserver((mutations) => {
+    const relevant = mutations.some((m) => !ours(m.target) && !(m.type === 'childList'
+      && [...m.addedNodes, ...m.removedNodes].every(ours)));
+    if (relevant) { schedule(); repositionSoon(); }
+  }).observe(document.documentElement, {
+    subtree: true, childList: true, characterData: true, attributes: true,
+    attributeFilter: ['class', 'style', 'hidden', 'open', 'disabled', 'aria-hidden', 'aria-expanded', 'aria-checked', 'aria-disabled', 'value', 'readonly'],
+  });
+  document.addEventListener('input', schedule, true);
+  document.addEventListener('change', schedule, true);
+  document.addEventListener('click', (e) => {
+    if (e.isTrusted && capture?.copy && e.target instanceof Node && capture.copy.contains(e.target)) handOver();
+  }, true);
+  window.addEventListener('hashchange', schedule);
+  window.addEventListener('popstate', schedule);
+  window.navigation?.addEventListener?.('navigatesuccess', schedule);
+  window.addEventListener('scroll', repositionSoon, { capture: true, passive: true });
+  window.addEventListener('resize', repositionSoon, { passive: true });
+  // pushState/replaceState leave no event in this isolated world; a cheap URL comparison catches them.
+  setInterval(() => { if (location.href !== lastHref) schedule(); }, 500);
+
+  report();
+})();

@@ -1,0 +1,13 @@
+// Background entry: starts the Rust core and registers every browser listener synchronously, as MV3 requires.
+import init, { on_message, on_connect, on_tab_removed } from './keywarden.js';
+
+const ext = globalThis.browser ?? globalThis.chrome;
+const ready = init({ module_or_path: new URL('./keywarden_bg.wasm', import.meta.url) });
+const failed = { v: 1, body: { type: 'error', code: 'internal', message: 'keywarden could not answer' } };
+
+ext.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  ready.then(() => on_message(message, sender)).then(sendResponse, () => sendResponse(failed));
+  return true;
+});
+ext.runtime.onConnect.addListener((port) => { ready.then(() => on_connect(port)); });
+ext.tabs.onRemoved.addListener((tabId) => { ready.then(() => on_tab_removed(tabId)); });

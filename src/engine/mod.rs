@@ -1,0 +1,11 @@
+//! The pure core: everything the extension decides, in plain Rust with no browser APIs, tested natively.
+
+pub mod controller;
+pub mod detect;
+pub mod page;
+pub mod protocol;
+pub mod recipe;
+pub mod recognize;
+pub mod secret;
+pub mod text;
+pub mod walkthrough;

@@ -1,0 +1,262 @@
+//! The message protocol between content scripts, extension pages and the service worker, with the sender check done before dispatch.
+
+use crate::engine::page::PageModel;
+use crate::engine::secret::SecretString;
+use crate::engine::walkthrough::Event;
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever a message changes shape; a message of another version is refused.
+pub const VERSION: u32 = 1;
+
+/// A request, as `{ "v": 1, "body": { "type": ..., ... } }` on the wire.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// Content script: what the page shows now. `seq` grows with every report from that page.
+    Report { seq: u64, page: PageModel },
+    /// Content script: the admin asked to save the key shown with report `seq`.
+    Capture { seq: u64, key: SecretString },
+    /// Step panel: Next, Back, Dismiss (Resume is the popup's).
+    Panel { event: Event },
+    /// Popup: how things stand in a tab.
+    Status { tab: Option<u32> },
+    /// Popup: show the walkthrough again in a tab where it was dismissed.
+    Resume { tab: u32 },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    pub v: u32,
+    pub body: Request,
+}
+
+/// Only the version, read first so an old or new peer gets "version" rather than "malformed".
+#[derive(Deserialize)]
+pub struct VersionOnly {
+    pub v: u32,
+}
+
+/// Which extension page sent a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExtensionPage {
+    Panel,
+    Popup,
+    Options,
+    Other,
+}
+
+impl ExtensionPage {
+    /// Classifies an extension page by its path (`/panel.html`, ...).
+    pub fn from_path(path: &str) -> Self {
+        match path.split(['?', '#']).next().unwrap_or("") {
+            "/panel.html" => ExtensionPage::Panel,
+            "/popup.html" => ExtensionPage::Popup,
+            "/options.html" => ExtensionPage::Options,
+            _ => ExtensionPage::Other,
+        }
+    }
+}
+
+/// Who sent a message, as the browser (not the message) says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sender {
+    /// A content script in a web page: least trusted.
+    Content { tab: u32, frame: u32, url: String },
+    /// One of the extension's own pages; `tab` when it is embedded in a tab (the step panel).
+    Page { page: ExtensionPage, tab: Option<u32> },
+}
+
+/// Why a message was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The sender may not ask for this.
+    Forbidden,
+    /// Another protocol version.
+    Version,
+    /// Not a message of this protocol, or beyond its limits.
+    Malformed,
+    /// The request is valid but does not fit the tab's state (no key expected, say).
+    Unexpected,
+    /// The worker could not finish (storage failed, say).
+    Internal,
+}
+
+impl Request {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Report { .. } => "report",
+            Request::Capture { .. } => "capture",
+            Request::Panel { .. } => "panel",
+            Request::Status { .. } => "status",
+            Request::Resume { .. } => "resume",
+        }
+    }
+}
+
+/// The authorization matrix: may `sender` make `request`? Checked before any dispatch.
+///
+/// Content scripts may only describe their own top-level page and hand over a key shown there. The step panel may only steer the walkthrough of the tab it is embedded in.
+/// Only the popup and options pages may ask about or act on other tabs.
+pub fn authorize(request: &Request, sender: &Sender) -> Result<(), ErrorCode> {
+    use ExtensionPage::*;
+    let allowed = match (request, sender) {
+        (Request::Report { .. } | Request::Capture { .. }, Sender::Content { frame: 0, .. }) => true,
+        (Request::Panel { event }, Sender::Page { page: Panel, tab: Some(_) }) => *event != Event::Resume,
+        (Request::Status { .. } | Request::Resume { .. }, Sender::Page { page: Popup | Options, .. }) => true,
+        _ => false,
+    };
+    if allowed { Ok(()) } else { Err(ErrorCode::Forbidden) }
+}
+
+/// Parses a JSON request (native callers and tests; the worker parses JS values the same way).
+pub fn parse_json(json: &str) -> Result<Request, ErrorCode> {
+    let v: VersionOnly = serde_json::from_str(json).map_err(|_| ErrorCode::Malformed)?;
+    if v.v != VERSION {
+        return Err(ErrorCode::Version);
+    }
+    serde_json::from_str::<Envelope>(json).map(|e| e.body).map_err(|_| ErrorCode::Malformed)
+}
+
+/// Where to draw: the element indexes refer to the report with number `seq`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draw {
+    pub seq: u64,
+    pub highlight: Option<Mark>,
+    pub capture: Option<CaptureMark>,
+}
+
+/// The highlight around a step's target.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    pub element: u32,
+    pub vendor: String,
+    pub step: String,
+}
+
+/// Where a key is on screen: the save control goes beside `key`; a click on `copy` also saves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureMark {
+    pub key: u32,
+    pub copy: Option<u32>,
+    pub vendor: String,
+    pub label: String,
+}
+
+/// What the step panel shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PanelView {
+    pub vendor: String,
+    pub vendor_name: String,
+    pub step: String,
+    pub title: String,
+    pub body: String,
+    pub why: Option<String>,
+    pub position: u32,
+    pub total: u32,
+    pub can_back: bool,
+}
+
+/// What became of a handed-over key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptureState {
+    /// The worker checked and acknowledged it; there is no vault yet, so nothing was kept.
+    Received,
+}
+
+/// How things stand in one tab, for the popup.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TabStatus {
+    pub vendor_name: String,
+    pub step_title: Option<String>,
+    pub dismissed: bool,
+}
+
+/// A reply, as `{ "v": 1, "body": { "type": ..., ... } }` on the wire.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Reply {
+    Draw(Draw),
+    Captured { state: CaptureState, vendor: String },
+    Status { tab: Option<TabStatus>, captures_received: u32 },
+    Done,
+    Error { code: ErrorCode, message: String },
+}
+
+/// A message the worker sends without being asked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Push {
+    /// To a tab's content script.
+    Draw(Draw),
+    /// To a tab's step panel; `None` hides it.
+    Panel { view: Option<PanelView> },
+}
+
+/// The wire form of a reply or push, read back by the panel as `Incoming<Push>`.
+#[derive(Serialize)]
+pub struct Out<'a, T: Serialize> {
+    pub v: u32,
+    pub body: &'a T,
+}
+
+impl<'a, T: Serialize> Out<'a, T> {
+    pub fn new(body: &'a T) -> Self {
+        Out { v: VERSION, body }
+    }
+}
+
+/// What the browser says about a message's origin, before it is trusted.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct RawSender {
+    /// The sending extension's id.
+    pub id: Option<String>,
+    /// The sending document's URL.
+    pub url: Option<String>,
+    pub tab: Option<RawTab>,
+    #[serde(rename = "frameId")]
+    pub frame_id: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct RawTab {
+    pub id: Option<u32>,
+}
+
+impl RawSender {
+    /// Decides who sent a message: only this extension's own scripts count at all; a URL under
+    /// the extension's origin is one of its pages, anything else a content script in a tab.
+    pub fn classify(&self, own_id: &str, own_origin: &str) -> Result<Sender, ErrorCode> {
+        if self.id.as_deref() != Some(own_id) {
+            return Err(ErrorCode::Forbidden);
+        }
+        let url = self.url.as_deref().ok_or(ErrorCode::Forbidden)?;
+        let tab = self.tab.as_ref().and_then(|t| t.id);
+        let prefix = format!("{}/", own_origin.trim_end_matches('/'));
+        if let Some(rest) = url.strip_prefix(&prefix) {
+            return Ok(Sender::Page { page: ExtensionPage::from_path(&format!("/{rest}")), tab });
+        }
+        match (tab, self.frame_id) {
+            (Some(tab), Some(frame)) => Ok(Sender::Content { tab, frame, url: url.to_string() }),
+            _ => Err(ErrorCode::Forbidden),
+        }
+    }
+}
+
+/// A reply or push as received: `{ "v": 1, "body": ... }`.
+#[derive(Deserialize)]
+pub struct Incoming<T> {
+    pub v: u32,
+    pub body: T,
+}
+
+/// The wire form of a request, as extension pages send it.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutgoingRequest {
+    Panel { event: Event },
+    Status { tab: Option<u32> },
+    Resume { tab: u32 },
+}

@@ -1,0 +1,575 @@
+//! Vendor recipes: the declarative description of a vendor's pages, steps and key, parsed then validated.
+//!
+//! A recipe is TOML (see `vendors/`). `Recipe::parse` reads it loosely (`raw`), then checks every
+//! field and builds the typed form the rest of the engine uses; an error names the file and the
+//! field path (`page[1].step[0].target[0].role`).
+
+mod raw;
+
+use crate::engine::page::{Role, SecretShape};
+use crate::engine::text::normalize;
+use raw::{RawCheck, RawKey, RawMatcher, RawPage, RawRecipe, RawStep, RawVendor};
+use std::fmt;
+
+include!(concat!(env!("OUT_DIR"), "/builtin_recipes.rs"));
+
+/// A problem in a recipe file, naming the file and the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipeError {
+    pub file: String,
+    pub field: String,
+    pub problem: String,
+}
+
+impl fmt::Display for RecipeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}: {}", self.file, self.problem)
+        } else {
+            write!(f, "{}: {}: {}", self.file, self.field, self.problem)
+        }
+    }
+}
+
+impl std::error::Error for RecipeError {}
+
+/// Where a vendor's pages live: one host, or every subdomain of a domain (`*.example.com`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostPattern {
+    Exact(String),
+    Subdomains(String),
+}
+
+impl HostPattern {
+    pub fn matches(&self, host: &str) -> bool {
+        match self {
+            HostPattern::Exact(h) => host == h,
+            HostPattern::Subdomains(d) => host.strip_suffix(d.as_str()).is_some_and(|p| p.len() > 1 && p.ends_with('.')),
+        }
+    }
+
+    /// The manifest match pattern for this host (`https://host/*`).
+    pub fn match_pattern(&self) -> String {
+        match self {
+            HostPattern::Exact(h) => format!("https://{h}/*"),
+            HostPattern::Subdomains(d) => format!("https://*.{d}/*"),
+        }
+    }
+}
+
+/// A `*`-wildcard pattern over a URL path or fragment, compared case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Glob(String);
+
+impl Glob {
+    pub fn matches(&self, s: &str) -> bool {
+        glob_match(self.0.as_bytes(), s.to_ascii_lowercase().as_bytes())
+    }
+}
+
+fn glob_match(p: &[u8], s: &[u8]) -> bool {
+    match p.split_first() {
+        None => s.is_empty(),
+        Some((b'*', rest)) => (0..=s.len()).any(|i| glob_match(rest, &s[i..])),
+        Some((c, rest)) => s.first() == Some(c) && glob_match(rest, &s[1..]),
+    }
+}
+
+/// The characters a vendor's keys are made of.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Charset {
+    pub lower: bool,
+    pub upper: bool,
+    pub digit: bool,
+    pub symbols: String,
+}
+
+impl Charset {
+    fn allows(&self, c: char) -> bool {
+        (self.lower && c.is_ascii_lowercase())
+            || (self.upper && c.is_ascii_uppercase())
+            || (self.digit && c.is_ascii_digit())
+            || self.symbols.contains(c)
+    }
+}
+
+/// A stricter layout some vendors' keys have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFormat {
+    Guid,
+    Hex,
+}
+
+/// How to test a key against the vendor's API (used by a later feature; validated now).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCheck {
+    pub method: String,
+    pub url: String,
+    pub header: String,
+    pub value: String,
+    pub ok_status: Vec<u16>,
+}
+
+/// What a vendor's key looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySpec {
+    pub label: String,
+    pub charset: Charset,
+    pub min_len: u32,
+    pub max_len: u32,
+    pub format: Option<KeyFormat>,
+    pub check: Option<KeyCheck>,
+}
+
+impl KeySpec {
+    /// Could a string of this outline be one of this vendor's keys?
+    pub fn fits_shape(&self, s: &SecretShape) -> bool {
+        let classes_ok = (!s.lower || self.charset.lower)
+            && (!s.upper || self.charset.upper)
+            && (!s.digit || self.charset.digit)
+            && s.symbols.chars().all(|c| self.charset.symbols.contains(c));
+        let format_ok = match self.format {
+            Some(KeyFormat::Guid) => s.guid,
+            Some(KeyFormat::Hex) => s.hex,
+            None => true,
+        };
+        classes_ok && format_ok && (self.min_len..=self.max_len).contains(&s.len)
+    }
+
+    /// Could this exact string be one of this vendor's keys?
+    pub fn accepts(&self, key: &str) -> bool {
+        let len = key.chars().count() as u32;
+        let format_ok = match self.format {
+            Some(KeyFormat::Guid) => is_guid(key),
+            Some(KeyFormat::Hex) => key.chars().all(|c| c.is_ascii_hexdigit()),
+            None => true,
+        };
+        format_ok && (self.min_len..=self.max_len).contains(&len) && key.chars().all(|c| self.charset.allows(c))
+    }
+}
+
+fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// One way to find an element: every criterion given must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Matcher {
+    /// Any of these roles (empty: any role).
+    pub roles: Vec<Role>,
+    /// The element's text or accessible label is one of these phrases (normalized).
+    pub text: Vec<String>,
+    /// The element's label is one of these phrases (normalized).
+    pub label: Vec<String>,
+    /// The element's text contains one of these phrases as whole words (normalized).
+    pub mentions: Vec<String>,
+    /// The element sits inside a dialog.
+    pub in_dialog: bool,
+    /// The element shows a string shaped like this vendor's key.
+    pub secret: bool,
+}
+
+/// When a step counts as done without the admin pressing Next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    /// Only when acknowledged (Next) or when the page moves on.
+    Ack,
+    /// When the target field holds something.
+    Filled,
+    /// When the target checkbox is on.
+    Checked,
+}
+
+/// One instruction of the walkthrough, tied to an element on its page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub why: Option<String>,
+    /// Alternatives in order of preference; the first that finds an element wins.
+    pub target: Vec<Matcher>,
+    pub done: Done,
+    /// The key is on screen at this step: offer to save it, and take the target's click as a copy.
+    pub capture: bool,
+}
+
+/// One state of the vendor's app, recognized by URL and on-screen signals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub id: String,
+    pub paths: Vec<Glob>,
+    pub hashes: Vec<Glob>,
+    /// Every one of these must be on screen.
+    pub all: Vec<Matcher>,
+    /// None of these may be on screen.
+    pub none: Vec<Matcher>,
+    pub steps: Vec<Step>,
+}
+
+/// The vendor a recipe is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vendor {
+    pub id: String,
+    pub name: String,
+    pub hosts: Vec<HostPattern>,
+}
+
+/// A validated recipe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipe {
+    pub vendor: Vendor,
+    pub key: KeySpec,
+    pub prerequisites: Vec<String>,
+    pub pages: Vec<Page>,
+}
+
+impl Recipe {
+    /// Parses and validates a recipe; `file` only labels errors.
+    pub fn parse(file: &str, source: &str) -> Result<Recipe, RecipeError> {
+        let raw: RawRecipe = toml::from_str(source).map_err(|e| RecipeError {
+            file: file.to_string(),
+            field: String::new(),
+            problem: e.to_string().trim().replace('\n', " "),
+        })?;
+        Checker { file }.recipe(raw)
+    }
+
+    /// Every step in walkthrough order, with the page it belongs to.
+    pub fn steps(&self) -> impl Iterator<Item = (&Page, &Step)> {
+        self.pages.iter().flat_map(|p| p.steps.iter().map(move |s| (p, s)))
+    }
+
+    /// The position (1-based) of a step in the whole walkthrough, and the number of steps.
+    pub fn position(&self, step_id: &str) -> (usize, usize) {
+        let total = self.steps().count();
+        let at = self.steps().position(|(_, s)| s.id == step_id).map_or(0, |i| i + 1);
+        (at, total)
+    }
+
+    pub fn serves(&self, host: &str) -> bool {
+        self.vendor.hosts.iter().any(|h| h.matches(host))
+    }
+}
+
+struct Checker<'a> {
+    file: &'a str,
+}
+
+type Checked<T> = Result<T, RecipeError>;
+
+impl Checker<'_> {
+    fn err<T>(&self, field: impl Into<String>, problem: impl Into<String>) -> Checked<T> {
+        Err(RecipeError { file: self.file.to_string(), field: field.into(), problem: problem.into() })
+    }
+
+    fn id(&self, field: &str, id: &str) -> Checked<String> {
+        let ok = !id.is_empty()
+            && id.len() <= 40
+            && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !id.starts_with('-');
+        if ok { Ok(id.to_string()) } else { self.err(field, format!("{id:?} is not an id (a-z, 0-9 and '-', at most 40)")) }
+    }
+
+    fn words(&self, field: &str, s: &str) -> Checked<String> {
+        if s.trim().is_empty() { self.err(field, "must not be empty") } else { Ok(s.trim().to_string()) }
+    }
+
+    fn recipe(&self, raw: RawRecipe) -> Checked<Recipe> {
+        let vendor = self.vendor(raw.vendor)?;
+        let key = self.key(raw.key)?;
+        let prerequisites = raw
+            .prerequisites
+            .iter()
+            .enumerate()
+            .map(|(i, p)| self.words(&format!("prerequisites[{i}]"), p))
+            .collect::<Checked<Vec<_>>>()?;
+        if raw.page.is_empty() {
+            return self.err("page", "a recipe needs at least one [[page]]");
+        }
+        let pages = raw
+            .page
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| self.page(&format!("page[{i}]"), p))
+            .collect::<Checked<Vec<_>>>()?;
+        let mut seen_pages = std::collections::HashSet::new();
+        let mut seen_steps = std::collections::HashSet::new();
+        for (i, page) in pages.iter().enumerate() {
+            if !seen_pages.insert(page.id.as_str()) {
+                return self.err(format!("page[{i}].id"), format!("{:?} is used twice", page.id));
+            }
+            for (j, step) in page.steps.iter().enumerate() {
+                if !seen_steps.insert(step.id.as_str()) {
+                    return self.err(format!("page[{i}].step[{j}].id"), format!("{:?} is used twice", step.id));
+                }
+            }
+        }
+        Ok(Recipe { vendor, key, prerequisites, pages })
+    }
+
+    fn vendor(&self, raw: RawVendor) -> Checked<Vendor> {
+        let id = self.id("vendor.id", &raw.id)?;
+        let name = self.words("vendor.name", &raw.name)?;
+        if raw.hosts.is_empty() {
+            return self.err("vendor.hosts", "list at least one host");
+        }
+        let hosts = raw
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| self.host(&format!("vendor.hosts[{i}]"), h))
+            .collect::<Checked<Vec<_>>>()?;
+        Ok(Vendor { id, name, hosts })
+    }
+
+    fn host(&self, field: &str, h: &str) -> Checked<HostPattern> {
+        let (sub, name) = match h.strip_prefix("*.") {
+            Some(rest) => (true, rest),
+            None => (false, h),
+        };
+        let labels: Vec<&str> = name.split('.').collect();
+        let ok = labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty() && !l.starts_with('-') && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            });
+        match (ok, sub) {
+            (false, _) => self.err(field, format!("{h:?} is not a lower-case host name (or *.domain)")),
+            (true, true) => Ok(HostPattern::Subdomains(name.to_string())),
+            (true, false) => Ok(HostPattern::Exact(name.to_string())),
+        }
+    }
+
+    fn key(&self, raw: RawKey) -> Checked<KeySpec> {
+        let label = self.words("key.label", &raw.label)?;
+        let mut charset = Charset::default();
+        for (i, c) in raw.charset.iter().enumerate() {
+            match c.as_str() {
+                "lower" => charset.lower = true,
+                "upper" => charset.upper = true,
+                "digit" => charset.digit = true,
+                "alnum" => (charset.lower, charset.upper, charset.digit) = (true, true, true),
+                "hex" => (charset.lower, charset.upper, charset.digit) = (true, true, true),
+                s if s.chars().count() == 1 && s.chars().all(|c| c.is_ascii_punctuation()) => charset.symbols.push_str(s),
+                other => {
+                    return self.err(
+                        format!("key.charset[{i}]"),
+                        format!("{other:?} is not lower, upper, digit, alnum, hex or one punctuation character"),
+                    )
+                }
+            }
+        }
+        if charset == Charset::default() {
+            return self.err("key.charset", "must allow some characters");
+        }
+        if raw.min_len < 8 || raw.min_len > raw.max_len || raw.max_len > 512 {
+            return self.err("key.min_len", "need 8 <= min_len <= max_len <= 512");
+        }
+        let format = match raw.format.as_deref() {
+            None => None,
+            Some("guid") => Some(KeyFormat::Guid),
+            Some("hex") => Some(KeyFormat::Hex),
+            Some(other) => return self.err("key.format", format!("{other:?} is not guid or hex")),
+        };
+        let check = raw.check.map(|c| self.check(c)).transpose()?;
+        Ok(KeySpec { label, charset, min_len: raw.min_len, max_len: raw.max_len, format, check })
+    }
+
+    fn check(&self, raw: RawCheck) -> Checked<KeyCheck> {
+        if !matches!(raw.method.as_str(), "GET" | "HEAD") {
+            return self.err("key.check.method", "only GET or HEAD: a check must not change anything");
+        }
+        if !raw.url.starts_with("https://") || raw.url.contains("{key}") {
+            return self.err("key.check.url", "must be an https URL and must not carry the key");
+        }
+        if !raw.value.contains("{key}") {
+            return self.err("key.check.value", "must place the key with {key}");
+        }
+        if raw.ok_status.is_empty() {
+            return self.err("key.check.ok_status", "list the statuses that prove the key works");
+        }
+        let header = self.words("key.check.header", &raw.header)?;
+        Ok(KeyCheck { method: raw.method, url: raw.url, header, value: raw.value, ok_status: raw.ok_status })
+    }
+
+    fn page(&self, at: &str, raw: RawPage) -> Checked<Page> {
+        let id = self.id(&format!("{at}.id"), &raw.id)?;
+        let globs = |name: &str, list: &[String]| -> Checked<Vec<Glob>> {
+            list.iter()
+                .enumerate()
+                .map(|(i, g)| {
+                    if g.is_empty() || g.chars().any(char::is_whitespace) {
+                        self.err(format!("{at}.{name}[{i}]"), "must be a non-empty pattern without spaces")
+                    } else {
+                        Ok(Glob(g.to_ascii_lowercase()))
+                    }
+                })
+                .collect()
+        };
+        let paths = globs("paths", &raw.paths)?;
+        let hashes = globs("hashes", &raw.hashes)?;
+        let all = self.matchers(&format!("{at}.all"), raw.all)?;
+        let none = self.matchers(&format!("{at}.none"), raw.none)?;
+        if paths.is_empty() && hashes.is_empty() && all.is_empty() {
+            return self.err(at, "a page needs paths, hashes or `all` signals to be recognized by");
+        }
+        if raw.step.is_empty() {
+            return self.err(format!("{at}.step"), "a page needs at least one [[page.step]]");
+        }
+        let steps = raw
+            .step
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| self.step(&format!("{at}.step[{i}]"), s))
+            .collect::<Checked<Vec<_>>>()?;
+        Ok(Page { id, paths, hashes, all, none, steps })
+    }
+
+    fn step(&self, at: &str, raw: RawStep) -> Checked<Step> {
+        let id = self.id(&format!("{at}.id"), &raw.id)?;
+        let title = self.words(&format!("{at}.title"), &raw.title)?;
+        let body = self.words(&format!("{at}.body"), &raw.body)?;
+        let why = raw.why.map(|w| self.words(&format!("{at}.why"), &w)).transpose()?;
+        if raw.target.is_empty() {
+            return self.err(format!("{at}.target"), "a step needs at least one target");
+        }
+        let target = self.matchers(&format!("{at}.target"), raw.target)?;
+        let done = match raw.done.as_deref() {
+            None | Some("ack") => Done::Ack,
+            Some("filled") => Done::Filled,
+            Some("checked") => Done::Checked,
+            Some(other) => return self.err(format!("{at}.done"), format!("{other:?} is not ack, filled or checked")),
+        };
+        let fits = |roles: &[Role]| target.iter().all(|m| !m.roles.is_empty() && m.roles.iter().all(|r| roles.contains(r)));
+        if done == Done::Filled && !fits(&[Role::Textbox, Role::Combobox]) {
+            return self.err(format!("{at}.done"), "\"filled\" needs every target to be a textbox or combobox");
+        }
+        if done == Done::Checked && !fits(&[Role::Checkbox, Role::Radio]) {
+            return self.err(format!("{at}.done"), "\"checked\" needs every target to be a checkbox or radio");
+        }
+        Ok(Step { id, title, body, why, target, done, capture: raw.capture })
+    }
+
+    fn matchers(&self, at: &str, raw: Vec<RawMatcher>) -> Checked<Vec<Matcher>> {
+        raw.into_iter().enumerate().map(|(i, m)| self.matcher(&format!("{at}[{i}]"), m)).collect()
+    }
+
+    fn matcher(&self, at: &str, raw: RawMatcher) -> Checked<Matcher> {
+        let roles = raw
+            .role
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                serde_json::from_value::<Role>(serde_json::Value::String(r.clone()))
+                    .or_else(|_| self.err(format!("{at}.role[{i}]"), format!("{r:?} is not a role the page model knows")))
+            })
+            .collect::<Checked<Vec<_>>>()?;
+        let phrases = |name: &str, list: &[String]| -> Checked<Vec<String>> {
+            list.iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let n = normalize(p);
+                    if n.is_empty() { self.err(format!("{at}.{name}[{i}]"), "has no words") } else { Ok(n) }
+                })
+                .collect()
+        };
+        let text = phrases("text", &raw.text)?;
+        let label = phrases("label", &raw.label)?;
+        let mentions = phrases("mentions", &raw.mentions)?;
+        if text.is_empty() && label.is_empty() && mentions.is_empty() && !raw.secret && roles.is_empty() {
+            return self.err(at, "give at least one of role, text, label, mentions or secret");
+        }
+        Ok(Matcher { roles, text, label, mentions, in_dialog: raw.in_dialog, secret: raw.secret })
+    }
+}
+
+/// Every recipe shipped with the extension, validated together.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub recipes: Vec<Recipe>,
+}
+
+impl Catalog {
+    /// Loads the recipes embedded at build time from `vendors/`.
+    pub fn builtin() -> Result<Catalog, RecipeError> {
+        Catalog::from_sources(BUILTIN)
+    }
+
+    /// Loads recipes from (file name, text) pairs and checks that vendors do not overlap.
+    pub fn from_sources(sources: &[(&str, &str)]) -> Result<Catalog, RecipeError> {
+        let recipes = sources.iter().map(|(f, s)| Recipe::parse(f, s)).collect::<Result<Vec<_>, _>>()?;
+        for (i, a) in recipes.iter().enumerate() {
+            for b in &recipes[..i] {
+                let clash = |field: &str, what: String| {
+                    Err(RecipeError { file: sources[i].0.to_string(), field: field.into(), problem: what })
+                };
+                if a.vendor.id == b.vendor.id {
+                    return clash("vendor.id", format!("{:?} is also used by another recipe", a.vendor.id));
+                }
+                if let Some(h) = a.vendor.hosts.iter().find(|h| b.vendor.hosts.contains(h)) {
+                    return clash("vendor.hosts", format!("{h:?} is also claimed by {}", b.vendor.id));
+                }
+            }
+        }
+        Ok(Catalog { recipes })
+    }
+
+    pub fn vendor(&self, id: &str) -> Option<&Recipe> {
+        self.recipes.iter().find(|r| r.vendor.id == id)
+    }
+
+    /// The recipe whose hosts include `host`.
+    pub fn for_host(&self, host: &str) -> Option<&Recipe> {
+        self.recipes.iter().find(|r| r.serves(host))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subdomain_pattern_needs_a_real_subdomain() {
+        let p = HostPattern::Subdomains("gotransverse.com".into());
+        assert!(p.matches("partners.gotransverse.com"));
+        assert!(!p.matches("gotransverse.com"));
+        assert!(!p.matches("evilgotransverse.com"));
+        assert!(!p.matches("partners.gotransverse.com.evil.test"));
+    }
+
+    #[test]
+    fn glob_matches_whole_string() {
+        let g = Glob("/tokens*".into());
+        assert!(g.matches("/tokens"));
+        assert!(g.matches("/Tokens/new"));
+        assert!(!g.matches("/x/tokens"));
+        assert!(Glob("*/planningspace/".into()).matches("/acme/PlanningSpace/"));
+    }
+
+    #[test]
+    fn key_spec_checks_shape_and_string_alike() {
+        let spec = KeySpec {
+            label: "token".into(),
+            charset: Charset { lower: true, upper: true, digit: true, symbols: "-_".into() },
+            min_len: 20,
+            max_len: 64,
+            format: None,
+            check: None,
+        };
+        assert!(spec.accepts("aB3_-aB3_-aB3_-aB3_-x"));
+        assert!(!spec.accepts("short"));
+        assert!(!spec.accepts("has space in it and is long enough"));
+        let shape = SecretShape { len: 40, lower: true, digit: true, symbols: "_".into(), ..SecretShape::default() };
+        assert!(spec.fits_shape(&shape));
+        assert!(!spec.fits_shape(&SecretShape { symbols: "+/".into(), ..shape.clone() }));
+    }
+
+    #[test]
+    fn guid_format_is_strict() {
+        assert!(is_guid("0f8fad5b-d9cb-469f-a165-70867728950e"));
+        assert!(!is_guid("0f8fad5b-d9cb-469f-a165-70867728950"));
+        assert!(!is_guid("0f8fad5bd9cb469fa16570867728950e"));
+    }
+}

@@ -1,0 +1,90 @@
+//! The recipe file as written: a loose serde image of the TOML, validated into `Recipe` next door.
+
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRecipe {
+    pub vendor: RawVendor,
+    pub key: RawKey,
+    #[serde(default)]
+    pub prerequisites: Vec<String>,
+    #[serde(default)]
+    pub page: Vec<RawPage>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawVendor {
+    pub id: String,
+    pub name: String,
+    pub hosts: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKey {
+    pub label: String,
+    pub charset: Vec<String>,
+    pub min_len: u32,
+    pub max_len: u32,
+    pub format: Option<String>,
+    pub check: Option<RawCheck>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCheck {
+    pub method: String,
+    pub url: String,
+    pub header: String,
+    pub value: String,
+    pub ok_status: Vec<u16>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPage {
+    pub id: String,
+    #[serde(default)]
+    pub paths: Vec<String>,
+    #[serde(default)]
+    pub hashes: Vec<String>,
+    #[serde(default)]
+    pub all: Vec<RawMatcher>,
+    #[serde(default)]
+    pub none: Vec<RawMatcher>,
+    #[serde(default)]
+    pub step: Vec<RawStep>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStep {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub why: Option<String>,
+    #[serde(default)]
+    pub target: Vec<RawMatcher>,
+    pub done: Option<String>,
+    #[serde(default)]
+    pub capture: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMatcher {
+    #[serde(default)]
+    pub role: Vec<String>,
+    #[serde(default)]
+    pub text: Vec<String>,
+    #[serde(default)]
+    pub label: Vec<String>,
+    #[serde(default)]
+    pub mentions: Vec<String>,
+    #[serde(default)]
+    pub in_dialog: bool,
+    #[serde(default)]
+    pub secret: bool,
+}

@@ -1,0 +1,94 @@
+//! Text normalization and phrase matching that ignore case, spacing, decoration and wrapping.
+
+/// Lower-cases `text`, turns every run of non-alphanumeric characters into one space and trims.
+///
+/// Icons, arrows, plus signs and punctuation around a label ("+ Create Token ›") vanish, so only
+/// the words a person reads are compared.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for ch in text.chars() {
+        if ch.is_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.extend(ch.to_lowercase());
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// How well a visible text matches a phrase from a recipe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fit {
+    /// The phrase's words appear in order inside a slightly longer text ("Create Token now").
+    Loose,
+    /// The text is the phrase, up to case, spacing and decoration.
+    Exact,
+}
+
+/// How many extra words a text may carry around a phrase and still count as a loose match.
+const EXTRA_WORDS: usize = 2;
+
+/// Matches normalized `text` against normalized `phrase`.
+///
+/// Exact when equal; loose when the phrase's words form a contiguous run inside the text and the
+/// text has at most two more words (so "Create" does not loosely match a paragraph).
+pub fn fit(text: &str, phrase: &str) -> Option<Fit> {
+    if phrase.is_empty() {
+        return None;
+    }
+    if text == phrase {
+        return Some(Fit::Exact);
+    }
+    let words: Vec<&str> = text.split(' ').collect();
+    let want: Vec<&str> = phrase.split(' ').collect();
+    if words.len() <= want.len() || words.len() > want.len() + EXTRA_WORDS {
+        return None;
+    }
+    words
+        .windows(want.len())
+        .any(|w| w == want.as_slice())
+        .then_some(Fit::Loose)
+}
+
+/// True when the phrase's words appear as a contiguous run anywhere in `text`, however long.
+pub fn mentions(text: &str, phrase: &str) -> bool {
+    if phrase.is_empty() {
+        return false;
+    }
+    let padded = format!(" {text} ");
+    padded.contains(&format!(" {phrase} "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_strips_decoration_case_and_spacing() {
+        assert_eq!(normalize("  + Create\n  New   TOKEN › "), "create new token");
+        assert_eq!(normalize("API Client name | API Token name"), "api client name api token name");
+        assert_eq!(normalize("—"), "");
+    }
+
+    #[test]
+    fn exact_beats_loose_and_loose_is_bounded() {
+        assert_eq!(fit("create token", "create token"), Some(Fit::Exact));
+        assert_eq!(fit("create token now", "create token"), Some(Fit::Loose));
+        assert_eq!(fit("create new token", "create"), Some(Fit::Loose));
+        assert_eq!(fit("you can create a token here today", "create"), None);
+        assert_eq!(fit("token create", "create token"), None);
+        assert_eq!(fit("create", "create token"), None);
+        assert_eq!(fit("anything", ""), None);
+    }
+
+    #[test]
+    fn mentions_needs_whole_words() {
+        assert!(mentions("it will not be shown again", "not be shown again"));
+        assert!(!mentions("recreate tokens", "create token"));
+    }
+}

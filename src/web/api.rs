@@ -1,0 +1,70 @@
+//! Typed bindings to the extension APIs in `api.js`, and to the runtime port objects.
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/web/api.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = extensionId)]
+    pub fn extension_id() -> String;
+    #[wasm_bindgen(js_name = extensionOrigin)]
+    pub fn extension_origin() -> String;
+    #[wasm_bindgen(js_name = sendToTab)]
+    pub fn send_to_tab(tab: u32, frame: u32, message: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = sendMessage)]
+    pub fn send_message(message: &JsValue) -> Promise;
+    pub fn connect(name: &str) -> Port;
+    #[wasm_bindgen(js_name = sessionGet)]
+    pub fn session_get(key: &str) -> Promise;
+    #[wasm_bindgen(js_name = sessionSet)]
+    pub fn session_set(key: &str, value: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = sessionRemove)]
+    pub fn session_remove(key: &str) -> Promise;
+    #[wasm_bindgen(js_name = activeTabId)]
+    pub fn active_tab_id() -> Promise;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `runtime.Port`.
+    pub type Port;
+    #[wasm_bindgen(method, getter)]
+    pub fn name(this: &Port) -> String;
+    #[wasm_bindgen(method, getter)]
+    pub fn sender(this: &Port) -> JsValue;
+    #[wasm_bindgen(method, js_name = postMessage)]
+    pub fn post_message(this: &Port, message: &JsValue);
+    #[wasm_bindgen(method)]
+    pub fn disconnect(this: &Port);
+    #[wasm_bindgen(method, getter, js_name = onMessage)]
+    pub fn on_message(this: &Port) -> ApiEvent;
+    #[wasm_bindgen(method, getter, js_name = onDisconnect)]
+    pub fn on_disconnect(this: &Port) -> ApiEvent;
+
+    /// An extension API event (`addListener` / `removeListener`).
+    pub type ApiEvent;
+    #[wasm_bindgen(method, js_name = addListener)]
+    pub fn add_listener(this: &ApiEvent, listener: &Function);
+    #[wasm_bindgen(method, js_name = removeListener)]
+    pub fn remove_listener(this: &ApiEvent, listener: &Function);
+}
+
+/// A listener on an extension API event, removed when dropped.
+pub struct Listener {
+    event: ApiEvent,
+    closure: Closure<dyn FnMut(JsValue)>,
+}
+
+impl Listener {
+    pub fn new(event: ApiEvent, f: impl FnMut(JsValue) + 'static) -> Self {
+        let closure = Closure::<dyn FnMut(JsValue)>::new(f);
+        event.add_listener(closure.as_ref().unchecked_ref());
+        Listener { event, closure }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.event.remove_listener(self.closure.as_ref().unchecked_ref());
+    }
+}

@@ -1,0 +1,126 @@
+//! The step panel: an extension page framed into the vendor page, rendered here from the worker's view.
+
+use super::api::{self, Listener, Port};
+use super::dom::{add, document, on_click};
+use super::out;
+use crate::engine::protocol::{Incoming, OutgoingRequest, PanelView, Push};
+use crate::engine::walkthrough::Event;
+use gloo_events::EventListener;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, KeyboardEvent};
+
+/// The panel's elements, built once and updated for every view.
+pub struct PanelUi {
+    pub dialog: Element,
+    vendor: Element,
+    progress: Element,
+    title: Element,
+    body: Element,
+    why: Element,
+    back: Element,
+    live: Element,
+    buttons: Vec<(Element, Event)>,
+}
+
+impl PanelUi {
+    /// Builds the panel inside `root`: a labelled, non-modal dialog with Back, Next and Dismiss.
+    pub fn build(root: &Element) -> Result<PanelUi, JsValue> {
+        let dialog = add(
+            root,
+            "section",
+            &[("role", "dialog"), ("aria-modal", "false"), ("aria-labelledby", "kw-title"), ("aria-describedby", "kw-body kw-why")],
+            "",
+        )?;
+        let header = add(&dialog, "header", &[], "")?;
+        let vendor = add(&header, "span", &[("class", "vendor")], "")?;
+        let progress = add(&header, "span", &[("class", "progress")], "")?;
+        let title = add(&dialog, "h1", &[("id", "kw-title")], "")?;
+        let body = add(&dialog, "p", &[("id", "kw-body")], "")?;
+        let why = add(&dialog, "p", &[("id", "kw-why"), ("class", "why")], "")?;
+        let nav = add(&dialog, "nav", &[("class", "actions"), ("aria-label", "Walkthrough")], "")?;
+        let back = add(&nav, "button", &[("type", "button"), ("data-action", "back")], "Back")?;
+        let next = add(&nav, "button", &[("type", "button"), ("data-action", "next"), ("class", "primary")], "Next")?;
+        let dismiss = add(&nav, "button", &[("type", "button"), ("data-action", "dismiss"), ("aria-keyshortcuts", "Escape")], "Dismiss")?;
+        let live = add(&dialog, "p", &[("class", "visually-hidden"), ("aria-live", "polite")], "")?;
+        let buttons = vec![(back.clone(), Event::Back), (next, Event::Next), (dismiss, Event::Dismiss)];
+        Ok(PanelUi { dialog, vendor, progress, title, body, why, back, live, buttons })
+    }
+
+    /// Shows `view`, or hides the dialog when there is no step to show.
+    pub fn show(&self, view: Option<&PanelView>) -> Result<(), JsValue> {
+        let Some(v) = view else {
+            self.dialog.set_attribute("hidden", "")?;
+            self.dialog.remove_attribute("data-step")?;
+            return Ok(());
+        };
+        self.dialog.remove_attribute("hidden")?;
+        self.dialog.set_attribute("data-step", &v.step)?;
+        self.dialog.set_attribute("data-vendor", &v.vendor)?;
+        self.vendor.set_text_content(Some(&v.vendor_name));
+        let progress = format!("Step {} of {}", v.position, v.total);
+        self.progress.set_text_content(Some(&progress));
+        self.title.set_text_content(Some(&v.title));
+        self.body.set_text_content(Some(&v.body));
+        match &v.why {
+            Some(why) => {
+                self.why.set_text_content(Some(&format!("Why: {why}")));
+                self.why.remove_attribute("hidden")?;
+            }
+            None => self.why.set_attribute("hidden", "")?,
+        }
+        if v.can_back {
+            self.back.remove_attribute("disabled")?;
+        } else {
+            self.back.set_attribute("disabled", "")?;
+        }
+        self.live.set_text_content(Some(&format!("{progress}: {}", v.title)));
+        Ok(())
+    }
+}
+
+/// The running panel; lives as long as the page.
+struct Panel {
+    _ui: Rc<PanelUi>,
+    _port: Rc<Port>,
+    _listeners: Vec<EventListener>,
+    _port_listener: Listener,
+}
+
+thread_local! {
+    static PANEL: RefCell<Option<Panel>> = const { RefCell::new(None) };
+}
+
+fn send(port: &Port, event: Event) {
+    port.post_message(&out(&OutgoingRequest::Panel { event }));
+}
+
+/// Entry point of panel.html.
+#[wasm_bindgen]
+pub fn panel_main() -> Result<(), JsValue> {
+    let root = document().get_element_by_id("root").ok_or_else(|| JsValue::from_str("panel root missing"))?;
+    let ui = Rc::new(PanelUi::build(&root)?);
+    ui.show(None)?;
+    let port = Rc::new(api::connect("panel"));
+    let mut listeners = Vec::new();
+    for (button, event) in &ui.buttons {
+        let (port, event) = (port.clone(), *event);
+        listeners.push(on_click(button, move |_| send(&port, event)));
+    }
+    let esc_port = port.clone();
+    listeners.push(EventListener::new(&document(), "keydown", move |e| {
+        if e.dyn_ref::<KeyboardEvent>().is_some_and(|k| k.key() == "Escape") {
+            send(&esc_port, Event::Dismiss);
+        }
+    }));
+    let shown = ui.clone();
+    let port_listener = Listener::new(port.on_message(), move |message| {
+        if let Ok(Incoming { body: Push::Panel { view }, .. }) = serde_wasm_bindgen::from_value::<Incoming<Push>>(message) {
+            // A failed DOM update leaves the previous view; the next push redraws.
+            let _ = shown.show(view.as_ref());
+        }
+    });
+    PANEL.with(|p| *p.borrow_mut() = Some(Panel { _ui: ui, _port: port, _listeners: listeners, _port_listener: port_listener }));
+    Ok(())
+}

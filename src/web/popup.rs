@@ -1,0 +1,70 @@
+//! The popup: what keywarden sees in the current tab, and a way to bring a dismissed walkthrough back.
+
+use super::api;
+use super::dom::{add, document, on_click};
+use super::{js_error, out};
+use crate::engine::protocol::{Incoming, OutgoingRequest, Reply};
+use gloo_events::EventListener;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::Element;
+
+thread_local! {
+    static RESUME: RefCell<Option<EventListener>> = const { RefCell::new(None) };
+}
+
+async fn ask(request: &OutgoingRequest) -> Result<Reply, String> {
+    let answer = JsFuture::from(api::send_message(&out(request))).await.map_err(js_error)?;
+    serde_wasm_bindgen::from_value::<Incoming<Reply>>(answer).map(|i| i.body).map_err(|e| e.to_string())
+}
+
+async fn refresh(root: Element) -> Result<(), JsValue> {
+    let tab = JsFuture::from(api::active_tab_id()).await?.as_f64().map(|t| t as u32);
+    root.set_inner_html("");
+    add(&root, "h1", &[], "keywarden")?;
+    let reply = ask(&OutgoingRequest::Status { tab }).await;
+    let Ok(Reply::Status { tab: status, captures_received }) = reply else {
+        add(&root, "p", &[("role", "alert")], "The extension's background is not answering; reopen this popup.")?;
+        return Ok(());
+    };
+    let state = add(&root, "p", &[("id", "tab-state")], "")?;
+    match status {
+        None => state.set_text_content(Some("No vendor page recognized in this tab.")),
+        Some(s) => {
+            let step = s.step_title.as_deref().unwrap_or("no step to show here");
+            state.set_text_content(Some(&format!("{}: {}", s.vendor_name, if s.dismissed { "walkthrough dismissed" } else { step })));
+            if let (true, Some(tab)) = (s.dismissed, tab) {
+                let button = add(&root, "button", &[("type", "button"), ("id", "resume")], "Show the walkthrough again")?;
+                let again = root.clone();
+                RESUME.with(|r| {
+                    *r.borrow_mut() = Some(on_click(&button, move |_| {
+                        let again = again.clone();
+                        spawn_local(async move {
+                            let _ = ask(&OutgoingRequest::Resume { tab }).await;
+                            let _ = refresh(again).await;
+                        });
+                    }))
+                });
+            }
+        }
+    }
+    let noun = if captures_received == 1 { "key" } else { "keys" };
+    add(
+        &root,
+        "p",
+        &[("id", "captures")],
+        &format!("{captures_received} {noun} handed over since the browser started. The vault is not available yet, so none was kept."),
+    )?;
+    Ok(())
+}
+
+/// Entry point of popup.html.
+#[wasm_bindgen]
+pub fn popup_main() -> Result<(), JsValue> {
+    let root = document().get_element_by_id("root").ok_or_else(|| JsValue::from_str("popup root missing"))?;
+    spawn_local(async move {
+        let _ = refresh(root).await;
+    });
+    Ok(())
+}

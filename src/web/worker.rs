@@ -1,0 +1,178 @@
+//! Service-worker entry points: each browser event is classified, handed to the controller, and its pushes delivered.
+
+use super::api::{self, Listener, Port};
+use super::{out, parse_request};
+use crate::engine::controller::{Controller, Outcome};
+use crate::engine::protocol::{ErrorCode, ExtensionPage, Push, RawSender, Reply, Request, Sender};
+use crate::engine::recipe::Catalog;
+use crate::engine::walkthrough::Progress;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+
+/// The step panel of one tab, connected by a port; its listeners go when it is dropped.
+struct PanelPort {
+    port: Port,
+    _on_message: Listener,
+    _on_disconnect: Listener,
+}
+
+struct Worker {
+    controller: Controller,
+    own_id: String,
+    own_origin: String,
+    panels: HashMap<u32, PanelPort>,
+    restored: HashSet<u32>,
+}
+
+thread_local! {
+    static WORKER: RefCell<Option<Worker>> = const { RefCell::new(None) };
+}
+
+fn with<R>(f: impl FnOnce(&mut Worker) -> R) -> R {
+    WORKER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let worker = slot.get_or_insert_with(|| Worker {
+            controller: Controller::new(Catalog::builtin().expect("built-in recipes are validated by the test suite")),
+            own_id: api::extension_id(),
+            own_origin: api::extension_origin(),
+            panels: HashMap::new(),
+            restored: HashSet::new(),
+        });
+        f(worker)
+    })
+}
+
+fn error(code: ErrorCode, message: &str) -> JsValue {
+    out(&Reply::Error { code, message: message.into() })
+}
+
+fn session_key(tab: u32) -> String {
+    format!("walkthrough:{tab}")
+}
+
+/// Loads a tab's walkthrough progress saved before the worker was last stopped, once per run.
+async fn restore(tab: u32) {
+    if !with(|w| w.restored.insert(tab)) {
+        return;
+    }
+    let Ok(saved) = JsFuture::from(api::session_get(&session_key(tab))).await else { return };
+    if let Ok(progress) = serde_wasm_bindgen::from_value::<Progress>(saved) {
+        with(|w| {
+            if w.controller.progress(tab).is_none() {
+                w.controller.restore(tab, progress);
+            }
+        });
+    }
+}
+
+fn persist(tab: u32, progress: Progress) {
+    let value = super::to_js(&progress);
+    spawn_local(async move {
+        // A failed write only costs the progress after a worker restart; the walkthrough re-derives it.
+        let _ = JsFuture::from(api::session_set(&session_key(tab), &value)).await;
+    });
+}
+
+fn deliver(pushes: Vec<(u32, Push)>) {
+    for (tab, push) in pushes {
+        let message = out(&push);
+        match push {
+            Push::Draw(_) => spawn_local(async move {
+                let _ = JsFuture::from(api::send_to_tab(tab, 0, &message)).await;
+            }),
+            Push::Panel { .. } => with(|w| {
+                if let Some(panel) = w.panels.get(&tab) {
+                    panel.port.post_message(&message);
+                }
+            }),
+        }
+    }
+}
+
+fn tab_of(sender: &Sender, request: &Request) -> Option<u32> {
+    match (sender, request) {
+        (_, Request::Resume { tab } | Request::Status { tab: Some(tab) }) => Some(*tab),
+        (Sender::Content { tab, .. } | Sender::Page { tab: Some(tab), .. }, _) => Some(*tab),
+        _ => None,
+    }
+}
+
+async fn dispatch(sender: Sender, request: Request) -> Reply {
+    let tab = tab_of(&sender, &request);
+    if let Some(tab) = tab {
+        restore(tab).await;
+    }
+    let (outcome, changed): (Outcome, Option<Progress>) = with(|w| {
+        let before = tab.and_then(|t| w.controller.progress(t).cloned());
+        let outcome = w.controller.handle(&sender, request);
+        let after = tab.and_then(|t| w.controller.progress(t).cloned());
+        (outcome, if after != before { after } else { None })
+    });
+    if let (Some(tab), Some(progress)) = (tab, changed) {
+        persist(tab, progress);
+    }
+    deliver(outcome.pushes);
+    outcome.reply
+}
+
+fn classify(sender: JsValue) -> Result<Sender, ErrorCode> {
+    let raw: RawSender = serde_wasm_bindgen::from_value(sender).map_err(|_| ErrorCode::Forbidden)?;
+    with(|w| raw.classify(&w.own_id, &w.own_origin))
+}
+
+/// `runtime.onMessage`: one request, one reply.
+#[wasm_bindgen]
+pub async fn on_message(message: JsValue, sender: JsValue) -> JsValue {
+    let sender = match classify(sender) {
+        Ok(s) => s,
+        Err(code) => return error(code, "messages are accepted from this extension only"),
+    };
+    match parse_request(&message) {
+        Ok(request) => out(&dispatch(sender, request).await),
+        Err(code) => error(code, "not a keywarden message of this version"),
+    }
+}
+
+/// `runtime.onConnect`: the step panel of a tab keeps a port open to receive its view.
+#[wasm_bindgen]
+pub fn on_connect(port: Port) {
+    let tab = match classify(port.sender()) {
+        Ok(Sender::Page { page: ExtensionPage::Panel, tab: Some(tab) }) if port.name() == "panel" => tab,
+        _ => return port.disconnect(),
+    };
+    let on_message = Listener::new(port.on_message(), move |message| {
+        let sender = Sender::Page { page: ExtensionPage::Panel, tab: Some(tab) };
+        if let Ok(request) = parse_request(&message) {
+            spawn_local(async move {
+                dispatch(sender, request).await;
+            });
+        }
+    });
+    let on_disconnect = Listener::new(port.on_disconnect(), move |_| {
+        // Dropping the listener that is running is not allowed: remove the port after this call.
+        spawn_local(async move {
+            with(|w| w.panels.remove(&tab));
+        });
+    });
+    spawn_local(async move {
+        restore(tab).await;
+        let view = with(|w| w.controller.panel_view(tab));
+        port.post_message(&out(&Push::Panel { view }));
+        with(|w| w.panels.insert(tab, PanelPort { port, _on_message: on_message, _on_disconnect: on_disconnect }));
+    });
+}
+
+/// `tabs.onRemoved`: forget everything about a closed tab.
+#[wasm_bindgen]
+pub fn on_tab_removed(tab: u32) {
+    with(|w| {
+        w.controller.forget_tab(tab);
+        w.panels.remove(&tab);
+        w.restored.remove(&tab);
+    });
+    spawn_local(async move {
+        let _ = JsFuture::from(api::session_remove(&session_key(tab))).await;
+    });
+}
