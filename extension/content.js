@@ -241,7 +241,7 @@
 
   const PAD = 4;
   const PANEL_W = 340;
-  const PANEL_H = 250;
+  const PANEL_H = 290;
   let highlight = null;   // { el, target }
   let panel = null;       // { el }
   let capture = null;     // { el, button, key, copy }
@@ -341,11 +341,18 @@
     }
     if (capture) {
       const r = capture.key.getBoundingClientRect();
-      const w = 150;
+      const w = 170;
       const h = 30;
-      let left = r.right + 8;
-      let top = r.top + r.height / 2 - h / 2;
-      if (left + w > vw) { left = Math.max(8, r.right - w); top = r.bottom + 6; }
+      // Beside the key, else under it, else above it: never over the vendor's own buttons.
+      const avoid = [capture.copy, highlight?.target].filter(Boolean).map((el) => el.getBoundingClientRect());
+      const spots = [
+        [r.right + 8, r.top + r.height / 2 - h / 2],
+        [r.left, r.bottom + 6],
+        [r.left, r.top - h - 6],
+      ];
+      const free = ([x, y]) => x + w <= vw && y >= 0 && y + h <= vh
+        && avoid.every((a) => x + w <= a.left || x >= a.right || y + h <= a.top || y >= a.bottom);
+      const [left, top] = spots.find(free) ?? spots[1];
       place(capture.el, left, top, w, h);
     }
   }

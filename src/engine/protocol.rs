@@ -62,7 +62,7 @@ impl ExtensionPage {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Sender {
     /// A content script in a web page: least trusted.
-    Content { tab: u32, frame: u32, url: String },
+    Content { tab: u32, frame: u64, url: String },
     /// One of the extension's own pages; `tab` when it is embedded in a tab (the step panel).
     Page { page: ExtensionPage, tab: Option<u32> },
 }
@@ -217,7 +217,7 @@ pub struct RawSender {
     pub url: Option<String>,
     pub tab: Option<RawTab>,
     #[serde(rename = "frameId")]
-    pub frame_id: Option<u32>,
+    pub frame_id: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
