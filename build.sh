@@ -98,7 +98,7 @@ run_tests() {
   say "tier 1: native core (cargo test)"
   cargo test --quiet
   say "tier 2: wasm glue in headless Chromium (wasm-bindgen-test)"
-  cargo test --quiet --target wasm32-unknown-unknown --test web
+  cargo test --target wasm32-unknown-unknown --test web
   lint_firefox
   say "tier 3: end to end in Chromium and Firefox"
   (cd "$E2E" && npm test --silent)

@@ -45,7 +45,7 @@
       upper: /[A-Z]/.test(word),
       digit: /[0-9]/.test(word),
       symbols,
-      hex: /^[0-9a-fA-F]+$/.test(word),
+      hex: /^[0-9a-fA-F]*$/.test(word.replace(/[^A-Za-z0-9]/g, '')),
       guid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(word),
     };
   }

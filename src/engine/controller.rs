@@ -165,6 +165,10 @@ impl Controller {
                 if state.seq != seq {
                     return Outcome::error(ErrorCode::Unexpected, "the page changed since the key was shown");
                 }
+                let Sender::Content { url, .. } = sender else { unreachable!("authorized above") };
+                if crate::engine::page::Location::parse(url).map(|l| l.host).ok().as_deref() != Some(state.host.as_str()) {
+                    return Outcome::error(ErrorCode::Forbidden, "the key comes from another site than the page reported");
+                }
                 let rec = state.model.as_ref().and_then(|m| Self::recognition_of(&self.catalog, m));
                 let Some(rec) = rec else { return Outcome::error(ErrorCode::Unexpected, "no vendor page here") };
                 let scene_has_key = state

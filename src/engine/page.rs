@@ -53,7 +53,7 @@ pub struct SecretShape {
     /// The other characters present, each at most once (e.g. "-_").
     #[serde(default)]
     pub symbols: String,
-    /// Only 0-9 and a-f (either case).
+    /// Every letter and digit is a hexadecimal digit (symbols aside).
     #[serde(default)]
     pub hex: bool,
     /// Laid out as 8-4-4-4-12 hexadecimal groups.

@@ -35,8 +35,9 @@ const EXTRA_WORDS: usize = 2;
 
 /// Matches normalized `text` against normalized `phrase`.
 ///
-/// Exact when equal; loose when the phrase's words form a contiguous run inside the text and the
-/// text has at most two more words (so "Create" does not loosely match a paragraph).
+/// Exact when equal; loose when a phrase of two or more words forms a contiguous run inside the
+/// text and the text has at most two more words. One-word phrases match only exactly, so
+/// "Create" is not "Create New Token" and "Name" is not "Search by name".
 pub fn fit(text: &str, phrase: &str) -> Option<Fit> {
     if phrase.is_empty() {
         return None;
@@ -46,7 +47,7 @@ pub fn fit(text: &str, phrase: &str) -> Option<Fit> {
     }
     let words: Vec<&str> = text.split(' ').collect();
     let want: Vec<&str> = phrase.split(' ').collect();
-    if words.len() <= want.len() || words.len() > want.len() + EXTRA_WORDS {
+    if want.len() < 2 || words.len() <= want.len() || words.len() > want.len() + EXTRA_WORDS {
         return None;
     }
     words
@@ -79,7 +80,8 @@ mod tests {
     fn exact_beats_loose_and_loose_is_bounded() {
         assert_eq!(fit("create token", "create token"), Some(Fit::Exact));
         assert_eq!(fit("create token now", "create token"), Some(Fit::Loose));
-        assert_eq!(fit("create new token", "create"), Some(Fit::Loose));
+        assert_eq!(fit("create new token", "create"), None);
+        assert_eq!(fit("search by name", "name"), None);
         assert_eq!(fit("you can create a token here today", "create"), None);
         assert_eq!(fit("token create", "create token"), None);
         assert_eq!(fit("create", "create token"), None);

@@ -1,29 +1,29 @@
 //! The wasm glue: adapts browser events to the engine and back; no decisions are made here.
 
-mod api;
-mod dom;
-mod panel;
-mod popup;
-mod worker;
+pub mod api;
+pub mod dom;
+pub mod panel;
+pub mod popup;
+pub mod worker;
 
 use crate::engine::protocol::{Out, VersionOnly, Envelope, ErrorCode, Request, VERSION};
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 
 /// Turns a Rust value into a plain JS object (maps as objects), the shape extension messaging expects.
-pub(crate) fn to_js<T: Serialize>(value: &T) -> JsValue {
+pub fn to_js<T: Serialize>(value: &T) -> JsValue {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .unwrap_or(JsValue::NULL)
 }
 
 /// Wraps a reply or push in the versioned envelope.
-pub(crate) fn out<T: Serialize>(body: &T) -> JsValue {
+pub fn out<T: Serialize>(body: &T) -> JsValue {
     to_js(&Out::new(body))
 }
 
 /// Reads a request from a JS message: version first, then the exact shape.
-pub(crate) fn parse_request(message: &JsValue) -> Result<Request, ErrorCode> {
+pub fn parse_request(message: &JsValue) -> Result<Request, ErrorCode> {
     let v: VersionOnly = serde_wasm_bindgen::from_value(message.clone()).map_err(|_| ErrorCode::Malformed)?;
     if v.v != VERSION {
         return Err(ErrorCode::Version);
@@ -32,6 +32,6 @@ pub(crate) fn parse_request(message: &JsValue) -> Result<Request, ErrorCode> {
 }
 
 /// The one place JS exceptions become Rust errors: a short description, never the value itself.
-pub(crate) fn js_error(e: JsValue) -> String {
+pub fn js_error(e: JsValue) -> String {
     js_sys::Error::from(e).message().into()
 }

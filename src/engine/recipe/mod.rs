@@ -41,6 +41,16 @@ pub enum HostPattern {
 }
 
 impl HostPattern {
+    /// Could some host match both patterns?
+    pub fn overlaps(&self, other: &HostPattern) -> bool {
+        match (self, other) {
+            (HostPattern::Exact(a), b) | (b, HostPattern::Exact(a)) => b.matches(a),
+            (HostPattern::Subdomains(a), HostPattern::Subdomains(b)) => {
+                a == b || HostPattern::Subdomains(a.clone()).matches(b) || HostPattern::Subdomains(b.clone()).matches(a)
+            }
+        }
+    }
+
     pub fn matches(&self, host: &str) -> bool {
         match self {
             HostPattern::Exact(h) => host == h,
@@ -81,6 +91,8 @@ pub struct Charset {
     pub lower: bool,
     pub upper: bool,
     pub digit: bool,
+    /// 0-9 and a-f in either case.
+    pub hex: bool,
     pub symbols: String,
 }
 
@@ -89,6 +101,7 @@ impl Charset {
         (self.lower && c.is_ascii_lowercase())
             || (self.upper && c.is_ascii_uppercase())
             || (self.digit && c.is_ascii_digit())
+            || (self.hex && c.is_ascii_hexdigit())
             || self.symbols.contains(c)
     }
 }
@@ -124,13 +137,15 @@ pub struct KeySpec {
 impl KeySpec {
     /// Could a string of this outline be one of this vendor's keys?
     pub fn fits_shape(&self, s: &SecretShape) -> bool {
-        let classes_ok = (!s.lower || self.charset.lower)
-            && (!s.upper || self.charset.upper)
-            && (!s.digit || self.charset.digit)
+        let c = &self.charset;
+        let hex_ok = c.hex && s.hex;
+        let classes_ok = (!s.lower || c.lower || hex_ok)
+            && (!s.upper || c.upper || hex_ok)
+            && (!s.digit || c.digit || c.hex)
             && s.symbols.chars().all(|c| self.charset.symbols.contains(c));
         let format_ok = match self.format {
             Some(KeyFormat::Guid) => s.guid,
-            Some(KeyFormat::Hex) => s.hex,
+            Some(KeyFormat::Hex) => s.hex && s.symbols.is_empty(),
             None => true,
         };
         classes_ok && format_ok && (self.min_len..=self.max_len).contains(&s.len)
@@ -351,7 +366,7 @@ impl Checker<'_> {
                 "upper" => charset.upper = true,
                 "digit" => charset.digit = true,
                 "alnum" => (charset.lower, charset.upper, charset.digit) = (true, true, true),
-                "hex" => (charset.lower, charset.upper, charset.digit) = (true, true, true),
+                "hex" => charset.hex = true,
                 s if s.chars().count() == 1 && s.chars().all(|c| c.is_ascii_punctuation()) => charset.symbols.push_str(s),
                 other => {
                     return self.err(
@@ -508,7 +523,7 @@ impl Catalog {
                 if a.vendor.id == b.vendor.id {
                     return clash("vendor.id", format!("{:?} is also used by another recipe", a.vendor.id));
                 }
-                if let Some(h) = a.vendor.hosts.iter().find(|h| b.vendor.hosts.contains(h)) {
+                if let Some(h) = a.vendor.hosts.iter().find(|h| b.vendor.hosts.iter().any(|o| o.overlaps(h))) {
                     return clash("vendor.hosts", format!("{h:?} is also claimed by {}", b.vendor.id));
                 }
             }
@@ -552,7 +567,7 @@ mod tests {
     fn key_spec_checks_shape_and_string_alike() {
         let spec = KeySpec {
             label: "token".into(),
-            charset: Charset { lower: true, upper: true, digit: true, symbols: "-_".into() },
+            charset: Charset { lower: true, upper: true, digit: true, hex: false, symbols: "-_".into() },
             min_len: 20,
             max_len: 64,
             format: None,

@@ -1,0 +1,689 @@
+//! The message protocol: JSON parsing and its error codes, the sender authorization matrix, report limits, key capture and the wire shape of replies.
+
+mod common;
+
+use common::*;
+use keywarden::engine::controller::{Controller, Outcome};
+use keywarden::engine::page::{Element, PageModel, Role, MAX_ELEMENTS, MAX_TEXT, MAX_URL};
+use keywarden::engine::protocol::{
+    authorize, parse_json, CaptureState, Draw, ErrorCode, ExtensionPage, Incoming, Mark, OutgoingRequest, Out, Push,
+    RawSender, Reply, Request, Sender, TabStatus,
+};
+use keywarden::engine::secret::SecretString;
+use keywarden::engine::walkthrough::Event;
+use serde_json::{json, Value};
+
+fn wire(body: Value) -> String {
+    json!({ "v": 1, "body": body }).to_string()
+}
+
+fn error_code(out: &Outcome) -> Option<ErrorCode> {
+    match &out.reply {
+        Reply::Error { code, .. } => Some(*code),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+#[test]
+fn report_parses_with_its_whole_page_model() {
+    let page = token_shown().model;
+    let Ok(Request::Report { seq, page: parsed }) =
+        parse_json(&wire(json!({ "type": "report", "seq": 17, "page": serde_json::to_value(&page).unwrap() })))
+    else {
+        panic!("report did not parse");
+    };
+    assert_eq!(seq, 17);
+    assert_eq!(parsed, page);
+}
+
+#[test]
+fn report_parses_from_hand_written_json_with_defaults() {
+    let json = r#"{"v":1,"body":{"type":"report","seq":2,"page":{
+        "url":"https://control.predicthq.com/tokens",
+        "elements":[
+            {"role":"button","text":"Create Token"},
+            {"role":"textbox","label":"Token name","filled":false},
+            {"secret":{"len":40,"lower":true,"upper":true,"digit":true,"symbols":"-_"}},
+            {}
+        ]}}}"#;
+    let Ok(Request::Report { seq: 2, page }) = parse_json(json) else { panic!("report did not parse") };
+    assert_eq!(page.title, "");
+    assert_eq!(page.elements.len(), 4);
+    assert_eq!(page.elements[0], el(Role::Button, "Create Token"));
+    assert_eq!(page.elements[1], field("Token name", false));
+    assert_eq!(page.elements[2].secret, Some(token_shape()));
+    assert_eq!(page.elements[2].role(), Role::Text, "an element without a role reads as text");
+    assert_eq!(page.elements[3], Element::default());
+}
+
+#[test]
+fn capture_parses_and_keeps_the_key_out_of_debug_output() {
+    let parsed = parse_json(&wire(json!({ "type": "capture", "seq": 4, "key": KEY })));
+    let shown = format!("{parsed:?}");
+    let Ok(Request::Capture { seq: 4, key }) = parsed else { panic!("capture did not parse") };
+    assert_eq!(key.expose(), KEY);
+    assert!(!shown.contains("LEAKCANARY"), "{shown}");
+}
+
+#[test]
+fn panel_events_parse() {
+    for (name, event) in [("next", Event::Next), ("back", Event::Back), ("dismiss", Event::Dismiss), ("resume", Event::Resume)] {
+        match parse_json(&wire(json!({ "type": "panel", "event": name }))) {
+            Ok(Request::Panel { event: e }) => assert_eq!(e, event),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn status_and_resume_parse() {
+    assert!(matches!(parse_json(&wire(json!({ "type": "status", "tab": 7 }))), Ok(Request::Status { tab: Some(7) })));
+    assert!(matches!(parse_json(&wire(json!({ "type": "status", "tab": null }))), Ok(Request::Status { tab: None })));
+    assert!(matches!(parse_json(&wire(json!({ "type": "resume", "tab": 3 }))), Ok(Request::Resume { tab: 3 })));
+}
+
+#[test]
+fn requests_written_by_extension_pages_parse_back_unchanged() {
+    let sent = [
+        OutgoingRequest::Panel { event: Event::Next },
+        OutgoingRequest::Panel { event: Event::Back },
+        OutgoingRequest::Panel { event: Event::Dismiss },
+        OutgoingRequest::Status { tab: Some(12) },
+        OutgoingRequest::Status { tab: None },
+        OutgoingRequest::Resume { tab: 12 },
+    ];
+    for out in &sent {
+        let text = serde_json::to_string(&Out::new(out)).unwrap();
+        let parsed = parse_json(&text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        let same = match (out, &parsed) {
+            (OutgoingRequest::Panel { event: a }, Request::Panel { event: b }) => a == b,
+            (OutgoingRequest::Status { tab: a }, Request::Status { tab: b }) => a == b,
+            (OutgoingRequest::Resume { tab: a }, Request::Resume { tab: b }) => a == b,
+            _ => false,
+        };
+        assert!(same, "{text} came back as {parsed:?}");
+    }
+}
+
+#[test]
+fn other_protocol_version_is_refused_as_version() {
+    for v in [0, 2, 99] {
+        let text = json!({ "v": v, "body": { "type": "status", "tab": 1 } }).to_string();
+        assert_eq!(parse_json(&text).unwrap_err(), ErrorCode::Version, "v = {v}");
+    }
+    // A newer peer's message is "version", even when its body means nothing to this version.
+    let text = json!({ "v": 2, "body": { "type": "teleport", "where": "moon" } }).to_string();
+    assert_eq!(parse_json(&text).unwrap_err(), ErrorCode::Version);
+}
+
+#[test]
+fn malformed_messages_are_refused_as_malformed() {
+    let good_page = json!({ "url": url("/tokens"), "elements": [] });
+    let cases: Vec<(&str, String)> = vec![
+        // not JSON, or not an envelope
+        ("empty input", String::new()),
+        ("plain text", "hello".into()),
+        ("truncated", r#"{"v":1,"body":{"type":"status""#.into()),
+        ("array", "[1]".into()),
+        ("null", "null".into()),
+        ("missing version", json!({ "body": { "type": "status", "tab": 1 } }).to_string()),
+        ("version as string", json!({ "v": "1", "body": { "type": "status", "tab": 1 } }).to_string()),
+        ("negative version", json!({ "v": -1, "body": { "type": "status", "tab": 1 } }).to_string()),
+        ("missing body", json!({ "v": 1 }).to_string()),
+        ("body not an object", json!({ "v": 1, "body": "status" }).to_string()),
+        // unknown type
+        ("unknown type", wire(json!({ "type": "teleport" }))),
+        ("missing type", wire(json!({ "tab": 1 }))),
+        ("type in another case", wire(json!({ "type": "Status", "tab": 1 }))),
+        // unknown fields
+        ("unknown envelope field", json!({ "v": 1, "body": { "type": "status", "tab": 1 }, "from": "popup" }).to_string()),
+        ("unknown report field", wire(json!({ "type": "report", "seq": 1, "page": good_page, "sequence": 1 }))),
+        ("unknown capture field", wire(json!({ "type": "capture", "seq": 1, "key": KEY, "vendor": "predicthq" }))),
+        ("unknown resume field", wire(json!({ "type": "resume", "tab": 1, "all": true }))),
+        ("unknown page field", wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "frames": [] } }))),
+        (
+            "unknown element field",
+            wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "role": "button", "html": "<b>" }] } })),
+        ),
+        // missing fields
+        ("report without page", wire(json!({ "type": "report", "seq": 1 }))),
+        ("report without seq", wire(json!({ "type": "report", "page": good_page }))),
+        ("capture without key", wire(json!({ "type": "capture", "seq": 1 }))),
+        ("capture without seq", wire(json!({ "type": "capture", "key": KEY }))),
+        ("panel without event", wire(json!({ "type": "panel" }))),
+        ("resume without tab", wire(json!({ "type": "resume" }))),
+        ("page without url", wire(json!({ "type": "report", "seq": 1, "page": { "elements": [] } }))),
+        ("secret shape without len", wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "secret": { "lower": true } }] } }))),
+        // wrong types
+        ("seq as string", wire(json!({ "type": "report", "seq": "1", "page": good_page }))),
+        ("negative seq", wire(json!({ "type": "capture", "seq": -1, "key": KEY }))),
+        ("key as number", wire(json!({ "type": "capture", "seq": 1, "key": 12345678901234567890u64 }))),
+        ("tab as string", wire(json!({ "type": "resume", "tab": "3" }))),
+        ("tab too large", wire(json!({ "type": "resume", "tab": 1u64 << 40 }))),
+        ("unknown event", wire(json!({ "type": "panel", "event": "skip" }))),
+        ("event in another case", wire(json!({ "type": "panel", "event": "Next" }))),
+        ("elements as object", wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": {} } }))),
+        ("unknown role", wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "role": "widget" }] } }))),
+        ("filled as string", wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "filled": "yes" }] } }))),
+        ("dialog negative", wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "dialog": -1 }] } }))),
+    ];
+    let mut wrong = Vec::new();
+    for (name, text) in &cases {
+        match parse_json(text) {
+            Err(ErrorCode::Malformed) => {}
+            other => wrong.push(format!("{name}: {other:?} for {text}")),
+        }
+    }
+    assert!(wrong.is_empty(), "{} of {} not refused as malformed:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authorization
+
+const SENDER_KINDS: [&str; 8] =
+    ["content top", "content subframe", "panel in tab", "panel no tab", "popup", "popup in tab", "options", "other page"];
+
+fn sender(kind: &str) -> Sender {
+    match kind {
+        "content top" => content(1),
+        "content subframe" => Sender::Content { tab: 1, frame: 2, url: url("/tokens") },
+        "panel in tab" => panel(1),
+        "panel no tab" => Sender::Page { page: ExtensionPage::Panel, tab: None },
+        "popup" => popup(),
+        "popup in tab" => Sender::Page { page: ExtensionPage::Popup, tab: Some(1) },
+        "options" => Sender::Page { page: ExtensionPage::Options, tab: None },
+        "other page" => Sender::Page { page: ExtensionPage::Other, tab: Some(1) },
+        _ => unreachable!(),
+    }
+}
+
+fn request(kind: &str) -> Request {
+    match kind {
+        "report" => Request::Report { seq: 2, page: token_shown().moved_to(&url("/tokens")).model },
+        "capture" => Request::Capture { seq: 1, key: SecretString::new(KEY.into()) },
+        "panel next" => Request::Panel { event: Event::Next },
+        "panel back" => Request::Panel { event: Event::Back },
+        "panel dismiss" => Request::Panel { event: Event::Dismiss },
+        "panel resume" => Request::Panel { event: Event::Resume },
+        "status of a tab" => Request::Status { tab: Some(1) },
+        "status" => Request::Status { tab: None },
+        "resume" => Request::Resume { tab: 1 },
+        _ => unreachable!(),
+    }
+}
+
+/// Who may send what: one row per request, one column per sender kind (in SENDER_KINDS order).
+#[rustfmt::skip]
+const MATRIX: [(&str, [bool; 8]); 9] = {
+    const Y: bool = true;
+    const N: bool = false;
+    [
+        //                  top sub  pnl+t pnl  popup pop+t opts other
+        ("report",          [Y,  N,   N,    N,   N,    N,    N,   N]),
+        ("capture",         [Y,  N,   N,    N,   N,    N,    N,   N]),
+        ("panel next",      [N,  N,   Y,    N,   N,    N,    N,   N]),
+        ("panel back",      [N,  N,   Y,    N,   N,    N,    N,   N]),
+        ("panel dismiss",   [N,  N,   Y,    N,   N,    N,    N,   N]),
+        ("panel resume",    [N,  N,   N,    N,   N,    N,    N,   N]),
+        ("status of a tab", [N,  N,   N,    N,   Y,    Y,    Y,   N]),
+        ("status",          [N,  N,   N,    N,   Y,    Y,    Y,   N]),
+        ("resume",          [N,  N,   N,    N,   Y,    Y,    Y,   N]),
+    ]
+};
+
+#[test]
+fn authorization_matrix_allows_exactly_the_listed_senders() {
+    let mut wrong = Vec::new();
+    for (req, row) in MATRIX {
+        for (kind, allowed) in SENDER_KINDS.iter().zip(row) {
+            let got = authorize(&request(req), &sender(kind));
+            let want = if allowed { Ok(()) } else { Err(ErrorCode::Forbidden) };
+            if got != want {
+                wrong.push(format!("{req} from {kind}: got {got:?}, want {want:?}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A controller with tab 1 showing the token screen (report seq 1), so every allowed request can act.
+fn busy_controller() -> Controller {
+    let mut ctrl = controller();
+    let out = report(&mut ctrl, 1, 1, &token_shown().model);
+    assert!(reply_draw(&out).capture.is_some());
+    ctrl
+}
+
+#[test]
+fn controller_refuses_unauthorized_requests_before_acting() {
+    let mut wrong = Vec::new();
+    for (req, row) in MATRIX {
+        for (kind, allowed) in SENDER_KINDS.iter().zip(row) {
+            let mut ctrl = busy_controller();
+            let before = ctrl.progress(1).cloned();
+            let out = ctrl.handle(&sender(kind), request(req));
+            let refused = error_code(&out) == Some(ErrorCode::Forbidden);
+            if allowed == refused {
+                wrong.push(format!("{req} from {kind}: {:?}", out.reply));
+            }
+            if !allowed {
+                if !out.pushes.is_empty() {
+                    wrong.push(format!("{req} from {kind} pushed {:?}", out.pushes));
+                }
+                if ctrl.progress(1).cloned() != before {
+                    wrong.push(format!("{req} from {kind} changed the tab's progress"));
+                }
+                let Reply::Status { captures_received, .. } = ctrl.handle(&popup(), Request::Status { tab: None }).reply else {
+                    unreachable!()
+                };
+                if captures_received != 0 {
+                    wrong.push(format!("{req} from {kind} was counted as a capture"));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn forbidden_message_names_the_request_but_not_its_content() {
+    let mut ctrl = busy_controller();
+    let out = ctrl.handle(&popup(), Request::Capture { seq: 1, key: SecretString::new(KEY.into()) });
+    let Reply::Error { code: ErrorCode::Forbidden, message } = &out.reply else { panic!("{:?}", out.reply) };
+    assert!(message.contains("capture"), "{message}");
+    assert!(!message.contains("LEAKCANARY"), "{message}");
+}
+
+#[test]
+fn report_about_another_host_than_the_sender_is_forbidden() {
+    let phq = url("/tokens");
+    // (where the content script is, what URL its report claims)
+    let cases = [
+        ("https://evil.test/tokens", phq.as_str()),
+        ("https://control.predicthq.com.phish.test/tokens", phq.as_str()),
+        ("https://api.predicthq.com/", phq.as_str()),
+        ("http://control.predicthq.com/tokens", phq.as_str()),
+        ("not a url", phq.as_str()),
+        (phq.as_str(), "https://evil.test/tokens"),
+        (phq.as_str(), "https://control.predicthq.com.phish.test/tokens"),
+    ];
+    for (sender_url, page_url) in cases {
+        let mut ctrl = controller();
+        let sender = Sender::Content { tab: 1, frame: 0, url: sender_url.to_string() };
+        let page = token_form(true).moved_to(page_url).model;
+        let out = ctrl.handle(&sender, Request::Report { seq: 1, page });
+        assert_eq!(error_code(&out), Some(ErrorCode::Forbidden), "sender on {sender_url} reporting {page_url}");
+        assert!(out.pushes.is_empty());
+        assert!(ctrl.progress(1).is_none(), "a refused report must not be stored");
+    }
+}
+
+#[test]
+fn report_from_the_same_host_with_other_port_case_or_path_is_accepted() {
+    let page = token_form(true).model;
+    for sender_url in [
+        "https://control.predicthq.com/",
+        "https://CONTROL.predicthq.com/tokens",
+        "https://control.predicthq.com:443/tokens?tab=1#x",
+        "https://control.predicthq.com/somewhere/else",
+    ] {
+        let mut ctrl = controller();
+        let sender = Sender::Content { tab: 1, frame: 0, url: sender_url.into() };
+        let out = ctrl.handle(&sender, Request::Report { seq: 1, page: page.clone() });
+        assert_eq!(highlighted(reply_draw(&out)), Some("choose-scopes"), "{sender_url}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report limits
+
+fn report_code(model: PageModel) -> Option<ErrorCode> {
+    let mut ctrl = controller();
+    let out = report(&mut ctrl, 1, 1, &model);
+    error_code(&out)
+}
+
+fn with_elements(elements: Vec<Element>) -> PageModel {
+    PageModel { url: url("/tokens"), title: "API Tokens".into(), elements }
+}
+
+#[test]
+fn over_limit_reports_are_malformed() {
+    let long = "x".repeat(MAX_TEXT + 1);
+    let cases: Vec<(&str, PageModel)> = vec![
+        ("too many elements", with_elements(vec![el(Role::Text, "row"); MAX_ELEMENTS + 1])),
+        ("text too long", with_elements(vec![el(Role::Button, "ok"), el(Role::Text, &long)])),
+        ("label too long", with_elements(vec![labelled(Role::Textbox, &long)])),
+        ("title too long", PageModel { title: long.clone(), ..with_elements(vec![]) }),
+        ("URL too long", PageModel { url: format!("{}?q={}", url("/tokens"), "a".repeat(MAX_URL)), ..with_elements(vec![]) }),
+        (
+            "forward dialog reference",
+            with_elements(vec![Element { dialog: Some(1), ..el(Role::Button, "Create") }, el(Role::Dialog, "New token")]),
+        ),
+        (
+            "forward group reference",
+            with_elements(vec![Element { group: Some(5), ..el(Role::Checkbox, "Events") }, el(Role::Group, "Scopes")]),
+        ),
+        ("element inside itself", with_elements(vec![Element { group: Some(0), ..el(Role::Group, "Scopes") }])),
+    ];
+    for (name, model) in cases {
+        assert_eq!(report_code(model), Some(ErrorCode::Malformed), "{name}");
+    }
+}
+
+#[test]
+fn reports_right_at_the_limits_are_accepted() {
+    let at_limit = "é".repeat(MAX_TEXT); // 512 characters, 1024 bytes
+    let mut many = vec![el(Role::Text, "row"); MAX_ELEMENTS - 2];
+    many.push(field("Token name", true));
+    many.push(el(Role::Button, "Create Token"));
+    let cases: Vec<(&str, PageModel)> = vec![
+        ("exactly the most elements", with_elements(many)),
+        ("text of the longest length", with_elements(vec![el(Role::Text, &at_limit), el(Role::Button, &at_limit)])),
+        ("label of the longest length", with_elements(vec![labelled(Role::Textbox, &at_limit)])),
+        ("title of the longest length", PageModel { title: at_limit.clone(), ..with_elements(vec![]) }),
+        (
+            "backward references",
+            with_elements(vec![el(Role::Dialog, "New token"), Element { dialog: Some(0), group: Some(0), ..el(Role::Button, "Create") }]),
+        ),
+    ];
+    for (name, model) in cases {
+        let mut ctrl = controller();
+        let out = report(&mut ctrl, 1, 1, &model);
+        assert!(matches!(out.reply, Reply::Draw(_)), "{name}: {:?}", out.reply);
+    }
+}
+
+#[test]
+fn exactly_max_elements_page_is_still_recognized() {
+    let mut elements = vec![el(Role::Text, "row"); MAX_ELEMENTS - 2];
+    elements.push(field("Token name", true));
+    elements.push(el(Role::Button, "Create Token"));
+    let mut ctrl = controller();
+    let out = report(&mut ctrl, 1, 1, &with_elements(elements));
+    let mark = reply_draw(&out).highlight.clone().expect("highlight");
+    assert_eq!((mark.step.as_str(), mark.element as usize), ("create-token", MAX_ELEMENTS - 1));
+}
+
+#[test]
+fn malformed_report_message_explains_without_echoing_the_page() {
+    let mut ctrl = controller();
+    let secret_text = format!("{}{}", "LEAKCANARY ", "y".repeat(MAX_TEXT));
+    let out = report(&mut ctrl, 1, 1, &with_elements(vec![el(Role::Text, &secret_text)]));
+    let Reply::Error { code: ErrorCode::Malformed, message } = &out.reply else { panic!("{:?}", out.reply) };
+    assert!(message.contains('0') && message.contains(&MAX_TEXT.to_string()), "{message}");
+    assert!(!message.contains("LEAKCANARY"), "{message}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capture
+
+fn capture(ctrl: &mut Controller, tab: u32, seq: u64, key: &str) -> Outcome {
+    ctrl.handle(&content(tab), Request::Capture { seq, key: SecretString::new(key.into()) })
+}
+
+fn captures_received(ctrl: &mut Controller) -> u32 {
+    match ctrl.handle(&popup(), Request::Status { tab: None }).reply {
+        Reply::Status { captures_received, .. } => captures_received,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn capture_of_the_right_key_is_received() {
+    let mut ctrl = controller();
+    report(&mut ctrl, 1, 5, &token_shown().model);
+    let out = capture(&mut ctrl, 1, 5, KEY);
+    assert_eq!(out.reply, Reply::Captured { state: CaptureState::Received, vendor: "predicthq".into() });
+    assert!(out.pushes.is_empty());
+    assert_eq!(captures_received(&mut ctrl), 1);
+}
+
+#[test]
+fn capture_with_a_stale_or_future_seq_is_unexpected() {
+    let mut ctrl = controller();
+    report(&mut ctrl, 1, 5, &token_shown().model);
+    for seq in [0, 4, 6, u64::MAX] {
+        assert_eq!(error_code(&capture(&mut ctrl, 1, seq, KEY)), Some(ErrorCode::Unexpected), "seq {seq}");
+    }
+    assert_eq!(captures_received(&mut ctrl), 0);
+}
+
+#[test]
+fn capture_of_a_string_not_shaped_like_the_token_is_unexpected() {
+    let mut ctrl = controller();
+    report(&mut ctrl, 1, 5, &token_shown().model);
+    for key in [
+        "LEAKCANARY+abc/def=ghiJKLmnoPQRstuVWXyz012",
+        "LEAKCANARY-short",
+        &format!("LEAKCANARY{}", "a".repeat(151)),
+        "LEAKCANARY with spaces in the middle of it",
+        " LEAKCANARY-padded-with-spaces-abcdefghij ",
+        "",
+    ] {
+        assert_eq!(error_code(&capture(&mut ctrl, 1, 5, key)), Some(ErrorCode::Unexpected), "{key:?}");
+    }
+    assert_eq!(captures_received(&mut ctrl), 0);
+}
+
+#[test]
+fn capture_on_a_page_without_a_key_is_unexpected() {
+    for page in [dashboard(), token_list(), token_form(true)] {
+        let mut ctrl = controller();
+        report(&mut ctrl, 1, 1, &page.model);
+        assert_eq!(error_code(&capture(&mut ctrl, 1, 1, KEY)), Some(ErrorCode::Unexpected), "{}", page.model.url);
+    }
+    // A key-like string whose outline does not fit the vendor's token does not make a capture page either.
+    let mut page = token_shown();
+    let i = page.idx("key");
+    page.model.elements[i].secret.as_mut().unwrap().symbols = "+/=".into();
+    let mut ctrl = controller();
+    report(&mut ctrl, 1, 1, &page.model);
+    assert_eq!(error_code(&capture(&mut ctrl, 1, 1, KEY)), Some(ErrorCode::Unexpected));
+}
+
+#[test]
+fn capture_before_any_report_or_on_an_unknown_host_is_unexpected() {
+    let mut ctrl = controller();
+    assert_eq!(error_code(&capture(&mut ctrl, 1, 1, KEY)), Some(ErrorCode::Unexpected));
+
+    let page = token_shown().moved_to("https://control.predicthq.com.phish.test/tokens");
+    report(&mut ctrl, 2, 1, &page.model);
+    let out = ctrl.handle(&content_on(2, &page.model), Request::Capture { seq: 1, key: SecretString::new(KEY.into()) });
+    assert_eq!(error_code(&out), Some(ErrorCode::Unexpected));
+}
+
+#[test]
+fn capture_in_one_tab_is_judged_by_that_tab_only() {
+    let mut ctrl = controller();
+    report(&mut ctrl, 1, 1, &token_shown().model);
+    report(&mut ctrl, 2, 1, &token_form(true).model);
+    assert_eq!(error_code(&capture(&mut ctrl, 2, 1, KEY)), Some(ErrorCode::Unexpected));
+    assert!(matches!(capture(&mut ctrl, 1, 1, KEY).reply, Reply::Captured { .. }));
+}
+
+#[test]
+fn capture_still_works_after_the_walkthrough_is_dismissed() {
+    let mut ctrl = controller();
+    report(&mut ctrl, 1, 3, &token_shown().model);
+    ctrl.handle(&panel(1), Request::Panel { event: Event::Dismiss });
+    assert!(matches!(capture(&mut ctrl, 1, 3, KEY).reply, Reply::Captured { .. }));
+}
+
+#[test]
+fn replies_never_contain_the_submitted_key() {
+    let mut outcomes = Vec::new();
+    let mut ctrl = controller();
+    outcomes.push(capture(&mut ctrl, 1, 1, KEY)); // before any report
+    report(&mut ctrl, 1, 1, &token_form(true).model);
+    outcomes.push(capture(&mut ctrl, 1, 1, KEY)); // no key expected
+    report(&mut ctrl, 1, 2, &token_shown().model);
+    outcomes.push(capture(&mut ctrl, 1, 1, KEY)); // stale seq
+    outcomes.push(capture(&mut ctrl, 1, 2, "LEAKCANARY+/=LEAKCANARY+/=LEAKCANARY")); // wrong shape
+    outcomes.push(capture(&mut ctrl, 1, 2, KEY)); // received
+    outcomes.push(ctrl.handle(&popup(), Request::Capture { seq: 2, key: SecretString::new(KEY.into()) })); // forbidden
+    outcomes.push(ctrl.handle(&popup(), Request::Status { tab: Some(1) }));
+    for out in &outcomes {
+        let debug = format!("{out:?}");
+        let wire = serde_json::to_string(&Out::new(&out.reply)).unwrap();
+        assert!(!debug.contains("LEAKCANARY") && !wire.contains("LEAKCANARY"), "{wire}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire shape of replies and pushes
+
+#[test]
+fn replies_go_out_as_version_and_tagged_body() {
+    let draw = Reply::Draw(Draw {
+        seq: 3,
+        highlight: Some(Mark { element: 7, vendor: "predicthq".into(), step: "copy-token".into() }),
+        capture: None,
+    });
+    let cases = [
+        (
+            draw,
+            json!({ "type": "draw", "seq": 3, "highlight": { "element": 7, "vendor": "predicthq", "step": "copy-token" }, "capture": null }),
+        ),
+        (
+            Reply::Captured { state: CaptureState::Received, vendor: "predicthq".into() },
+            json!({ "type": "captured", "state": "received", "vendor": "predicthq" }),
+        ),
+        (
+            Reply::Status {
+                tab: Some(TabStatus { vendor_name: "PredictHQ".into(), step_title: None, dismissed: true }),
+                captures_received: 2,
+            },
+            json!({ "type": "status", "tab": { "vendor_name": "PredictHQ", "step_title": null, "dismissed": true }, "captures_received": 2 }),
+        ),
+        (Reply::Done, json!({ "type": "done" })),
+        (
+            Reply::Error { code: ErrorCode::Forbidden, message: "no".into() },
+            json!({ "type": "error", "code": "forbidden", "message": "no" }),
+        ),
+    ];
+    for (reply, body) in cases {
+        let value = serde_json::to_value(Out::new(&reply)).unwrap();
+        assert_eq!(value, json!({ "v": 1, "body": body }));
+        let back: Incoming<Reply> = serde_json::from_value(value).unwrap();
+        assert_eq!((back.v, back.body), (1, reply));
+    }
+}
+
+#[test]
+fn error_codes_have_snake_case_wire_names() {
+    let names: Vec<Value> = [ErrorCode::Forbidden, ErrorCode::Version, ErrorCode::Malformed, ErrorCode::Unexpected, ErrorCode::Internal]
+        .iter()
+        .map(|c| serde_json::to_value(c).unwrap())
+        .collect();
+    assert_eq!(names, [json!("forbidden"), json!("version"), json!("malformed"), json!("unexpected"), json!("internal")]);
+}
+
+#[test]
+fn pushes_from_a_real_session_survive_the_wire() {
+    let mut ctrl = controller();
+    let out = report(&mut ctrl, 1, 1, &token_shown().model);
+    let reply = serde_json::to_value(Out::new(&out.reply)).unwrap();
+    assert_eq!(reply["v"], 1);
+    assert_eq!(reply["body"]["type"], "draw");
+    assert_eq!(reply["body"]["capture"]["label"], "API token");
+
+    let out = ctrl.handle(&panel(1), Request::Panel { event: Event::Dismiss });
+    assert!(!out.pushes.is_empty());
+    for (_, push) in &out.pushes {
+        let text = serde_json::to_string(&Out::new(push)).unwrap();
+        let back: Incoming<Push> = serde_json::from_str(&text).unwrap();
+        assert_eq!((back.v, &back.body), (1, push));
+    }
+    let hidden = serde_json::to_value(Out::new(&Push::Panel { view: None })).unwrap();
+    assert_eq!(hidden, json!({ "v": 1, "body": { "type": "panel", "view": null } }));
+}
+
+#[test]
+fn secret_string_debug_is_redacted() {
+    let s = SecretString::new(KEY.into());
+    assert_eq!(format!("{s:?}"), "SecretString(<redacted>)");
+    assert!(!format!("{:#?}", Some(&s)).contains("LEAKCANARY"));
+    assert_eq!(s.expose(), KEY);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who the browser says sent a message
+
+const OWN_ID: &str = "keywarden@example";
+const OWN_ORIGIN: &str = "moz-extension://1b2c3d4e";
+
+/// A sender as the browser describes it (a `runtime.MessageSender`), read from its JSON form.
+fn raw(id: Option<&str>, url: Option<&str>, tab: Option<u32>, frame: Option<u32>) -> RawSender {
+    let mut v = json!({});
+    if let Some(id) = id {
+        v["id"] = json!(id);
+    }
+    if let Some(url) = url {
+        v["url"] = json!(url);
+    }
+    if let Some(tab) = tab {
+        v["tab"] = json!({ "id": tab, "active": true });
+    }
+    if let Some(frame) = frame {
+        v["frameId"] = json!(frame);
+    }
+    v["origin"] = json!("ignored");
+    serde_json::from_value(v).expect("sender JSON")
+}
+
+#[test]
+fn sender_classification_trusts_only_this_extension() {
+    let cases: Vec<(RawSender, Result<Sender, ErrorCode>)> = vec![
+        (
+            raw(Some(OWN_ID), Some("https://control.predicthq.com/tokens"), Some(4), Some(0)),
+            Ok(Sender::Content { tab: 4, frame: 0, url: "https://control.predicthq.com/tokens".into() }),
+        ),
+        (
+            raw(Some(OWN_ID), Some("https://control.predicthq.com/tokens"), Some(4), Some(3)),
+            Ok(Sender::Content { tab: 4, frame: 3, url: "https://control.predicthq.com/tokens".into() }),
+        ),
+        (raw(Some(OWN_ID), Some("moz-extension://1b2c3d4e/popup.html"), None, None), Ok(popup())),
+        (raw(Some(OWN_ID), Some("moz-extension://1b2c3d4e/panel.html?tab=4#x"), Some(4), Some(7)), Ok(panel(4))),
+        (
+            raw(Some(OWN_ID), Some("moz-extension://1b2c3d4e/options.html"), None, None),
+            Ok(Sender::Page { page: ExtensionPage::Options, tab: None }),
+        ),
+        (
+            raw(Some(OWN_ID), Some("moz-extension://1b2c3d4e/panel.html.evil"), Some(4), None),
+            Ok(Sender::Page { page: ExtensionPage::Other, tab: Some(4) }),
+        ),
+        // Someone else's extension, or no id at all.
+        (raw(Some("other@example"), Some("moz-extension://1b2c3d4e/popup.html"), None, None), Err(ErrorCode::Forbidden)),
+        (raw(None, Some("https://control.predicthq.com/"), Some(4), Some(0)), Err(ErrorCode::Forbidden)),
+        // No URL, or a content script without its tab or frame.
+        (raw(Some(OWN_ID), None, Some(4), Some(0)), Err(ErrorCode::Forbidden)),
+        (raw(Some(OWN_ID), Some("https://control.predicthq.com/"), None, Some(0)), Err(ErrorCode::Forbidden)),
+        (raw(Some(OWN_ID), Some("https://control.predicthq.com/"), Some(4), None), Err(ErrorCode::Forbidden)),
+        // A URL that only starts like the extension's origin is not one of its pages.
+        (raw(Some(OWN_ID), Some("moz-extension://1b2c3d4e.evil/popup.html"), None, None), Err(ErrorCode::Forbidden)),
+    ];
+    for (raw_sender, want) in cases {
+        assert_eq!(raw_sender.classify(OWN_ID, OWN_ORIGIN), want, "{raw_sender:?}");
+        assert_eq!(raw_sender.classify(OWN_ID, &format!("{OWN_ORIGIN}/")), want, "origin with slash: {raw_sender:?}");
+    }
+}
+
+/// The tab remembers which host its last report described; a key handed over by a content
+/// script on another host (a page the tab has since left, say) must not be judged against it.
+#[test]
+fn capture_from_a_sender_on_another_host_than_the_report_is_refused() {
+    let mut ctrl = controller();
+    report(&mut ctrl, 1, 1, &token_shown().model);
+    let elsewhere = Sender::Content { tab: 1, frame: 0, url: "https://elsewhere.example/keys".into() };
+    let out = ctrl.handle(&elsewhere, Request::Capture { seq: 1, key: SecretString::new(KEY.into()) });
+    assert!(
+        matches!(error_code(&out), Some(ErrorCode::Forbidden | ErrorCode::Unexpected)),
+        "a key from elsewhere.example was taken as PredictHQ's: {:?}",
+        out.reply
+    );
+    assert_eq!(captures_received(&mut ctrl), 0);
+}

@@ -1,0 +1,470 @@
+//! Recognition tables for the PredictHQ recipe: which page and step a page model shows, which element each step points at, and where the key is.
+
+mod common;
+
+use common::*;
+use keywarden::engine::detect::key_on_screen;
+use keywarden::engine::page::{Element, PageError, PageModel, Role, SecretShape};
+use keywarden::engine::protocol::{ErrorCode, Push, Reply};
+use keywarden::engine::recipe::Catalog;
+use keywarden::engine::recognize::{judge, recognize, Scene};
+use keywarden::engine::walkthrough::Progress;
+
+/// What a fresh walkthrough makes of a page: the recognized page id, and the current step with its target.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    page: Option<String>,
+    step: Option<(String, usize)>,
+}
+
+fn see(catalog: &Catalog, model: &PageModel) -> Seen {
+    let location = model.validate().unwrap_or_else(|e| panic!("fixture {} is invalid: {e}", model.url));
+    let scene = Scene::new(model, location);
+    let Some(rec) = recognize(catalog, &scene) else { return Seen { page: None, step: None } };
+    let step = Progress::default().current(&rec, &scene).map(|c| (c.step.id.clone(), c.target));
+    Seen { page: Some(rec.page.id.clone()), step }
+}
+
+/// One row of a recognition table: a page, the page id it must be recognized as, and the step
+/// with the named element it must point at.
+struct Case {
+    name: &'static str,
+    page: Page,
+    want: Option<(&'static str, &'static str, &'static str)>,
+}
+
+fn case(name: &'static str, page: Page, want: Option<(&'static str, &'static str, &'static str)>) -> Case {
+    Case { name, page, want }
+}
+
+fn check_table(cases: Vec<Case>) {
+    let catalog = Catalog::builtin().unwrap();
+    let mut failures = Vec::new();
+    for c in &cases {
+        let got = see(&catalog, &c.page.model);
+        let want = match c.want {
+            Some((page, step, element)) => {
+                Seen { page: Some(page.to_string()), step: Some((step.to_string(), c.page.idx(element))) }
+            }
+            None => Seen { page: None, step: None },
+        };
+        if got != want {
+            failures.push(format!("{}: got {got:?}, want {want:?}", c.name));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[test]
+fn predicthq_flow_pages_are_recognized_with_their_first_step() {
+    check_table(vec![
+        case("dashboard with the API Tokens link", dashboard(), Some(("console", "open-tokens", "nav-tokens"))),
+        case(
+            "collapsed menu shows only API Tools",
+            Page::at(&url("/events"))
+                .with("", el(Role::Heading, "Events"))
+                .with("tools", el(Role::Button, "API Tools"))
+                .with("", el(Role::Link, "Locations")),
+            Some(("console", "open-tokens", "tools")),
+        ),
+        case("first visit, name empty", token_form(false), Some(("token-form", "name-token", "name"))),
+        case("first visit, name typed", token_form(true), Some(("token-form", "choose-scopes", "scopes"))),
+        case("token just created", token_shown(), Some(("token-shown", "copy-token", "copy"))),
+        case("token list", token_list(), Some(("token-list", "new-token", "new"))),
+    ]);
+}
+
+#[test]
+fn recognition_survives_case_decoration_wrapping_order_and_placeholders() {
+    check_table(vec![
+        case(
+            "upper-case button and label",
+            Page::at(&url("/tokens"))
+                .with("", el(Role::Heading, "API TOKENS"))
+                .with("name", field("TOKEN NAME", false))
+                .with("", el(Role::Button, "CREATE TOKEN")),
+            Some(("token-form", "name-token", "name")),
+        ),
+        case(
+            "decorated create button",
+            Page::at(&url("/tokens"))
+                .with("", el(Role::Heading, "API Tokens"))
+                .with("name", field("Token name", true))
+                .with("create", el(Role::Button, "+ Create Token ›")),
+            Some(("token-form", "create-token", "create")),
+        ),
+        case(
+            "decorated list button",
+            Page::at(&url("/tokens"))
+                .with("", el(Role::Heading, "API Tokens"))
+                .with("new", el(Role::Button, "  ＋  Create New Token")),
+            Some(("token-list", "new-token", "new")),
+        ),
+        case(
+            "wrapped, padded texts",
+            Page::at(&url("/tokens"))
+                .with("", el(Role::Heading, "\n  API\n  Tokens \n"))
+                .with("name", field("  Token\n\tname * ", true))
+                .with("create", el(Role::Button, "\n      Create\n      Token\n    ")),
+            Some(("token-form", "create-token", "create")),
+        ),
+        case(
+            "wrapped copy button on the token screen",
+            Page::at(&url("/tokens"))
+                .with("key", secret(token_shape()))
+                .with("copy", el(Role::Button, "Copy\n   Token")),
+            Some(("token-shown", "copy-token", "copy")),
+        ),
+        case(
+            "elements in another order",
+            Page::at(&url("/tokens"))
+                .with("create", el(Role::Button, "Create Token"))
+                .with("scopes", labelled(Role::Group, "Scopes"))
+                .with("", checkbox("Events", 1, true))
+                .with("name", field("Token name", true))
+                .with("", el(Role::Heading, "API Tokens")),
+            Some(("token-form", "choose-scopes", "scopes")),
+        ),
+        case(
+            "label taken from a placeholder sentence",
+            Page::at(&url("/tokens"))
+                .with("", el(Role::Heading, "API Tokens"))
+                .with("name", field("Enter a token name", false))
+                .with("", el(Role::Button, "Create Token")),
+            Some(("token-form", "name-token", "name")),
+        ),
+        case(
+            "label taken from a placeholder phrase",
+            Page::at(&url("/tokens"))
+                .with("name", field("Name your token", false))
+                .with("", el(Role::Button, "Create")),
+            Some(("token-form", "name-token", "name")),
+        ),
+        case(
+            "scopes group titled by text rather than label",
+            Page::at(&url("/tokens"))
+                .with("name", field("Token name", true))
+                .with("scopes", el(Role::Group, "Scopes"))
+                .with("", checkbox("Events", 1, true))
+                .with("", el(Role::Button, "Create Token")),
+            Some(("token-form", "choose-scopes", "scopes")),
+        ),
+        case(
+            "no scopes group: the Events checkbox stands in",
+            Page::at(&url("/tokens"))
+                .with("name", field("Token name", true))
+                .with("events", labelled(Role::Checkbox, "Events"))
+                .with("", el(Role::Button, "Create Token")),
+            Some(("token-form", "choose-scopes", "events")),
+        ),
+        case(
+            "no scopes at all: straight to Create",
+            Page::at(&url("/tokens"))
+                .with("name", field("Token name", true))
+                .with("create", el(Role::Button, "Create Token")),
+            Some(("token-form", "create-token", "create")),
+        ),
+        case(
+            "token shown above the form it was made with",
+            Page::at(&url("/tokens"))
+                .with("", el(Role::Heading, "API Tokens"))
+                .with("", field("Token name", true))
+                .with("", el(Role::Button, "Create Token"))
+                .with("key", secret(token_shape()))
+                .with("copy", el(Role::Button, "Copy Token")),
+            Some(("token-shown", "copy-token", "copy")),
+        ),
+        case(
+            "icon-only copy button named by aria-label",
+            Page::at(&url("/tokens"))
+                .with("key", secret(token_shape()))
+                .with("copy", labelled(Role::Button, "Copy")),
+            Some(("token-shown", "copy-token", "copy")),
+        ),
+        case(
+            "token shown in a read-only field",
+            Page::at(&url("/tokens"))
+                .with("key", Element { secret: Some(token_shape()), ..labelled(Role::Textbox, "API token") })
+                .with("copy", el(Role::Link, "Copy API Token")),
+            Some(("token-shown", "copy-token", "copy")),
+        ),
+        case(
+            "URL with port, query and fragment",
+            token_list().moved_to("https://Control.PredictHQ.com:443/tokens?page=2#top"),
+            Some(("token-list", "new-token", "new")),
+        ),
+    ]);
+}
+
+#[test]
+fn expanded_menu_points_at_api_tokens_rather_than_api_tools() {
+    // dashboard() lists "API Tools" before "API Tokens"; the more precise entry must win.
+    let page = dashboard();
+    assert!(page.idx("nav-tools") < page.idx("nav-tokens"));
+    check_table(vec![case("expanded menu", page, Some(("console", "open-tokens", "nav-tokens")))]);
+}
+
+#[test]
+fn form_opened_over_the_list_is_the_form_and_points_inside_the_dialog() {
+    let page = Page::at(&url("/tokens"))
+        .with("", el(Role::Heading, "API Tokens"))
+        .with("new", el(Role::Button, "Create New Token"))
+        .with("", el(Role::Row, "warehouse-sync 2025-01-17 Events"))
+        .with("dialog", labelled(Role::Dialog, "New token"))
+        .with("name", Element { dialog: Some(3), ..field("Token name", false) })
+        .with("create", Element { dialog: Some(3), ..el(Role::Button, "Create") });
+    let filled = {
+        let mut p = page.clone();
+        p.model.elements[4].filled = Some(true);
+        p
+    };
+    check_table(vec![
+        case("dialog, name empty", page, Some(("token-form", "name-token", "name"))),
+        case("dialog, name typed", filled, Some(("token-form", "create-token", "create"))),
+    ]);
+}
+
+#[test]
+fn lookalike_host_gets_nothing() {
+    let catalog = Catalog::builtin().unwrap();
+    for host in ["control.predicthq.com.phish.test", "predicthq-control.test", "control-predicthq.com", "control.predicthq.co"] {
+        for fixture in [dashboard(), token_form(true), token_shown(), token_list()] {
+            let page = fixture.moved_to(&format!("https://{host}/tokens"));
+            assert_eq!(see(&catalog, &page.model), Seen { page: None, step: None }, "{host}");
+        }
+    }
+}
+
+#[test]
+fn lookalike_host_report_draws_nothing_and_hides_the_panel() {
+    let mut ctrl = controller();
+    let page = token_shown().moved_to("https://control.predicthq.com.phish.test/tokens");
+    let out = report(&mut ctrl, 1, 1, &page.model);
+    let draw = reply_draw(&out);
+    assert_eq!((draw.highlight.as_ref(), draw.capture.as_ref()), (None, None));
+    assert_eq!(out.pushes, vec![(1, Push::Panel { view: None })]);
+}
+
+#[test]
+fn plain_http_page_is_refused() {
+    let page = token_form(false).moved_to("http://control.predicthq.com/tokens");
+    assert_eq!(page.model.validate(), Err(PageError::BadUrl));
+    let mut ctrl = controller();
+    let out = report(&mut ctrl, 1, 1, &page.model);
+    assert!(matches!(out.reply, Reply::Error { code: ErrorCode::Malformed, .. }), "{:?}", out.reply);
+    assert!(out.pushes.is_empty());
+}
+
+#[test]
+fn partial_pages_get_no_page_rather_than_a_wrong_step() {
+    check_table(vec![
+        case(
+            "create button alone",
+            Page::at(&url("/tokens")).with("", el(Role::Button, "Create Token")),
+            None,
+        ),
+        case(
+            "heading and create button, no name field",
+            Page::at(&url("/tokens"))
+                .with("", el(Role::Heading, "API Tokens"))
+                .with("", el(Role::Button, "Create Token")),
+            None,
+        ),
+        case(
+            "name field alone",
+            Page::at(&url("/tokens")).with("", field("Token name", false)),
+            None,
+        ),
+        case(
+            "copy button without a token",
+            Page::at(&url("/tokens")).with("", el(Role::Button, "Copy Token")),
+            None,
+        ),
+        case(
+            "token page still loading",
+            Page::at(&url("/tokens"))
+                .with("", el(Role::Link, "API Tokens"))
+                .with("", el(Role::Heading, "API Tokens")),
+            None,
+        ),
+        case("empty page", Page::at(&url("/")), None),
+    ]);
+}
+
+#[test]
+fn partial_form_page_reports_which_signal_failed() {
+    let catalog = Catalog::builtin().unwrap();
+    let recipe = catalog.vendor("predicthq").unwrap();
+    let page = Page::at(&url("/tokens")).with("", el(Role::Button, "Create Token"));
+    let scene = Scene::new(&page.model, page.model.validate().unwrap());
+    let verdicts = judge(recipe, &scene);
+    let form = verdicts.iter().find(|v| v.page.id == "token-form").unwrap();
+    let held: Vec<bool> = form.signals.iter().map(|s| s.held).collect();
+    assert_eq!(held, [false, true], "{:?}", form.signals);
+    assert!(form.signals[0].what.contains("textbox"), "{:?}", form.signals[0]);
+    assert!(verdicts.iter().all(|v| !v.matched()));
+}
+
+#[test]
+fn secret_outside_the_token_charset_is_not_captured() {
+    let base64ish = SecretShape { symbols: "+/=".into(), ..token_shape() };
+    let too_short = SecretShape { len: 12, ..token_shape() };
+    let too_long = SecretShape { len: 161, ..token_shape() };
+    let with_space = SecretShape { symbols: " ".into(), ..token_shape() };
+    let catalog = Catalog::builtin().unwrap();
+    for shape in [base64ish, too_short, too_long, with_space] {
+        let mut page = token_shown();
+        let key = page.idx("key");
+        page.model.elements[key].secret = Some(shape.clone());
+        let seen = see(&catalog, &page.model);
+        assert_ne!(seen.page.as_deref(), Some("token-shown"), "{shape:?}");
+
+        let mut ctrl = controller();
+        let out = report(&mut ctrl, 7, 1, &page.model);
+        assert_eq!(reply_draw(&out).capture, None, "{shape:?}");
+    }
+}
+
+#[test]
+fn key_on_screen_finds_the_token_beside_copy_token() {
+    let catalog = Catalog::builtin().unwrap();
+    let page = token_shown();
+    let scene = Scene::new(&page.model, page.model.validate().unwrap());
+    let rec = recognize(&catalog, &scene).expect("token-shown page");
+    let (step, copy, key) = key_on_screen(&rec, &scene).expect("the token is on screen");
+    assert_eq!(step.id, "copy-token");
+    assert!(step.capture);
+    assert_eq!((copy, key), (page.idx("copy"), page.idx("key")));
+}
+
+#[test]
+fn key_on_screen_prefers_the_fitting_secret_nearest_the_copy_button() {
+    let catalog = Catalog::builtin().unwrap();
+    let page = Page::at(&url("/tokens"))
+        .with("far", secret(token_shape()))
+        .with("", el(Role::Text, "Your new token"))
+        .with("near", secret(token_shape()))
+        .with("", el(Role::Text, "Shown once"))
+        .with("copy", el(Role::Button, "Copy Token"))
+        .with("misfit", secret(SecretShape { symbols: "+/=".into(), ..token_shape() }))
+        .with("", el(Role::Button, "Done"));
+    let scene = Scene::new(&page.model, page.model.validate().unwrap());
+    let rec = recognize(&catalog, &scene).unwrap();
+    let (_, copy, key) = key_on_screen(&rec, &scene).unwrap();
+    assert_eq!((copy, key), (page.idx("copy"), page.idx("near")));
+}
+
+#[test]
+fn key_on_screen_is_none_before_the_token_exists() {
+    let catalog = Catalog::builtin().unwrap();
+    for page in [dashboard(), token_form(true), token_list()] {
+        let scene = Scene::new(&page.model, page.model.validate().unwrap());
+        let rec = recognize(&catalog, &scene).unwrap();
+        assert!(key_on_screen(&rec, &scene).is_none(), "{}", rec.page.id);
+    }
+}
+
+#[test]
+fn paragraph_mentioning_create_token_is_not_a_target() {
+    let prose = "To create token access for a new integration, give it a name and choose the scopes it needs below.";
+    let help = "Read how to create token scopes for each integration in our documentation";
+    let long_link = "Learn when to Create New Token entries instead of sharing one between servers";
+    check_table(vec![
+        case(
+            "prose and a help link instead of a button",
+            Page::at(&url("/tokens"))
+                .with("", el(Role::Text, prose))
+                .with("", el(Role::Link, help))
+                .with("", field("Token name", false)),
+            None,
+        ),
+        case(
+            "a long link mentioning Create New Token",
+            Page::at(&url("/tokens")).with("", el(Role::Heading, "API Tokens")).with("", el(Role::Link, long_link)),
+            None,
+        ),
+        case(
+            "long button-like texts before the real buttons",
+            Page::at(&url("/tokens"))
+                .with("", el(Role::Button, help))
+                .with("", el(Role::Link, long_link))
+                .with("name", field("Token name", true))
+                .with("create", el(Role::Button, "Create Token")),
+            Some(("token-form", "create-token", "create")),
+        ),
+    ]);
+}
+
+#[test]
+fn report_highlights_the_step_target_for_each_flow_page() {
+    // (fixture, step, highlighted element, position in the whole walkthrough)
+    let rows: Vec<(Page, &str, &str, u32)> = vec![
+        (dashboard(), "open-tokens", "nav-tokens", 1),
+        (token_list(), "new-token", "new", 2),
+        (token_form(false), "name-token", "name", 3),
+        (token_form(true), "choose-scopes", "scopes", 4),
+        (token_shown(), "copy-token", "copy", 6),
+    ];
+    for (tab, (page, step, element, position)) in rows.into_iter().enumerate() {
+        let tab = tab as u32 + 10;
+        let mut ctrl = controller();
+        let out = report(&mut ctrl, tab, 42, &page.model);
+        let draw = reply_draw(&out);
+        assert_eq!(draw.seq, 42);
+        let mark = draw.highlight.as_ref().unwrap_or_else(|| panic!("{step}: nothing highlighted"));
+        assert_eq!((mark.vendor.as_str(), mark.step.as_str()), ("predicthq", step));
+        assert_eq!(mark.element as usize, page.idx(element), "{step} points at the wrong element");
+        let shown = &page.model.elements[mark.element as usize];
+        assert_ne!(shown.role(), Role::Text, "{step} highlights plain text");
+
+        let panels = pushed_panels(&out);
+        assert_eq!(panels.len(), 1, "{step}: {:?}", out.pushes);
+        let (to, view) = panels[0];
+        let view = view.unwrap_or_else(|| panic!("{step}: panel hidden"));
+        assert_eq!(to, tab);
+        assert_eq!((view.step.as_str(), view.position, view.total), (step, position, 6));
+        assert_eq!((view.vendor.as_str(), view.vendor_name.as_str()), ("predicthq", "PredictHQ"));
+        assert!(!view.title.is_empty() && !view.body.is_empty());
+    }
+}
+
+#[test]
+fn report_of_the_token_screen_marks_key_and_copy_button() {
+    let mut ctrl = controller();
+    let page = token_shown();
+    let out = report(&mut ctrl, 3, 9, &page.model);
+    let capture = reply_draw(&out).capture.clone().expect("capture mark");
+    assert_eq!(capture.key as usize, page.idx("key"));
+    assert_eq!(capture.copy.map(|c| c as usize), Some(page.idx("copy")));
+    assert_eq!((capture.vendor.as_str(), capture.label.as_str()), ("predicthq", "API token"));
+}
+
+#[test]
+fn report_before_the_token_exists_has_no_capture_mark() {
+    let mut ctrl = controller();
+    for (seq, page) in [dashboard(), token_list(), token_form(false), token_form(true)].iter().enumerate() {
+        let out = report(&mut ctrl, 1, seq as u64 + 1, &page.model);
+        assert_eq!(reply_draw(&out).capture, None, "{}", page.model.url);
+    }
+}
+
+#[test]
+fn unknown_page_on_the_vendor_host_draws_nothing() {
+    let mut ctrl = controller();
+    let page = Page::at(&url("/events"))
+        .with("", el(Role::Heading, "Events"))
+        .with("", el(Role::Text, "No events match your filters."));
+    let out = report(&mut ctrl, 1, 1, &page.model);
+    assert_eq!(reply_draw(&out).highlight, None);
+    assert_eq!(out.pushes, vec![(1, Push::Panel { view: None })]);
+}
+
+#[test]
+fn list_page_search_box_is_not_taken_for_the_token_name_field() {
+    // One-word phrases ("Name", "Create") match only exactly, so a search box and the
+    // "Create New Token" button do not make the list look like the token form.
+    let page = token_list().with("search", field("Search by name", false));
+    let mut ctrl = controller();
+    let out = report(&mut ctrl, 1, 1, &page.model);
+    assert_eq!(highlighted(reply_draw(&out)), Some("new-token"));
+}

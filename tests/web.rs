@@ -1,0 +1,140 @@
+//! wasm-bindgen tests of the browser glue, run in headless Chromium: JS values in and out, and the panel's DOM.
+#![cfg(target_arch = "wasm32")]
+
+use keywarden::engine::protocol::{Draw, ErrorCode, ExtensionPage, Mark, PanelView, RawSender, Reply, Request, Sender};
+use keywarden::web::dom::document;
+use keywarden::web::panel::PanelUi;
+use keywarden::web::{out, parse_request};
+use js_sys::{JSON, Reflect};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn js(json: &str) -> JsValue {
+    JSON::parse(json).expect("test JSON")
+}
+
+fn get(v: &JsValue, path: &[&str]) -> JsValue {
+    path.iter().fold(v.clone(), |v, k| Reflect::get(&v, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED))
+}
+
+#[wasm_bindgen_test]
+fn report_objects_from_content_scripts_parse() {
+    let message = js(r#"{"v":1,"body":{"type":"report","seq":3,"page":{"url":"https://control.predicthq.com/tokens","title":"API Tokens",
+        "elements":[{"role":"button","text":"Create Token"},{"role":"textbox","label":"Token name","filled":false}]}}}"#);
+    match parse_request(&message) {
+        Ok(Request::Report { seq, page }) => {
+            assert_eq!(seq, 3);
+            assert_eq!(page.elements.len(), 2);
+            assert_eq!(page.elements[1].label, "Token name");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+fn other_versions_and_garbage_are_refused_distinctly() {
+    assert_eq!(parse_request(&js(r#"{"v":2,"body":{"type":"status","tab":null}}"#)).unwrap_err(), ErrorCode::Version);
+    assert_eq!(parse_request(&js(r#"{"v":1,"body":{"type":"steal_keys"}}"#)).unwrap_err(), ErrorCode::Malformed);
+    assert_eq!(parse_request(&js(r#"{"v":1,"body":{"type":"status","tab":null,"extra":1}}"#)).unwrap_err(), ErrorCode::Malformed);
+    assert_eq!(parse_request(&JsValue::from_str("report")).unwrap_err(), ErrorCode::Malformed);
+    assert_eq!(parse_request(&JsValue::UNDEFINED).unwrap_err(), ErrorCode::Malformed);
+}
+
+#[wasm_bindgen_test]
+fn firefox_frame_ids_beyond_u32_still_classify() {
+    // Firefox reports frame ids such as 12884901889 for frames inside a tab.
+    let sender: RawSender = serde_wasm_bindgen::from_value(js(
+        r#"{"id":"kw@test","url":"moz-extension://abc/panel.html","tab":{"id":2,"index":0},"frameId":12884901889,"envType":"content_child"}"#,
+    ))
+    .expect("sender parses");
+    assert_eq!(sender.classify("kw@test", "moz-extension://abc"), Ok(Sender::Page { page: ExtensionPage::Panel, tab: Some(2) }));
+    let content: RawSender = serde_wasm_bindgen::from_value(js(
+        r#"{"id":"kw@test","url":"https://control.predicthq.com/","tab":{"id":7},"frameId":12884901889}"#,
+    ))
+    .unwrap();
+    assert_eq!(
+        content.classify("kw@test", "moz-extension://abc"),
+        Ok(Sender::Content { tab: 7, frame: 12884901889, url: "https://control.predicthq.com/".into() })
+    );
+}
+
+#[wasm_bindgen_test]
+fn messages_from_other_extensions_are_refused() {
+    let sender: RawSender =
+        serde_wasm_bindgen::from_value(js(r#"{"id":"someone-else","url":"chrome-extension://abc/popup.html"}"#)).unwrap();
+    assert_eq!(sender.classify("kw", "chrome-extension://abc"), Err(ErrorCode::Forbidden));
+}
+
+#[wasm_bindgen_test]
+fn replies_become_plain_versioned_objects() {
+    let reply = Reply::Draw(Draw {
+        seq: 4,
+        highlight: Some(Mark { element: 2, vendor: "predicthq".into(), step: "name-token".into() }),
+        capture: None,
+    });
+    let v = out(&reply);
+    assert_eq!(get(&v, &["v"]).as_f64(), Some(1.0));
+    assert_eq!(get(&v, &["body", "type"]).as_string().as_deref(), Some("draw"));
+    assert_eq!(get(&v, &["body", "highlight", "step"]).as_string().as_deref(), Some("name-token"));
+    assert!(get(&v, &["body", "capture"]).is_null());
+    // Structured clone (extension messaging) needs plain objects, not Maps.
+    assert!(JSON::stringify(&v).unwrap().as_string().unwrap().contains("\"element\":2"));
+}
+
+fn view(step: &str, can_back: bool) -> PanelView {
+    PanelView {
+        vendor: "predicthq".into(),
+        vendor_name: "PredictHQ".into(),
+        step: step.into(),
+        title: "Name the token".into(),
+        body: "Type a name.".into(),
+        why: None,
+        position: 3,
+        total: 6,
+        can_back,
+    }
+}
+
+fn fresh_root() -> web_sys::Element {
+    let root = document().create_element("main").unwrap();
+    document().body().unwrap().append_child(&root).unwrap();
+    root
+}
+
+#[wasm_bindgen_test]
+fn panel_is_a_labelled_dialog_with_real_buttons() {
+    let root = fresh_root();
+    let ui = PanelUi::build(&root).unwrap();
+    ui.show(Some(&view("name-token", false))).unwrap();
+    let dialog = root.query_selector("[role=dialog]").unwrap().expect("dialog");
+    assert_eq!(dialog.get_attribute("data-step").as_deref(), Some("name-token"));
+    let title_id = dialog.get_attribute("aria-labelledby").unwrap();
+    let title = root.query_selector(&format!("#{title_id}")).unwrap().unwrap();
+    assert_eq!(title.text_content().as_deref(), Some("Name the token"));
+    let labels: Vec<String> = (0..3)
+        .map(|i| root.query_selector_all("button").unwrap().item(i).unwrap().text_content().unwrap())
+        .collect();
+    assert_eq!(labels, ["Back", "Next", "Dismiss"]);
+    assert!(root.query_selector("button[data-action=back]").unwrap().unwrap().has_attribute("disabled"));
+    assert!(root.text_content().unwrap().contains("Step 3 of 6"));
+    assert!(root.query_selector("[aria-live=polite]").unwrap().unwrap().text_content().unwrap().contains("Name the token"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+fn panel_updates_in_place_and_hides_without_a_step() {
+    let root = fresh_root();
+    let ui = PanelUi::build(&root).unwrap();
+    ui.show(Some(&view("name-token", false))).unwrap();
+    ui.show(Some(&view("choose-scopes", true))).unwrap();
+    assert_eq!(root.query_selector_all("[role=dialog]").unwrap().length(), 1, "one dialog, updated in place");
+    let dialog = root.query_selector("[role=dialog]").unwrap().unwrap();
+    assert_eq!(dialog.get_attribute("data-step").as_deref(), Some("choose-scopes"));
+    assert!(!root.query_selector("button[data-action=back]").unwrap().unwrap().has_attribute("disabled"));
+    ui.show(None).unwrap();
+    assert!(dialog.has_attribute("hidden"));
+    assert!(!dialog.has_attribute("data-step"));
+    root.remove();
+}
