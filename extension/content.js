@@ -121,13 +121,12 @@
     return s;
   }
 
+  // Rendered, not hidden by CSS, and taking up room. Opacity is not judged: fade-ins end without a DOM change.
   function visible(el) {
-    if (typeof el.checkVisibility === 'function') {
-      if (!el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true, opacityProperty: true, visibilityProperty: true })) return false;
-    } else if (!el.getClientRects().length) {
-      return false;
-    }
-    return true;
+    if (typeof el.checkVisibility === 'function'
+      && !el.checkVisibility({ checkVisibilityCSS: true, visibilityProperty: true })) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
   }
 
   // Styled checkboxes often hide the native input and show its label instead.
@@ -168,8 +167,8 @@
       if (role === 'textbox' || role === 'combobox') {
         const value = 'value' in el ? String(el.value || '') : collapse(el.textContent);
         rec.filled = value.trim() !== '';
-        // Only a field the page filled and locked can show a key; what the admin types is never looked at.
-        if ((el.readOnly || el.disabled) && findKey(value)) secretShape = shapeOf(findKey(value));
+        // A field may show the new key; only its outline is reported, and never for password fields.
+        if (el.type !== 'password' && findKey(value)) secretShape = shapeOf(findKey(value));
       }
       const label = clip(labelOf(el, role));
       if (label && !findKey(label)) rec.label = label;
@@ -389,6 +388,8 @@
   document.addEventListener('click', (e) => {
     if (e.isTrusted && capture?.copy && e.target instanceof Node && capture.copy.contains(e.target)) handOver();
   }, true);
+  document.addEventListener('transitionend', schedule, true);
+  document.addEventListener('animationend', schedule, true);
   window.addEventListener('hashchange', schedule);
   window.addEventListener('popstate', schedule);
   window.navigation?.addEventListener?.('navigatesuccess', schedule);

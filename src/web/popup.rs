@@ -21,7 +21,9 @@ async fn ask(request: &OutgoingRequest) -> Result<Reply, String> {
 
 async fn refresh(root: Element) -> Result<(), JsValue> {
     let tab = JsFuture::from(api::active_tab_id()).await?.as_f64().map(|t| t as u32);
-    root.set_inner_html("");
+    while let Some(child) = root.first_child() {
+        root.remove_child(&child)?;
+    }
     add(&root, "h1", &[], "keywarden")?;
     let reply = ask(&OutgoingRequest::Status { tab }).await;
     let Ok(Reply::Status { tab: status, captures_received }) = reply else {
