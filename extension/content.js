@@ -241,6 +241,8 @@
   const PAD = 4;
   const PANEL_W = 340;
   const PANEL_H = 290;
+  let remembered = {};    // key metadata read from fields the worker pointed at, for the next capture
+  let recheck = null;
   let highlight = null;   // { el, target }
   let panel = null;       // { el }
   let capture = null;     // { el, button, key, copy }
@@ -299,6 +301,8 @@
       capture = { el, button, key, copy };
     }
     capture.copy = copy;
+    capture.guards = (mark.guards || []).map((i) => elements[i]).filter(Boolean);
+    capture.label = mark.label;
     capture.el.setAttribute('data-vendor', mark.vendor);
   }
 
@@ -316,7 +320,7 @@
     const control = capture.el;
     if (!key) { control.setAttribute('data-state', 'error'); return; }
     control.setAttribute('data-state', 'saving');
-    Promise.resolve(ext.runtime.sendMessage({ v: VERSION, body: { type: 'capture', seq, key } })).then((reply) => {
+    Promise.resolve(ext.runtime.sendMessage({ v: VERSION, body: { type: 'capture', seq, key, fields: remembered } })).then((reply) => {
       const ok = reply?.v === VERSION && reply.body?.type === 'captured';
       control.setAttribute('data-state', ok ? reply.body.state : 'error');
     }, () => control.setAttribute('data-state', 'error'));
@@ -361,9 +365,34 @@
     if (!frame) frame = requestAnimationFrame(() => { frame = 0; reposition(); });
   }
 
+  function readField(el, read) {
+    if (read === 'value') return el.type === 'password' ? '' : String(el.value ?? '');
+    if (read === 'checked') {
+      return [...el.querySelectorAll('input[type=checkbox]:checked, [role=checkbox][aria-checked=true]')]
+        .map((box) => collapse(box.labels?.[0]?.textContent || box.getAttribute('aria-label') || box.textContent)).filter(Boolean).join(', ');
+    }
+    if (read === 'items') {
+      return [...el.querySelectorAll('option, li, [role=option]')].map((o) => collapse(o.textContent)).filter(Boolean).join(', ');
+    }
+    return el.textContent;
+  }
+
+  function remember(fields) {
+    for (const f of fields || []) {
+      const el = elements[f.element];
+      if (!el) continue;
+      const value = clip(readField(el, f.read));
+      // Metadata only: anything shaped like a key is left out.
+      if (value && !findKey(value)) remembered[f.name] = value;
+    }
+  }
+
   function draw(d) {
     if (d.highlight) showHighlight(d.highlight); else hideHighlight();
     if (d.capture) showCapture(d.capture); else hideCapture();
+    remember(d.fields);
+    clearTimeout(recheck);
+    recheck = d.recheck_ms ? setTimeout(schedule, d.recheck_ms) : null;
     reposition();
   }
 
@@ -386,7 +415,15 @@
   document.addEventListener('input', schedule, true);
   document.addEventListener('change', schedule, true);
   document.addEventListener('click', (e) => {
-    if (e.isTrusted && capture?.copy && e.target instanceof Node && capture.copy.contains(e.target)) handOver();
+    if (!e.isTrusted || !capture || !(e.target instanceof Node)) return;
+    if (capture.copy?.contains(e.target)) { handOver(); return; }
+    // Leaving a key that is shown only once without saving it: ask first.
+    const saved = capture.el.getAttribute('data-state') === 'received';
+    if (!saved && capture.guards?.some((g) => g.contains(e.target))
+      && !window.confirm(`This ${capture.label} is shown only once and has not been saved to keywarden. Leave it anyway?`)) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
   }, true);
   document.addEventListener('transitionend', schedule, true);
   document.addEventListener('animationend', schedule, true);

@@ -63,7 +63,7 @@ fn report_parses_from_hand_written_json_with_defaults() {
 fn capture_parses_and_keeps_the_key_out_of_debug_output() {
     let parsed = parse_json(&wire(json!({ "type": "capture", "seq": 4, "key": KEY })));
     let shown = format!("{parsed:?}");
-    let Ok(Request::Capture { seq: 4, key }) = parsed else { panic!("capture did not parse") };
+    let Ok(Request::Capture { seq: 4, key, .. }) = parsed else { panic!("capture did not parse") };
     assert_eq!(key.expose(), KEY);
     assert!(!shown.contains("LEAKCANARY"), "{shown}");
 }
@@ -203,7 +203,7 @@ fn sender(kind: &str) -> Sender {
 fn request(kind: &str) -> Request {
     match kind {
         "report" => Request::Report { seq: 2, page: token_shown().moved_to(&url("/tokens")).model },
-        "capture" => Request::Capture { seq: 1, key: SecretString::new(KEY.into()) },
+        "capture" => Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: Default::default() },
         "panel next" => Request::Panel { event: Event::Next },
         "panel back" => Request::Panel { event: Event::Back },
         "panel dismiss" => Request::Panel { event: Event::Dismiss },
@@ -291,7 +291,7 @@ fn controller_refuses_unauthorized_requests_before_acting() {
 #[test]
 fn forbidden_message_names_the_request_but_not_its_content() {
     let mut ctrl = busy_controller();
-    let out = ctrl.handle(&popup(), Request::Capture { seq: 1, key: SecretString::new(KEY.into()) });
+    let out = ctrl.handle(&popup(), Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: Default::default() });
     let Reply::Error { code: ErrorCode::Forbidden, message } = &out.reply else { panic!("{:?}", out.reply) };
     assert!(message.contains("capture"), "{message}");
     assert!(!message.contains("LEAKCANARY"), "{message}");
@@ -422,7 +422,7 @@ fn malformed_report_message_explains_without_echoing_the_page() {
 // Capture
 
 fn capture(ctrl: &mut Controller, tab: u32, seq: u64, key: &str) -> Outcome {
-    ctrl.handle(&content(tab), Request::Capture { seq, key: SecretString::new(key.into()) })
+    ctrl.handle(&content(tab), Request::Capture { seq, key: SecretString::new(key.into()), fields: Default::default() })
 }
 
 fn captures_received(ctrl: &mut Controller) -> u32 {
@@ -492,7 +492,7 @@ fn capture_before_any_report_or_on_an_unknown_host_is_unexpected() {
 
     let page = token_shown().moved_to("https://control.predicthq.com.phish.test/tokens");
     report(&mut ctrl, 2, 1, &page.model);
-    let out = ctrl.handle(&content_on(2, &page.model), Request::Capture { seq: 1, key: SecretString::new(KEY.into()) });
+    let out = ctrl.handle(&content_on(2, &page.model), Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: Default::default() });
     assert_eq!(error_code(&out), Some(ErrorCode::Unexpected));
 }
 
@@ -524,7 +524,7 @@ fn replies_never_contain_the_submitted_key() {
     outcomes.push(capture(&mut ctrl, 1, 1, KEY)); // stale seq
     outcomes.push(capture(&mut ctrl, 1, 2, "LEAKCANARY+/=LEAKCANARY+/=LEAKCANARY")); // wrong shape
     outcomes.push(capture(&mut ctrl, 1, 2, KEY)); // received
-    outcomes.push(ctrl.handle(&popup(), Request::Capture { seq: 2, key: SecretString::new(KEY.into()) })); // forbidden
+    outcomes.push(ctrl.handle(&popup(), Request::Capture { seq: 2, key: SecretString::new(KEY.into()), fields: Default::default() })); // forbidden
     outcomes.push(ctrl.handle(&popup(), Request::Status { tab: Some(1) }));
     for out in &outcomes {
         let debug = format!("{out:?}");
@@ -542,11 +542,13 @@ fn replies_go_out_as_version_and_tagged_body() {
         seq: 3,
         highlight: Some(Mark { element: 7, vendor: "predicthq".into(), step: "copy-token".into() }),
         capture: None,
+        fields: Vec::new(),
+        recheck_ms: None,
     });
     let cases = [
         (
             draw,
-            json!({ "type": "draw", "seq": 3, "highlight": { "element": 7, "vendor": "predicthq", "step": "copy-token" }, "capture": null }),
+            json!({ "type": "draw", "seq": 3, "highlight": { "element": 7, "vendor": "predicthq", "step": "copy-token" }, "capture": null, "fields": [], "recheck_ms": null }),
         ),
         (
             Reply::Captured { state: CaptureState::Received, vendor: "predicthq".into() },
@@ -556,8 +558,9 @@ fn replies_go_out_as_version_and_tagged_body() {
             Reply::Status {
                 tab: Some(TabStatus { vendor_name: "PredictHQ".into(), step_title: None, dismissed: true }),
                 captures_received: 2,
+                drift: Vec::new(),
             },
-            json!({ "type": "status", "tab": { "vendor_name": "PredictHQ", "step_title": null, "dismissed": true }, "captures_received": 2 }),
+            json!({ "type": "status", "tab": { "vendor_name": "PredictHQ", "step_title": null, "dismissed": true }, "captures_received": 2, "drift": [] }),
         ),
         (Reply::Done, json!({ "type": "done" })),
         (
@@ -679,7 +682,7 @@ fn capture_from_a_sender_on_another_host_than_the_report_is_refused() {
     let mut ctrl = controller();
     report(&mut ctrl, 1, 1, &token_shown().model);
     let elsewhere = Sender::Content { tab: 1, frame: 0, url: "https://elsewhere.example/keys".into() };
-    let out = ctrl.handle(&elsewhere, Request::Capture { seq: 1, key: SecretString::new(KEY.into()) });
+    let out = ctrl.handle(&elsewhere, Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: Default::default() });
     assert!(
         matches!(error_code(&out), Some(ErrorCode::Forbidden | ErrorCode::Unexpected)),
         "a key from elsewhere.example was taken as PredictHQ's: {:?}",

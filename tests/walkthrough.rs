@@ -24,7 +24,7 @@ fn refreshed(out: &Outcome, tab: u32) -> (Option<String>, Option<PanelView>) {
 }
 
 fn current_step(ctrl: &mut Controller, tab: u32) -> Option<String> {
-    ctrl.panel_view(tab).map(|v| v.step)
+    ctrl.panel_view(tab, 0).map(|v| v.step)
 }
 
 #[test]
@@ -148,7 +148,7 @@ fn dismiss_hides_highlight_and_panel() {
         assert!(pushed_draws(&out).iter().all(|(_, d)| d.highlight.is_none()), "{event:?} revealed a highlight");
         assert!(pushed_panels(&out).iter().all(|(_, v)| v.is_none()), "{event:?} revealed the panel");
     }
-    assert_eq!(ctrl.panel_view(1), None);
+    assert_eq!(ctrl.panel_view(1, 0), None);
 }
 
 #[test]

@@ -73,6 +73,8 @@ fn replies_become_plain_versioned_objects() {
         seq: 4,
         highlight: Some(Mark { element: 2, vendor: "predicthq".into(), step: "name-token".into() }),
         capture: None,
+        fields: Vec::new(),
+        recheck_ms: None,
     });
     let v = out(&reply);
     assert_eq!(get(&v, &["v"]).as_f64(), Some(1.0));
@@ -94,6 +96,9 @@ fn view(step: &str, can_back: bool) -> PanelView {
         position: 3,
         total: 6,
         can_back,
+        warning: None,
+        prerequisites: vec!["An account that can create tokens.".into()],
+        missing: false,
     }
 }
 

@@ -1,14 +1,23 @@
 //! The service worker's brain: per-tab state, and the reply and pushes for every authorized request.
 
 use crate::engine::detect::key_on_screen;
-use crate::engine::page::PageModel;
+use crate::engine::page::{Location, PageModel};
 use crate::engine::protocol::{
-    authorize, CaptureMark, CaptureState, Draw, ErrorCode, Mark, PanelView, Push, Reply, Request, Sender, TabStatus,
+    authorize, CaptureMark, CaptureState, DriftEvent, Draw, ErrorCode, FieldMark, Mark, PanelView, Push, Reply, Request,
+    Sender, TabStatus,
 };
-use crate::engine::recipe::Catalog;
-use crate::engine::recognize::{recognize, Recognition, Scene};
+use crate::engine::recipe::{Catalog, FieldName, Step};
+use crate::engine::recognize::{describe, recognize, Recognition, Scene};
+use crate::engine::secret::SecretString;
 use crate::engine::walkthrough::{Event, Progress};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// How long a recognized page may lack its step's target before the panel says so.
+pub const MISSING_GRACE_MS: u64 = 4000;
+/// Longest metadata value accepted with a capture.
+pub const MAX_FIELD: usize = 200;
+/// Most drift events kept.
+const MAX_DRIFT: usize = 50;
 
 /// What one tab last reported and what the admin did with the walkthrough there.
 #[derive(Default)]
@@ -17,18 +26,42 @@ struct Tab {
     host: String,
     model: Option<PageModel>,
     progress: Progress,
+    /// A step whose target is missing on the recognized page.
+    missing: Option<Missing>,
 }
 
-/// A reply to the sender plus messages to push to tabs.
+/// A step target absent from a recognized page: since when, and whether it was logged as drift.
+struct Missing {
+    step: String,
+    since: u64,
+    logged: bool,
+}
+
+/// A key the admin handed over, checked against the vendor's recipe, with what is known about it.
+#[derive(Debug, PartialEq)]
+pub struct CapturedKey {
+    pub secret: SecretString,
+    pub vendor: String,
+    pub host: String,
+    pub page_url: String,
+    pub fields: BTreeMap<FieldName, String>,
+}
+
+/// A reply to the sender, messages to push to tabs, and a captured key for the vault.
 #[derive(Debug, PartialEq)]
 pub struct Outcome {
     pub reply: Reply,
     pub pushes: Vec<(u32, Push)>,
+    pub captured: Option<CapturedKey>,
 }
 
 impl Outcome {
+    fn reply(reply: Reply) -> Self {
+        Outcome { reply, pushes: Vec::new(), captured: None }
+    }
+
     fn error(code: ErrorCode, message: impl Into<String>) -> Self {
-        Outcome { reply: Reply::Error { code, message: message.into() }, pushes: Vec::new() }
+        Outcome::reply(Reply::Error { code, message: message.into() })
     }
 }
 
@@ -37,6 +70,7 @@ pub struct Controller {
     catalog: Catalog,
     tabs: HashMap<u32, Tab>,
     captures_received: u32,
+    drift: Vec<DriftEvent>,
 }
 
 /// The view of one tab: what to draw there and what its panel shows.
@@ -46,9 +80,39 @@ struct View {
     status: Option<TabStatus>,
 }
 
+fn panel_view(rec: &Recognition<'_>, step: &Step, can_back: bool, missing: bool) -> PanelView {
+    let (position, total) = rec.recipe.position(&step.id);
+    let (title, body) = if missing {
+        let what = step.target.first().map(describe).unwrap_or_default();
+        let body = step.missing.clone().unwrap_or_else(|| {
+            format!(
+                "keywarden expected {what} here but cannot see it; {} may have changed this page. What to do: {}",
+                rec.recipe.vendor.name, step.body
+            )
+        });
+        (format!("Not found: {}", step.title), body)
+    } else {
+        (step.title.clone(), step.body.clone())
+    };
+    PanelView {
+        vendor: rec.recipe.vendor.id.clone(),
+        vendor_name: rec.recipe.vendor.name.clone(),
+        step: step.id.clone(),
+        title,
+        body,
+        why: step.why.clone(),
+        position: position as u32,
+        total: total as u32,
+        can_back,
+        warning: step.warning.clone(),
+        prerequisites: rec.recipe.prerequisites.clone(),
+        missing,
+    }
+}
+
 impl Controller {
     pub fn new(catalog: Catalog) -> Self {
-        Controller { catalog, tabs: HashMap::new(), captures_received: 0 }
+        Controller { catalog, tabs: HashMap::new(), captures_received: 0, drift: Vec::new() }
     }
 
     /// The walkthrough progress of a tab, to persist across worker restarts.
@@ -61,91 +125,153 @@ impl Controller {
         self.tabs.entry(tab).or_default().progress = progress;
     }
 
+    /// Steps whose targets went missing on recognized pages, newest last, to persist and list.
+    pub fn drift_events(&self) -> &[DriftEvent] {
+        &self.drift
+    }
+
+    /// Restores drift events saved by an earlier run of the worker.
+    pub fn restore_drift(&mut self, mut events: Vec<DriftEvent>) {
+        events.truncate(MAX_DRIFT);
+        self.drift = events;
+    }
+
     pub fn forget_tab(&mut self, tab: u32) {
         self.tabs.remove(&tab);
     }
 
     /// What the step panel of `tab` shows now.
-    pub fn panel_view(&mut self, tab: u32) -> Option<PanelView> {
-        self.view(tab).and_then(|v| v.panel)
+    pub fn panel_view(&mut self, tab: u32, now: u64) -> Option<PanelView> {
+        self.view(tab, now).and_then(|v| v.panel)
     }
 
-    fn view(&mut self, tab: u32) -> Option<View> {
+    fn log_drift(drift: &mut Vec<DriftEvent>, rec: &Recognition<'_>, step: &str, now: u64) {
+        let (vendor, page) = (&rec.recipe.vendor.id, &rec.page.id);
+        match drift.iter().position(|d| d.vendor == *vendor && d.page == *page && d.step == step) {
+            Some(i) => {
+                let mut event = drift.remove(i);
+                event.count = event.count.saturating_add(1);
+                event.at = now;
+                drift.push(event);
+            }
+            None => {
+                if drift.len() == MAX_DRIFT {
+                    drift.remove(0);
+                }
+                drift.push(DriftEvent { vendor: vendor.clone(), page: page.clone(), step: step.into(), at: now, count: 1 });
+            }
+        }
+    }
+
+    fn view(&mut self, tab: u32, now: u64) -> Option<View> {
         let catalog = &self.catalog;
         let state = self.tabs.get_mut(&tab)?;
         let model = state.model.as_ref()?;
-        let location = model.validate().ok()?;
-        let scene = Scene::new(model, location);
+        let scene = Scene::new(model, model.validate().ok()?);
         let rec = recognize(catalog, &scene);
         state.progress.enter(rec.as_ref());
         let mut draw = Draw { seq: state.seq, ..Draw::default() };
         let Some(rec) = rec else {
+            state.missing = None;
             return Some(View { draw, panel: None, status: None });
         };
+        let key = &rec.recipe.key;
         let vendor = &rec.recipe.vendor;
-        let current = state.progress.current(&rec, &scene);
-        if let Some((_, copy, key)) = key_on_screen(&rec, &scene) {
-            draw.capture = Some(CaptureMark {
-                key: key as u32,
-                copy: Some(copy as u32),
-                vendor: vendor.id.clone(),
-                label: rec.recipe.key.label.clone(),
-            });
+        if let Some((step, copy, at)) = key_on_screen(&rec, &scene) {
+            let guards = step.guard.iter().filter_map(|m| scene.find(m, key)).map(|i| i as u32).collect();
+            draw.capture = Some(CaptureMark { key: at as u32, copy: Some(copy as u32), vendor: vendor.id.clone(), label: key.label.clone(), guards });
         }
-        let panel = current.map(|c| {
-            draw.highlight = Some(Mark { element: c.target as u32, vendor: vendor.id.clone(), step: c.step.id.clone() });
-            let (position, total) = rec.recipe.position(&c.step.id);
-            PanelView {
-                vendor: vendor.id.clone(),
-                vendor_name: vendor.name.clone(),
-                step: c.step.id.clone(),
-                title: c.step.title.clone(),
-                body: c.step.body.clone(),
-                why: c.step.why.clone(),
-                position: position as u32,
-                total: total as u32,
-                can_back: c.can_back,
+        draw.fields = rec
+            .page
+            .fields
+            .iter()
+            .filter_map(|f| scene.find_any(&f.target, key).map(|i| FieldMark { name: f.name, element: i as u32, read: f.read }))
+            .collect();
+        let current = state.progress.current(&rec, &scene);
+        let mut newly_missing = None;
+        let panel = match current {
+            Some(c) => {
+                state.missing = None;
+                draw.highlight = Some(Mark { element: c.target as u32, vendor: vendor.id.clone(), step: c.step.id.clone() });
+                Some(panel_view(&rec, c.step, c.can_back, false))
             }
-        });
+            None if state.progress.dismissed => None,
+            None => {
+                // Nothing to point at: is a step of this page expected but absent?
+                let absent = rec.page.steps.iter().find(|s| {
+                    !state.progress.acked.contains(&s.id) && scene.find_any(&s.target, key).is_none()
+                });
+                match absent {
+                    None => {
+                        state.missing = None;
+                        None
+                    }
+                    Some(step) => {
+                        let missing = match &mut state.missing {
+                            Some(m) if m.step == step.id => m,
+                            slot => slot.insert(Missing { step: step.id.clone(), since: now, logged: false }),
+                        };
+                        let waited = now.saturating_sub(missing.since);
+                        if waited >= MISSING_GRACE_MS {
+                            if !missing.logged {
+                                missing.logged = true;
+                                newly_missing = Some(step.id.clone());
+                            }
+                            Some(panel_view(&rec, step, false, true))
+                        } else {
+                            draw.recheck_ms = Some((MISSING_GRACE_MS - waited) as u32);
+                            None
+                        }
+                    }
+                }
+            }
+        };
         let status = Some(TabStatus {
             vendor_name: vendor.name.clone(),
-            step_title: current.map(|c| c.step.title.clone()),
+            step_title: panel.as_ref().map(|p| p.title.clone()),
             dismissed: state.progress.dismissed,
         });
+        if let Some(step) = newly_missing {
+            Self::log_drift(&mut self.drift, &rec, &step, now);
+        }
         Some(View { draw, panel, status })
     }
 
     /// The draw for the content script and the panel update, as pushes to `tab`.
-    fn refresh(&mut self, tab: u32) -> Vec<(u32, Push)> {
-        match self.view(tab) {
+    fn refresh(&mut self, tab: u32, now: u64) -> Vec<(u32, Push)> {
+        match self.view(tab, now) {
             Some(v) => vec![(tab, Push::Draw(v.draw)), (tab, Push::Panel { view: v.panel })],
             None => Vec::new(),
         }
     }
 
-    fn recognition_of<'a>(catalog: &'a Catalog, model: &PageModel) -> Option<Recognition<'a>> {
-        let location = model.validate().ok()?;
-        recognize(catalog, &Scene::new(model, location))
+    /// Answers one message at time 0 (tests and callers without a clock).
+    pub fn handle(&mut self, sender: &Sender, request: Request) -> Outcome {
+        self.handle_at(sender, request, 0)
     }
 
-    /// Answers one message; `sender` is what the browser says about its origin.
-    pub fn handle(&mut self, sender: &Sender, request: Request) -> Outcome {
+    /// Answers one message; `sender` is what the browser says about its origin, `now` is Unix ms.
+    pub fn handle_at(&mut self, sender: &Sender, request: Request, now: u64) -> Outcome {
         if let Err(code) = authorize(&request, sender) {
             return Outcome::error(code, format!("{} may not be sent from here", request.name()));
         }
-        let tab_of_sender = match sender {
+        let sender_tab = match sender {
             Sender::Content { tab, .. } | Sender::Page { tab: Some(tab), .. } => Some(*tab),
             Sender::Page { tab: None, .. } => None,
         };
+        let sender_host = match sender {
+            Sender::Content { url, .. } => Location::parse(url).map(|l| l.host).ok(),
+            Sender::Page { .. } => None,
+        };
         match request {
             Request::Report { seq, page } => {
-                let Some(tab) = tab_of_sender else { return Outcome::error(ErrorCode::Forbidden, "no tab") };
+                let Some(tab) = sender_tab else {
+                    return Outcome::error(ErrorCode::Forbidden, "reports come from content scripts in tabs");
+                };
                 let location = match page.validate() {
                     Ok(l) => l,
                     Err(e) => return Outcome::error(ErrorCode::Malformed, e.to_string()),
                 };
-                let Sender::Content { url, .. } = sender else { unreachable!("authorized above") };
-                let sender_host = crate::engine::page::Location::parse(url).map(|l| l.host).ok();
                 if sender_host.as_deref() != Some(location.host.as_str()) {
                     return Outcome::error(ErrorCode::Forbidden, "the report describes another site than the sender's");
                 }
@@ -153,43 +279,18 @@ impl Controller {
                 state.seq = seq;
                 state.host = location.host;
                 state.model = Some(page);
-                let view = self.view(tab).expect("model just stored");
-                let pushes = vec![(tab, Push::Panel { view: view.panel })];
-                Outcome { reply: Reply::Draw(view.draw), pushes }
+                let view = self.view(tab, now).expect("model just stored");
+                Outcome { reply: Reply::Draw(view.draw), pushes: vec![(tab, Push::Panel { view: view.panel })], captured: None }
             }
-            Request::Capture { seq, key } => {
-                let Some(tab) = tab_of_sender else { return Outcome::error(ErrorCode::Forbidden, "no tab") };
-                let Some(state) = self.tabs.get(&tab) else {
-                    return Outcome::error(ErrorCode::Unexpected, "no page reported in this tab yet");
+            Request::Capture { seq, key, fields } => {
+                let (Some(tab), Some(sender_host)) = (sender_tab, sender_host) else {
+                    return Outcome::error(ErrorCode::Forbidden, "captures come from content scripts in tabs");
                 };
-                if state.seq != seq {
-                    return Outcome::error(ErrorCode::Unexpected, "the page changed since the key was shown");
-                }
-                let Sender::Content { url, .. } = sender else { unreachable!("authorized above") };
-                if crate::engine::page::Location::parse(url).map(|l| l.host).ok().as_deref() != Some(state.host.as_str()) {
-                    return Outcome::error(ErrorCode::Forbidden, "the key comes from another site than the page reported");
-                }
-                let rec = state.model.as_ref().and_then(|m| Self::recognition_of(&self.catalog, m));
-                let Some(rec) = rec else { return Outcome::error(ErrorCode::Unexpected, "no vendor page here") };
-                let scene_has_key = state
-                    .model
-                    .as_ref()
-                    .and_then(|m| m.validate().ok().map(|l| Scene::new(m, l)))
-                    .is_some_and(|scene| key_on_screen(&rec, &scene).is_some());
-                if !scene_has_key {
-                    return Outcome::error(ErrorCode::Unexpected, "no key is expected on this page");
-                }
-                if !rec.recipe.key.accepts(key.expose()) {
-                    return Outcome::error(ErrorCode::Unexpected, format!("that is not shaped like a {} {}", rec.recipe.vendor.name, rec.recipe.key.label));
-                }
-                let vendor = rec.recipe.vendor.id.clone();
-                drop(key);
-                self.captures_received += 1;
-                Outcome { reply: Reply::Captured { state: CaptureState::Received, vendor }, pushes: Vec::new() }
+                self.capture(tab, &sender_host, seq, key, fields)
             }
             Request::Panel { .. } | Request::Resume { .. } => {
                 let (tab, event) = match request {
-                    Request::Panel { event } => (tab_of_sender, event),
+                    Request::Panel { event } => (sender_tab, event),
                     Request::Resume { tab } => (Some(tab), Event::Resume),
                     _ => unreachable!("matched above"),
                 };
@@ -198,17 +299,54 @@ impl Controller {
                     return Outcome::error(ErrorCode::Unexpected, "no page reported in this tab yet");
                 };
                 let model = state.model.as_ref();
-                let location = model.and_then(|m| m.validate().ok());
-                let scene = model.zip(location).map(|(m, l)| Scene::new(m, l));
+                let scene = model.and_then(|m| m.validate().ok().map(|l| Scene::new(m, l)));
                 let rec = scene.as_ref().and_then(|s| recognize(&self.catalog, s));
                 let changed = state.progress.apply(event, rec.as_ref(), scene.as_ref());
-                let pushes = if changed { self.refresh(tab) } else { Vec::new() };
-                Outcome { reply: Reply::Done, pushes }
+                let pushes = if changed { self.refresh(tab, now) } else { Vec::new() };
+                Outcome { reply: Reply::Done, pushes, captured: None }
             }
             Request::Status { tab } => {
-                let status = tab.and_then(|t| self.view(t)).and_then(|v| v.status);
-                Outcome { reply: Reply::Status { tab: status, captures_received: self.captures_received }, pushes: Vec::new() }
+                let status = tab.and_then(|t| self.view(t, now)).and_then(|v| v.status);
+                Outcome::reply(Reply::Status { tab: status, captures_received: self.captures_received, drift: self.drift.clone() })
             }
         }
+    }
+
+    fn capture(&mut self, tab: u32, sender_host: &str, seq: u64, key: SecretString, fields: BTreeMap<FieldName, String>) -> Outcome {
+        let Some(state) = self.tabs.get(&tab) else {
+            return Outcome::error(ErrorCode::Unexpected, "no page reported in this tab yet");
+        };
+        if state.seq != seq {
+            return Outcome::error(ErrorCode::Unexpected, "the page changed since the key was shown");
+        }
+        if sender_host != state.host {
+            return Outcome::error(ErrorCode::Forbidden, "the key comes from another site than the page reported");
+        }
+        let Some(model) = state.model.as_ref() else {
+            return Outcome::error(ErrorCode::Unexpected, "no page reported in this tab yet");
+        };
+        let Ok(location) = model.validate() else { return Outcome::error(ErrorCode::Unexpected, "no vendor page here") };
+        let scene = Scene::new(model, location);
+        let Some(rec) = recognize(&self.catalog, &scene) else {
+            return Outcome::error(ErrorCode::Unexpected, "no vendor page here");
+        };
+        if key_on_screen(&rec, &scene).is_none() {
+            return Outcome::error(ErrorCode::Unexpected, "no key is expected on this page");
+        }
+        let spec = &rec.recipe.key;
+        if !spec.accepts(key.expose()) {
+            return Outcome::error(ErrorCode::Unexpected, format!("that is not shaped like a {} {}", rec.recipe.vendor.name, spec.label));
+        }
+        let bad_field = fields.iter().find(|(_, v)| {
+            v.chars().count() > MAX_FIELD || v.chars().any(char::is_control) || v.contains(key.expose())
+        });
+        if let Some((name, _)) = bad_field {
+            return Outcome::error(ErrorCode::Malformed, format!("the {name:?} field is too long or holds the key"));
+        }
+        let vendor = rec.recipe.vendor.id.clone();
+        self.captures_received = self.captures_received.saturating_add(1);
+        let captured =
+            CapturedKey { secret: key, vendor: vendor.clone(), host: state.host.clone(), page_url: model.url.clone(), fields };
+        Outcome { reply: Reply::Captured { state: CaptureState::Received, vendor }, pushes: Vec::new(), captured: Some(captured) }
     }
 }

@@ -1,6 +1,8 @@
 //! The message protocol between content scripts, extension pages and the service worker, with the sender check done before dispatch.
 
 use crate::engine::page::PageModel;
+use crate::engine::recipe::{FieldName, Read};
+use std::collections::BTreeMap;
 use crate::engine::secret::SecretString;
 use crate::engine::walkthrough::Event;
 use serde::{Deserialize, Serialize};
@@ -14,8 +16,14 @@ pub const VERSION: u32 = 1;
 pub enum Request {
     /// Content script: what the page shows now. `seq` grows with every report from that page.
     Report { seq: u64, page: PageModel },
-    /// Content script: the admin asked to save the key shown with report `seq`.
-    Capture { seq: u64, key: SecretString },
+    /// Content script: the admin asked to save the key shown with report `seq`, with the
+    /// metadata fields the worker pointed at (key name, scopes, ...).
+    Capture {
+        seq: u64,
+        key: SecretString,
+        #[serde(default)]
+        fields: BTreeMap<FieldName, String>,
+    },
     /// Step panel: Next, Back, Dismiss (Resume is the popup's).
     Panel { event: Event },
     /// Popup: how things stand in a tab.
@@ -125,6 +133,20 @@ pub struct Draw {
     pub seq: u64,
     pub highlight: Option<Mark>,
     pub capture: Option<CaptureMark>,
+    /// Elements holding key metadata; the content script reads and remembers them for a capture.
+    #[serde(default)]
+    pub fields: Vec<FieldMark>,
+    /// Report again after this long even if nothing changes (a step's target is still missing).
+    #[serde(default)]
+    pub recheck_ms: Option<u32>,
+}
+
+/// An element to read a piece of key metadata from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldMark {
+    pub name: FieldName,
+    pub element: u32,
+    pub read: Read,
 }
 
 /// The highlight around a step's target.
@@ -142,6 +164,9 @@ pub struct CaptureMark {
     pub copy: Option<u32>,
     pub vendor: String,
     pub label: String,
+    /// Controls that leave the key behind; a click on one before the key is saved asks first.
+    #[serde(default)]
+    pub guards: Vec<u32>,
 }
 
 /// What the step panel shows.
@@ -156,6 +181,15 @@ pub struct PanelView {
     pub position: u32,
     pub total: u32,
     pub can_back: bool,
+    /// What goes wrong if the admin goes on carelessly.
+    #[serde(default)]
+    pub warning: Option<String>,
+    /// What must be true before starting (roles, vendor-side switches).
+    #[serde(default)]
+    pub prerequisites: Vec<String>,
+    /// The step's target cannot be found: the body says what to look for.
+    #[serde(default)]
+    pub missing: bool,
 }
 
 /// What became of a handed-over key.
@@ -174,13 +208,30 @@ pub struct TabStatus {
     pub dismissed: bool,
 }
 
+/// A step whose target could not be found on a recognized page: a sign the vendor changed its UI.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftEvent {
+    pub vendor: String,
+    pub page: String,
+    pub step: String,
+    /// When it was last seen (Unix milliseconds).
+    pub at: u64,
+    /// How many times it was seen.
+    pub count: u32,
+}
+
 /// A reply, as `{ "v": 1, "body": { "type": ..., ... } }` on the wire.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Reply {
     Draw(Draw),
     Captured { state: CaptureState, vendor: String },
-    Status { tab: Option<TabStatus>, captures_received: u32 },
+    Status {
+        tab: Option<TabStatus>,
+        captures_received: u32,
+        #[serde(default)]
+        drift: Vec<DriftEvent>,
+    },
     Done,
     Error { code: ErrorCode, message: String },
 }

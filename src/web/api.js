@@ -11,6 +11,8 @@ export function connect(name) { return ext.runtime.connect({ name }); }
 export function sessionGet(key) { return ext.storage.session.get(key).then((items) => items[key]); }
 export function sessionSet(key, value) { return ext.storage.session.set({ [key]: value }); }
 export function sessionRemove(key) { return ext.storage.session.remove(key); }
+export function localGet(key) { return ext.storage.local.get(key).then((items) => items[key]); }
+export function localSet(key, value) { return ext.storage.local.set({ [key]: value }); }
 export function activeTabId() {
   return ext.tabs.query({ active: true, currentWindow: true }).then((tabs) => tabs[0]?.id);
 }

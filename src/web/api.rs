@@ -20,6 +20,10 @@ extern "C" {
     pub fn session_set(key: &str, value: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = sessionRemove)]
     pub fn session_remove(key: &str) -> Promise;
+    #[wasm_bindgen(js_name = localGet)]
+    pub fn local_get(key: &str) -> Promise;
+    #[wasm_bindgen(js_name = localSet)]
+    pub fn local_set(key: &str, value: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = activeTabId)]
     pub fn active_tab_id() -> Promise;
 }

@@ -19,6 +19,8 @@ pub struct PanelUi {
     title: Element,
     body: Element,
     why: Element,
+    warning: Element,
+    prerequisites: Element,
     back: Element,
     live: Element,
     buttons: Vec<(Element, Event)>,
@@ -30,22 +32,24 @@ impl PanelUi {
         let dialog = add(
             root,
             "section",
-            &[("role", "dialog"), ("aria-modal", "false"), ("aria-labelledby", "kw-title"), ("aria-describedby", "kw-body kw-why")],
+            &[("role", "dialog"), ("aria-modal", "false"), ("aria-labelledby", "kw-title"), ("aria-describedby", "kw-warning kw-body kw-why")],
             "",
         )?;
         let header = add(&dialog, "header", &[], "")?;
         let vendor = add(&header, "span", &[("class", "vendor")], "")?;
         let progress = add(&header, "span", &[("class", "progress")], "")?;
         let title = add(&dialog, "h1", &[("id", "kw-title")], "")?;
+        let warning = add(&dialog, "p", &[("id", "kw-warning"), ("class", "warning"), ("role", "note")], "")?;
         let body = add(&dialog, "p", &[("id", "kw-body")], "")?;
         let why = add(&dialog, "p", &[("id", "kw-why"), ("class", "why")], "")?;
+        let prerequisites = add(&dialog, "details", &[("class", "prerequisites")], "")?;
         let nav = add(&dialog, "nav", &[("class", "actions"), ("aria-label", "Walkthrough")], "")?;
         let back = add(&nav, "button", &[("type", "button"), ("data-action", "back")], "Back")?;
         let next = add(&nav, "button", &[("type", "button"), ("data-action", "next"), ("class", "primary")], "Next")?;
         let dismiss = add(&nav, "button", &[("type", "button"), ("data-action", "dismiss"), ("aria-keyshortcuts", "Escape")], "Dismiss")?;
         let live = add(&dialog, "p", &[("class", "visually-hidden"), ("aria-live", "polite")], "")?;
         let buttons = vec![(back.clone(), Event::Back), (next, Event::Next), (dismiss, Event::Dismiss)];
-        Ok(PanelUi { dialog, vendor, progress, title, body, why, back, live, buttons })
+        Ok(PanelUi { dialog, vendor, progress, title, body, why, warning, prerequisites, back, live, buttons })
     }
 
     /// Shows `view`, or hides the dialog when there is no step to show.
@@ -69,6 +73,35 @@ impl PanelUi {
                 self.why.remove_attribute("hidden")?;
             }
             None => self.why.set_attribute("hidden", "")?,
+        }
+        match &v.warning {
+            Some(w) => {
+                self.warning.set_text_content(Some(&format!("Warning: {w}")));
+                self.warning.remove_attribute("hidden")?;
+            }
+            None => self.warning.set_attribute("hidden", "")?,
+        }
+        self.prerequisites.set_text_content(None);
+        if v.prerequisites.is_empty() {
+            self.prerequisites.set_attribute("hidden", "")?;
+        } else {
+            self.prerequisites.remove_attribute("hidden")?;
+            add(&self.prerequisites, "summary", &[], "Before you start")?;
+            let list = add(&self.prerequisites, "ul", &[], "")?;
+            for p in &v.prerequisites {
+                add(&list, "li", &[], p)?;
+            }
+            // Open on the first step and when something is missing: that is when they matter.
+            if v.position == 1 || v.missing {
+                self.prerequisites.set_attribute("open", "")?;
+            } else {
+                self.prerequisites.remove_attribute("open")?;
+            }
+        }
+        if v.missing {
+            self.dialog.set_attribute("data-missing", "")?;
+        } else {
+            self.dialog.remove_attribute("data-missing")?;
         }
         if v.can_back {
             self.back.remove_attribute("disabled")?;

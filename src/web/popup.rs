@@ -26,7 +26,7 @@ async fn refresh(root: Element) -> Result<(), JsValue> {
     }
     add(&root, "h1", &[], "keywarden")?;
     let reply = ask(&OutgoingRequest::Status { tab }).await;
-    let Ok(Reply::Status { tab: status, captures_received }) = reply else {
+    let Ok(Reply::Status { tab: status, captures_received, drift }) = reply else {
         add(&root, "p", &[("role", "alert")], "The extension's background is not answering; reopen this popup.")?;
         return Ok(());
     };
@@ -58,6 +58,15 @@ async fn refresh(root: Element) -> Result<(), JsValue> {
         &[("id", "captures")],
         &format!("{captures_received} {noun} handed over since the browser started. The vault is not available yet, so none was kept."),
     )?;
+    if !drift.is_empty() {
+        add(&root, "h2", &[], "Steps keywarden could not find")?;
+        let list = add(&root, "ul", &[("id", "drift")], "")?;
+        for d in drift.iter().rev() {
+            let seen = if d.count == 1 { "once".to_string() } else { format!("{} times", d.count) };
+            let when = js_sys::Date::new(&JsValue::from_f64(d.at as f64)).to_locale_string("default", &JsValue::UNDEFINED);
+            add(&list, "li", &[("data-vendor", &d.vendor), ("data-step", &d.step)], &format!("{} › {} › {}: seen {seen}, last {}", d.vendor, d.page, d.step, String::from(when)))?;
+        }
+    }
     Ok(())
 }
 

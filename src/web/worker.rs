@@ -2,7 +2,7 @@
 
 use super::api::{self, Listener, Port};
 use super::{out, parse_request};
-use crate::engine::controller::{Controller, Outcome};
+use crate::engine::controller::Controller;
 use crate::engine::protocol::{ErrorCode, ExtensionPage, Push, RawSender, Reply, Request, Sender};
 use crate::engine::recipe::Catalog;
 use crate::engine::walkthrough::Progress;
@@ -24,6 +24,7 @@ struct Worker {
     own_origin: String,
     panels: HashMap<u32, PanelPort>,
     restored: HashSet<u32>,
+    drift_loaded: bool,
 }
 
 thread_local! {
@@ -39,6 +40,7 @@ fn with<R>(f: impl FnOnce(&mut Worker) -> R) -> R {
             own_origin: api::extension_origin(),
             panels: HashMap::new(),
             restored: HashSet::new(),
+            drift_loaded: false,
         });
         f(worker)
     })
@@ -46,6 +48,28 @@ fn with<R>(f: impl FnOnce(&mut Worker) -> R) -> R {
 
 fn error(code: ErrorCode, message: &str) -> JsValue {
     out(&Reply::Error { code, message: message.into() })
+}
+
+/// storage.local item holding the drift events, so recipe maintainers can see what broke.
+const DRIFT_KEY: &str = "drift";
+
+fn now() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// Loads drift events recorded by earlier runs, once per run.
+async fn load_drift() {
+    if with(|w| std::mem::replace(&mut w.drift_loaded, true)) {
+        return;
+    }
+    let Ok(saved) = JsFuture::from(api::local_get(DRIFT_KEY)).await else { return };
+    if let Ok(events) = serde_wasm_bindgen::from_value(saved) {
+        with(|w| {
+            if w.controller.drift_events().is_empty() {
+                w.controller.restore_drift(events);
+            }
+        });
+    }
 }
 
 fn session_key(tab: u32) -> String {
@@ -104,15 +128,27 @@ async fn dispatch(sender: Sender, request: Request) -> Reply {
     if let Some(tab) = tab {
         restore(tab).await;
     }
-    let (outcome, changed): (Outcome, Option<Progress>) = with(|w| {
+    load_drift().await;
+    let (outcome, changed, drift) = with(|w| {
         let before = tab.and_then(|t| w.controller.progress(t).cloned());
-        let outcome = w.controller.handle(&sender, request);
+        let drift_before = w.controller.drift_events().to_vec();
+        let outcome = w.controller.handle_at(&sender, request, now());
         let after = tab.and_then(|t| w.controller.progress(t).cloned());
-        (outcome, if after != before { after } else { None })
+        let drift = w.controller.drift_events();
+        (outcome, if after != before { after } else { None }, (drift != drift_before.as_slice()).then(|| drift.to_vec()))
     });
     if let (Some(tab), Some(progress)) = (tab, changed) {
         persist(tab, progress);
     }
+    if let Some(events) = drift {
+        let value = super::to_js(&events);
+        spawn_local(async move {
+            let _ = JsFuture::from(api::local_set(DRIFT_KEY, &value)).await;
+        });
+    }
+    // The key has been checked against the vendor's recipe; with no vault yet it is dropped
+    // (and zeroized) here, and the reply says it was received, not kept.
+    drop(outcome.captured);
     deliver(outcome.pushes);
     outcome.reply
 }
@@ -158,7 +194,7 @@ pub fn on_connect(port: Port) {
     });
     spawn_local(async move {
         restore(tab).await;
-        let view = with(|w| w.controller.panel_view(tab));
+        let view = with(|w| w.controller.panel_view(tab, now()));
         port.post_message(&out(&Push::Panel { view }));
         with(|w| w.panels.insert(tab, PanelPort { port, _on_message: on_message, _on_disconnect: on_disconnect }));
     });

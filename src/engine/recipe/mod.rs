@@ -8,7 +8,7 @@ mod raw;
 
 use crate::engine::page::{Role, SecretShape};
 use crate::engine::text::normalize;
-use raw::{RawCheck, RawKey, RawMatcher, RawPage, RawRecipe, RawStep, RawVendor};
+use raw::{RawCheck, RawField, RawKey, RawMatcher, RawPage, RawRecipe, RawStep, RawVendor};
 use std::fmt;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_recipes.rs"));
@@ -209,6 +209,45 @@ pub struct Step {
     pub done: Done,
     /// The key is on screen at this step: offer to save it, and take the target's click as a copy.
     pub capture: bool,
+    /// Shown prominently with the step: what goes wrong if the admin goes on carelessly.
+    pub warning: Option<String>,
+    /// Said when the page is recognized but this step's target is not there (what is missing, and why).
+    pub missing: Option<String>,
+    /// On a capture step: controls that leave the key behind (Close, Cancel); clicking one before the
+    /// key is saved asks first.
+    pub guard: Vec<Matcher>,
+}
+
+/// A piece of metadata the vault keeps with a captured key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldName {
+    KeyName,
+    Description,
+    Account,
+    Scopes,
+}
+
+/// How the content script reads a field's element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Read {
+    /// The value of a text field.
+    Value,
+    /// The labels of the checked boxes inside a group.
+    Checked,
+    /// The visible text.
+    Text,
+    /// The texts of the options or list items inside.
+    Items,
+}
+
+/// Where on a page a piece of key metadata can be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub name: FieldName,
+    pub read: Read,
+    pub target: Vec<Matcher>,
 }
 
 /// One state of the vendor's app, recognized by URL and on-screen signals.
@@ -222,6 +261,8 @@ pub struct Page {
     /// None of these may be on screen.
     pub none: Vec<Matcher>,
     pub steps: Vec<Step>,
+    /// Key metadata readable on this page.
+    pub fields: Vec<Field>,
 }
 
 /// The vendor a recipe is for.
@@ -439,7 +480,28 @@ impl Checker<'_> {
             .enumerate()
             .map(|(i, s)| self.step(&format!("{at}.step[{i}]"), s))
             .collect::<Checked<Vec<_>>>()?;
-        Ok(Page { id, paths, hashes, all, none, steps })
+        let fields = raw
+            .field
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| self.field(&format!("{at}.field[{i}]"), f))
+            .collect::<Checked<Vec<_>>>()?;
+        Ok(Page { id, paths, hashes, all, none, steps, fields })
+    }
+
+    fn word_enum<T: serde::de::DeserializeOwned>(&self, field: &str, value: &str, expected: &str) -> Checked<T> {
+        serde_json::from_value(serde_json::Value::String(value.to_string()))
+            .or_else(|_| self.err(field, format!("{value:?} is not {expected}")))
+    }
+
+    fn field(&self, at: &str, raw: RawField) -> Checked<Field> {
+        let name: FieldName = self.word_enum(&format!("{at}.name"), &raw.name, "key_name, description, account or scopes")?;
+        let read: Read = self.word_enum(&format!("{at}.read"), &raw.read, "value, checked, text or items")?;
+        if raw.target.is_empty() {
+            return self.err(format!("{at}.target"), "a field needs at least one target");
+        }
+        let target = self.matchers(&format!("{at}.target"), raw.target)?;
+        Ok(Field { name, read, target })
     }
 
     fn step(&self, at: &str, raw: RawStep) -> Checked<Step> {
@@ -464,7 +526,13 @@ impl Checker<'_> {
         if done == Done::Checked && !fits(&[Role::Checkbox, Role::Radio]) {
             return self.err(format!("{at}.done"), "\"checked\" needs every target to be a checkbox or radio");
         }
-        Ok(Step { id, title, body, why, target, done, capture: raw.capture })
+        let warning = raw.warning.map(|w| self.words(&format!("{at}.warning"), &w)).transpose()?;
+        let missing = raw.missing.map(|m| self.words(&format!("{at}.missing"), &m)).transpose()?;
+        if !raw.guard.is_empty() && !raw.capture {
+            return self.err(format!("{at}.guard"), "only a capture step can guard against leaving the key behind");
+        }
+        let guard = self.matchers(&format!("{at}.guard"), raw.guard)?;
+        Ok(Step { id, title, body, why, target, done, capture: raw.capture, warning, missing, guard })
     }
 
     fn matchers(&self, at: &str, raw: Vec<RawMatcher>) -> Checked<Vec<Matcher>> {

@@ -56,6 +56,16 @@ pub(super) struct RawPage {
     pub none: Vec<RawMatcher>,
     #[serde(default)]
     pub step: Vec<RawStep>,
+    #[serde(default)]
+    pub field: Vec<RawField>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawField {
+    pub name: String,
+    pub read: String,
+    pub target: Vec<RawMatcher>,
 }
 
 #[derive(Deserialize)]
@@ -70,6 +80,10 @@ pub(super) struct RawStep {
     pub done: Option<String>,
     #[serde(default)]
     pub capture: bool,
+    pub warning: Option<String>,
+    pub missing: Option<String>,
+    #[serde(default)]
+    pub guard: Vec<RawMatcher>,
 }
 
 #[derive(Deserialize, Default)]
