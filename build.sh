@@ -7,7 +7,7 @@ ROOT=$PWD
 TOOLS="$ROOT/.tools"
 E2E="$ROOT/tests/e2e"
 WASM_BINDGEN_VERSION=0.2.130
-DEBIAN_PACKAGES=(chromium chromium-driver firefox-esr binaryen xvfb xauth age zip)
+DEBIAN_PACKAGES=(chromium chromium-driver firefox-esr binaryen xvfb xauth xdotool age zip)
 export PATH="$TOOLS/bin:$PATH"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 

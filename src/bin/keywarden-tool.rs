@@ -32,14 +32,24 @@ fn manifest(dir: &str, browser: &str, version: &str) -> Result<Value, String> {
     merge(&mut m, read_json(&format!("{dir}/manifest.{browser}.json"))?);
     let hosts: Vec<Value> =
         catalog.recipes.iter().flat_map(|r| r.vendor.hosts.iter().map(|h| Value::String(h.match_pattern()))).collect();
+    // Self-hosted products run on servers the admin adds: their origins are asked for at that
+    // moment, and the panel frame must be loadable there too.
+    let self_hosted = catalog.recipes.iter().any(|r| r.vendor.self_hosted);
+    let any_server = Value::String("https://*/*".into());
     let obj: &mut Map<String, Value> = m.as_object_mut().ok_or("manifest is not an object")?;
     obj.insert("version".into(), Value::String(version.into()));
     obj.insert("host_permissions".into(), Value::Array(hosts.clone()));
-    for key in ["content_scripts", "web_accessible_resources"] {
-        for entry in obj.get_mut(key).and_then(Value::as_array_mut).ok_or(format!("{key} missing"))? {
-            entry.as_object_mut().ok_or(format!("{key} entry is not an object"))?.insert("matches".into(), Value::Array(hosts.clone()));
-        }
+    if self_hosted {
+        obj.insert("optional_host_permissions".into(), Value::Array(vec![any_server.clone()]));
     }
+    let set_matches = |obj: &mut Map<String, Value>, key: &str, matches: Vec<Value>| -> Result<(), String> {
+        for entry in obj.get_mut(key).and_then(Value::as_array_mut).ok_or(format!("{key} missing"))? {
+            entry.as_object_mut().ok_or(format!("{key} entry is not an object"))?.insert("matches".into(), Value::Array(matches.clone()));
+        }
+        Ok(())
+    };
+    set_matches(obj, "content_scripts", hosts.clone())?;
+    set_matches(obj, "web_accessible_resources", if self_hosted { vec![any_server] } else { hosts })?;
     Ok(m)
 }
 

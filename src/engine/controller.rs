@@ -4,9 +4,9 @@ use crate::engine::detect::key_on_screen;
 use crate::engine::page::{Location, PageModel};
 use crate::engine::protocol::{
     authorize, CaptureMark, CaptureState, DriftEvent, Draw, ErrorCode, FieldMark, Mark, PanelView, Push, Reply, Request,
-    Sender, TabStatus,
+    SelfHostedVendor, Sender, TabStatus,
 };
-use crate::engine::recipe::{Catalog, FieldName, Step};
+use crate::engine::recipe::{Catalog, FieldName, Server, Step};
 use crate::engine::recognize::{describe, recognize, Recognition, Scene};
 use crate::engine::secret::SecretString;
 use crate::engine::walkthrough::{Event, Progress};
@@ -43,21 +43,25 @@ pub struct CapturedKey {
     pub secret: SecretString,
     pub vendor: String,
     pub host: String,
+    /// The tenant the key belongs to, per the recipe (the host, or server plus first path segment).
+    pub tenant: String,
     pub page_url: String,
     pub fields: BTreeMap<FieldName, String>,
 }
 
-/// A reply to the sender, messages to push to tabs, and a captured key for the vault.
+/// A reply to the sender, messages to push to tabs, a captured key for the vault, and whether the
+/// server list changed (to persist it and update the content-script registrations).
 #[derive(Debug, PartialEq)]
 pub struct Outcome {
     pub reply: Reply,
     pub pushes: Vec<(u32, Push)>,
     pub captured: Option<CapturedKey>,
+    pub servers_changed: bool,
 }
 
 impl Outcome {
     fn reply(reply: Reply) -> Self {
-        Outcome { reply, pushes: Vec::new(), captured: None }
+        Outcome { reply, pushes: Vec::new(), captured: None, servers_changed: false }
     }
 
     fn error(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -134,6 +138,29 @@ impl Controller {
     pub fn restore_drift(&mut self, mut events: Vec<DriftEvent>) {
         events.truncate(MAX_DRIFT);
         self.drift = events;
+    }
+
+    /// The servers the admin added for self-hosted products, to persist.
+    pub fn servers(&self) -> &[Server] {
+        &self.catalog.servers
+    }
+
+    /// Restores servers saved by an earlier run; entries that no longer validate are dropped.
+    pub fn restore_servers(&mut self, servers: Vec<Server>) {
+        for s in servers {
+            let _ = self.catalog.add_server(&s.vendor, &s.host);
+        }
+    }
+
+    fn servers_reply(&self) -> Reply {
+        let vendors = self
+            .catalog
+            .recipes
+            .iter()
+            .filter(|r| r.vendor.self_hosted)
+            .map(|r| SelfHostedVendor { id: r.vendor.id.clone(), name: r.vendor.name.clone() })
+            .collect();
+        Reply::Servers { vendors, servers: self.catalog.servers.clone() }
     }
 
     pub fn forget_tab(&mut self, tab: u32) {
@@ -280,7 +307,7 @@ impl Controller {
                 state.host = location.host;
                 state.model = Some(page);
                 let view = self.view(tab, now).expect("model just stored");
-                Outcome { reply: Reply::Draw(view.draw), pushes: vec![(tab, Push::Panel { view: view.panel })], captured: None }
+                Outcome { pushes: vec![(tab, Push::Panel { view: view.panel })], ..Outcome::reply(Reply::Draw(view.draw)) }
             }
             Request::Capture { seq, key, fields } => {
                 let (Some(tab), Some(sender_host)) = (sender_tab, sender_host) else {
@@ -303,7 +330,22 @@ impl Controller {
                 let rec = scene.as_ref().and_then(|s| recognize(&self.catalog, s));
                 let changed = state.progress.apply(event, rec.as_ref(), scene.as_ref());
                 let pushes = if changed { self.refresh(tab, now) } else { Vec::new() };
-                Outcome { reply: Reply::Done, pushes, captured: None }
+                Outcome { pushes, ..Outcome::reply(Reply::Done) }
+            }
+            Request::Servers => Outcome::reply(self.servers_reply()),
+            Request::AddServer { vendor, url } => {
+                let host = match Location::parse(&url) {
+                    Ok(l) => l.host,
+                    Err(_) => return Outcome::error(ErrorCode::Malformed, "give the server as an https:// address"),
+                };
+                match self.catalog.add_server(&vendor, &host) {
+                    Ok(_) => Outcome { servers_changed: true, ..Outcome::reply(self.servers_reply()) },
+                    Err(e) => Outcome::error(ErrorCode::Unexpected, e.to_string()),
+                }
+            }
+            Request::RemoveServer { host } => {
+                let changed = self.catalog.remove_server(&host);
+                Outcome { servers_changed: changed, ..Outcome::reply(self.servers_reply()) }
             }
             Request::Status { tab } => {
                 let status = tab.and_then(|t| self.view(t, now)).and_then(|v| v.status);
@@ -326,6 +368,7 @@ impl Controller {
             return Outcome::error(ErrorCode::Unexpected, "no page reported in this tab yet");
         };
         let Ok(location) = model.validate() else { return Outcome::error(ErrorCode::Unexpected, "no vendor page here") };
+        let tenant_location = location.clone();
         let scene = Scene::new(model, location);
         let Some(rec) = recognize(&self.catalog, &scene) else {
             return Outcome::error(ErrorCode::Unexpected, "no vendor page here");
@@ -346,7 +389,7 @@ impl Controller {
         let vendor = rec.recipe.vendor.id.clone();
         self.captures_received = self.captures_received.saturating_add(1);
         let captured =
-            CapturedKey { secret: key, vendor: vendor.clone(), host: state.host.clone(), page_url: model.url.clone(), fields };
-        Outcome { reply: Reply::Captured { state: CaptureState::Received, vendor }, pushes: Vec::new(), captured: Some(captured) }
+            CapturedKey { secret: key, vendor: vendor.clone(), host: state.host.clone(), tenant: rec.recipe.vendor.tenant_of(&tenant_location), page_url: model.url.clone(), fields };
+        Outcome { captured: Some(captured), ..Outcome::reply(Reply::Captured { state: CaptureState::Received, vendor }) }
     }
 }

@@ -6,6 +6,7 @@ pub mod page;
 pub mod protocol;
 pub mod recipe;
 pub mod recognize;
+pub mod registration;
 pub mod secret;
 pub mod text;
 pub mod walkthrough;

@@ -1,7 +1,7 @@
 //! The message protocol between content scripts, extension pages and the service worker, with the sender check done before dispatch.
 
 use crate::engine::page::PageModel;
-use crate::engine::recipe::{FieldName, Read};
+use crate::engine::recipe::{FieldName, Read, Server};
 use std::collections::BTreeMap;
 use crate::engine::secret::SecretString;
 use crate::engine::walkthrough::Event;
@@ -30,6 +30,12 @@ pub enum Request {
     Status { tab: Option<u32> },
     /// Popup: show the walkthrough again in a tab where it was dismissed.
     Resume { tab: u32 },
+    /// Options: the self-hosted products and the servers added for them.
+    Servers,
+    /// Options: a server of a self-hosted product (any URL on it); its origin was just granted.
+    AddServer { vendor: String, url: String },
+    /// Options: forget a server.
+    RemoveServer { host: String },
 }
 
 #[derive(Deserialize)]
@@ -99,6 +105,9 @@ impl Request {
             Request::Panel { .. } => "panel",
             Request::Status { .. } => "status",
             Request::Resume { .. } => "resume",
+            Request::Servers => "servers",
+            Request::AddServer { .. } => "add_server",
+            Request::RemoveServer { .. } => "remove_server",
         }
     }
 }
@@ -106,13 +115,15 @@ impl Request {
 /// The authorization matrix: may `sender` make `request`? Checked before any dispatch.
 ///
 /// Content scripts may only describe their own top-level page and hand over a key shown there. The step panel may only steer the walkthrough of the tab it is embedded in.
-/// Only the popup and options pages may ask about or act on other tabs.
+/// Only the popup and options pages may ask about or act on other tabs, and only the options page
+/// manages self-hosted servers.
 pub fn authorize(request: &Request, sender: &Sender) -> Result<(), ErrorCode> {
     use ExtensionPage::*;
     let allowed = match (request, sender) {
         (Request::Report { .. } | Request::Capture { .. }, Sender::Content { frame: 0, .. }) => true,
         (Request::Panel { event }, Sender::Page { page: Panel, tab: Some(_) }) => *event != Event::Resume,
         (Request::Status { .. } | Request::Resume { .. }, Sender::Page { page: Popup | Options, .. }) => true,
+        (Request::Servers | Request::AddServer { .. } | Request::RemoveServer { .. }, Sender::Page { page: Options, .. }) => true,
         _ => false,
     };
     if allowed { Ok(()) } else { Err(ErrorCode::Forbidden) }
@@ -232,8 +243,16 @@ pub enum Reply {
         #[serde(default)]
         drift: Vec<DriftEvent>,
     },
+    Servers { vendors: Vec<SelfHostedVendor>, servers: Vec<Server> },
     Done,
     Error { code: ErrorCode, message: String },
+}
+
+/// A product that runs on customers' own servers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfHostedVendor {
+    pub id: String,
+    pub name: String,
 }
 
 /// A message the worker sends without being asked.
@@ -310,4 +329,7 @@ pub enum OutgoingRequest {
     Panel { event: Event },
     Status { tab: Option<u32> },
     Resume { tab: u32 },
+    Servers,
+    AddServer { vendor: String, url: String },
+    RemoveServer { host: String },
 }

@@ -16,3 +16,15 @@ export function localSet(key, value) { return ext.storage.local.set({ [key]: val
 export function activeTabId() {
   return ext.tabs.query({ active: true, currentWindow: true }).then((tabs) => tabs[0]?.id);
 }
+export function registeredScriptIds() {
+  return ext.scripting.getRegisteredContentScripts().then((scripts) => scripts.map((s) => s.id));
+}
+export function registerServerScripts(ids, patterns) {
+  const scripts = ids.map((id, i) => ({ id, matches: [patterns[i]], js: ['content.js'], runAt: 'document_idle', allFrames: false, persistAcrossSessions: true }));
+  return scripts.length ? ext.scripting.registerContentScripts(scripts) : Promise.resolve();
+}
+export function unregisterScripts(ids) { return ids.length ? ext.scripting.unregisterContentScripts({ ids }) : Promise.resolve(); }
+export function hasOrigin(pattern) { return ext.permissions.contains({ origins: [pattern] }); }
+export function requestOrigin(pattern) { return ext.permissions.request({ origins: [pattern] }); }
+export function removeOrigin(pattern) { return ext.permissions.remove({ origins: [pattern] }); }
+export function openOptionsPage() { return ext.runtime.openOptionsPage(); }

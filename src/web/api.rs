@@ -24,6 +24,20 @@ extern "C" {
     pub fn local_get(key: &str) -> Promise;
     #[wasm_bindgen(js_name = localSet)]
     pub fn local_set(key: &str, value: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = registeredScriptIds)]
+    pub fn registered_script_ids() -> Promise;
+    #[wasm_bindgen(js_name = registerServerScripts)]
+    pub fn register_server_scripts(ids: Vec<String>, patterns: Vec<String>) -> Promise;
+    #[wasm_bindgen(js_name = unregisterScripts)]
+    pub fn unregister_scripts(ids: Vec<String>) -> Promise;
+    #[wasm_bindgen(js_name = hasOrigin)]
+    pub fn has_origin(pattern: &str) -> Promise;
+    #[wasm_bindgen(js_name = requestOrigin)]
+    pub fn request_origin(pattern: &str) -> Promise;
+    #[wasm_bindgen(js_name = removeOrigin)]
+    pub fn remove_origin(pattern: &str) -> Promise;
+    #[wasm_bindgen(js_name = openOptionsPage)]
+    pub fn open_options_page() -> Promise;
     #[wasm_bindgen(js_name = activeTabId)]
     pub fn active_tab_id() -> Promise;
 }

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod dom;
+pub mod options;
 pub mod panel;
 pub mod popup;
 pub mod worker;

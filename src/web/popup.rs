@@ -11,7 +11,8 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::Element;
 
 thread_local! {
-    static RESUME: RefCell<Option<EventListener>> = const { RefCell::new(None) };
+    /// Listeners of the current rendering; replaced (and so removed) on every refresh.
+    static LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
 }
 
 async fn ask(request: &OutgoingRequest) -> Result<Reply, String> {
@@ -24,6 +25,7 @@ async fn refresh(root: Element) -> Result<(), JsValue> {
     while let Some(child) = root.first_child() {
         root.remove_child(&child)?;
     }
+    let mut listeners = Vec::new();
     add(&root, "h1", &[], "keywarden")?;
     let reply = ask(&OutgoingRequest::Status { tab }).await;
     let Ok(Reply::Status { tab: status, captures_received, drift }) = reply else {
@@ -39,15 +41,13 @@ async fn refresh(root: Element) -> Result<(), JsValue> {
             if let (true, Some(tab)) = (s.dismissed, tab) {
                 let button = add(&root, "button", &[("type", "button"), ("id", "resume")], "Show the walkthrough again")?;
                 let again = root.clone();
-                RESUME.with(|r| {
-                    *r.borrow_mut() = Some(on_click(&button, move |_| {
-                        let again = again.clone();
-                        spawn_local(async move {
-                            let _ = ask(&OutgoingRequest::Resume { tab }).await;
-                            let _ = refresh(again).await;
-                        });
-                    }))
-                });
+                listeners.push(on_click(&button, move |_| {
+                    let again = again.clone();
+                    spawn_local(async move {
+                        let _ = ask(&OutgoingRequest::Resume { tab }).await;
+                        let _ = refresh(again).await;
+                    });
+                }));
             }
         }
     }
@@ -58,6 +58,10 @@ async fn refresh(root: Element) -> Result<(), JsValue> {
         &[("id", "captures")],
         &format!("{captures_received} {noun} handed over since the browser started. The vault is not available yet, so none was kept."),
     )?;
+    let settings = add(&root, "button", &[("type", "button"), ("id", "settings")], "Settings")?;
+    listeners.push(on_click(&settings, |_| {
+        let _ = api::open_options_page();
+    }));
     if !drift.is_empty() {
         add(&root, "h2", &[], "Steps keywarden could not find")?;
         let list = add(&root, "ul", &[("id", "drift")], "")?;
@@ -67,6 +71,7 @@ async fn refresh(root: Element) -> Result<(), JsValue> {
             add(&list, "li", &[("data-vendor", &d.vendor), ("data-step", &d.step)], &format!("{} › {} › {}: seen {seen}, last {}", d.vendor, d.page, d.step, String::from(when)))?;
         }
     }
+    LISTENERS.with(|l| *l.borrow_mut() = listeners);
     Ok(())
 }
 

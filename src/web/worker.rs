@@ -4,7 +4,8 @@ use super::api::{self, Listener, Port};
 use super::{out, parse_request};
 use crate::engine::controller::Controller;
 use crate::engine::protocol::{ErrorCode, ExtensionPage, Push, RawSender, Reply, Request, Sender};
-use crate::engine::recipe::Catalog;
+use crate::engine::recipe::{Catalog, Server};
+use crate::engine::registration;
 use crate::engine::walkthrough::Progress;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -25,6 +26,7 @@ struct Worker {
     panels: HashMap<u32, PanelPort>,
     restored: HashSet<u32>,
     drift_loaded: bool,
+    servers_loaded: bool,
 }
 
 thread_local! {
@@ -41,6 +43,7 @@ fn with<R>(f: impl FnOnce(&mut Worker) -> R) -> R {
             panels: HashMap::new(),
             restored: HashSet::new(),
             drift_loaded: false,
+            servers_loaded: false,
         });
         f(worker)
     })
@@ -69,6 +72,57 @@ async fn load_drift() {
                 w.controller.restore_drift(events);
             }
         });
+    }
+}
+
+/// storage.local item holding the self-hosted servers the admin added.
+const SERVERS_KEY: &str = "servers";
+
+/// Loads the servers added in earlier runs, once per run.
+async fn load_servers() {
+    if with(|w| std::mem::replace(&mut w.servers_loaded, true)) {
+        return;
+    }
+    let Ok(saved) = JsFuture::from(api::local_get(SERVERS_KEY)).await else { return };
+    if let Ok(servers) = serde_wasm_bindgen::from_value::<Vec<Server>>(saved) {
+        with(|w| w.controller.restore_servers(servers));
+    }
+}
+
+/// Registers the content script on every added server whose origin is granted, and removes
+/// registrations for servers removed or revoked. Browsers drop such registrations on updates and
+/// some restarts, so this runs at start-up too.
+async fn sync_server_scripts() -> Result<(), JsValue> {
+    let servers = with(|w| w.controller.servers().to_vec());
+    let mut granted = Vec::with_capacity(servers.len());
+    for s in &servers {
+        granted.push(JsFuture::from(api::has_origin(&registration::match_pattern(&s.host))).await?.is_truthy());
+    }
+    let registered: Vec<String> = serde_wasm_bindgen::from_value(JsFuture::from(api::registered_script_ids()).await?)?;
+    let plan = registration::plan(&servers, &granted, &registered);
+    JsFuture::from(api::unregister_scripts(plan.unregister)).await?;
+    let ids = plan.register.iter().map(|h| registration::script_id(h)).collect();
+    let patterns = plan.register.iter().map(|h| registration::match_pattern(h)).collect();
+    JsFuture::from(api::register_server_scripts(ids, patterns)).await?;
+    Ok(())
+}
+
+fn save_servers() {
+    let value = super::to_js(&with(|w| w.controller.servers().to_vec()));
+    spawn_local(async move {
+        let _ = JsFuture::from(api::local_set(SERVERS_KEY, &value)).await;
+        let _ = sync_server_scripts().await;
+    });
+}
+
+/// `runtime.onStartup` / `runtime.onInstalled`: restore server registrations; on a fresh install,
+/// open the options page so the admin can set keywarden up.
+#[wasm_bindgen]
+pub async fn on_started(first_install: bool) {
+    load_servers().await;
+    let _ = sync_server_scripts().await;
+    if first_install {
+        let _ = JsFuture::from(api::open_options_page()).await;
     }
 }
 
@@ -129,6 +183,7 @@ async fn dispatch(sender: Sender, request: Request) -> Reply {
         restore(tab).await;
     }
     load_drift().await;
+    load_servers().await;
     let (outcome, changed, drift) = with(|w| {
         let before = tab.and_then(|t| w.controller.progress(t).cloned());
         let drift_before = w.controller.drift_events().to_vec();
@@ -149,6 +204,9 @@ async fn dispatch(sender: Sender, request: Request) -> Reply {
     // The key has been checked against the vendor's recipe; with no vault yet it is dropped
     // (and zeroized) here, and the reply says it was received, not kept.
     drop(outcome.captured);
+    if outcome.servers_changed {
+        save_servers();
+    }
     deliver(outcome.pushes);
     outcome.reply
 }

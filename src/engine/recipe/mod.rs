@@ -265,12 +265,38 @@ pub struct Page {
     pub fields: Vec<Field>,
 }
 
+/// Where a key's tenant is read from in the page URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantFrom {
+    /// The host name (`acme.gotransverse.com`).
+    Host,
+    /// The first path segment (`https://server/ACME/...`).
+    PathSegment,
+}
+
 /// The vendor a recipe is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vendor {
     pub id: String,
     pub name: String,
+    /// Fixed hosts; empty for a self-hosted product, whose servers the admin adds.
     pub hosts: Vec<HostPattern>,
+    /// Runs on customers' own servers: recognized only on servers the admin added for it.
+    pub self_hosted: bool,
+    pub tenant: TenantFrom,
+}
+
+impl Vendor {
+    /// The tenant a page URL belongs to, per this vendor's rule.
+    pub fn tenant_of(&self, location: &crate::engine::page::Location) -> String {
+        match self.tenant {
+            TenantFrom::Host => location.host.clone(),
+            TenantFrom::PathSegment => {
+                let segment = location.path.trim_start_matches('/').split('/').next().unwrap_or("");
+                format!("{}/{}", location.host, segment)
+            }
+        }
+    }
 }
 
 /// A validated recipe.
@@ -369,16 +395,23 @@ impl Checker<'_> {
     fn vendor(&self, raw: RawVendor) -> Checked<Vendor> {
         let id = self.id("vendor.id", &raw.id)?;
         let name = self.words("vendor.name", &raw.name)?;
-        if raw.hosts.is_empty() {
-            return self.err("vendor.hosts", "list at least one host");
+        match (raw.self_hosted, raw.hosts.is_empty()) {
+            (false, true) => return self.err("vendor.hosts", "list at least one host (or set self_hosted = true)"),
+            (true, false) => return self.err("vendor.hosts", "a self-hosted vendor lists no hosts: the admin adds servers"),
+            _ => {}
         }
+        let tenant = match raw.tenant.as_deref() {
+            None | Some("host") => TenantFrom::Host,
+            Some("path-segment") => TenantFrom::PathSegment,
+            Some(other) => return self.err("vendor.tenant", format!("{other:?} is not host or path-segment")),
+        };
         let hosts = raw
             .hosts
             .iter()
             .enumerate()
             .map(|(i, h)| self.host(&format!("vendor.hosts[{i}]"), h))
             .collect::<Checked<Vec<_>>>()?;
-        Ok(Vendor { id, name, hosts })
+        Ok(Vendor { id, name, hosts, self_hosted: raw.self_hosted, tenant })
     }
 
     fn host(&self, field: &str, h: &str) -> Checked<HostPattern> {
@@ -568,10 +601,37 @@ impl Checker<'_> {
     }
 }
 
-/// Every recipe shipped with the extension, validated together.
+/// A customer server the admin added for a self-hosted vendor.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Server {
+    pub vendor: String,
+    /// Lower-case host name, no port.
+    pub host: String,
+}
+
+/// Why a server could not be added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerError {
+    NotSelfHosted(String),
+    BadHost(String),
+    TakenByVendor(String),
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerError::NotSelfHosted(v) => write!(f, "{v} is not a self-hosted product"),
+            ServerError::BadHost(h) => write!(f, "{h:?} is not a server host name"),
+            ServerError::TakenByVendor(v) => write!(f, "that host belongs to {v}"),
+        }
+    }
+}
+
+/// Every recipe shipped with the extension, validated together, plus the servers the admin added.
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pub recipes: Vec<Recipe>,
+    pub servers: Vec<Server>,
 }
 
 impl Catalog {
@@ -596,16 +656,43 @@ impl Catalog {
                 }
             }
         }
-        Ok(Catalog { recipes })
+        Ok(Catalog { recipes, servers: Vec::new() })
     }
 
     pub fn vendor(&self, id: &str) -> Option<&Recipe> {
         self.recipes.iter().find(|r| r.vendor.id == id)
     }
 
-    /// The recipe whose hosts include `host`.
+    /// The recipe whose hosts include `host`, or the self-hosted vendor the admin added it for.
     pub fn for_host(&self, host: &str) -> Option<&Recipe> {
-        self.recipes.iter().find(|r| r.serves(host))
+        self.recipes.iter().find(|r| r.serves(host)).or_else(|| {
+            let server = self.servers.iter().find(|s| s.host == host)?;
+            self.recipes.iter().find(|r| r.vendor.self_hosted && r.vendor.id == server.vendor)
+        })
+    }
+
+    /// Adds (or re-assigns) a server for a self-hosted vendor.
+    pub fn add_server(&mut self, vendor: &str, host: &str) -> Result<Server, ServerError> {
+        let host = host.to_ascii_lowercase();
+        let recipe = self.vendor(vendor).filter(|r| r.vendor.self_hosted).ok_or_else(|| ServerError::NotSelfHosted(vendor.into()))?;
+        let labels_ok = host.split('.').count() >= 2
+            && host.split('.').all(|l| !l.is_empty() && !l.starts_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        if !labels_ok {
+            return Err(ServerError::BadHost(host));
+        }
+        if let Some(owner) = self.recipes.iter().find(|r| r.serves(&host)) {
+            return Err(ServerError::TakenByVendor(owner.vendor.name.clone()));
+        }
+        let server = Server { vendor: recipe.vendor.id.clone(), host };
+        self.servers.retain(|s| s.host != server.host);
+        self.servers.push(server.clone());
+        Ok(server)
+    }
+
+    pub fn remove_server(&mut self, host: &str) -> bool {
+        let before = self.servers.len();
+        self.servers.retain(|s| s.host != host);
+        self.servers.len() != before
     }
 }
 

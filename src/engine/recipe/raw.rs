@@ -18,7 +18,11 @@ pub(super) struct RawRecipe {
 pub(super) struct RawVendor {
     pub id: String,
     pub name: String,
+    #[serde(default)]
     pub hosts: Vec<String>,
+    #[serde(default)]
+    pub self_hosted: bool,
+    pub tenant: Option<String>,
 }
 
 #[derive(Deserialize)]

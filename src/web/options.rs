@@ -1,0 +1,133 @@
+//! The options page: the self-hosted servers keywarden may run on, added with the browser's permission.
+
+use super::api;
+use super::dom::{add, document, on_click};
+use super::{js_error, out};
+use crate::engine::page::Location;
+use crate::engine::protocol::{Incoming, OutgoingRequest, Reply};
+use crate::engine::registration::match_pattern;
+use gloo_events::{EventListener, EventListenerOptions};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
+
+thread_local! {
+    /// Listeners of the current rendering; replaced (and so removed) on every refresh.
+    static LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
+}
+
+async fn ask(request: &OutgoingRequest) -> Result<Reply, String> {
+    let answer = JsFuture::from(api::send_message(&out(request))).await.map_err(js_error)?;
+    serde_wasm_bindgen::from_value::<Incoming<Reply>>(answer).map(|i| i.body).map_err(|e| e.to_string())
+}
+
+fn say(status: &Element, text: &str) {
+    status.set_text_content(Some(text));
+}
+
+fn clear(el: &Element) -> Result<(), JsValue> {
+    while let Some(child) = el.first_child() {
+        el.remove_child(&child)?;
+    }
+    Ok(())
+}
+
+/// Draws the server section from the worker's answer.
+async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
+    let reply = ask(&OutgoingRequest::Servers).await;
+    clear(&root)?;
+    let mut listeners = Vec::new();
+    add(&root, "h1", &[], "keywarden settings")?;
+    let section = add(&root, "section", &[("aria-labelledby", "servers-title")], "")?;
+    add(&section, "h2", &[("id", "servers-title")], "Self-hosted servers")?;
+    let Ok(Reply::Servers { vendors, servers }) = reply else {
+        add(&section, "p", &[("role", "alert")], "The extension's background is not answering; reload this page.")?;
+        return Ok(());
+    };
+    let names: Vec<&str> = vendors.iter().map(|v| v.name.as_str()).collect();
+    add(
+        &section,
+        "p",
+        &[],
+        &format!(
+            "{} runs on your organization's own servers. Add yours and allow keywarden there when the browser asks; keywarden runs on no other server.",
+            names.join(", ")
+        ),
+    )?;
+    let list = add(&section, "ul", &[("id", "server-list")], "")?;
+    if servers.is_empty() {
+        add(&list, "li", &[("class", "empty")], "No server added yet.")?;
+    }
+    let status = add(&section, "p", &[("id", "server-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
+    for server in &servers {
+        let vendor = vendors.iter().find(|v| v.id == server.vendor).map_or(server.vendor.as_str(), |v| v.name.as_str());
+        let item = add(&list, "li", &[("data-host", &server.host)], &format!("{} ({vendor}) ", server.host))?;
+        let remove = add(&item, "button", &[("type", "button"), ("aria-label", &format!("Remove {}", server.host))], "Remove")?;
+        let (root, host) = (root.clone(), server.host.clone());
+        listeners.push(on_click(&remove, move |_| {
+            let (root, host) = (root.clone(), host.clone());
+            spawn_local(async move {
+                let _ = ask(&OutgoingRequest::RemoveServer { host: host.clone() }).await;
+                let _ = JsFuture::from(api::remove_origin(&match_pattern(&host))).await;
+                let _ = render(root, Some(format!("{host} removed; keywarden no longer runs there."))).await;
+            });
+        }));
+    }
+    let form = add(&section, "form", &[("id", "add-server")], "")?;
+    let vendor_label = add(&form, "label", &[("for", "server-vendor")], "Product")?;
+    let _ = vendor_label;
+    let select = add(&form, "select", &[("id", "server-vendor")], "")?;
+    for v in &vendors {
+        add(&select, "option", &[("value", &v.id)], &v.name)?;
+    }
+    add(&form, "label", &[("for", "server-url")], "Server address")?;
+    add(
+        &form,
+        "input",
+        &[("id", "server-url"), ("type", "url"), ("required", ""), ("placeholder", "https://planning.example.com/TENANT/PlanningSpace/")],
+        "",
+    )?;
+    add(&form, "button", &[("type", "submit")], "Add server")?;
+    let root_for_submit = root.clone();
+    let options = EventListenerOptions::enable_prevent_default();
+    listeners.push(EventListener::new_with_options(&form, "submit", options, move |event| {
+        event.prevent_default();
+        let doc = document();
+        let url = doc.get_element_by_id("server-url").and_then(|e| e.dyn_into::<HtmlInputElement>().ok()).map(|i| i.value());
+        let vendor = doc.get_element_by_id("server-vendor").and_then(|e| e.dyn_into::<HtmlSelectElement>().ok()).map(|s| s.value());
+        let (Some(url), Some(vendor)) = (url, vendor) else { return };
+        let host = match Location::parse(url.trim()) {
+            Ok(l) => l.host,
+            Err(_) => return say(&status, "Give the server as an https:// address, for example https://planning.example.com/TENANT/PlanningSpace/."),
+        };
+        // The permission prompt must be asked for within the click, before any await.
+        let granted = JsFuture::from(api::request_origin(&match_pattern(&host)));
+        let root = root_for_submit.clone();
+        spawn_local(async move {
+            let message = match granted.await.map(|g| g.is_truthy()) {
+                Ok(true) => match ask(&OutgoingRequest::AddServer { vendor, url: url.trim().to_string() }).await {
+                    Ok(Reply::Servers { .. }) => format!("{host} added: keywarden will guide you there."),
+                    Ok(Reply::Error { message, .. }) => message,
+                    _ => "The extension's background did not answer.".to_string(),
+                },
+                Ok(false) => format!("Permission for {host} was not granted, so keywarden will not run there."),
+                Err(e) => js_error(e),
+            };
+            let _ = render(root, Some(message)).await;
+        });
+    }));
+    LISTENERS.with(|l| *l.borrow_mut() = listeners);
+    Ok(())
+}
+
+/// Entry point of options.html.
+#[wasm_bindgen]
+pub fn options_main() -> Result<(), JsValue> {
+    let root = document().get_element_by_id("root").ok_or_else(|| JsValue::from_str("options root missing"))?;
+    spawn_local(async move {
+        let _ = render(root, None).await;
+    });
+    Ok(())
+}
