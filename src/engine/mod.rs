@@ -9,4 +9,5 @@ pub mod recognize;
 pub mod registration;
 pub mod secret;
 pub mod text;
+pub mod vault;
 pub mod walkthrough;

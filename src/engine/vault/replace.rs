@@ -1,0 +1,55 @@
+//! Which entries a new key makes obsolete: pure functions over opened entries, so "replaced" needs no storage of its own.
+//!
+//! A key *slot* is vendor + tenant + account, compared trimmed and ignoring ASCII case (host
+//! names and most account names are case-insensitive). In each slot only the newest active key
+//! stays active.
+
+use crate::engine::vault::entry::{EntryId, EntryMeta, EntryState, OpenEntry};
+use std::collections::BTreeMap;
+
+fn norm(s: &str) -> String {
+    s.trim().to_ascii_lowercase()
+}
+
+fn slot(meta: &EntryMeta) -> (String, String, String) {
+    (norm(&meta.vendor), norm(&meta.tenant), norm(&meta.account))
+}
+
+/// Whether two entries hold keys for the same vendor, tenant and account.
+pub fn same_slot(a: &EntryMeta, b: &EntryMeta) -> bool {
+    slot(a) == slot(b)
+}
+
+/// Whether two entries are for the same vendor and tenant (the account may differ).
+pub fn same_vendor_and_tenant(a: &EntryMeta, b: &EntryMeta) -> bool {
+    norm(&a.vendor) == norm(&b.vendor) && norm(&a.tenant) == norm(&b.tenant)
+}
+
+/// The active entries that the newly saved `new` (with id `new_id`) replaces: same slot, not
+/// newer than it. Mark them [`EntryState::Replaced`] with
+/// [`UnlockedVault::set_state`](crate::engine::vault::UnlockedVault::set_state).
+pub fn replaced_by(new_id: &EntryId, new: &EntryMeta, entries: &[OpenEntry]) -> Vec<EntryId> {
+    entries
+        .iter()
+        .filter(|e| &e.id != new_id && e.meta.state == EntryState::Active && same_slot(&e.meta, new))
+        .filter(|e| e.meta.created_at <= new.created_at)
+        .map(|e| e.id.clone())
+        .collect()
+}
+
+/// Every active entry that is not the newest active one of its slot (newest by `created_at`,
+/// then id). Catches up after captures made while locked, when older entries could not be read.
+pub fn stale_actives(entries: &[OpenEntry]) -> Vec<EntryId> {
+    let mut newest: BTreeMap<(String, String, String), &OpenEntry> = BTreeMap::new();
+    for e in entries.iter().filter(|e| e.meta.state == EntryState::Active) {
+        let best = newest.entry(slot(&e.meta)).or_insert(e);
+        if (e.meta.created_at, &e.id) > (best.meta.created_at, &best.id) {
+            *best = e;
+        }
+    }
+    entries
+        .iter()
+        .filter(|e| e.meta.state == EntryState::Active && newest.get(&slot(&e.meta)).is_some_and(|n| n.id != e.id))
+        .map(|e| e.id.clone())
+        .collect()
+}
