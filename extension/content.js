@@ -261,12 +261,14 @@
     highlight.target = target;
     highlight.el.setAttribute('data-vendor', mark.vendor);
     highlight.el.setAttribute('data-step', mark.step);
-    showPanel(mark.vendor);
   }
 
   function hideHighlight() {
     highlight?.el.remove();
     highlight = null;
+  }
+
+  function hidePanel() {
     if (panel) panel.el.style.setProperty('display', 'none', 'important');
   }
 
@@ -297,6 +299,7 @@
       Object.assign(button.style, { all: 'initial', font: '600 13px system-ui, sans-serif', color: '#fff', background: '#b45309', borderRadius: '6px', padding: '6px 10px', cursor: 'pointer', whiteSpace: 'nowrap', width: '100%', height: '100%', boxSizing: 'border-box', textAlign: 'center' });
       root.appendChild(button);
       el.setAttribute('data-state', 'ready');
+      button.textContent = STATE_TEXT.ready;
       button.addEventListener('click', (e) => { if (e.isTrusted) handOver(); });
       capture = { el, button, key, copy };
     }
@@ -311,6 +314,23 @@
     capture = null;
   }
 
+  const STATE_TEXT = {
+    ready: 'Save to keywarden',
+    saving: 'Saving…',
+    saved: 'Saved in keywarden ✓',
+    received: 'Not saved: set up the vault',
+    error: 'Not saved — try again',
+  };
+
+  // Shows a capture state on the control: its data-state, its label and a tooltip with the reason.
+  function setState(control, state, reason) {
+    control.setAttribute('data-state', state);
+    if (capture?.el === control) {
+      capture.button.textContent = STATE_TEXT[state] || STATE_TEXT.error;
+      capture.button.title = reason || (state === 'received' ? 'Open keywarden’s settings to create the vault, then save again.' : '');
+    }
+  }
+
   // Reads the key the admin asked to save and hands it to the worker; nothing keeps it here.
   function handOver() {
     if (!capture) return;
@@ -318,12 +338,12 @@
     const source = el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' ? el.value : el.textContent;
     const key = findKey(source);
     const control = capture.el;
-    if (!key) { control.setAttribute('data-state', 'error'); return; }
-    control.setAttribute('data-state', 'saving');
+    if (!key) { setState(control, 'error'); return; }
+    setState(control, 'saving');
     Promise.resolve(ext.runtime.sendMessage({ v: VERSION, body: { type: 'capture', seq, key, fields: remembered } })).then((reply) => {
       const ok = reply?.v === VERSION && reply.body?.type === 'captured';
-      control.setAttribute('data-state', ok ? reply.body.state : 'error');
-    }, () => control.setAttribute('data-state', 'error'));
+      setState(control, ok ? reply.body.state : 'error', ok ? '' : reply?.body?.message);
+    }, () => setState(control, 'error'));
   }
 
   function reposition() {
@@ -341,6 +361,9 @@
         top = Math.max(8, Math.min(top, vh - PANEL_H - 8));
         place(panel.el, left, top, PANEL_W, PANEL_H);
       }
+    } else if (panel) {
+      // Nothing to point at (the panel explains what is missing): top right, out of the way.
+      place(panel.el, Math.max(8, vw - PANEL_W - 16), 16, PANEL_W, PANEL_H);
     }
     if (capture) {
       const r = capture.key.getBoundingClientRect();
@@ -389,6 +412,8 @@
 
   function draw(d) {
     if (d.highlight) showHighlight(d.highlight); else hideHighlight();
+    const vendor = d.highlight?.vendor ?? d.capture?.vendor ?? panel?.el.getAttribute('data-vendor') ?? '';
+    if (d.panel) showPanel(vendor); else hidePanel();
     if (d.capture) showCapture(d.capture); else hideCapture();
     remember(d.fields);
     clearTimeout(recheck);
@@ -418,7 +443,7 @@
     if (!e.isTrusted || !capture || !(e.target instanceof Node)) return;
     if (capture.copy?.contains(e.target)) { handOver(); return; }
     // Leaving a key that is shown only once without saving it: ask first.
-    const saved = capture.el.getAttribute('data-state') === 'received';
+    const saved = capture.el.getAttribute('data-state') === 'saved';
     if (!saved && capture.guards?.some((g) => g.contains(e.target))
       && !window.confirm(`This ${capture.label} is shown only once and has not been saved to keywarden. Leave it anyway?`)) {
       e.preventDefault();

@@ -544,11 +544,12 @@ fn replies_go_out_as_version_and_tagged_body() {
         capture: None,
         fields: Vec::new(),
         recheck_ms: None,
+        panel: true,
     });
     let cases = [
         (
             draw,
-            json!({ "type": "draw", "seq": 3, "highlight": { "element": 7, "vendor": "predicthq", "step": "copy-token" }, "capture": null, "fields": [], "recheck_ms": null }),
+            json!({ "type": "draw", "seq": 3, "highlight": { "element": 7, "vendor": "predicthq", "step": "copy-token" }, "capture": null, "fields": [], "recheck_ms": null, "panel": true }),
         ),
         (
             Reply::Captured { state: CaptureState::Received, vendor: "predicthq".into() },

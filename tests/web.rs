@@ -75,6 +75,7 @@ fn replies_become_plain_versioned_objects() {
         capture: None,
         fields: Vec::new(),
         recheck_ms: None,
+        panel: true,
     });
     let v = out(&reply);
     assert_eq!(get(&v, &["v"]).as_f64(), Some(1.0));

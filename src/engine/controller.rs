@@ -47,6 +47,8 @@ pub struct CapturedKey {
     pub tenant: String,
     pub page_url: String,
     pub fields: BTreeMap<FieldName, String>,
+    /// The vendor keeps one key per account: this one retires the previous one.
+    pub replaces_previous: bool,
 }
 
 /// A reply to the sender, messages to push to tabs, a captured key for the vault, and whether the
@@ -240,7 +242,9 @@ impl Controller {
                         };
                         let waited = now.saturating_sub(missing.since);
                         if waited >= MISSING_GRACE_MS {
-                            if !missing.logged {
+                            // A step with a `missing` note anticipates its target being absent
+                            // (a closed menu, a lacking role): explained, but not vendor drift.
+                            if !missing.logged && step.missing.is_none() {
                                 missing.logged = true;
                                 newly_missing = Some(step.id.clone());
                             }
@@ -253,6 +257,7 @@ impl Controller {
                 }
             }
         };
+        draw.panel = panel.is_some();
         let status = Some(TabStatus {
             vendor_name: vendor.name.clone(),
             step_title: panel.as_ref().map(|p| p.title.clone()),
@@ -351,6 +356,7 @@ impl Controller {
                 let status = tab.and_then(|t| self.view(t, now)).and_then(|v| v.status);
                 Outcome::reply(Reply::Status { tab: status, captures_received: self.captures_received, drift: self.drift.clone() })
             }
+            other => Outcome::error(ErrorCode::Unexpected, format!("{} is answered by the vault", other.name())),
         }
     }
 
@@ -389,7 +395,7 @@ impl Controller {
         let vendor = rec.recipe.vendor.id.clone();
         self.captures_received = self.captures_received.saturating_add(1);
         let captured =
-            CapturedKey { secret: key, vendor: vendor.clone(), host: state.host.clone(), tenant: rec.recipe.vendor.tenant_of(&tenant_location), page_url: model.url.clone(), fields };
+            CapturedKey { secret: key, vendor: vendor.clone(), host: state.host.clone(), tenant: rec.recipe.vendor.tenant_of(&tenant_location), page_url: model.url.clone(), fields, replaces_previous: spec.replaces_previous };
         Outcome { captured: Some(captured), ..Outcome::reply(Reply::Captured { state: CaptureState::Received, vendor }) }
     }
 }

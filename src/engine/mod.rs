@@ -2,6 +2,7 @@
 
 pub mod controller;
 pub mod detect;
+pub mod keeper;
 pub mod page;
 pub mod protocol;
 pub mod recipe;

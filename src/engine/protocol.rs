@@ -2,6 +2,7 @@
 
 use crate::engine::page::PageModel;
 use crate::engine::recipe::{FieldName, Read, Server};
+use crate::engine::vault::EntryState;
 use std::collections::BTreeMap;
 use crate::engine::secret::SecretString;
 use crate::engine::walkthrough::Event;
@@ -36,6 +37,28 @@ pub enum Request {
     AddServer { vendor: String, url: String },
     /// Options: forget a server.
     RemoveServer { host: String },
+    /// Popup, options: the vault's state and, when unlocked, its entries (keys masked).
+    VaultStatus,
+    /// Options: create the vault with a passphrase.
+    VaultSetup { passphrase: SecretString },
+    /// Popup, options.
+    Unlock { passphrase: SecretString },
+    /// Popup, options: lock now.
+    Lock,
+    /// Popup, options: the key of one entry, to put on the clipboard.
+    CopyKey { id: String },
+    /// Popup, options: mark an entry revoked (or active again).
+    SetEntryState { id: String, state: EntryState },
+    /// Options.
+    ChangePassphrase { old: SecretString, new: SecretString },
+    /// Options: the whole vault as one passphrase-protected age file.
+    ExportBackup { passphrase: SecretString },
+    /// Options: merge a backup made by `ExportBackup`.
+    ImportBackup { text: String, passphrase: SecretString },
+    /// Popup, options: one key encrypted to a teammate's `age1…` recipient.
+    ShareKey { id: String, recipient: String },
+    /// Options: minutes of inactivity before the vault locks.
+    SetAutoLock { minutes: u32 },
 }
 
 #[derive(Deserialize)]
@@ -95,9 +118,33 @@ pub enum ErrorCode {
     Unexpected,
     /// The worker could not finish (storage failed, say).
     Internal,
+    /// The vault must be unlocked first.
+    Locked,
+    /// Refused on its merits: wrong passphrase, weak passphrase, bad recipient, foreign backup...
+    Refused,
+    /// Extension storage is full: nothing was written.
+    StorageFull,
 }
 
 impl Request {
+    /// Requests the vault service answers (everything else is the walkthrough's).
+    pub fn is_vault(&self) -> bool {
+        matches!(
+            self,
+            Request::VaultStatus
+                | Request::VaultSetup { .. }
+                | Request::Unlock { .. }
+                | Request::Lock
+                | Request::CopyKey { .. }
+                | Request::SetEntryState { .. }
+                | Request::ChangePassphrase { .. }
+                | Request::ExportBackup { .. }
+                | Request::ImportBackup { .. }
+                | Request::ShareKey { .. }
+                | Request::SetAutoLock { .. }
+        )
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Request::Report { .. } => "report",
@@ -108,6 +155,17 @@ impl Request {
             Request::Servers => "servers",
             Request::AddServer { .. } => "add_server",
             Request::RemoveServer { .. } => "remove_server",
+            Request::VaultStatus => "vault_status",
+            Request::VaultSetup { .. } => "vault_setup",
+            Request::Unlock { .. } => "unlock",
+            Request::Lock => "lock",
+            Request::CopyKey { .. } => "copy_key",
+            Request::SetEntryState { .. } => "set_entry_state",
+            Request::ChangePassphrase { .. } => "change_passphrase",
+            Request::ExportBackup { .. } => "export_backup",
+            Request::ImportBackup { .. } => "import_backup",
+            Request::ShareKey { .. } => "share_key",
+            Request::SetAutoLock { .. } => "set_auto_lock",
         }
     }
 }
@@ -124,6 +182,25 @@ pub fn authorize(request: &Request, sender: &Sender) -> Result<(), ErrorCode> {
         (Request::Panel { event }, Sender::Page { page: Panel, tab: Some(_) }) => *event != Event::Resume,
         (Request::Status { .. } | Request::Resume { .. }, Sender::Page { page: Popup | Options, .. }) => true,
         (Request::Servers | Request::AddServer { .. } | Request::RemoveServer { .. }, Sender::Page { page: Options, .. }) => true,
+        // Keys leave the vault only for the extension's own full pages, never for a content
+        // script or the panel framed into a vendor page.
+        (
+            Request::VaultStatus
+            | Request::Unlock { .. }
+            | Request::Lock
+            | Request::CopyKey { .. }
+            | Request::SetEntryState { .. }
+            | Request::ShareKey { .. },
+            Sender::Page { page: Popup | Options, .. },
+        ) => true,
+        (
+            Request::VaultSetup { .. }
+            | Request::ChangePassphrase { .. }
+            | Request::ExportBackup { .. }
+            | Request::ImportBackup { .. }
+            | Request::SetAutoLock { .. },
+            Sender::Page { page: Options, .. },
+        ) => true,
         _ => false,
     };
     if allowed { Ok(()) } else { Err(ErrorCode::Forbidden) }
@@ -150,6 +227,9 @@ pub struct Draw {
     /// Report again after this long even if nothing changes (a step's target is still missing).
     #[serde(default)]
     pub recheck_ms: Option<u32>,
+    /// Show the step panel (also without a highlight: it then explains what is missing).
+    #[serde(default)]
+    pub panel: bool,
 }
 
 /// An element to read a piece of key metadata from.
@@ -207,8 +287,10 @@ pub struct PanelView {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CaptureState {
-    /// The worker checked and acknowledged it; there is no vault yet, so nothing was kept.
+    /// The worker checked and acknowledged it but kept nothing.
     Received,
+    /// Sealed into the vault.
+    Saved,
 }
 
 /// How things stand in one tab, for the popup.
@@ -244,8 +326,90 @@ pub enum Reply {
         drift: Vec<DriftEvent>,
     },
     Servers { vendors: Vec<SelfHostedVendor>, servers: Vec<Server> },
+    Vault(VaultStatus),
+    /// A key, for the popup or options page to put on the clipboard.
+    Key { key: Revealed },
+    /// An age file as armored text (a backup, or a key shared with a teammate).
+    Armored { text: String, entries: u32, left_out: u32 },
+    Imported { imported: u32, duplicates: u32, renamed: u32 },
     Done,
     Error { code: ErrorCode, message: String },
+}
+
+/// The vault as the popup and options page see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaultStatus {
+    pub set_up: bool,
+    pub unlocked: bool,
+    /// Entry items in storage (known even while locked).
+    pub items: u32,
+    /// When unlocked: every entry that opens, keys masked.
+    pub entries: Vec<EntrySummary>,
+    /// When unlocked: items that did not open, with the reason.
+    pub damaged: Vec<DamagedSummary>,
+    pub auto_lock_minutes: u32,
+}
+
+/// One saved key as listed: its metadata and the last characters of the key, never the key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntrySummary {
+    pub id: String,
+    pub vendor: String,
+    pub tenant: String,
+    pub account: String,
+    pub key_name: String,
+    pub scopes: Vec<String>,
+    pub created_at: u64,
+    pub state: EntryState,
+    /// Written while unlocked or vouched for at unlock (see the vault's design notes).
+    pub verified: bool,
+    pub hint: String,
+}
+
+/// A storage item that did not open.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DamagedSummary {
+    pub item: String,
+    pub reason: String,
+}
+
+/// A key on its way to the popup or options page: the only reply that carries one, and only to
+/// senders the authorization matrix lets ask for it.
+#[derive(PartialEq, Eq)]
+pub struct Revealed(SecretString);
+
+impl Revealed {
+    pub fn new(secret: SecretString) -> Self {
+        Revealed(secret)
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+}
+
+impl Clone for Revealed {
+    fn clone(&self) -> Self {
+        Revealed(SecretString::new(self.0.expose().to_string()))
+    }
+}
+
+impl std::fmt::Debug for Revealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Revealed(<redacted>)")
+    }
+}
+
+impl Serialize for Revealed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.expose())
+    }
+}
+
+impl<'de> Deserialize<'de> for Revealed {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        SecretString::deserialize(d).map(Revealed)
+    }
 }
 
 /// A product that runs on customers' own servers.
@@ -332,4 +496,15 @@ pub enum OutgoingRequest {
     Servers,
     AddServer { vendor: String, url: String },
     RemoveServer { host: String },
+    VaultStatus,
+    VaultSetup { passphrase: String },
+    Unlock { passphrase: String },
+    Lock,
+    CopyKey { id: String },
+    SetEntryState { id: String, state: EntryState },
+    ChangePassphrase { old: String, new: String },
+    ExportBackup { passphrase: String },
+    ImportBackup { text: String, passphrase: String },
+    ShareKey { id: String, recipient: String },
+    SetAutoLock { minutes: u32 },
 }

@@ -28,3 +28,11 @@ export function hasOrigin(pattern) { return ext.permissions.contains({ origins: 
 export function requestOrigin(pattern) { return ext.permissions.request({ origins: [pattern] }); }
 export function removeOrigin(pattern) { return ext.permissions.remove({ origins: [pattern] }); }
 export function openOptionsPage() { return ext.runtime.openOptionsPage(); }
+export function localGetAll() { return ext.storage.local.get(null); }
+export function localWrite(items, removals) {
+  const writes = Object.keys(items).length ? ext.storage.local.set(items) : Promise.resolve();
+  return writes.then(() => (removals.length ? ext.storage.local.remove(removals) : undefined));
+}
+export function startAlarm(name, minutes) { return ext.alarms.create(name, { delayInMinutes: minutes }); }
+export function clearAlarm(name) { return ext.alarms.clear(name); }
+export function copyText(text) { return navigator.clipboard.writeText(text); }

@@ -38,6 +38,16 @@ extern "C" {
     pub fn remove_origin(pattern: &str) -> Promise;
     #[wasm_bindgen(js_name = openOptionsPage)]
     pub fn open_options_page() -> Promise;
+    #[wasm_bindgen(js_name = localGetAll)]
+    pub fn local_get_all() -> Promise;
+    #[wasm_bindgen(js_name = localWrite)]
+    pub fn local_write(items: &JsValue, removals: Vec<String>) -> Promise;
+    #[wasm_bindgen(js_name = startAlarm)]
+    pub fn start_alarm(name: &str, minutes: f64) -> Promise;
+    #[wasm_bindgen(js_name = clearAlarm)]
+    pub fn clear_alarm(name: &str) -> Promise;
+    #[wasm_bindgen(js_name = copyText)]
+    pub fn copy_text(text: &str) -> Promise;
     #[wasm_bindgen(js_name = activeTabId)]
     pub fn active_tab_id() -> Promise;
 }

@@ -5,9 +5,11 @@ pub mod dom;
 pub mod options;
 pub mod panel;
 pub mod popup;
+pub mod vault;
+pub mod vault_ui;
 pub mod worker;
 
-use crate::engine::protocol::{Out, VersionOnly, Envelope, ErrorCode, Request, VERSION};
+use crate::engine::protocol::{Envelope, ErrorCode, Incoming, OutgoingRequest, Out, Reply, Request, VersionOnly, VERSION};
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 
@@ -35,4 +37,10 @@ pub fn parse_request(message: &JsValue) -> Result<Request, ErrorCode> {
 /// The one place JS exceptions become Rust errors: a short description, never the value itself.
 pub fn js_error(e: JsValue) -> String {
     js_sys::Error::from(e).message().into()
+}
+
+/// Sends a request from an extension page to the worker and reads its reply.
+pub async fn ask(request: &OutgoingRequest) -> Result<Reply, String> {
+    let answer = wasm_bindgen_futures::JsFuture::from(api::send_message(&out(request))).await.map_err(js_error)?;
+    serde_wasm_bindgen::from_value::<Incoming<Reply>>(answer).map(|i| i.body).map_err(|e| e.to_string())
 }

@@ -2,9 +2,9 @@
 
 use super::api;
 use super::dom::{add, document, on_click};
-use super::{js_error, out};
+use super::{ask, js_error};
 use crate::engine::page::Location;
-use crate::engine::protocol::{Incoming, OutgoingRequest, Reply};
+use crate::engine::protocol::{OutgoingRequest, Reply};
 use crate::engine::registration::match_pattern;
 use gloo_events::{EventListener, EventListenerOptions};
 use std::cell::RefCell;
@@ -18,10 +18,6 @@ thread_local! {
     static LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
 }
 
-async fn ask(request: &OutgoingRequest) -> Result<Reply, String> {
-    let answer = JsFuture::from(api::send_message(&out(request))).await.map_err(js_error)?;
-    serde_wasm_bindgen::from_value::<Incoming<Reply>>(answer).map(|i| i.body).map_err(|e| e.to_string())
-}
 
 fn say(status: &Element, text: &str) {
     status.set_text_content(Some(text));
@@ -40,6 +36,15 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     clear(&root)?;
     let mut listeners = Vec::new();
     add(&root, "h1", &[], "keywarden settings")?;
+    add(&root, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
+    let again = root.clone();
+    let rerender: super::vault_ui::Rerender = std::rc::Rc::new(move |message| {
+        let again = again.clone();
+        spawn_local(async move {
+            let _ = render(again, message).await;
+        });
+    });
+    listeners.extend(super::vault_ui::section(&root, true, rerender).await?);
     let section = add(&root, "section", &[("aria-labelledby", "servers-title")], "")?;
     add(&section, "h2", &[("id", "servers-title")], "Self-hosted servers")?;
     let Ok(Reply::Servers { vendors, servers }) = reply else {
@@ -60,7 +65,7 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     if servers.is_empty() {
         add(&list, "li", &[("class", "empty")], "No server added yet.")?;
     }
-    let status = add(&section, "p", &[("id", "server-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
+    let status = add(&section, "p", &[("id", "server-status"), ("role", "status")], "")?;
     for server in &servers {
         let vendor = vendors.iter().find(|v| v.id == server.vendor).map_or(server.vendor.as_str(), |v| v.name.as_str());
         let item = add(&list, "li", &[("data-host", &server.host)], &format!("{} ({vendor}) ", server.host))?;

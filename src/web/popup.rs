@@ -2,10 +2,11 @@
 
 use super::api;
 use super::dom::{add, document, on_click};
-use super::{js_error, out};
-use crate::engine::protocol::{Incoming, OutgoingRequest, Reply};
+use super::ask;
+use crate::engine::protocol::{OutgoingRequest, Reply};
 use gloo_events::EventListener;
 use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::Element;
@@ -15,18 +16,23 @@ thread_local! {
     static LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
 }
 
-async fn ask(request: &OutgoingRequest) -> Result<Reply, String> {
-    let answer = JsFuture::from(api::send_message(&out(request))).await.map_err(js_error)?;
-    serde_wasm_bindgen::from_value::<Incoming<Reply>>(answer).map(|i| i.body).map_err(|e| e.to_string())
-}
 
-async fn refresh(root: Element) -> Result<(), JsValue> {
+async fn refresh(root: Element, message: Option<String>) -> Result<(), JsValue> {
     let tab = JsFuture::from(api::active_tab_id()).await?.as_f64().map(|t| t as u32);
     while let Some(child) = root.first_child() {
         root.remove_child(&child)?;
     }
     let mut listeners = Vec::new();
     add(&root, "h1", &[], "keywarden")?;
+    add(&root, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
+    let again = root.clone();
+    let rerender: super::vault_ui::Rerender = Rc::new(move |message| {
+        let again = again.clone();
+        spawn_local(async move {
+            let _ = refresh(again, message).await;
+        });
+    });
+    listeners.extend(super::vault_ui::section(&root, false, rerender).await?);
     let reply = ask(&OutgoingRequest::Status { tab }).await;
     let Ok(Reply::Status { tab: status, captures_received, drift }) = reply else {
         add(&root, "p", &[("role", "alert")], "The extension's background is not answering; reopen this popup.")?;
@@ -45,7 +51,7 @@ async fn refresh(root: Element) -> Result<(), JsValue> {
                     let again = again.clone();
                     spawn_local(async move {
                         let _ = ask(&OutgoingRequest::Resume { tab }).await;
-                        let _ = refresh(again).await;
+                        let _ = refresh(again, None).await;
                     });
                 }));
             }
@@ -56,7 +62,7 @@ async fn refresh(root: Element) -> Result<(), JsValue> {
         &root,
         "p",
         &[("id", "captures")],
-        &format!("{captures_received} {noun} handed over since the browser started. The vault is not available yet, so none was kept."),
+        &format!("{captures_received} {noun} captured since the browser started."),
     )?;
     let settings = add(&root, "button", &[("type", "button"), ("id", "settings")], "Settings")?;
     listeners.push(on_click(&settings, |_| {
@@ -80,7 +86,7 @@ async fn refresh(root: Element) -> Result<(), JsValue> {
 pub fn popup_main() -> Result<(), JsValue> {
     let root = document().get_element_by_id("root").ok_or_else(|| JsValue::from_str("popup root missing"))?;
     spawn_local(async move {
-        let _ = refresh(root).await;
+        let _ = refresh(root, None).await;
     });
     Ok(())
 }

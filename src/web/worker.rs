@@ -3,7 +3,7 @@
 use super::api::{self, Listener, Port};
 use super::{out, parse_request};
 use crate::engine::controller::Controller;
-use crate::engine::protocol::{ErrorCode, ExtensionPage, Push, RawSender, Reply, Request, Sender};
+use crate::engine::protocol::{authorize, ErrorCode, ExtensionPage, Push, RawSender, Reply, Request, Sender};
 use crate::engine::recipe::{Catalog, Server};
 use crate::engine::registration;
 use crate::engine::walkthrough::Progress;
@@ -178,6 +178,12 @@ fn tab_of(sender: &Sender, request: &Request) -> Option<u32> {
 }
 
 async fn dispatch(sender: Sender, request: Request) -> Reply {
+    if let Err(code) = authorize(&request, &sender) {
+        return Reply::Error { code, message: format!("{} may not be sent from here", request.name()) };
+    }
+    if request.is_vault() {
+        return super::vault::handle(request).await;
+    }
     let tab = tab_of(&sender, &request);
     if let Some(tab) = tab {
         restore(tab).await;
@@ -201,14 +207,15 @@ async fn dispatch(sender: Sender, request: Request) -> Reply {
             let _ = JsFuture::from(api::local_set(DRIFT_KEY, &value)).await;
         });
     }
-    // The key has been checked against the vendor's recipe; with no vault yet it is dropped
-    // (and zeroized) here, and the reply says it was received, not kept.
-    drop(outcome.captured);
     if outcome.servers_changed {
         save_servers();
     }
     deliver(outcome.pushes);
-    outcome.reply
+    match outcome.captured {
+        // The key was checked against the vendor's recipe: seal it into the vault.
+        Some(captured) => super::vault::save(captured).await,
+        None => outcome.reply,
+    }
 }
 
 fn classify(sender: JsValue) -> Result<Sender, ErrorCode> {
@@ -269,4 +276,20 @@ pub fn on_tab_removed(tab: u32) {
     spawn_local(async move {
         let _ = JsFuture::from(api::session_remove(&session_key(tab))).await;
     });
+}
+
+/// `alarms.onAlarm`: the auto-lock timer ran out.
+#[wasm_bindgen]
+pub async fn on_alarm(name: String) {
+    if name == super::vault::AUTO_LOCK_ALARM {
+        super::vault::lock().await;
+    }
+}
+
+/// `idle.onStateChanged`: lock the vault when the system locks.
+#[wasm_bindgen]
+pub async fn on_idle_state(state: String) {
+    if state == "locked" {
+        super::vault::lock().await;
+    }
 }

@@ -132,6 +132,8 @@ pub struct KeySpec {
     pub max_len: u32,
     pub format: Option<KeyFormat>,
     pub check: Option<KeyCheck>,
+    /// One key per account: a new key replaces the account's previous one at the vendor.
+    pub replaces_previous: bool,
 }
 
 impl KeySpec {
@@ -463,7 +465,7 @@ impl Checker<'_> {
             Some(other) => return self.err("key.format", format!("{other:?} is not guid or hex")),
         };
         let check = raw.check.map(|c| self.check(c)).transpose()?;
-        Ok(KeySpec { label, charset, min_len: raw.min_len, max_len: raw.max_len, format, check })
+        Ok(KeySpec { label, charset, min_len: raw.min_len, max_len: raw.max_len, format, check, replaces_previous: raw.replaces_previous })
     }
 
     fn check(&self, raw: RawCheck) -> Checked<KeyCheck> {
@@ -727,6 +729,7 @@ mod tests {
             max_len: 64,
             format: None,
             check: None,
+            replaces_previous: false,
         };
         assert!(spec.accepts("aB3_-aB3_-aB3_-aB3_-x"));
         assert!(!spec.accepts("short"));

@@ -34,6 +34,8 @@ pub(super) struct RawKey {
     pub max_len: u32,
     pub format: Option<String>,
     pub check: Option<RawCheck>,
+    #[serde(default)]
+    pub replaces_previous: bool,
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,180 @@
+//! The vault service as the worker drives it: captures saved locked and unlocked, unlock and lock, copy, replacement, backups and sharing.
+
+mod common;
+
+use common::popup;
+use keywarden::engine::controller::CapturedKey;
+use keywarden::engine::keeper::{Keeper, Session, VaultOutcome};
+use keywarden::engine::protocol::{authorize, CaptureState, ErrorCode, ExtensionPage, Reply, Request, Sender, VaultStatus};
+use keywarden::engine::recipe::FieldName;
+use keywarden::engine::secret::SecretString;
+use keywarden::engine::vault::store::{MemoryStore, Store};
+use keywarden::engine::vault::{EntryState, KdfParams};
+use std::collections::BTreeMap;
+
+const PASS: &str = "correct horse battery staple";
+const KEY_A: &str = "Aa1-first-predicthq-token_0123456789abcd";
+const KEY_B: &str = "Bb2-second-predicthq-token_0123456789abc";
+
+fn weak() -> KdfParams {
+    KdfParams::weak_for_tests(1024, 1)
+}
+
+fn run(keeper: &mut Keeper, store: &mut MemoryStore, request: Request) -> VaultOutcome {
+    let out = keeper.handle(store, request, 1_000, &mut weak);
+    store.apply(&out.changes).expect("writes fit");
+    out
+}
+
+fn captured(vendor: &str, tenant: &str, key: &str, name: &str, replaces_previous: bool) -> CapturedKey {
+    CapturedKey {
+        secret: SecretString::new(key.into()),
+        vendor: vendor.into(),
+        host: "control.predicthq.com".into(),
+        tenant: tenant.into(),
+        page_url: "https://control.predicthq.com/tokens".into(),
+        fields: BTreeMap::from([(FieldName::KeyName, name.to_string()), (FieldName::Scopes, "Account, Events".to_string())]),
+        replaces_previous,
+    }
+}
+
+fn save(keeper: &mut Keeper, store: &mut MemoryStore, c: CapturedKey) -> VaultOutcome {
+    let out = keeper.save_capture(store, c, 2_000);
+    store.apply(&out.changes).expect("writes fit");
+    out
+}
+
+fn status(keeper: &mut Keeper, store: &mut MemoryStore) -> VaultStatus {
+    match run(keeper, store, Request::VaultStatus).reply {
+        Reply::Vault(s) => s,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn pass(s: &str) -> SecretString {
+    SecretString::new(s.into())
+}
+
+fn set_up() -> (Keeper, MemoryStore) {
+    let (mut keeper, mut store) = (Keeper::new(vec!["planningspace".into()]), MemoryStore::new());
+    let out = run(&mut keeper, &mut store, Request::VaultSetup { passphrase: pass(PASS) });
+    assert!(matches!(out.session, Session::Store(_)), "setup leaves the vault unlocked for this session");
+    (keeper, store)
+}
+
+#[test]
+fn capture_without_a_vault_is_acknowledged_and_keeps_nothing() {
+    let (mut keeper, mut store) = (Keeper::new(vec![]), MemoryStore::new());
+    let out = save(&mut keeper, &mut store, captured("predicthq", "t", KEY_A, "n", false));
+    assert_eq!(out.reply, Reply::Captured { state: CaptureState::Received, vendor: "predicthq".into() });
+    assert!(store.items().is_empty(), "nothing stored, not even temporarily");
+}
+
+#[test]
+fn captures_save_unlocked_and_locked_and_list_after_unlock() {
+    let (mut keeper, mut store) = set_up();
+    let out = save(&mut keeper, &mut store, captured("predicthq", "control.predicthq.com", KEY_A, "nightly", false));
+    assert!(matches!(out.reply, Reply::Captured { state: CaptureState::Saved, .. }));
+    let s = status(&mut keeper, &mut store);
+    assert_eq!(s.entries.len(), 1);
+    assert_eq!((s.entries[0].key_name.as_str(), s.entries[0].hint.as_str()), ("nightly", "…abcd"));
+    assert_eq!(s.entries[0].scopes, vec!["Account".to_string(), "Events".to_string()]);
+
+    let out = run(&mut keeper, &mut store, Request::Lock);
+    assert!(matches!(out.session, Session::Clear));
+    let out = save(&mut keeper, &mut store, captured("predicthq", "control.predicthq.com", KEY_B, "warehouse", false));
+    assert!(matches!(out.reply, Reply::Captured { state: CaptureState::Saved, .. }), "saving works while locked");
+    let s = status(&mut keeper, &mut store);
+    assert_eq!((s.unlocked, s.items, s.entries.len()), (false, 2, 0), "locked: counted, not listed");
+
+    let wrong = run(&mut keeper, &mut store, Request::Unlock { passphrase: pass("not the passphrase") });
+    assert!(matches!(wrong.reply, Reply::Error { code: ErrorCode::Refused, .. }));
+    assert!(!keeper.is_unlocked());
+    run(&mut keeper, &mut store, Request::Unlock { passphrase: pass(PASS) });
+    let s = status(&mut keeper, &mut store);
+    assert_eq!(s.entries.len(), 2);
+    assert!(s.entries.iter().all(|e| e.verified), "the locked capture is vouched for at unlock");
+    assert!(s.entries.iter().all(|e| e.state == EntryState::Active), "PredictHQ allows many tokens: none replaced");
+    let listed = format!("{s:?}");
+    assert!(!listed.contains(KEY_A) && !listed.contains(KEY_B), "listings never carry keys");
+}
+
+#[test]
+fn copy_returns_the_key_only_when_unlocked() {
+    let (mut keeper, mut store) = set_up();
+    save(&mut keeper, &mut store, captured("predicthq", "t", KEY_A, "n", false));
+    let id = status(&mut keeper, &mut store).entries[0].id.clone();
+    match run(&mut keeper, &mut store, Request::CopyKey { id: id.clone() }).reply {
+        Reply::Key { key } => assert_eq!(key.expose(), KEY_A),
+        other => panic!("{other:?}"),
+    }
+    run(&mut keeper, &mut store, Request::Lock);
+    assert!(matches!(run(&mut keeper, &mut store, Request::CopyKey { id }).reply, Reply::Error { code: ErrorCode::Locked, .. }));
+}
+
+#[test]
+fn one_key_per_account_vendors_mark_the_previous_key_replaced() {
+    let (mut keeper, mut store) = set_up();
+    save(&mut keeper, &mut store, captured("planningspace", "srv/ACME", KEY_A, "", true));
+    save(&mut keeper, &mut store, captured("planningspace", "srv/ACME", KEY_B, "", true));
+    let s = status(&mut keeper, &mut store);
+    let state_of = |hint: &str| s.entries.iter().find(|e| e.hint == hint).unwrap().state;
+    assert_eq!(state_of("…abcd"), EntryState::Replaced);
+    assert_eq!(state_of("…9abc"), EntryState::Active);
+}
+
+#[test]
+fn a_replacing_key_captured_while_locked_retires_the_old_one_at_unlock() {
+    let (mut keeper, mut store) = set_up();
+    save(&mut keeper, &mut store, captured("planningspace", "srv/ACME", KEY_A, "", true));
+    run(&mut keeper, &mut store, Request::Lock);
+    save(&mut keeper, &mut store, captured("planningspace", "srv/ACME", KEY_B, "", true));
+    run(&mut keeper, &mut store, Request::Unlock { passphrase: pass(PASS) });
+    let s = status(&mut keeper, &mut store);
+    assert_eq!(s.entries.iter().filter(|e| e.state == EntryState::Replaced).count(), 1);
+}
+
+#[test]
+fn backups_and_shares_come_out_as_armored_age() {
+    let (mut keeper, mut store) = set_up();
+    save(&mut keeper, &mut store, captured("predicthq", "t", KEY_A, "n", false));
+    let id = status(&mut keeper, &mut store).entries[0].id.clone();
+    let backup = keeper.handle(&store, Request::ExportBackup { passphrase: pass("backup passphrase 123") }, 5, &mut weak);
+    let Reply::Armored { text, entries, .. } = backup.reply else { panic!("{:?}", backup.reply) };
+    assert!(text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+    assert_eq!(entries, 1);
+    assert!(!text.contains(KEY_A));
+    let share = run(&mut keeper, &mut store, Request::ShareKey { id, recipient: "age1notarecipient".into() });
+    assert!(matches!(share.reply, Reply::Error { code: ErrorCode::Refused, .. }));
+}
+
+#[test]
+fn auto_lock_minutes_are_bounded() {
+    let (mut keeper, mut store) = set_up();
+    assert!(matches!(run(&mut keeper, &mut store, Request::SetAutoLock { minutes: 0 }).reply, Reply::Error { .. }));
+    assert!(matches!(run(&mut keeper, &mut store, Request::SetAutoLock { minutes: 5 }).reply, Reply::Vault(_)));
+    assert_eq!(keeper.auto_lock_minutes, 5);
+}
+
+#[test]
+fn vault_requests_are_for_full_extension_pages_only() {
+    let content = Sender::Content { tab: 1, frame: 0, url: "https://control.predicthq.com/".into() };
+    let panel = Sender::Page { page: ExtensionPage::Panel, tab: Some(1) };
+    let options = Sender::Page { page: ExtensionPage::Options, tab: Some(4) };
+    let requests = || {
+        vec![
+            Request::VaultStatus,
+            Request::CopyKey { id: "x".into() },
+            Request::Unlock { passphrase: pass("p") },
+            Request::ExportBackup { passphrase: pass("p") },
+            Request::ShareKey { id: "x".into(), recipient: "r".into() },
+        ]
+    };
+    for r in requests() {
+        assert_eq!(authorize(&r, &content), Err(ErrorCode::Forbidden), "{}", r.name());
+        assert_eq!(authorize(&r, &panel), Err(ErrorCode::Forbidden), "{}", r.name());
+        assert_eq!(authorize(&r, &options), Ok(()), "{}", r.name());
+    }
+    assert_eq!(authorize(&Request::CopyKey { id: "x".into() }, &popup()), Ok(()));
+    assert_eq!(authorize(&Request::ExportBackup { passphrase: pass("p") }, &popup()), Err(ErrorCode::Forbidden));
+}
