@@ -9,5 +9,9 @@
 
 pub mod engine;
 
+/// Saved-page explanations for recipe authors (`keywarden-tool explain`); native builds only.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod explain;
+
 #[cfg(target_arch = "wasm32")]
 pub mod web;

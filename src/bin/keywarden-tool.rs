@@ -1,10 +1,22 @@
-//! Build-time helper: writes each browser's manifest from the shared source plus the recipes' hosts.
+//! Build-time and authoring helper: writes each browser's manifest, and explains what the engine makes of a saved page.
 
 use keywarden::engine::recipe::Catalog;
+#[cfg(not(target_arch = "wasm32"))]
+use keywarden::engine::recipe::ServerError;
 use serde_json::{Map, Value};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: keywarden-tool manifest <extension-dir> <chrome|firefox> <version>";
+const USAGE: &str = "usage: keywarden-tool manifest <extension-dir> <chrome|firefox> <version>
+       keywarden-tool explain <saved-page.html> <url> [--server vendor=host]...";
+#[cfg(not(target_arch = "wasm32"))]
+const EXPLAIN_USAGE: &str = "usage: keywarden-tool explain <saved-page.html> <url> [--server vendor=host]...
+  Prints what keywarden makes of a saved page shown at <url>; --server lets a self-hosted
+  vendor be recognized on that host. Exit status: 0 recognized, 1 not recognized, 2 error.";
+
+/// Exit status of `explain` when the page is not recognized.
+const NOT_RECOGNIZED: u8 = 1;
+/// Exit status for a usage mistake or a file that cannot be read.
+const USAGE_ERROR: u8 = 2;
 
 /// Merges `over` into `base`: objects key by key, anything else replaced.
 fn merge(base: &mut Value, over: Value) {
@@ -53,13 +65,73 @@ fn manifest(dir: &str, browser: &str, version: &str) -> Result<Value, String> {
     Ok(m)
 }
 
+/// `explain`: loads a saved page, builds the page model the content script would report, and
+/// prints what the engine makes of it. Ok(true) when a vendor page is recognized.
+#[cfg(not(target_arch = "wasm32"))]
+fn explain(args: &[&str]) -> Result<bool, String> {
+    let mut positional = Vec::new();
+    let mut servers = Vec::new();
+    let mut rest = args.iter();
+    while let Some(&arg) = rest.next() {
+        match arg {
+            "--server" => servers.push(*rest.next().ok_or("--server needs vendor=host")?),
+            _ if arg.starts_with("--server=") => servers.push(&arg["--server=".len()..]),
+            _ if arg.starts_with("--") => return Err(format!("unknown option {arg}\n{EXPLAIN_USAGE}")),
+            _ => positional.push(arg),
+        }
+    }
+    let [file, url] = positional.as_slice() else { return Err(EXPLAIN_USAGE.to_string()) };
+    let mut catalog = Catalog::builtin().map_err(|e| e.to_string())?;
+    for server in servers {
+        let (vendor, host) = server.split_once('=').ok_or(format!("--server {server:?}: expected vendor=host"))?;
+        let self_hosted: Vec<String> =
+            catalog.recipes.iter().filter(|r| r.vendor.self_hosted).map(|r| r.vendor.id.clone()).collect();
+        let known = format!("(self-hosted vendors: {})", self_hosted.join(", "));
+        match (catalog.vendor(vendor).is_some(), catalog.add_server(vendor, host)) {
+            (false, _) => return Err(format!("--server {server}: no vendor is called {vendor:?} {known}")),
+            (true, Err(e @ ServerError::NotSelfHosted(_))) => return Err(format!("--server {server}: {e} {known}")),
+            (true, Err(e)) => return Err(format!("--server {server}: {e}")),
+            (true, Ok(_)) => {}
+        }
+    }
+    let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
+    let html = String::from_utf8_lossy(&bytes);
+    let model = keywarden::explain::page_model(html.trim_start_matches('\u{feff}'), url);
+    let explanation = keywarden::explain::explain(&catalog, &model)?;
+    print!("{}", explanation.report);
+    Ok(explanation.recognized)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn explain(_: &[&str]) -> Result<bool, String> {
+    Err("explain is available in native builds only".into())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
         ["manifest", dir, browser, version] => {
             manifest(dir, browser, version).map(|m| println!("{}", serde_json::to_string_pretty(&m).expect("json")))
         }
-        _ => Err(USAGE.to_string()),
+        ["explain", rest @ ..] => {
+            return match explain(rest) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(NOT_RECOGNIZED),
+                Err(e) if e.starts_with("usage:") => {
+                    eprintln!("{e}");
+                    ExitCode::from(USAGE_ERROR)
+                }
+                Err(e) => {
+                    eprintln!("keywarden-tool explain: {e}");
+                    ExitCode::from(USAGE_ERROR)
+                }
+            };
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(USAGE_ERROR);
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
