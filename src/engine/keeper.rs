@@ -9,8 +9,8 @@ use crate::engine::vault::secrets::Passphrase;
 use crate::engine::vault::share::share;
 use crate::engine::vault::store::{Changeset, Store};
 use crate::engine::vault::{
-    is_set_up, resume, seal_locked, setup, unlock, EntryId, EntryMeta, EntryState, KdfParams, UnlockError, UnlockedVault,
-    ENTRY_PREFIX,
+    is_set_up, resume, seal_locked, setup, unlock, EntryId, EntryMeta, EntryState, KdfParams, OpenEntry, UnlockError,
+    UnlockedVault, ENTRY_PREFIX,
 };
 
 /// Default minutes of inactivity before the vault locks itself.
@@ -190,6 +190,14 @@ impl Keeper {
         self.unlocked.as_ref().ok_or_else(|| VaultOutcome::error(ErrorCode::Locked, "unlock the vault first"))
     }
 
+    /// The unlocked vault and one of its entries, or the outcome explaining why not.
+    fn entry(&self, store: &impl Store, id: &str) -> Result<(&UnlockedVault, OpenEntry), VaultOutcome> {
+        let vault = self.unlocked_vault()?;
+        let id = EntryId::parse(id).ok_or_else(|| VaultOutcome::error(ErrorCode::Malformed, "not an entry id"))?;
+        let entry = vault.open(store, &id).map_err(|e| VaultOutcome::error(ErrorCode::Unexpected, e.to_string()))?;
+        Ok((vault, entry))
+    }
+
     /// Answers a vault request (the caller routes only vault requests here, after authorization).
     /// `calibrate` picks Argon2 parameters for this machine; it runs only at setup and passphrase change.
     pub fn handle(
@@ -247,26 +255,14 @@ impl Keeper {
                 self.lock();
                 VaultOutcome { session: Session::Clear, ..VaultOutcome::reply(Reply::Done) }
             }
-            Request::CopyKey { id } => {
-                let vault = match self.unlocked_vault() {
-                    Ok(v) => v,
-                    Err(out) => return out,
-                };
-                let Some(id) = EntryId::parse(&id) else { return VaultOutcome::error(ErrorCode::Malformed, "not an entry id") };
-                match vault.open(store, &id) {
-                    Ok(entry) => VaultOutcome { activity: true, ..VaultOutcome::reply(Reply::Key { key: Revealed::new(entry.secret) }) },
-                    Err(e) => VaultOutcome::error(ErrorCode::Unexpected, e.to_string()),
-                }
-            }
+            Request::CopyKey { id } => match self.entry(store, &id) {
+                Ok((_, entry)) => VaultOutcome { activity: true, ..VaultOutcome::reply(Reply::Key { key: Revealed::new(entry.secret) }) },
+                Err(out) => out,
+            },
             Request::SetEntryState { id, state } => {
-                let vault = match self.unlocked_vault() {
-                    Ok(v) => v,
+                let (vault, entry) = match self.entry(store, &id) {
+                    Ok(found) => found,
                     Err(out) => return out,
-                };
-                let Some(id) = EntryId::parse(&id) else { return VaultOutcome::error(ErrorCode::Malformed, "not an entry id") };
-                let entry = match vault.open(store, &id) {
-                    Ok(e) => e,
-                    Err(e) => return VaultOutcome::error(ErrorCode::Unexpected, e.to_string()),
                 };
                 match vault.set_state(store, &[&entry], state) {
                     Ok(changes) => VaultOutcome { changes, activity: true, ..VaultOutcome::reply(Reply::Done) },
@@ -327,14 +323,9 @@ impl Keeper {
                 }
             }
             Request::ShareKey { id, recipient } => {
-                let vault = match self.unlocked_vault() {
-                    Ok(v) => v,
+                let entry = match self.entry(store, &id) {
+                    Ok((_, entry)) => entry,
                     Err(out) => return out,
-                };
-                let Some(id) = EntryId::parse(&id) else { return VaultOutcome::error(ErrorCode::Malformed, "not an entry id") };
-                let entry = match vault.open(store, &id) {
-                    Ok(e) => e,
-                    Err(e) => return VaultOutcome::error(ErrorCode::Unexpected, e.to_string()),
                 };
                 match share(&entry, &recipient) {
                     Ok(text) => VaultOutcome { activity: true, ..VaultOutcome::reply(Reply::Armored { text, entries: 1, left_out: 0 }) },
