@@ -362,8 +362,9 @@
         place(panel.el, left, top, PANEL_W, PANEL_H);
       }
     } else if (panel) {
-      // Nothing to point at (the panel explains what is missing): top right, out of the way.
-      place(panel.el, Math.max(8, vw - PANEL_W - 16), 16, PANEL_W, PANEL_H);
+      // Nothing to point at (the panel explains what is missing): bottom right, clear of the
+      // headers and user menus that vendor apps keep at the top.
+      place(panel.el, Math.max(8, vw - PANEL_W - 16), Math.max(8, vh - PANEL_H - 16), PANEL_W, PANEL_H);
     }
     if (capture) {
       const r = capture.key.getBoundingClientRect();

@@ -1,5 +1,5 @@
 // Shared end-to-end machinery: test certificates, the fixture HTTPS server, a CONNECT proxy, browser launchers and one small page API for Chromium and Firefox.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, createReadStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -18,8 +18,14 @@ export const FIXTURE_HOSTS = {
   'control.predicthq.com.phish.test': 'predicthq',
   'predicthq-control.test': 'predicthq',
   'app.predictiveindex.com': 'predictiveindex',
+  'app.predictiveindex.com.evil.test': 'predictiveindex',
+  'predictiveindex-app.test': 'predictiveindex',
   'partners.gotransverse.com': 'gotransverse',
+  'acme.gotransverse.com': 'gotransverse',
+  'partners.gotransverse.com.evil.test': 'gotransverse',
+  'partners-gotransverse.test': 'gotransverse',
   'planning.example-energy.test': 'planningspace',
+  'planning.other-company.test': 'planningspace',
   'example.test': 'example',
 };
 
@@ -555,15 +561,76 @@ async function closeQuietly(label, fn) {
   }
 }
 
+const liveXServers = new Set();
+process.on('exit', () => {
+  for (const child of liveXServers) child.kill('SIGKILL');
+});
+
+/**
+ * Starts a private X server (Xvfb) on the first free display, for a browser that has to run in a
+ * window: native prompts such as Chromium's extension permission dialog exist only there.
+ * Returns { display, close }.
+ */
+export async function startXvfb({ screen = '1280x900x24' } = {}) {
+  // -terminate: the server also goes when its last client (the browser) does, even if this process is killed.
+  const child = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', screen, '-nolisten', 'tcp', '-terminate'], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+  });
+  liveXServers.add(child);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  exited.then(() => liveXServers.delete(child));
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await withTimeout(exited, 5_000, 'stop Xvfb').catch(() => child.kill('SIGKILL'));
+  };
+  try {
+    const display = await withTimeout(
+      new Promise((resolve, reject) => {
+        let out = '';
+        child.stdio[3].on('data', (chunk) => {
+          out += chunk;
+          const number = /^(\d+)\n/.exec(out);
+          if (number) resolve(`:${number[1]}`);
+        });
+        child.once('error', (error) => reject(new Error(`Xvfb could not start (${error.message}); install Debian's xvfb`)));
+        child.once('exit', (code) => reject(new Error(`Xvfb exited (${code}): ${stderr.trim()}`)));
+      }),
+      LAUNCH_TIMEOUT,
+      'start Xvfb',
+    );
+    return { display, close: stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Presses keys (xdotool names such as 'Tab', 'space') in whatever window has the focus on X display `display`. */
+export function pressKeysOnDisplay(display, keys, { delay = 100 } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile('xdotool', ['key', '--delay', String(delay), ...keys], { env: { ...process.env, DISPLAY: display }, timeout: 10_000 },
+      (error, _stdout, stderr) => (error ? reject(new Error(`xdotool failed: ${stderr || error.message}; install Debian's xdotool`)) : resolve()));
+  });
+}
+
 /**
  * Launches Debian's Chromium with the extension in `extDir` and the fixture hosts mapped to the
- * local HTTPS server. Returns { name, context, serviceWorker, extensionId, newTab, close }.
+ * local HTTPS server. With `window: true` it runs in a real window on its own Xvfb display
+ * (returned as `display`) instead of headless.
+ * Returns { name, context, serviceWorker, extensionId, newTab, display, close }.
  */
-export async function launchChromium(extDir, fixtures) {
+export async function launchChromium(extDir, fixtures, { window = false } = {}) {
   const { chromium } = await import('playwright-core');
   const profile = makeTempDir('chromium');
   let context;
+  let xvfb;
   try {
+    if (window) xvfb = await startXvfb();
     const rules = fixtures.hosts.map((host) => `MAP ${host} 127.0.0.1:${fixtures.httpsPort}`).join(',');
     context = await chromium.launchPersistentContext(profile, {
       executablePath: process.env.CHROMIUM_PATH || '/usr/lib/chromium/chromium',
@@ -571,8 +638,9 @@ export async function launchChromium(extDir, fixtures) {
       timeout: LAUNCH_TIMEOUT,
       ignoreHTTPSErrors: true,
       viewport: { width: 1280, height: 800 },
+      env: xvfb ? { ...process.env, DISPLAY: xvfb.display } : undefined,
       args: [
-        '--headless=new',
+        ...(xvfb ? ['--window-position=0,0', '--window-size=1280,900'] : ['--headless=new']),
         '--no-sandbox',
         '--disable-gpu',
         '--disable-quic',
@@ -596,13 +664,16 @@ export async function launchChromium(extDir, fixtures) {
       extensionId,
       extensionOrigin: `chrome-extension://${extensionId}`,
       newTab: tabSwitcher('chromium', () => context.newPage(), context.pages()),
+      display: xvfb?.display ?? null,
       async close() {
         await closeQuietly('close chromium', () => context.close());
+        await xvfb?.close();
         removeTempDir(profile);
       },
     };
   } catch (error) {
     if (context) await closeQuietly('close chromium', () => context.close());
+    await xvfb?.close();
     removeTempDir(profile);
     throw error;
   }
@@ -611,9 +682,9 @@ export async function launchChromium(extDir, fixtures) {
 /**
  * Launches Firefox ESR over WebDriver BiDi with the fixture hosts reached through the CONNECT
  * proxy, then installs the extension in `extDir` as a temporary add-on.
- * Returns { name, browser, extensionId, extensionOrigin, newTab, close }.
+ * `prefs` adds Firefox preferences. Returns { name, browser, extensionId, extensionOrigin, newTab, close }.
  */
-export async function launchFirefox(extDir, fixtures) {
+export async function launchFirefox(extDir, fixtures, { prefs = {} } = {}) {
   const puppeteer = (await import('puppeteer-core')).default;
   const profile = makeTempDir('firefox');
   let browser;
@@ -641,6 +712,7 @@ export async function launchFirefox(extDir, fixtures) {
         'network.proxy.no_proxies_on': '',
         'network.proxy.allow_hijacking_localhost': true,
         'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: FIREFOX_EXTENSION_UUID }),
+        ...prefs,
       },
     });
     const installed = await withTimeout(browser.installExtension(extDir), LAUNCH_TIMEOUT, 'install extension');
@@ -666,10 +738,13 @@ export async function launchFirefox(extDir, fixtures) {
   }
 }
 
-/** Launches `name` ('chromium' or 'firefox') with the built extension for that browser. */
-export function launchBrowser(name, fixtures) {
+/**
+ * Launches `name` ('chromium' or 'firefox') with the built extension for that browser; `options`
+ * go to that browser's launcher (Chromium: `window`; Firefox: `prefs`).
+ */
+export function launchBrowser(name, fixtures, options = {}) {
   const dir = extensionDir(name);
-  return name === 'chromium' ? launchChromium(dir, fixtures) : launchFirefox(dir, fixtures);
+  return name === 'chromium' ? launchChromium(dir, fixtures, options) : launchFirefox(dir, fixtures, options);
 }
 
 // ---------------------------------------------------------------------------

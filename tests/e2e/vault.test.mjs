@@ -1,0 +1,607 @@
+// End-to-end checks of the encrypted vault in Chromium and Firefox: saving captured PredictHQ tokens, locking, unlocking, backups and shared keys opened with the real age tool, and copying from the popup.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  STEP_TIMEOUT,
+  Tab,
+  centre,
+  launchBrowser,
+  makeTempDir,
+  poll,
+  removeTempDir,
+  secretLeaks,
+  startFixtures,
+  withTimeout,
+} from './harness.mjs';
+
+const APP = 'https://control.predicthq.com';
+const VENDOR = 'predicthq';
+const NAME_INPUT = '#token-name';
+const CREATE = { css: 'button', text: 'Create Token' };
+const CAPTURE = `keywarden-capture[data-vendor="${VENDOR}"]`;
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{40}$/;
+
+const PASSPHRASE = 'correct horse battery staple';
+const WRONG_PASSPHRASE = 'incorrect horse battery staple';
+const BACKUP_PASSPHRASE = 'a separate backup passphrase';
+
+const CLIPBOARD_SENTINEL = 'not a key: placed by the test before Copy';
+
+const AGE = '/usr/bin/age';
+const AGE_KEYGEN = '/usr/bin/age-keygen';
+const SCRIPT = '/usr/bin/script';
+
+const TEST = { timeout: 60_000 };
+// Setup calibrates Argon2 (64 MiB, passes raised until one run takes about 0.75 s) in wasm.
+const SETUP_TIMEOUT = 45_000;
+// Unlocking, exporting (age scrypt) and sharing run Argon2 or scrypt once in the worker.
+const CRYPTO_TIMEOUT = 30_000;
+
+let fixtures;
+let fixturesError;
+before(async () => {
+  try {
+    fixtures = await startFixtures();
+  } catch (error) {
+    fixturesError = error;
+  }
+});
+after(async () => {
+  await fixtures?.close();
+});
+
+// ---------------------------------------------------------------------------
+// The age command-line tool
+
+function requireAgeTools() {
+  for (const tool of [AGE, AGE_KEYGEN, SCRIPT]) {
+    assert.ok(existsSync(tool), `${tool} is missing: install Debian's age and bsdutils packages`);
+  }
+}
+
+/**
+ * Runs `age -d -o out input` in a pseudo-terminal made by `script` (age reads passphrases only
+ * from a terminal), types `passphrase` at its prompt, and returns { ok, code, output, plain }.
+ */
+function ageDecryptWithPassphrase(input, out, passphrase, { timeout = 30_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const command = `${AGE} -d -o '${out}' '${input}'`;
+    const child = spawn(SCRIPT, ['-q', '-e', '-E', 'never', '-c', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let typed = false;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeout);
+    const seen = (chunk) => {
+      output += chunk;
+      if (!typed && /passphrase/i.test(output)) {
+        typed = true;
+        child.stdin.write(`${passphrase}\n`);
+      }
+    };
+    child.stdout.on('data', seen);
+    child.stderr.on('data', seen);
+    child.stdin.on('error', () => {});
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      if (timedOut) return reject(new Error(`age did not finish within ${timeout} ms; it printed ${JSON.stringify(output)}`));
+      if (!typed) return resolve({ ok: false, code, output: `no passphrase prompt from age: ${output}`, plain: null });
+      const ok = code === 0;
+      resolve({ ok, code, output, plain: ok ? readFileSync(out, 'utf8') : null });
+    });
+  });
+}
+
+function run(file, args, { timeout = 20_000 } = {}) {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout, encoding: 'utf8' }, (error, stdout, stderr) => {
+      resolve({ ok: !error, code: error ? error.code : 0, stdout, stderr });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Browser pages
+
+async function openTab(browser) {
+  const page = await withTimeout(
+    browser.name === 'chromium' ? browser.context.newPage() : browser.browser.newPage(),
+    STEP_TIMEOUT,
+    'open tab',
+  );
+  return new Tab(browser.name, page);
+}
+
+function bringToFront(tab) {
+  return withTimeout(tab.page.bringToFront(), STEP_TIMEOUT, 'bring tab to front');
+}
+
+/** The options page the extension opens on install, found among the browser's tabs. */
+async function findOptionsTab(browser) {
+  const wanted = `${browser.extensionOrigin}/options.html`;
+  // Firefox may open the page in the blank start-up tab without telling the driver, which then
+  // still reports that tab as about:blank: ask each tab where it is.
+  const where = async (page) => {
+    if (page.url().startsWith(wanted) || browser.name === 'chromium') return page.url();
+    return withTimeout(page.evaluate(() => location.href), 2_000, 'tab location').catch(() => page.url());
+  };
+  const page = await poll(
+    async () => {
+      const pages = browser.name === 'chromium' ? browser.context.pages() : await browser.browser.pages();
+      for (const p of pages) if ((await where(p)).startsWith(wanted)) return p;
+      return null;
+    },
+    { timeout: 20_000, what: `the options page the extension opens on install (${wanted})` },
+  );
+  return new Tab(browser.name, page);
+}
+
+/**
+ * Loads `file` (popup.html, options.html) into an extension tab, or reloads it when `file` is
+ * null, from inside the page: Firefox's driver cannot navigate to moz-extension addresses.
+ * Returns once the new document has drawn its vault section.
+ */
+async function loadExtensionPage(tab, file = null) {
+  await tab.evaluate((f) => {
+    window.keywardenTestStale = true;
+    setTimeout(() => {
+      if (f) location.href = f;
+      else location.reload();
+    }, 0);
+    return true;
+  }, file);
+  await tab.waitFor(
+    (f) =>
+      !window.keywardenTestStale &&
+      document.readyState === 'complete' &&
+      (!f || location.pathname.endsWith(`/${f}`)) &&
+      document.querySelector('section#vault[data-state]') !== null,
+    file,
+    { what: `${file ?? 'the extension page'} to load and draw its vault section` },
+  );
+}
+
+/** Picks an option of a <select> the way a user does. */
+function choose(tab, css, value) {
+  const choice = tab.kind === 'chromium' ? tab.page.selectOption(css, value, { timeout: STEP_TIMEOUT }) : tab.page.select(css, value);
+  return withTimeout(choice, STEP_TIMEOUT, `choose ${value} in ${css}`);
+}
+
+/** What the vault section of an extension page shows. */
+function vaultView(tab) {
+  return tab.evaluate(() => {
+    const section = document.querySelector('section#vault');
+    const norm = (s) => s.replace(/\s+/g, ' ').trim();
+    return {
+      state: section?.getAttribute('data-state') ?? null,
+      text: section ? norm(section.textContent) : '',
+      status: norm(document.querySelector('#page-status')?.textContent ?? ''),
+      entries: [...document.querySelectorAll('#entries li[data-entry-id]')].map((li) => ({
+        id: li.getAttribute('data-entry-id'),
+        vendor: li.getAttribute('data-vendor'),
+        text: norm(li.textContent),
+        actions: [...li.querySelectorAll('button[data-action]')].map((b) => b.getAttribute('data-action')),
+      })),
+    };
+  });
+}
+
+/** Waits until the vault section is in `state` and returns what it shows; the error tells what it showed instead. */
+async function waitForVault(tab, state, { timeout = STEP_TIMEOUT, also = () => true, what = '' } = {}) {
+  let last = null;
+  try {
+    return await poll(
+      async () => {
+        last = await vaultView(tab);
+        return last.state === state && also(last) ? last : null;
+      },
+      { timeout, what: `section#vault[data-state="${state}"]${what ? ` ${what}` : ''}` },
+    );
+  } catch (error) {
+    throw new Error(`${error.message}; saw ${JSON.stringify(last)}`);
+  }
+}
+
+/** Waits until the page's status line satisfies `test` and returns its text. */
+async function waitForStatus(tab, test, what) {
+  let last = '';
+  try {
+    return await poll(
+      async () => {
+        last = (await vaultView(tab)).status;
+        return test(last) ? last : null;
+      },
+      { timeout: CRYPTO_TIMEOUT, what },
+    );
+  } catch (error) {
+    throw new Error(`${error.message}; #page-status said ${JSON.stringify(last)}`);
+  }
+}
+
+/**
+ * Where any of `secrets` appears in an extension page: its markup (textareas included, which
+ * must hold ciphertext only), any field's value, its address or title.
+ */
+function secretsInExtensionPage(tab, secrets) {
+  return tab.evaluate((list) => {
+    const found = [];
+    const html = document.documentElement.outerHTML;
+    for (const [i, secret] of list.entries()) {
+      if (html.includes(secret)) found.push(`token ${i + 1} in the markup`);
+      for (const field of document.querySelectorAll('input, textarea, select')) {
+        if (field.value.includes(secret)) found.push(`token ${i + 1} in #${field.id || field.name || field.localName}`);
+      }
+      if (location.href.includes(secret) || document.title.includes(secret)) found.push(`token ${i + 1} in the address or title`);
+    }
+    return found;
+  }, secrets);
+}
+
+// ---------------------------------------------------------------------------
+// The vendor page
+
+/** Expects a token shown in the vendor page only in its own <code>, also outside the panel frame. */
+async function expectNoLeak(tab, token) {
+  const { secret, leaks } = await secretLeaks(tab);
+  assert.equal(secret, token);
+  assert.deepEqual(leaks, [], "the token appears only in the page's own <code> element");
+  const panel = await tab.panelFrameNow();
+  if (panel) {
+    const inPanel = await panel.evaluate((s) => document.documentElement.outerHTML.includes(s), token).catch(() => false);
+    assert.equal(inPanel, false, 'the token does not appear in the step panel');
+  }
+}
+
+/**
+ * Creates a PredictHQ token named `name`, presses keywarden's save control beside it and returns
+ * the token and the control's final data-state.
+ */
+async function captureToken(tab, name) {
+  await bringToFront(tab);
+  assert.equal((await tab.goto(`${APP}/tokens`)).status, 200);
+  await tab.type(NAME_INPUT, name);
+  await tab.click(CREATE);
+  const token = await tab.waitFor(() => document.querySelector('code')?.textContent.trim(), null, { what: 'the new token' });
+  assert.match(token, TOKEN_PATTERN);
+  await tab.waitForSelector(CAPTURE);
+  await expectNoLeak(tab, token);
+  await tab.evaluate((css) => document.querySelector(css).scrollIntoView({ block: 'center' }), CAPTURE);
+  const { x, y } = centre(await tab.waitForSelector(CAPTURE));
+  await tab.mouseClick(x, y);
+  const state = await tab.waitFor(
+    (css) => {
+      const s = document.querySelector(css)?.getAttribute('data-state');
+      return ['saved', 'received', 'error'].includes(s) ? s : null;
+    },
+    CAPTURE,
+    { timeout: CRYPTO_TIMEOUT, what: 'the capture control to settle on saved, received or error' },
+  );
+  await expectNoLeak(tab, token);
+  return { token, state };
+}
+
+/** The entry whose hint ends the way `token` does. */
+function entryFor(entries, token) {
+  const hint = `…${token.slice(-4)}`;
+  const matching = entries.filter((e) => e.text.includes(hint));
+  assert.equal(matching.length, 1, `exactly one entry shows the hint ${hint} (entries: ${JSON.stringify(entries)})`);
+  return matching[0];
+}
+
+// ---------------------------------------------------------------------------
+// The popup, opened as a page
+
+/**
+ * Runs `fn(popupTab)` with popup.html open as a page. Chromium: a tab of its own. Firefox: the
+ * options tab goes to popup.html and back afterwards (its driver cannot open moz-extension
+ * addresses, and a script-opened window would have no user activation).
+ */
+async function withPopup(browser, options, fn) {
+  if (browser.name === 'chromium') {
+    const popup = await openTab(browser);
+    try {
+      await popup.goto(`${browser.extensionOrigin}/popup.html`);
+      await bringToFront(popup);
+      await popup.waitForSelector('section#vault[data-state]');
+      return await fn(popup);
+    } finally {
+      await withTimeout(popup.page.close(), STEP_TIMEOUT, 'close popup tab').catch(() => {});
+    }
+  }
+  await bringToFront(options);
+  await loadExtensionPage(options, 'popup.html');
+  try {
+    return await fn(options);
+  } finally {
+    await loadExtensionPage(options, 'options.html');
+  }
+}
+
+/**
+ * Reads the clipboard through the page's own async clipboard API. Chromium needs the
+ * clipboard-read grant; Firefox reads without its paste prompt because the text was written by
+ * a document of the same origin (the extension's own page).
+ */
+function readClipboard(tab) {
+  return tab.evaluate(() => navigator.clipboard.readText());
+}
+
+// ---------------------------------------------------------------------------
+
+const BROWSERS = (process.env.KEYWARDEN_BROWSERS || 'chromium,firefox').split(',').map((b) => b.trim());
+
+for (const name of BROWSERS) {
+  describe(`${name}: vault`, () => {
+    let browser;
+    let launchError;
+    let options;
+    let vendor;
+    let work;
+    // Filled in as the scenario goes: every token the vendor page showed, and what became of it.
+    const tokens = { unsaved: null, unlocked: null, locked: null };
+    const ids = {};
+    let brokenAt = null;
+
+    before(async () => {
+      try {
+        if (fixturesError) throw fixturesError;
+        browser = await launchBrowser(name, fixtures);
+        options = await findOptionsTab(browser);
+        vendor = await openTab(browser);
+        work = makeTempDir('vault');
+      } catch (error) {
+        launchError = error;
+      }
+    }, { timeout: 120_000 });
+
+    after(async () => {
+      await browser?.close();
+      removeTempDir(work);
+    }, { timeout: 30_000 });
+
+    /**
+     * One step of the scenario. Steps rely on the ones before them, so after a failure the rest
+     * say so instead of failing for a confusing reason; an `independent` step breaks nothing later.
+     */
+    const step = (title, opts, fn, { independent = false } = {}) =>
+      it(title, opts, async (t) => {
+        if (launchError) throw launchError;
+        if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
+        const started = Date.now();
+        try {
+          await fn(t);
+        } catch (error) {
+          if (!independent) brokenAt = title;
+          throw error;
+        } finally {
+          t.diagnostic(`${title}: ${Date.now() - started} ms`);
+        }
+      });
+
+    step('1. without a vault a capture is received and nothing is kept; the options page offers setup', TEST, async () => {
+      const { token, state } = await captureToken(vendor, 'e2e before the vault');
+      tokens.unsaved = token;
+      assert.equal(state, 'received', 'with no vault the capture control says received');
+      await bringToFront(options);
+      await loadExtensionPage(options);
+      const view = await waitForVault(options, 'new');
+      assert.ok(await options.evaluate(() => document.querySelector('#vault-setup #setup-passphrase') !== null), 'the setup form is shown');
+      assert.equal(view.entries.length, 0);
+    });
+
+    step('2. sets the vault up in the options page and it is unlocked', { timeout: 90_000 }, async (t) => {
+      await bringToFront(options);
+      await waitForVault(options, 'new');
+      await options.type('#setup-passphrase', PASSPHRASE);
+      await options.type('#setup-confirm', PASSPHRASE);
+      const started = Date.now();
+      await options.click({ css: '#vault-setup button[type="submit"]', text: 'Create vault' });
+      const view = await waitForVault(options, 'unlocked', { timeout: SETUP_TIMEOUT });
+      t.diagnostic(`vault set up ${Date.now() - started} ms after the click`);
+      assert.match(view.status, /Vault created and unlocked/);
+      assert.equal(view.entries.length, 0, 'the token captured before setup was not kept');
+      assert.ok(await options.evaluate(() => document.querySelector('#entries li.empty') !== null), 'the list says no keys are saved yet');
+    });
+
+    step('3. saves a token captured while unlocked; the list shows only its last four characters', TEST, async () => {
+      const { token, state } = await captureToken(vendor, 'e2e while unlocked');
+      tokens.unlocked = token;
+      assert.equal(state, 'saved');
+      await bringToFront(options);
+      await loadExtensionPage(options);
+      const view = await waitForVault(options, 'unlocked', { also: (v) => v.entries.length > 0 });
+      assert.equal(view.entries.length, 1, `one entry (${JSON.stringify(view.entries)})`);
+      const [entry] = view.entries;
+      assert.equal(entry.vendor, VENDOR);
+      assert.ok(!entry.text.includes(token), 'the entry does not show the token');
+      assert.ok(entry.text.includes(`…${token.slice(-4)}`), `the entry shows the hint …${token.slice(-4)} (it says "${entry.text}")`);
+      assert.deepEqual(entry.actions, ['copy', 'revoke']);
+      ids.unlocked = entry.id;
+    });
+
+    step('4. locks, still saves a capture while locked, and says so in the options page and the popup', TEST, async () => {
+      await bringToFront(options);
+      await options.click('#lock');
+      let view = await waitForVault(options, 'locked');
+      assert.match(view.text, /1 saved key\b/);
+      assert.equal(view.entries.length, 0, 'a locked vault lists nothing');
+
+      const { token, state } = await captureToken(vendor, 'e2e while locked');
+      tokens.locked = token;
+      assert.equal(state, 'saved', 'a capture while locked is saved');
+
+      await bringToFront(options);
+      await loadExtensionPage(options);
+      view = await waitForVault(options, 'locked');
+      assert.match(view.text, /2 saved keys/, `the options page counts both keys (it says "${view.text}")`);
+      assert.ok(await options.evaluate(() => document.querySelector('#unlock #unlock-passphrase') !== null), 'the unlock form is shown');
+
+      await withPopup(browser, options, async (popup) => {
+        const shown = await waitForVault(popup, 'locked');
+        assert.match(shown.text, /2 saved keys/, `the popup counts both keys (it says "${shown.text}")`);
+        assert.equal(shown.entries.length, 0);
+      });
+    });
+
+    step('5. refuses a wrong passphrase, then unlocks with the right one and lists both keys', TEST, async () => {
+      await bringToFront(options);
+      await waitForVault(options, 'locked');
+      await options.type('#unlock-passphrase', WRONG_PASSPHRASE);
+      await options.click({ css: '#unlock button[type="submit"]', text: 'Unlock' });
+      const said = await waitForStatus(options, (s) => /wrong passphrase/i.test(s), 'a wrong-passphrase message in #page-status');
+      assert.doesNotMatch(said, /Unlocked/);
+      await waitForVault(options, 'locked');
+
+      await options.type('#unlock-passphrase', PASSPHRASE);
+      await options.click({ css: '#unlock button[type="submit"]', text: 'Unlock' });
+      const view = await waitForVault(options, 'unlocked', { timeout: CRYPTO_TIMEOUT, also: (v) => v.entries.length > 0 });
+      assert.match(view.status, /Unlocked/);
+      assert.equal(view.entries.length, 2, `two entries (${JSON.stringify(view.entries)})`);
+      for (const token of [tokens.unlocked, tokens.locked]) {
+        const entry = entryFor(view.entries, token);
+        assert.equal(entry.vendor, VENDOR);
+        assert.ok(!entry.text.includes(token), 'no entry shows a token');
+        assert.doesNotMatch(entry.text, /saved while locked/, 'unlocking vouches for the key saved while locked');
+      }
+      assert.equal(entryFor(view.entries, tokens.unlocked).id, ids.unlocked);
+      ids.locked = entryFor(view.entries, tokens.locked).id;
+      assert.deepEqual(await secretsInExtensionPage(options, Object.values(tokens)), []);
+    });
+
+    step('6. exports a backup that the age tool opens with the backup passphrase only', TEST, async (t) => {
+      requireAgeTools();
+      await bringToFront(options);
+      await options.type('#backup-passphrase', BACKUP_PASSPHRASE);
+      const started = Date.now();
+      await options.click({ css: '#export-backup button[type="submit"]', text: 'Export backup' });
+      const armored = await options.waitFor(
+        () => {
+          const out = document.querySelector('textarea#backup-output');
+          return out && !out.hidden && out.value.trim() ? out.value : null;
+        },
+        null,
+        { timeout: CRYPTO_TIMEOUT, what: 'the armored backup in textarea#backup-output' },
+      );
+      t.diagnostic(`backup exported ${Date.now() - started} ms after the click`);
+      assert.match(await waitForStatus(options, (s) => /Backup of/.test(s), 'the backup message'), /Backup of 2 keys ready/);
+      assert.match(armored.trim(), /^-----BEGIN AGE ENCRYPTED FILE-----\n[\s\S]+\n-----END AGE ENCRYPTED FILE-----$/);
+      for (const token of Object.values(tokens)) assert.ok(!armored.includes(token), 'the backup text holds no token in clear');
+
+      const file = path.join(work, 'keywarden-backup.age');
+      writeFileSync(file, armored);
+      const wrong = await ageDecryptWithPassphrase(file, path.join(work, 'wrong.json'), PASSPHRASE);
+      assert.equal(wrong.ok, false, 'the vault passphrase does not open the backup');
+      assert.match(wrong.output, /incorrect passphrase|no identity matched/i, `age says why (${JSON.stringify(wrong.output)})`);
+
+      const ageStarted = Date.now();
+      const opened = await ageDecryptWithPassphrase(file, path.join(work, 'backup.json'), BACKUP_PASSPHRASE);
+      t.diagnostic(`age -d took ${Date.now() - ageStarted} ms`);
+      assert.ok(opened.ok, `age -d opens the backup (exit ${opened.code}: ${opened.output})`);
+      const doc = JSON.parse(opened.plain);
+      assert.equal(doc.format, 'keywarden-backup');
+      assert.equal(doc.version, 1);
+      assert.equal(typeof doc.exported_at, 'number');
+      assert.equal(doc.entries.length, 2);
+      const byId = Object.fromEntries(doc.entries.map((e) => [e.id, e]));
+      assert.equal(byId[ids.unlocked]?.secret, tokens.unlocked, 'the backup holds the token saved while unlocked');
+      assert.equal(byId[ids.locked]?.secret, tokens.locked, 'the backup holds the token saved while locked');
+      assert.ok(!opened.plain.includes(tokens.unsaved), 'the token captured before setup is not in the backup');
+      for (const entry of doc.entries) {
+        assert.equal(entry.meta.vendor, VENDOR);
+        assert.equal(entry.meta.tenant, 'control.predicthq.com');
+      }
+      assert.equal(byId[ids.unlocked].meta.key_name, 'e2e while unlocked');
+      assert.equal(byId[ids.locked].meta.key_name, 'e2e while locked');
+      rmSync(path.join(work, 'backup.json'), { force: true });
+    });
+
+    step('7. shares one key, encrypted to a teammate\'s age identity', TEST, async () => {
+      requireAgeTools();
+      const identity = path.join(work, 'teammate.txt');
+      const keygen = await run(AGE_KEYGEN, ['-o', identity]);
+      assert.ok(keygen.ok, `age-keygen runs (${keygen.stderr})`);
+      const recipient = readFileSync(identity, 'utf8').split('\n').find((l) => l.startsWith('# public key: '))?.slice('# public key: '.length);
+      assert.match(recipient ?? '', /^age1[0-9a-z]+$/);
+
+      await bringToFront(options);
+      await choose(options, 'select#share-entry', ids.locked);
+      await options.type('#share-recipient', recipient);
+      await options.click({ css: '#share-key button[type="submit"]', text: 'Encrypt for teammate' });
+      const armored = await options.waitFor(
+        () => {
+          const out = document.querySelector('textarea#share-output');
+          return out && !out.hidden && out.value.trim() ? out.value : null;
+        },
+        null,
+        { timeout: CRYPTO_TIMEOUT, what: 'the armored key in textarea#share-output' },
+      );
+      assert.match(armored.trim(), /^-----BEGIN AGE ENCRYPTED FILE-----\n[\s\S]+\n-----END AGE ENCRYPTED FILE-----$/);
+      for (const token of Object.values(tokens)) assert.ok(!armored.includes(token), 'the shared text holds no token in clear');
+
+      const file = path.join(work, 'shared.age');
+      writeFileSync(file, armored);
+      const opened = await run(AGE, ['-d', '-i', identity, file]);
+      assert.ok(opened.ok, `age -d -i opens the shared key (${opened.stderr})`);
+      assert.match(opened.stdout, /^# keywarden shared key, format 1\n/);
+      assert.ok(opened.stdout.includes(`secret: ${tokens.locked}\n`), 'the shared file holds the chosen token');
+      assert.ok(!opened.stdout.includes(tokens.unlocked), 'and no other');
+
+      const stranger = path.join(work, 'stranger.txt');
+      assert.ok((await run(AGE_KEYGEN, ['-o', stranger])).ok);
+      assert.equal((await run(AGE, ['-d', '-i', stranger, file])).ok, false, 'another identity does not open it');
+      assert.deepEqual(await secretsInExtensionPage(options, Object.values(tokens)), [], 'after export and share the options page holds no token');
+    });
+
+    step('8. copies a key from the popup to the clipboard', TEST, async (t) => {
+      if (name === 'chromium') {
+        // Chromium refuses a grant for the chrome-extension origin ("opaque origins"); one for
+        // every origin covers the extension page too.
+        await browser.context.grantPermissions(['clipboard-read', 'clipboard-write']);
+      }
+      await withPopup(browser, options, async (popup) => {
+        const view = await waitForVault(popup, 'unlocked', { also: (v) => v.entries.length === 2 });
+        const entry = entryFor(view.entries, tokens.unlocked);
+        assert.equal(entry.id, ids.unlocked);
+        assert.deepEqual(entry.actions, ['copy'], 'the popup offers Copy only');
+        // Something else on the clipboard first, so what is read back can only come from Copy.
+        await popup.evaluate((text) => navigator.clipboard.writeText(text), CLIPBOARD_SENTINEL);
+        assert.equal(await readClipboard(popup), CLIPBOARD_SENTINEL, 'the test can write and read the clipboard');
+        await popup.click(`#entries li[data-entry-id="${entry.id}"] button[data-action="copy"]`);
+        const said = await waitForStatus(popup, (s) => /copied|refused/i.test(s), 'the copy message in #page-status');
+        assert.match(said, /Key copied to the clipboard/);
+        let copied;
+        try {
+          copied = await readClipboard(popup);
+        } catch (error) {
+          t.diagnostic(`${name}: navigator.clipboard.readText() failed: ${error.message}`);
+          throw error;
+        }
+        assert.equal(copied, tokens.unlocked, 'the clipboard holds the token');
+        assert.deepEqual(await secretsInExtensionPage(popup, Object.values(tokens)), [], 'the popup shows no token');
+      });
+    }, { independent: true });
+
+    step('9. no token ever shows in the options page, and the vendor page shows only its own', TEST, async () => {
+      await bringToFront(options);
+      await waitForVault(options, 'unlocked');
+      assert.deepEqual(await secretsInExtensionPage(options, Object.values(tokens)), []);
+      await bringToFront(vendor);
+      await expectNoLeak(vendor, tokens.locked);
+      const others = await vendor.evaluate(
+        (list) => list.filter((s) => document.documentElement.outerHTML.includes(s)).length,
+        [tokens.unsaved, tokens.unlocked],
+      );
+      assert.equal(others, 0, 'earlier tokens are gone from the vendor page');
+    });
+  });
+}
