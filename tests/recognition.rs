@@ -468,3 +468,20 @@ fn list_page_search_box_is_not_taken_for_the_token_name_field() {
     let out = report(&mut ctrl, 1, 1, &page.model);
     assert_eq!(highlighted(reply_draw(&out)), Some("new-token"));
 }
+
+#[test]
+fn stacked_windows_resolve_to_the_topmost_one() {
+    // Two windows open, both with a Close button: the one opened last (topmost) is meant.
+    let page = Page::at(&url("/tokens"))
+        .with("", el(Role::Heading, "API Tokens"))
+        .with("back-dialog", Element { label: "User Account Details".into(), ..el(Role::Dialog, "") })
+        .with("back-close", Element { dialog: Some(1), ..el(Role::Button, "Create Token") })
+        .with("top-dialog", Element { label: "New token".into(), ..el(Role::Dialog, "") })
+        .with("name", Element { dialog: Some(3), ..field("Token name", false) })
+        .with("top-create", Element { dialog: Some(3), ..el(Role::Button, "Create Token") });
+    let catalog = Catalog::builtin().unwrap();
+    let scene = Scene::new(&page.model, page.model.validate().unwrap());
+    let recipe = catalog.vendor("predicthq").unwrap();
+    let create = &recipe.pages.iter().find(|p| p.id == "token-form").unwrap().steps.iter().find(|s| s.id == "create-token").unwrap().target;
+    assert_eq!(scene.find_any(create, &recipe.key), Some(page.idx("top-create")));
+}

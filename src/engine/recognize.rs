@@ -51,13 +51,19 @@ impl<'m> Scene<'m> {
         Some(worst)
     }
 
-    /// The element `m` points at: exact fits before loose ones, elements in an open dialog before
-    /// the page behind it, then document order.
+    /// The element `m` points at: exact fits before loose ones, then elements in the topmost
+    /// dialog (the last one opened, last in document order), then in any dialog, then the page
+    /// behind; then document order.
     pub fn find(&self, m: &Matcher, key: &KeySpec) -> Option<usize> {
-        let dialog_open = self.model.elements.iter().any(|e| e.dialog.is_some());
+        let top = self.model.elements.iter().filter_map(|e| e.dialog).max();
+        let layer = |i: usize| match self.model.elements[i].dialog {
+            Some(d) if Some(d) == top => 2,
+            Some(_) => 1,
+            None => 0,
+        };
         (0..self.model.elements.len())
             .filter_map(|i| self.fit(i, m, key).map(|f| (i, f)))
-            .max_by_key(|&(i, f)| (f, dialog_open && self.model.elements[i].dialog.is_some(), std::cmp::Reverse(i)))
+            .max_by_key(|&(i, f)| (f, layer(i), std::cmp::Reverse(i)))
             .map(|(i, _)| i)
     }
 
