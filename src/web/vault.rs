@@ -140,39 +140,36 @@ async fn finish(outcome: VaultOutcome) -> Reply {
     outcome.reply
 }
 
-/// Answers an authorized vault request.
-pub async fn handle(request: Request) -> Reply {
+/// Runs one vault operation, alone, over a fresh snapshot of storage (resuming the session if
+/// the worker restarted), then writes what it returns.
+async fn run(unread: &'static str, op: impl FnOnce(&mut Keeper, &MemoryStore) -> VaultOutcome) -> Reply {
     exclusive(async move {
         load_settings().await;
         let store = match snapshot().await {
             Ok(s) => s,
-            Err(e) => return Reply::Error { code: ErrorCode::Internal, message: format!("could not read storage: {e}") },
+            Err(e) => return Reply::Error { code: ErrorCode::Internal, message: format!("could not read storage: {e}{unread}") },
         };
         resume(&store).await;
-        let saves_settings = matches!(request, Request::SetAutoLock { .. });
-        let outcome = KEEPER.with(|k| k.borrow_mut().handle(&store, request, now(), &mut calibrated));
-        if saves_settings && matches!(outcome.reply, Reply::Vault(_)) {
-            let minutes = KEEPER.with(|k| k.borrow().auto_lock_minutes);
-            let _ = JsFuture::from(api::local_set(SETTINGS_KEY, &super::to_js(&Settings { auto_lock_minutes: minutes }))).await;
-        }
+        let outcome = KEEPER.with(|k| op(&mut k.borrow_mut(), &store));
         finish(outcome).await
     })
     .await
 }
 
+/// Answers an authorized vault request.
+pub async fn handle(request: Request) -> Reply {
+    let saves_settings = matches!(request, Request::SetAutoLock { .. });
+    let reply = run("", |keeper, store| keeper.handle(store, request, now(), &mut calibrated)).await;
+    if saves_settings && matches!(reply, Reply::Vault(_)) {
+        let minutes = KEEPER.with(|k| k.borrow().auto_lock_minutes);
+        let _ = JsFuture::from(api::local_set(SETTINGS_KEY, &super::to_js(&Settings { auto_lock_minutes: minutes }))).await;
+    }
+    reply
+}
+
 /// Saves a key the controller accepted.
 pub async fn save(captured: CapturedKey) -> Reply {
-    exclusive(async move {
-        load_settings().await;
-        let store = match snapshot().await {
-            Ok(s) => s,
-            Err(e) => return Reply::Error { code: ErrorCode::Internal, message: format!("could not read storage: {e}; the key was NOT saved") },
-        };
-        resume(&store).await;
-        let outcome = KEEPER.with(|k| k.borrow_mut().save_capture(&store, captured, now()));
-        finish(outcome).await
-    })
-    .await
+    run("; the key was NOT saved", |keeper, store| keeper.save_capture(store, captured, now())).await
 }
 
 /// Locks now (auto-lock alarm, system lock): the keys in memory are dropped and the session forgotten.
