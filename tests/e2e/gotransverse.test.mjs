@@ -1,20 +1,18 @@
 // End-to-end checks of the Gotransverse walkthrough (Admin › Users › User Account Details › API Keys), the close guard, the missing-section note and key capture, in Chromium and Firefox.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
+import { injectedSnapshot, poll, secretLeaks, sleep } from './harness.mjs';
 import {
-  CSP,
-  centre,
-  describeBox,
-  distance,
-  injectedSnapshot,
-  launchBrowser,
-  poll,
-  secretLeaks,
-  sleep,
-  startFixtures,
-  waitForHighlight,
-  waitForPanelStep,
-} from './harness.mjs';
+  BROWSERS,
+  expectNothingInjected,
+  expectStrictHeaders,
+  expectUntouched,
+  launchForSuite,
+  next,
+  serveFixtures,
+  vendorFlow,
+  watchDialogs,
+} from './flow.mjs';
 
 const APP = 'https://partners.gotransverse.com';
 const VENDOR = 'gotransverse';
@@ -34,35 +32,9 @@ const FINISH = { css: '.window-foot button', text: 'Finish' };
 const COPY = '#copy-key';
 const CLOSE = '#close-key-window';
 const KEY = '#generated-key';
-const CAPTURE = `keywarden-capture[data-vendor="${VENDOR}"]`;
 
-let fixtures;
-let fixturesError;
-before(async () => {
-  try {
-    fixtures = await startFixtures();
-  } catch (error) {
-    fixturesError = error;
-  }
-});
-after(async () => {
-  await fixtures?.close();
-});
-
-async function expectStep(tab, step, target, relation = 'contains') {
-  await waitForHighlight(tab, { vendor: VENDOR, step, target, relation });
-  const { panel, dialog } = await waitForPanelStep(tab, step);
-  assert.ok(dialog.title, `the panel dialog for "${step}" has an accessible title`);
-  for (const label of ['Back', 'Next', 'Dismiss']) {
-    assert.ok(dialog.buttons.includes(label), `the panel for "${step}" has a "${label}" button (saw ${dialog.buttons})`);
-  }
-  return panel;
-}
-
-async function next(tab, step) {
-  const { panel } = await waitForPanelStep(tab, step);
-  await panel.click({ css: 'button', text: 'Next' });
-}
+const { expectStep, captureState, expectHandedOver, expectCaptureBeside, clickCapture, leaveAfterCapture } = vendorFlow(VENDOR);
+const fixtures = serveFixtures();
 
 function panelBody(panel) {
   return panel.evaluate(() => document.querySelector('#kw-body')?.textContent.replace(/\s+/g, ' ').trim() ?? '');
@@ -73,73 +45,11 @@ function openWindows(tab) {
   return tab.evaluate(() => [...document.querySelectorAll('.window[role="dialog"] .window-head h2')].map((h) => h.textContent));
 }
 
-function captureState(tab) {
-  return tab.evaluate((css) => document.querySelector(css)?.getAttribute('data-state') ?? null, CAPTURE);
-}
-
-/** The worker took the key: "received" (no vault set up yet, as in a fresh test profile) or "saved". */
-async function expectReceived(tab) {
-  await tab.waitFor((css) => ['received', 'saved'].includes(document.querySelector(css)?.getAttribute('data-state')), CAPTURE, {
-    what: 'the capture control to report data-state="received"',
-  });
-}
-
-/**
- * Clicks `target`, a control that leaves the key behind, after the key was handed over: only a key
- * stored in the vault ("saved") leaves silently; a key merely received still brings keywarden's
- * question, which is accepted here.
- */
-async function leaveAfterCapture(tab, target) {
-  const state = await captureState(tab);
-  const dialogs = watchDialogs(tab);
-  dialogs.answer('accept');
-  try {
-    await tab.click(target);
-    await sleep(300);
-    if (state === 'saved') assert.deepEqual(dialogs.seen, [], 'a key saved in the vault is left without a question');
-    for (const d of dialogs.seen) assert.match(d.message, /not been saved to keywarden/);
-  } finally {
-    dialogs.stop();
-  }
-}
-
-async function clickCapture(tab) {
-  const box = await tab.waitForSelector(CAPTURE);
-  const { x, y } = centre(box);
-  await tab.mouseClick(x, y);
-}
-
-/** Records the page's JavaScript dialogs and answers each with the current answer. */
-function watchDialogs(tab) {
-  const seen = [];
-  const state = { answer: 'dismiss' };
-  const handler = async (dialog) => {
-    seen.push({ type: dialog.type(), message: dialog.message() });
-    try {
-      await (state.answer === 'accept' ? dialog.accept() : dialog.dismiss());
-    } catch {
-      // Already handled by the driver.
-    }
-  };
-  tab.page.on('dialog', handler);
-  return {
-    seen,
-    answer(value) {
-      state.answer = value;
-    },
-    stop() {
-      tab.page.off('dialog', handler);
-    },
-  };
-}
-
 /** The new key in the Save generated key window, with the capture control beside it and no copy of it elsewhere. */
 async function shownKey(tab) {
   const key = await tab.waitFor((css) => document.querySelector(css)?.textContent.trim() || null, KEY, { what: 'the generated key' });
   assert.match(key, HEX32);
-  const capture = await tab.waitForSelector(CAPTURE);
-  const code = await tab.boundingBox(KEY);
-  assert.ok(distance(capture, code) <= 200, `the capture control ${describeBox(capture)} sits next to the key ${describeBox(code)}`);
+  await expectCaptureBeside(tab, KEY, 'the key');
   assert.deepEqual(await secretLeaks(tab, KEY), { secret: key, leaks: [] });
   return key;
 }
@@ -161,51 +71,17 @@ async function openKeyWindow(tab, name) {
   return shownKey(tab);
 }
 
-async function expectNothingInjected(tab, why) {
-  assert.deepEqual(await injectedSnapshot(tab), { elements: [], panelFrames: [] }, why);
-}
-
-async function expectUntouched(tab, url, ready) {
-  const { status } = await tab.goto(url);
-  assert.equal(status, 200, `${url} is served`);
-  await tab.waitForSelector(ready);
-  await sleep(2_000);
-  await expectNothingInjected(tab, `nothing is injected into ${url}`);
-}
-
-const BROWSERS = (process.env.KEYWARDEN_BROWSERS || 'chromium,firefox').split(',').map((b) => b.trim());
-
 for (const name of BROWSERS) {
   describe(`${name}: Gotransverse`, () => {
-    let browser;
-    let launchError;
+    // A fresh install opens keywarden's options page; it settles before the first test navigates.
+    const session = launchForSuite(name, fixtures, { settle: 2_000 });
     let tab;
-
-    before(async () => {
-      try {
-        if (fixturesError) throw fixturesError;
-        browser = await launchBrowser(name, fixtures);
-        // A fresh install opens keywarden's options page; let that settle before the first test navigates.
-        await sleep(2_000);
-      } catch (error) {
-        launchError = error;
-      }
-    }, { timeout: 120_000 });
-
-    after(async () => {
-      await browser?.close();
-    }, { timeout: 30_000 });
-
     beforeEach(async () => {
-      if (launchError) throw launchError;
-      tab = await browser.newTab();
+      tab = await session.newTab();
     }, { timeout: 20_000 });
 
     it('serves the tenant with the strict headers and leaves Billing Accounts and its windows alone', TEST, async () => {
-      const { status, headers } = await tab.goto(`${APP}/billing/accounts`);
-      assert.equal(status, 200);
-      assert.equal(headers['content-security-policy'], CSP);
-      assert.equal(headers['x-content-type-options'], 'nosniff');
+      await expectStrictHeaders(tab, `${APP}/billing/accounts`);
       await tab.waitForSelector('#billing-accounts');
       await sleep(1_500);
       await expectNothingInjected(tab, 'the Billing Accounts page gets no overlay');
@@ -256,7 +132,7 @@ for (const name of BROWSERS) {
       await shownKey(tab);
       assert.notEqual(await captureState(tab), 'received');
       await clickCapture(tab);
-      await expectReceived(tab);
+      await expectHandedOver(tab);
       await shownKey(tab);
 
       await next(tab, 'save-key');
@@ -270,7 +146,7 @@ for (const name of BROWSERS) {
     it('hands the key over when "Copy to clipboard" is pressed', TEST, async () => {
       await openKeyWindow(tab, 'usage-feed');
       await tab.click(COPY);
-      await expectReceived(tab);
+      await expectHandedOver(tab);
     });
 
     it('asks before Close leaves an unsaved key: dismissing keeps the window, accepting closes it', TEST, async () => {

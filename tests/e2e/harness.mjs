@@ -858,20 +858,31 @@ export async function injectedSnapshot(tab) {
 }
 
 /**
- * Where a secret shown in the page's `<code>` element also appears: in the document's markup
- * outside that element, in any keywarden element's attributes, or in the address or title.
+ * Where a secret shown in the page also appears. The secret is the text of the element matching
+ * `selector` (a `<code>` element by default) or, when that element is a field, its value. It may
+ * not appear in the document's markup outside that element (a field holds its value as a
+ * property, never in the markup), in another field (checked for fields), in any keywarden
+ * element's attributes, or in the address or title.
  */
-export function secretLeaks(tab, codeSelector = 'code') {
+export function secretLeaks(tab, selector = 'code') {
   return tab.evaluate((css) => {
-    const code = document.querySelector(css);
-    const secret = code?.textContent.trim();
+    const holder = document.querySelector(css);
+    const isField = holder?.localName === 'input' || holder?.localName === 'textarea';
+    const secret = (isField ? holder.value : holder?.textContent)?.trim();
     if (!secret) return { secret: null, leaks: ['no secret found in the page'] };
     const leaks = [];
     const html = document.documentElement.outerHTML;
-    const own = code.outerHTML;
-    const at = html.indexOf(own);
-    const rest = at < 0 ? html : html.slice(0, at) + html.slice(at + own.length);
-    if (rest.includes(secret)) leaks.push('document markup outside the code element');
+    if (isField) {
+      if (html.includes(secret)) leaks.push('document markup');
+      for (const other of document.querySelectorAll('input, textarea')) {
+        if (other !== holder && other.value.includes(secret)) leaks.push(`another field (${other.id || other.name || other.type})`);
+      }
+    } else {
+      const own = holder.outerHTML;
+      const at = html.indexOf(own);
+      const rest = at < 0 ? html : html.slice(0, at) + html.slice(at + own.length);
+      if (rest.includes(secret)) leaks.push('document markup outside the code element');
+    }
     for (const el of document.querySelectorAll('*')) {
       if (!el.localName.startsWith('keywarden-')) continue;
       for (const attr of el.attributes) {
@@ -881,5 +892,5 @@ export function secretLeaks(tab, codeSelector = 'code') {
     if (location.href.includes(secret)) leaks.push('address');
     if (document.title.includes(secret)) leaks.push('title');
     return { secret, leaks };
-  }, codeSelector);
+  }, selector);
 }

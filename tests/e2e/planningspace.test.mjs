@@ -1,23 +1,21 @@
 // End-to-end checks of the self-hosted PlanningSpace walkthrough: adding the server in the options page with the browser's permission, the walk to a new API key and its capture, in Chromium and Firefox.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { STEP_TIMEOUT, injectedSnapshot, poll, pressKeysOnDisplay, sleep, withTimeout } from './harness.mjs';
 import {
-  CSP,
-  STEP_TIMEOUT,
-  Tab,
-  centre,
-  describeBox,
-  distance,
-  injectedSnapshot,
-  launchBrowser,
-  poll,
-  pressKeysOnDisplay,
-  sleep,
-  startFixtures,
-  waitForHighlight,
-  waitForPanelStep,
-  withTimeout,
-} from './harness.mjs';
+  BROWSERS,
+  bringToFront,
+  choose,
+  expectLeftAlone,
+  expectNotInPanel,
+  expectShownOnlyIn,
+  expectStrictHeaders,
+  findOptionsTab,
+  launchForSuite,
+  openTab,
+  serveFixtures,
+  vendorFlow,
+} from './flow.mjs';
 
 const VENDOR = 'planningspace';
 const HOST = 'planning.example-energy.test';
@@ -34,7 +32,6 @@ const GENERATE_ITEM = { css: '[role="menu"] [role="menuitem"]', text: 'Generate 
 const CREATE = { css: 'button', text: 'Create key' };
 const COPY = { css: 'button', text: 'Copy' };
 const KEY_FIELD = '#api-key';
-const CAPTURE = `keywarden-capture[data-vendor="${VENDOR}"]`;
 const KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const SERVER_ITEM = `#server-list li[data-host="${HOST}"]`;
 
@@ -47,29 +44,8 @@ const LAUNCH_OPTIONS = {
 };
 const PROMPT_SETTLE_MS = 1_500;
 
-let fixtures;
-let fixturesError;
-before(async () => {
-  try {
-    fixtures = await startFixtures();
-  } catch (error) {
-    fixturesError = error;
-  }
-});
-after(async () => {
-  await fixtures?.close();
-});
-
-/** Waits for step `step` to be highlighted around `target` and shown in the panel; returns the panel. */
-async function expectStep(tab, step, target) {
-  await waitForHighlight(tab, { vendor: VENDOR, step, target });
-  const { panel, dialog } = await waitForPanelStep(tab, step);
-  assert.ok(dialog.title, `the panel dialog for "${step}" has an accessible title`);
-  for (const label of ['Back', 'Next', 'Dismiss']) {
-    assert.ok(dialog.buttons.includes(label), `the panel for "${step}" has a "${label}" button (saw ${dialog.buttons})`);
-  }
-  return panel;
-}
+const { CAPTURE, expectStep, expectReceived, expectCaptureBeside, clickCapture } = vendorFlow(VENDOR);
+const fixtures = serveFixtures();
 
 /** Opens the tenant website, follows the open-web step into PlanningSpace Web and returns when the app has loaded. */
 async function enterWebApp(tab, t) {
@@ -93,80 +69,10 @@ function panelText() {
   return { step: dialog.getAttribute('data-step'), missing: dialog.hasAttribute('data-missing'), text: dialog.innerText };
 }
 
-/** The extension page the worker opened on install, found among the browser's tabs. */
-async function findOptionsTab(browser) {
-  const wanted = `${browser.extensionOrigin}/options.html`;
-  // Firefox may open the page in the blank start-up tab without telling the driver, which then
-  // still reports that tab as about:blank: ask each tab where it is.
-  const where = async (page) => {
-    if (page.url().startsWith(wanted)) return page.url();
-    if (browser.name === 'chromium') return page.url();
-    return withTimeout(page.evaluate(() => location.href), 2_000, 'tab location').catch(() => page.url());
-  };
-  const page = await poll(
-    async () => {
-      const pages = browser.name === 'chromium' ? browser.context.pages() : await browser.browser.pages();
-      for (const p of pages) if ((await where(p)).startsWith(wanted)) return p;
-      return null;
-    },
-    { timeout: 20_000, what: `the options page the extension opens on install (${wanted})` },
-  );
-  return new Tab(browser.name, page);
-}
-
-async function openTab(browser) {
-  const page = await withTimeout(
-    browser.name === 'chromium' ? browser.context.newPage() : browser.browser.newPage(),
-    STEP_TIMEOUT,
-    'open tab',
-  );
-  return new Tab(browser.name, page);
-}
-
-function bringToFront(tab) {
-  return withTimeout(tab.page.bringToFront(), STEP_TIMEOUT, 'bring tab to front');
-}
-
-/** Picks an option of a <select> the way a user does. */
-function choose(tab, css, value) {
-  const choice = tab.kind === 'chromium' ? tab.page.selectOption(css, value, { timeout: STEP_TIMEOUT }) : tab.page.select(css, value);
-  return withTimeout(choice, STEP_TIMEOUT, `choose ${value} in ${css}`);
-}
-
-/**
- * Where the key shown in the page's read-only field also appears: in the document's markup (the
- * field holds it as a property, never as an attribute), in another field, in any keywarden
- * element's attributes, or in the address or title.
- */
-function keyLeaksInPage(tab) {
-  return tab.evaluate((css) => {
-    const field = document.querySelector(css);
-    const secret = field?.value.trim();
-    if (!secret) return { secret: null, leaks: ['no key found in the page'] };
-    const leaks = [];
-    if (document.documentElement.outerHTML.includes(secret)) leaks.push('document markup');
-    for (const other of document.querySelectorAll('input, textarea')) {
-      if (other !== field && other.value.includes(secret)) leaks.push(`another field (${other.id || other.name || other.type})`);
-    }
-    for (const el of document.querySelectorAll('*')) {
-      if (!el.localName.startsWith('keywarden-')) continue;
-      for (const attr of el.attributes) if (attr.value.includes(secret)) leaks.push(`${el.localName}[${attr.name}]`);
-    }
-    if (location.href.includes(secret)) leaks.push('address');
-    if (document.title.includes(secret)) leaks.push('title');
-    return { secret, leaks };
-  }, KEY_FIELD);
-}
-
+/** Expects the key in the page's own read-only field and nowhere else, the step panel included. */
 async function expectNoLeak(tab, key) {
-  const { secret, leaks } = await keyLeaksInPage(tab);
-  assert.equal(secret, key);
-  assert.deepEqual(leaks, [], 'the key appears only in the page\'s own key field');
-  const panel = await tab.panelFrameNow();
-  if (panel) {
-    const inPanel = await panel.evaluate((s) => document.documentElement.outerHTML.includes(s), key);
-    assert.equal(inPanel, false, 'the key does not appear in the panel');
-  }
+  await expectShownOnlyIn(tab, KEY_FIELD, key, 'the key appears only in the page\'s own key field');
+  await expectNotInPanel(tab, key, 'the key does not appear in the panel');
 }
 
 /** Presses Create key and returns the key the page then shows. */
@@ -175,12 +81,6 @@ async function createKey(tab) {
   const key = await tab.waitFor((css) => document.querySelector(css)?.value || null, KEY_FIELD, { what: 'the new key' });
   assert.match(key, KEY_PATTERN);
   return key;
-}
-
-/** Expects nothing of the extension in the page, after giving it time to act. */
-async function expectNothingInjected(tab, where) {
-  await sleep(2_000);
-  assert.deepEqual(await injectedSnapshot(tab), { elements: [], panelFrames: [] }, `nothing is injected into ${where}`);
 }
 
 /** Asks the Chromium worker whether the server's origin is granted and a content script is registered for it. */
@@ -193,45 +93,27 @@ function chromiumRegistration(browser, host) {
   }, host);
 }
 
-const BROWSERS = (process.env.KEYWARDEN_BROWSERS || 'chromium,firefox').split(',').map((b) => b.trim());
-
 for (const name of BROWSERS) {
   describe(`${name}: PlanningSpace`, () => {
     let browser;
-    let launchError;
     let options;
     let tab;
-
-    // A failed launch is reported by every test (counted as failures, not cancellations).
-    before(async () => {
-      try {
-        if (fixturesError) throw fixturesError;
-        browser = await launchBrowser(name, fixtures, LAUNCH_OPTIONS[name]);
+    const { ready } = launchForSuite(name, fixtures, {
+      options: LAUNCH_OPTIONS[name],
+      async setup(launched) {
+        browser = launched;
         options = await findOptionsTab(browser);
         tab = await openTab(browser);
-      } catch (error) {
-        launchError = error;
-      }
-    }, { timeout: 120_000 });
-
-    after(async () => {
-      await browser?.close();
-    }, { timeout: 30_000 });
-
-    const ready = () => {
-      if (launchError) throw launchError;
-    };
+      },
+    });
 
     it('stays out of the server before it is added', TEST, async () => {
       ready();
       await bringToFront(tab);
-      const { status, headers } = await tab.goto(GENERATE_PAGE);
-      assert.equal(status, 200);
-      assert.equal(headers['content-security-policy'], CSP);
-      assert.equal(headers['x-content-type-options'], 'nosniff');
+      await expectStrictHeaders(tab, GENERATE_PAGE);
       await tab.waitForSelector({ css: 'h1', text: 'Generate API Key' });
       await createKey(tab);
-      await expectNothingInjected(tab, `${GENERATE_PAGE} before the server is added`);
+      await expectLeftAlone(tab, `${GENERATE_PAGE} before the server is added`);
     });
 
     it('adds the server in the options page with the browser\'s permission', TEST, async (t) => {
@@ -327,20 +209,12 @@ for (const name of BROWSERS) {
 
       const key = await createKey(tab);
       await expectStep(tab, 'copy-key', COPY);
-      const capture = await tab.waitForSelector(CAPTURE);
-      const field = await tab.boundingBox(KEY_FIELD);
-      assert.ok(
-        distance(capture, field) <= 200,
-        `the capture control ${describeBox(capture)} sits next to the key ${describeBox(field)}`,
-      );
+      await expectCaptureBeside(tab, KEY_FIELD, 'the key');
       assert.equal(await tab.evaluate((css) => document.querySelector(css).getAttribute('data-state'), CAPTURE), 'ready');
       await expectNoLeak(tab, key);
 
-      const { x, y } = centre(await tab.waitForSelector(CAPTURE));
-      await tab.mouseClick(x, y);
-      await tab.waitFor((css) => document.querySelector(css)?.getAttribute('data-state') === 'received', CAPTURE, {
-        what: 'the capture control to report data-state="received"',
-      });
+      await clickCapture(tab);
+      await expectReceived(tab);
       await expectNoLeak(tab, key);
       t.diagnostic(`whole walk ${Date.now() - started} ms`);
     });
@@ -351,12 +225,12 @@ for (const name of BROWSERS) {
       const tenant = `https://${OTHER_HOST}/ACME/`;
       assert.equal((await tab.goto(tenant)).status, 200);
       await tab.waitForSelector(LAUNCH_WEB);
-      await expectNothingInjected(tab, tenant);
+      await expectLeftAlone(tab, tenant);
       const page = `https://${OTHER_HOST}/ACME/PlanningSpace/#/generateApiKey`;
       assert.equal((await tab.goto(page)).status, 200);
       await tab.waitForSelector({ css: 'h1', text: 'Generate API Key' });
       await createKey(tab);
-      await expectNothingInjected(tab, page);
+      await expectLeftAlone(tab, page);
     });
   });
 }

@@ -1,20 +1,16 @@
 // End-to-end checks of the PredictHQ walkthrough and key capture, run against the built extension in Chromium and Firefox.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
+import { injectedSnapshot, poll } from './harness.mjs';
 import {
-  CSP,
-  centre,
-  describeBox,
-  distance,
-  injectedSnapshot,
-  launchBrowser,
-  poll,
-  secretLeaks,
-  sleep,
-  startFixtures,
-  waitForHighlight,
-  waitForPanelStep,
-} from './harness.mjs';
+  BROWSERS,
+  expectShownOnlyIn,
+  expectStrictHeaders,
+  expectUntouched,
+  launchForSuite,
+  serveFixtures,
+  vendorFlow,
+} from './flow.mjs';
 
 const APP = 'https://control.predicthq.com';
 const VENDOR = 'predicthq';
@@ -26,32 +22,10 @@ const SCOPES = 'fieldset';
 const CREATE = { css: 'button', text: 'Create Token' };
 const CREATE_NEW = { css: 'button', text: 'Create New Token' };
 const COPY = { css: 'button', text: 'Copy Token' };
-const CAPTURE = `keywarden-capture[data-vendor="${VENDOR}"]`;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{40}$/;
 
-let fixtures;
-let fixturesError;
-before(async () => {
-  try {
-    fixtures = await startFixtures();
-  } catch (error) {
-    fixturesError = error;
-  }
-});
-after(async () => {
-  await fixtures?.close();
-});
-
-/** Waits for step `step` to be highlighted around `target` and shown in the panel. */
-async function expectStep(tab, step, target, relation = 'contains') {
-  await waitForHighlight(tab, { vendor: VENDOR, step, target, relation });
-  const { panel, dialog } = await waitForPanelStep(tab, step);
-  assert.ok(dialog.title, `the panel dialog for "${step}" has an accessible title`);
-  for (const label of ['Back', 'Next', 'Dismiss']) {
-    assert.ok(dialog.buttons.includes(label), `the panel for "${step}" has a "${label}" button (saw ${dialog.buttons})`);
-  }
-  return panel;
-}
+const { expectStep, captureState, expectReceived, expectCaptureBeside, clickCapture } = vendorFlow(VENDOR);
+const fixtures = serveFixtures();
 
 /** Fills in the token form and walks through the scopes step up to the "Create Token" highlight. */
 async function fillTokenForm(tab, name) {
@@ -69,73 +43,26 @@ async function createToken(tab, name) {
   await expectStep(tab, 'copy-token', COPY);
   const token = await tab.waitFor(() => document.querySelector('code')?.textContent.trim(), null, { what: 'the new token' });
   assert.match(token, TOKEN_PATTERN);
-  const capture = await tab.waitForSelector(CAPTURE);
-  const code = await tab.boundingBox('code');
-  assert.ok(
-    distance(capture, code) <= 200,
-    `the capture control ${describeBox(capture)} sits next to the token ${describeBox(code)}`,
-  );
+  await expectCaptureBeside(tab, 'code', 'the token');
   await expectNoLeak(tab, token);
   return token;
 }
 
-async function expectNoLeak(tab, token) {
-  const { secret, leaks } = await secretLeaks(tab);
-  assert.equal(secret, token);
-  assert.deepEqual(leaks, [], 'the token appears only in the page\'s own <code> element');
+/** Expects the token in the page's own <code> element and nowhere else in the page. */
+function expectNoLeak(tab, token) {
+  return expectShownOnlyIn(tab, 'code', token, 'the token appears only in the page\'s own <code> element');
 }
-
-function captureState(tab) {
-  return tab.evaluate((css) => document.querySelector(css)?.getAttribute('data-state') ?? null, CAPTURE);
-}
-
-async function expectReceived(tab) {
-  await tab.waitFor((css) => document.querySelector(css)?.getAttribute('data-state') === 'received', CAPTURE, {
-    what: 'the capture control to report data-state="received"',
-  });
-}
-
-/** Loads a page, waits until it has rendered `ready`, gives the extension time, and expects nothing of it there. */
-async function expectUntouched(tab, url, ready) {
-  const { status } = await tab.goto(url);
-  assert.equal(status, 200, `${url} is served`);
-  await tab.waitForSelector(ready);
-  await sleep(2_000);
-  assert.deepEqual(await injectedSnapshot(tab), { elements: [], panelFrames: [] }, `nothing is injected into ${url}`);
-}
-
-const BROWSERS = (process.env.KEYWARDEN_BROWSERS || 'chromium,firefox').split(',').map((b) => b.trim());
 
 for (const name of BROWSERS) {
   describe(name, () => {
-    let browser;
-    let launchError;
+    const session = launchForSuite(name, fixtures);
     let tab;
-
-    // A failed launch is reported by every test (counted as failures, not cancellations).
-    before(async () => {
-      try {
-        if (fixturesError) throw fixturesError;
-        browser = await launchBrowser(name, fixtures);
-      } catch (error) {
-        launchError = error;
-      }
-    }, { timeout: 120_000 });
-
-    after(async () => {
-      await browser?.close();
-    }, { timeout: 30_000 });
-
     beforeEach(async () => {
-      if (launchError) throw launchError;
-      tab = await browser.newTab();
+      tab = await session.newTab();
     }, { timeout: 20_000 });
 
     it('serves the fixture on the vendor host with the strict headers', TEST, async () => {
-      const { status, headers } = await tab.goto(`${APP}/tokens`);
-      assert.equal(status, 200);
-      assert.equal(headers['content-security-policy'], CSP);
-      assert.equal(headers['x-content-type-options'], 'nosniff');
+      await expectStrictHeaders(tab, `${APP}/tokens`);
       assert.equal(await tab.evaluate(() => location.host), 'control.predicthq.com');
       await tab.waitForSelector(CREATE);
       await tab.click(CREATE);
@@ -156,10 +83,7 @@ for (const name of BROWSERS) {
 
       const token = await createToken(tab, 'e2e nightly sync');
       assert.notEqual(await captureState(tab), 'received');
-      await tab.evaluate((css) => document.querySelector(css).scrollIntoView({ block: 'center' }), CAPTURE);
-      const box = await tab.waitForSelector(CAPTURE);
-      const { x, y } = centre(box);
-      await tab.mouseClick(x, y);
+      await clickCapture(tab);
       await expectReceived(tab);
       await expectNoLeak(tab, token);
     });

@@ -1,20 +1,19 @@
 // End-to-end checks of the Predictive Index walkthroughs (older User Management layout and newer Open API layout) and key capture, in Chromium and Firefox.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
+import { poll, secretLeaks, sleep } from './harness.mjs';
 import {
-  CSP,
-  centre,
-  describeBox,
-  distance,
-  injectedSnapshot,
-  launchBrowser,
-  poll,
-  secretLeaks,
-  sleep,
-  startFixtures,
-  waitForHighlight,
-  waitForPanelStep,
-} from './harness.mjs';
+  BROWSERS,
+  expectNothingInjected,
+  expectShownOnlyIn,
+  expectStrictHeaders,
+  expectUntouched,
+  launchForSuite,
+  next,
+  serveFixtures,
+  vendorFlow,
+  watchDialogs,
+} from './flow.mjs';
 
 const APP = 'https://app.predictiveindex.com';
 const VENDOR = 'predictiveindex';
@@ -32,37 +31,9 @@ const GENERATE = '#generate-key';
 const COPY_ICON = '#copy-api-key';
 const KEY_FIELD = '#api-key';
 const CANCEL = { css: 'button', text: 'Cancel' };
-const CAPTURE = `keywarden-capture[data-vendor="${VENDOR}"]`;
 
-let fixtures;
-let fixturesError;
-before(async () => {
-  try {
-    fixtures = await startFixtures();
-  } catch (error) {
-    fixturesError = error;
-  }
-});
-after(async () => {
-  await fixtures?.close();
-});
-
-/** Waits for step `step` to be highlighted around `target` and shown in the panel; returns the panel. */
-async function expectStep(tab, step, target, relation = 'contains') {
-  await waitForHighlight(tab, { vendor: VENDOR, step, target, relation });
-  const { panel, dialog } = await waitForPanelStep(tab, step);
-  assert.ok(dialog.title, `the panel dialog for "${step}" has an accessible title`);
-  for (const label of ['Back', 'Next', 'Dismiss']) {
-    assert.ok(dialog.buttons.includes(label), `the panel for "${step}" has a "${label}" button (saw ${dialog.buttons})`);
-  }
-  return panel;
-}
-
-/** Presses Next in the panel of `step`. */
-async function next(tab, step) {
-  const { panel } = await waitForPanelStep(tab, step);
-  await panel.click({ css: 'button', text: 'Next' });
-}
+const { expectStep, captureState, expectHandedOver, expectCaptureBeside, clickCapture, leaveAfterCapture } = vendorFlow(VENDOR);
+const fixtures = serveFixtures();
 
 /** What the panel shows besides its title: body, warning and prerequisites text. */
 function panelTexts(panel) {
@@ -77,43 +48,6 @@ function panelTexts(panel) {
   });
 }
 
-function captureState(tab) {
-  return tab.evaluate((css) => document.querySelector(css)?.getAttribute('data-state') ?? null, CAPTURE);
-}
-
-/** The worker took the key: "received" (no vault set up yet, as in a fresh test profile) or "saved". */
-async function expectReceived(tab) {
-  await tab.waitFor((css) => ['received', 'saved'].includes(document.querySelector(css)?.getAttribute('data-state')), CAPTURE, {
-    what: 'the capture control to report data-state="received"',
-  });
-}
-
-/**
- * Clicks `target`, a control that leaves the key behind, after the key was handed over: only a key
- * stored in the vault ("saved") leaves silently; a key merely received still brings keywarden's
- * question, which is accepted here.
- */
-async function leaveAfterCapture(tab, target) {
-  const state = await captureState(tab);
-  const dialogs = watchDialogs(tab);
-  dialogs.answer('accept');
-  try {
-    await tab.click(target);
-    await sleep(300);
-    if (state === 'saved') assert.deepEqual(dialogs.seen, [], 'a key saved in the vault is left without a question');
-    for (const d of dialogs.seen) assert.match(d.message, /not been saved to keywarden/);
-  } finally {
-    dialogs.stop();
-  }
-}
-
-async function clickCapture(tab) {
-  await tab.evaluate((css) => document.querySelector(css).scrollIntoView({ block: 'center' }), CAPTURE);
-  const box = await tab.waitForSelector(CAPTURE);
-  const { x, y } = centre(box);
-  await tab.mouseClick(x, y);
-}
-
 /** The key PI shows in the user's API Key field (a field value, never markup), once generated. */
 async function keyInField(tab) {
   const key = await tab.waitFor((css) => document.querySelector(css)?.value || null, KEY_FIELD, { what: 'the generated key in the API Key field' });
@@ -121,96 +55,22 @@ async function keyInField(tab) {
   return key;
 }
 
-/** The key may live only in the API Key field's value: not in markup, keywarden attributes, the address or the title. */
-async function expectNoLeakFromField(tab, key) {
-  const leaks = await tab.evaluate(({ css, secret }) => {
-    const found = [];
-    if (document.querySelector(css)?.value !== secret) found.push('the key is no longer in its field');
-    if (document.documentElement.outerHTML.includes(secret)) found.push('document markup');
-    for (const el of document.querySelectorAll('*')) {
-      if (!el.localName.startsWith('keywarden-')) continue;
-      for (const attr of el.attributes) if (attr.value.includes(secret)) found.push(`${el.localName}[${attr.name}]`);
-    }
-    for (const input of document.querySelectorAll('input, textarea')) {
-      if (!input.matches(css) && input.value.includes(secret)) found.push(`another field (#${input.id})`);
-    }
-    if (location.href.includes(secret)) found.push('address');
-    if (document.title.includes(secret)) found.push('title');
-    return found;
-  }, { css: KEY_FIELD, secret: key });
-  assert.deepEqual(leaks, [], 'the key appears only in PI\'s own API Key field');
+/** The key may live only in the API Key field's value: not in markup, another field, keywarden attributes, the address or the title. */
+function expectNoLeakFromField(tab, key) {
+  return expectShownOnlyIn(tab, KEY_FIELD, key, 'the key appears only in PI\'s own API Key field');
 }
-
-/** Records the page's JavaScript dialogs and answers each with `answer` ('accept' or 'dismiss'). */
-function watchDialogs(tab) {
-  const seen = [];
-  const state = { answer: 'dismiss' };
-  const handler = async (dialog) => {
-    seen.push({ type: dialog.type(), message: dialog.message() });
-    try {
-      await (state.answer === 'accept' ? dialog.accept() : dialog.dismiss());
-    } catch {
-      // Already handled by the driver.
-    }
-  };
-  tab.page.on('dialog', handler);
-  return {
-    seen,
-    answer(value) {
-      state.answer = value;
-    },
-    stop() {
-      tab.page.off('dialog', handler);
-    },
-  };
-}
-
-async function expectNothingInjected(tab, why) {
-  assert.deepEqual(await injectedSnapshot(tab), { elements: [], panelFrames: [] }, why);
-}
-
-/** Loads a page, waits until it has rendered `ready`, gives the extension time, and expects nothing of it there. */
-async function expectUntouched(tab, url, ready) {
-  const { status } = await tab.goto(url);
-  assert.equal(status, 200, `${url} is served`);
-  await tab.waitForSelector(ready);
-  await sleep(2_000);
-  await expectNothingInjected(tab, `nothing is injected into ${url}`);
-}
-
-const BROWSERS = (process.env.KEYWARDEN_BROWSERS || 'chromium,firefox').split(',').map((b) => b.trim());
 
 for (const name of BROWSERS) {
   describe(`${name}: Predictive Index`, () => {
-    let browser;
-    let launchError;
+    // A fresh install opens keywarden's options page; it settles before the first test navigates.
+    const session = launchForSuite(name, fixtures, { settle: 2_000 });
     let tab;
-
-    before(async () => {
-      try {
-        if (fixturesError) throw fixturesError;
-        browser = await launchBrowser(name, fixtures);
-        // A fresh install opens keywarden's options page; let that settle before the first test navigates.
-        await sleep(2_000);
-      } catch (error) {
-        launchError = error;
-      }
-    }, { timeout: 120_000 });
-
-    after(async () => {
-      await browser?.close();
-    }, { timeout: 30_000 });
-
     beforeEach(async () => {
-      if (launchError) throw launchError;
-      tab = await browser.newTab();
+      tab = await session.newTab();
     }, { timeout: 20_000 });
 
     it('serves the app on its host with the strict headers, and leaves the Assessments page alone', TEST, async () => {
-      const { status, headers } = await tab.goto(`${APP}/assessments`);
-      assert.equal(status, 200);
-      assert.equal(headers['content-security-policy'], CSP);
-      assert.equal(headers['x-content-type-options'], 'nosniff');
+      await expectStrictHeaders(tab, `${APP}/assessments`);
       await tab.waitForSelector('#assessments');
       await sleep(2_000);
       await expectNothingInjected(tab, 'an unrelated page of the app gets no overlay');
@@ -278,13 +138,11 @@ for (const name of BROWSERS) {
       panel = await expectStep(tab, 'copy-user-key', COPY_ICON);
       assert.match((await panelTexts(panel)).body, /already saved/, 'the panel says PI saved the key on Generate');
       const key = await keyInField(tab);
-      const capture = await tab.waitForSelector(CAPTURE);
-      const field = await tab.boundingBox(KEY_FIELD);
-      assert.ok(distance(capture, field) <= 200, `the capture control ${describeBox(capture)} sits next to the key ${describeBox(field)}`);
+      await expectCaptureBeside(tab, KEY_FIELD, 'the key');
       await expectNoLeakFromField(tab, key);
       assert.notEqual(await captureState(tab), 'received');
       await clickCapture(tab);
-      await expectReceived(tab);
+      await expectHandedOver(tab);
       await expectNoLeakFromField(tab, key);
 
       // Save Changes stays disabled: Cancel is the way out.
@@ -316,7 +174,7 @@ for (const name of BROWSERS) {
       }
 
       await tab.click(COPY_ICON);
-      await expectReceived(tab);
+      await expectHandedOver(tab);
       await expectNoLeakFromField(tab, key);
     });
 
@@ -338,13 +196,11 @@ for (const name of BROWSERS) {
       await expectStep(tab, 'copy-api-key', copy);
       const key = await tab.waitFor(() => document.querySelector('#org-key')?.textContent.trim() || null, null, { what: 'the organization key' });
       assert.match(key, GUID);
-      const capture = await tab.waitForSelector(CAPTURE);
-      const code = await tab.boundingBox('#org-key');
-      assert.ok(distance(capture, code) <= 200, `the capture control ${describeBox(capture)} sits next to the key ${describeBox(code)}`);
+      await expectCaptureBeside(tab, '#org-key', 'the key');
       const before = await secretLeaks(tab, '#org-key');
       assert.deepEqual(before, { secret: key, leaks: [] });
       await clickCapture(tab);
-      await expectReceived(tab);
+      await expectHandedOver(tab);
       assert.deepEqual(await secretLeaks(tab, '#org-key'), { secret: key, leaks: [] });
     });
 

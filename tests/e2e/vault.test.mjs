@@ -3,25 +3,25 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { STEP_TIMEOUT, makeTempDir, poll, removeTempDir, withTimeout } from './harness.mjs';
 import {
-  STEP_TIMEOUT,
-  Tab,
-  centre,
-  launchBrowser,
-  makeTempDir,
-  poll,
-  removeTempDir,
-  secretLeaks,
-  startFixtures,
-  withTimeout,
-} from './harness.mjs';
+  BROWSERS,
+  bringToFront,
+  choose,
+  expectNotInPanel,
+  expectShownOnlyIn,
+  findOptionsTab,
+  launchForSuite,
+  openTab,
+  serveFixtures,
+  vendorFlow,
+} from './flow.mjs';
 
 const APP = 'https://control.predicthq.com';
 const VENDOR = 'predicthq';
 const NAME_INPUT = '#token-name';
 const CREATE = { css: 'button', text: 'Create Token' };
-const CAPTURE = `keywarden-capture[data-vendor="${VENDOR}"]`;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{40}$/;
 
 const PASSPHRASE = 'correct horse battery staple';
@@ -40,18 +40,8 @@ const SETUP_TIMEOUT = 45_000;
 // Unlocking, exporting (age scrypt) and sharing run Argon2 or scrypt once in the worker.
 const CRYPTO_TIMEOUT = 30_000;
 
-let fixtures;
-let fixturesError;
-before(async () => {
-  try {
-    fixtures = await startFixtures();
-  } catch (error) {
-    fixturesError = error;
-  }
-});
-after(async () => {
-  await fixtures?.close();
-});
+const { CAPTURE, clickCapture } = vendorFlow(VENDOR);
+const fixtures = serveFixtures();
 
 // ---------------------------------------------------------------------------
 // The age command-line tool
@@ -113,39 +103,6 @@ function run(file, args, { timeout = 20_000 } = {}) {
 // ---------------------------------------------------------------------------
 // Browser pages
 
-async function openTab(browser) {
-  const page = await withTimeout(
-    browser.name === 'chromium' ? browser.context.newPage() : browser.browser.newPage(),
-    STEP_TIMEOUT,
-    'open tab',
-  );
-  return new Tab(browser.name, page);
-}
-
-function bringToFront(tab) {
-  return withTimeout(tab.page.bringToFront(), STEP_TIMEOUT, 'bring tab to front');
-}
-
-/** The options page the extension opens on install, found among the browser's tabs. */
-async function findOptionsTab(browser) {
-  const wanted = `${browser.extensionOrigin}/options.html`;
-  // Firefox may open the page in the blank start-up tab without telling the driver, which then
-  // still reports that tab as about:blank: ask each tab where it is.
-  const where = async (page) => {
-    if (page.url().startsWith(wanted) || browser.name === 'chromium') return page.url();
-    return withTimeout(page.evaluate(() => location.href), 2_000, 'tab location').catch(() => page.url());
-  };
-  const page = await poll(
-    async () => {
-      const pages = browser.name === 'chromium' ? browser.context.pages() : await browser.browser.pages();
-      for (const p of pages) if ((await where(p)).startsWith(wanted)) return p;
-      return null;
-    },
-    { timeout: 20_000, what: `the options page the extension opens on install (${wanted})` },
-  );
-  return new Tab(browser.name, page);
-}
-
 /**
  * Loads `file` (popup.html, options.html) into an extension tab, or reloads it when `file` is
  * null, from inside the page: Firefox's driver cannot navigate to moz-extension addresses.
@@ -169,12 +126,6 @@ async function loadExtensionPage(tab, file = null) {
     file,
     { what: `${file ?? 'the extension page'} to load and draw its vault section` },
   );
-}
-
-/** Picks an option of a <select> the way a user does. */
-function choose(tab, css, value) {
-  const choice = tab.kind === 'chromium' ? tab.page.selectOption(css, value, { timeout: STEP_TIMEOUT }) : tab.page.select(css, value);
-  return withTimeout(choice, STEP_TIMEOUT, `choose ${value} in ${css}`);
 }
 
 /** What the vault section of an extension page shows. */
@@ -210,6 +161,18 @@ async function waitForVault(tab, state, { timeout = STEP_TIMEOUT, also = () => t
   } catch (error) {
     throw new Error(`${error.message}; saw ${JSON.stringify(last)}`);
   }
+}
+
+/** Waits for the armored age text the page writes into the textarea `css` and returns it; `what` names it. */
+function waitForArmored(tab, css, what) {
+  return tab.waitFor(
+    (sel) => {
+      const out = document.querySelector(sel);
+      return out && !out.hidden && out.value.trim() ? out.value : null;
+    },
+    css,
+    { timeout: CRYPTO_TIMEOUT, what: `${what} in ${css}` },
+  );
 }
 
 /** Waits until the page's status line satisfies `test` and returns its text. */
@@ -252,14 +215,8 @@ function secretsInExtensionPage(tab, secrets) {
 
 /** Expects a token shown in the vendor page only in its own <code>, also outside the panel frame. */
 async function expectNoLeak(tab, token) {
-  const { secret, leaks } = await secretLeaks(tab);
-  assert.equal(secret, token);
-  assert.deepEqual(leaks, [], "the token appears only in the page's own <code> element");
-  const panel = await tab.panelFrameNow();
-  if (panel) {
-    const inPanel = await panel.evaluate((s) => document.documentElement.outerHTML.includes(s), token).catch(() => false);
-    assert.equal(inPanel, false, 'the token does not appear in the step panel');
-  }
+  await expectShownOnlyIn(tab, 'code', token, "the token appears only in the page's own <code> element");
+  await expectNotInPanel(tab, token, 'the token does not appear in the step panel');
 }
 
 /**
@@ -275,9 +232,7 @@ async function captureToken(tab, name) {
   assert.match(token, TOKEN_PATTERN);
   await tab.waitForSelector(CAPTURE);
   await expectNoLeak(tab, token);
-  await tab.evaluate((css) => document.querySelector(css).scrollIntoView({ block: 'center' }), CAPTURE);
-  const { x, y } = centre(await tab.waitForSelector(CAPTURE));
-  await tab.mouseClick(x, y);
+  await clickCapture(tab);
   const state = await tab.waitFor(
     (css) => {
       const s = document.querySelector(css)?.getAttribute('data-state');
@@ -338,12 +293,9 @@ function readClipboard(tab) {
 
 // ---------------------------------------------------------------------------
 
-const BROWSERS = (process.env.KEYWARDEN_BROWSERS || 'chromium,firefox').split(',').map((b) => b.trim());
-
 for (const name of BROWSERS) {
   describe(`${name}: vault`, () => {
     let browser;
-    let launchError;
     let options;
     let vendor;
     let work;
@@ -352,22 +304,15 @@ for (const name of BROWSERS) {
     const ids = {};
     let brokenAt = null;
 
-    before(async () => {
-      try {
-        if (fixturesError) throw fixturesError;
-        browser = await launchBrowser(name, fixtures);
+    const { ready } = launchForSuite(name, fixtures, {
+      async setup(launched) {
+        browser = launched;
         options = await findOptionsTab(browser);
         vendor = await openTab(browser);
         work = makeTempDir('vault');
-      } catch (error) {
-        launchError = error;
-      }
-    }, { timeout: 120_000 });
-
-    after(async () => {
-      await browser?.close();
-      removeTempDir(work);
-    }, { timeout: 30_000 });
+      },
+      teardown: () => removeTempDir(work),
+    });
 
     /**
      * One step of the scenario. Steps rely on the ones before them, so after a failure the rest
@@ -375,7 +320,7 @@ for (const name of BROWSERS) {
      */
     const step = (title, opts, fn, { independent = false } = {}) =>
       it(title, opts, async (t) => {
-        if (launchError) throw launchError;
+        ready();
         if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
         const started = Date.now();
         try {
@@ -484,14 +429,7 @@ for (const name of BROWSERS) {
       await options.type('#backup-passphrase', BACKUP_PASSPHRASE);
       const started = Date.now();
       await options.click({ css: '#export-backup button[type="submit"]', text: 'Export backup' });
-      const armored = await options.waitFor(
-        () => {
-          const out = document.querySelector('textarea#backup-output');
-          return out && !out.hidden && out.value.trim() ? out.value : null;
-        },
-        null,
-        { timeout: CRYPTO_TIMEOUT, what: 'the armored backup in textarea#backup-output' },
-      );
+      const armored = await waitForArmored(options, 'textarea#backup-output', 'the armored backup');
       t.diagnostic(`backup exported ${Date.now() - started} ms after the click`);
       assert.match(await waitForStatus(options, (s) => /Backup of/.test(s), 'the backup message'), /Backup of 2 keys ready/);
       assert.match(armored.trim(), /^-----BEGIN AGE ENCRYPTED FILE-----\n[\s\S]+\n-----END AGE ENCRYPTED FILE-----$/);
@@ -537,14 +475,7 @@ for (const name of BROWSERS) {
       await choose(options, 'select#share-entry', ids.locked);
       await options.type('#share-recipient', recipient);
       await options.click({ css: '#share-key button[type="submit"]', text: 'Encrypt for teammate' });
-      const armored = await options.waitFor(
-        () => {
-          const out = document.querySelector('textarea#share-output');
-          return out && !out.hidden && out.value.trim() ? out.value : null;
-        },
-        null,
-        { timeout: CRYPTO_TIMEOUT, what: 'the armored key in textarea#share-output' },
-      );
+      const armored = await waitForArmored(options, 'textarea#share-output', 'the armored key');
       assert.match(armored.trim(), /^-----BEGIN AGE ENCRYPTED FILE-----\n[\s\S]+\n-----END AGE ENCRYPTED FILE-----$/);
       for (const token of Object.values(tokens)) assert.ok(!armored.includes(token), 'the shared text holds no token in clear');
 

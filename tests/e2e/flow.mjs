@@ -1,0 +1,288 @@
+// What the vendor and vault test files have in common: one suite per browser around the fixture server, walkthrough steps, the capture control, leak checks, pages keywarden must leave alone, and extra tabs.
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import {
+  CSP,
+  STEP_TIMEOUT,
+  Tab,
+  centre,
+  describeBox,
+  distance,
+  injectedSnapshot,
+  launchBrowser,
+  poll,
+  secretLeaks,
+  sleep,
+  startFixtures,
+  waitForHighlight,
+  waitForPanelStep,
+  withTimeout,
+} from './harness.mjs';
+
+/** The browsers to run each suite in: KEYWARDEN_BROWSERS, comma-separated, or both. */
+export const BROWSERS = (process.env.KEYWARDEN_BROWSERS || 'chromium,firefox').split(',').map((b) => b.trim());
+
+// ---------------------------------------------------------------------------
+// Suites
+
+/**
+ * Starts the fixture server before a test file's suites and stops it after them; call it at the
+ * top level of the file. A server that fails to start is reported by every suite's launch.
+ */
+export function serveFixtures() {
+  const served = { fixtures: null, error: null };
+  before(async () => {
+    try {
+      served.fixtures = await startFixtures();
+    } catch (error) {
+      served.error = error;
+    }
+  });
+  after(async () => {
+    await served.fixtures?.close();
+  });
+  return served;
+}
+
+/**
+ * Adds the hooks of one browser's suite; call it inside that suite's describe. Before the tests
+ * it launches `name` against `served` fixtures with the launcher `options`, waits `settle` ms
+ * (a fresh install opens keywarden's options page, which may want to settle before the first
+ * test navigates) and runs `setup(browser)`; after them it closes the browser and runs
+ * `teardown()`.
+ *
+ * A failed start is kept rather than thrown, so that every test reports it (counted as failures,
+ * not cancellations): `ready()` throws it, and `newTab()` throws it or opens a fresh tab.
+ */
+export function launchForSuite(name, served, { options, settle = 0, setup, teardown } = {}) {
+  const session = {
+    browser: null,
+    error: null,
+    ready() {
+      if (session.error) throw session.error;
+    },
+    newTab() {
+      session.ready();
+      return session.browser.newTab();
+    },
+  };
+  before(async () => {
+    try {
+      if (served.error) throw served.error;
+      session.browser = await launchBrowser(name, served.fixtures, options);
+      if (settle) await sleep(settle);
+      await setup?.(session.browser);
+    } catch (error) {
+      session.error = error;
+    }
+  }, { timeout: 120_000 });
+  after(async () => {
+    await session.browser?.close();
+    await teardown?.();
+  }, { timeout: 30_000 });
+  return session;
+}
+
+// ---------------------------------------------------------------------------
+// A vendor's walkthrough and capture control
+
+/**
+ * The helpers that depend on the vendor: its highlighted steps and its capture control (whose
+ * selector is `CAPTURE`).
+ */
+export function vendorFlow(vendor) {
+  const CAPTURE = `keywarden-capture[data-vendor="${vendor}"]`;
+
+  /**
+   * Waits for step `step` to be highlighted around `target` (with relation 'intersects', over
+   * it) and shown in the panel with a title and its Back, Next and Dismiss buttons; returns the panel.
+   */
+  async function expectStep(tab, step, target, relation = 'contains') {
+    await waitForHighlight(tab, { vendor, step, target, relation });
+    const { panel, dialog } = await waitForPanelStep(tab, step);
+    assert.ok(dialog.title, `the panel dialog for "${step}" has an accessible title`);
+    for (const label of ['Back', 'Next', 'Dismiss']) {
+      assert.ok(dialog.buttons.includes(label), `the panel for "${step}" has a "${label}" button (saw ${dialog.buttons})`);
+    }
+    return panel;
+  }
+
+  /** The capture control's data-state, or null without one. */
+  function captureState(tab) {
+    return tab.evaluate((css) => document.querySelector(css)?.getAttribute('data-state') ?? null, CAPTURE);
+  }
+
+  /** Waits until the worker has received the key. */
+  async function expectReceived(tab) {
+    await tab.waitFor((css) => document.querySelector(css)?.getAttribute('data-state') === 'received', CAPTURE, {
+      what: 'the capture control to report data-state="received"',
+    });
+  }
+
+  /** Waits until the worker has taken the key: "received" (no vault set up yet, as in a fresh test profile) or "saved". */
+  async function expectHandedOver(tab) {
+    await tab.waitFor((css) => ['received', 'saved'].includes(document.querySelector(css)?.getAttribute('data-state')), CAPTURE, {
+      what: 'the capture control to report data-state="received"',
+    });
+  }
+
+  /** Expects the capture control within 200 px of `target`, the element that shows the secret (`what` names it). */
+  async function expectCaptureBeside(tab, target, what) {
+    const capture = await tab.waitForSelector(CAPTURE);
+    const shown = await tab.boundingBox(target);
+    assert.ok(distance(capture, shown) <= 200, `the capture control ${describeBox(capture)} sits next to ${what} ${describeBox(shown)}`);
+  }
+
+  /** Scrolls the capture control to the middle of the view and clicks it with the mouse. */
+  async function clickCapture(tab) {
+    await tab.evaluate((css) => document.querySelector(css).scrollIntoView({ block: 'center' }), CAPTURE);
+    const { x, y } = centre(await tab.waitForSelector(CAPTURE));
+    await tab.mouseClick(x, y);
+  }
+
+  /**
+   * Clicks `target`, a control that leaves the key behind, after the key was handed over: only a key
+   * stored in the vault ("saved") leaves silently; a key merely received still brings keywarden's
+   * question, which is accepted here.
+   */
+  async function leaveAfterCapture(tab, target) {
+    const state = await captureState(tab);
+    const dialogs = watchDialogs(tab);
+    dialogs.answer('accept');
+    try {
+      await tab.click(target);
+      await sleep(300);
+      if (state === 'saved') assert.deepEqual(dialogs.seen, [], 'a key saved in the vault is left without a question');
+      for (const d of dialogs.seen) assert.match(d.message, /not been saved to keywarden/);
+    } finally {
+      dialogs.stop();
+    }
+  }
+
+  return { CAPTURE, expectStep, captureState, expectReceived, expectHandedOver, expectCaptureBeside, clickCapture, leaveAfterCapture };
+}
+
+/** Presses Next in the panel of `step`. */
+export async function next(tab, step) {
+  const { panel } = await waitForPanelStep(tab, step);
+  await panel.click({ css: 'button', text: 'Next' });
+}
+
+/**
+ * Records the page's JavaScript dialogs in `seen` and answers each with the current answer
+ * ('dismiss' until `answer('accept')`); `stop()` stops listening.
+ */
+export function watchDialogs(tab) {
+  const seen = [];
+  const state = { answer: 'dismiss' };
+  const handler = async (dialog) => {
+    seen.push({ type: dialog.type(), message: dialog.message() });
+    try {
+      await (state.answer === 'accept' ? dialog.accept() : dialog.dismiss());
+    } catch {
+      // Already handled by the driver.
+    }
+  };
+  tab.page.on('dialog', handler);
+  return {
+    seen,
+    answer(value) {
+      state.answer = value;
+    },
+    stop() {
+      tab.page.off('dialog', handler);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// What the page holds
+
+/** Loads `url` and expects it served with status 200, the fixtures' strict CSP and nosniff. */
+export async function expectStrictHeaders(tab, url) {
+  const { status, headers } = await tab.goto(url);
+  assert.equal(status, 200);
+  assert.equal(headers['content-security-policy'], CSP);
+  assert.equal(headers['x-content-type-options'], 'nosniff');
+}
+
+/**
+ * Expects `secret` shown by the element `selector` (a <code> element's text or a field's value)
+ * and nowhere else in the page; `message` says where it may appear.
+ */
+export async function expectShownOnlyIn(tab, selector, secret, message) {
+  const { secret: shown, leaks } = await secretLeaks(tab, selector);
+  assert.equal(shown, secret);
+  assert.deepEqual(leaks, [], message);
+}
+
+/** Expects `secret` nowhere in the step panel, when one is open (a panel that goes away meanwhile holds nothing). */
+export async function expectNotInPanel(tab, secret, message) {
+  const panel = await tab.panelFrameNow();
+  if (panel) {
+    const inPanel = await panel.evaluate((s) => document.documentElement.outerHTML.includes(s), secret).catch(() => false);
+    assert.equal(inPanel, false, message);
+  }
+}
+
+/** Expects nothing of the extension in the page: no element of its own and no panel frame. */
+export async function expectNothingInjected(tab, why) {
+  assert.deepEqual(await injectedSnapshot(tab), { elements: [], panelFrames: [] }, why);
+}
+
+/** Gives the extension time to act, then expects nothing of it in the page; `where` names the page. */
+export async function expectLeftAlone(tab, where) {
+  await sleep(2_000);
+  await expectNothingInjected(tab, `nothing is injected into ${where}`);
+}
+
+/** Loads a page, waits until it has rendered `ready`, gives the extension time, and expects nothing of it there. */
+export async function expectUntouched(tab, url, ready) {
+  const { status } = await tab.goto(url);
+  assert.equal(status, 200, `${url} is served`);
+  await tab.waitForSelector(ready);
+  await expectLeftAlone(tab, url);
+}
+
+// ---------------------------------------------------------------------------
+// Extension pages and extra tabs
+
+/** Opens one more tab, leaving the others open. */
+export async function openTab(browser) {
+  const page = await withTimeout(
+    browser.name === 'chromium' ? browser.context.newPage() : browser.browser.newPage(),
+    STEP_TIMEOUT,
+    'open tab',
+  );
+  return new Tab(browser.name, page);
+}
+
+export function bringToFront(tab) {
+  return withTimeout(tab.page.bringToFront(), STEP_TIMEOUT, 'bring tab to front');
+}
+
+/** The options page the extension opens on install, found among the browser's tabs. */
+export async function findOptionsTab(browser) {
+  const wanted = `${browser.extensionOrigin}/options.html`;
+  // Firefox may open the page in the blank start-up tab without telling the driver, which then
+  // still reports that tab as about:blank: ask each tab where it is.
+  const where = async (page) => {
+    if (page.url().startsWith(wanted) || browser.name === 'chromium') return page.url();
+    return withTimeout(page.evaluate(() => location.href), 2_000, 'tab location').catch(() => page.url());
+  };
+  const page = await poll(
+    async () => {
+      const pages = browser.name === 'chromium' ? browser.context.pages() : await browser.browser.pages();
+      for (const p of pages) if ((await where(p)).startsWith(wanted)) return p;
+      return null;
+    },
+    { timeout: 20_000, what: `the options page the extension opens on install (${wanted})` },
+  );
+  return new Tab(browser.name, page);
+}
+
+/** Picks an option of a <select> the way a user does. */
+export function choose(tab, css, value) {
+  const choice = tab.kind === 'chromium' ? tab.page.selectOption(css, value, { timeout: STEP_TIMEOUT }) : tab.page.select(css, value);
+  return withTimeout(choice, STEP_TIMEOUT, `choose ${value} in ${css}`);
+}
