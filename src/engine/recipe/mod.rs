@@ -579,10 +579,7 @@ impl Checker<'_> {
             .role
             .iter()
             .enumerate()
-            .map(|(i, r)| {
-                serde_json::from_value::<Role>(serde_json::Value::String(r.clone()))
-                    .or_else(|_| self.err(format!("{at}.role[{i}]"), format!("{r:?} is not a role the page model knows")))
-            })
+            .map(|(i, r)| self.word_enum::<Role>(&format!("{at}.role[{i}]"), r, "a role the page model knows"))
             .collect::<Checked<Vec<_>>>()?;
         let phrases = |name: &str, list: &[String]| -> Checked<Vec<String>> {
             list.iter()
