@@ -1,12 +1,19 @@
-//! The vault core end to end on an in-memory store: setup, unlock and its throttle, captures while locked and unlocked, damaged items, replacement, quota, backup, import and sharing.
+//! The vault core end to end on an in-memory store: setup, unlock and its throttle, the header and its copy, passphrase changes stopped at every step, captures while locked and unlocked and their trust, damaged items, replacement, quota, backup, import and sharing.
 
 #[path = "vault_support/mod.rs"]
 mod support;
 
+use keywarden::engine::vault::backup::{BACKUP_WORK_FACTOR, MAX_IMPORT_WORK_FACTOR};
+use keywarden::engine::vault::kdf::MIN_T_COST;
+use keywarden::engine::vault::rotation::RESEAL_BATCH_ENTRIES;
 use keywarden::engine::vault::throttle::FREE_FAILURES;
 use keywarden::engine::vault::*;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use support::*;
+
+/// The passphrase the change tests move to.
+const NEW_PASSPHRASE: &str = "a new passphrase entirely";
 
 fn item(store: &MemoryStore, key: &str) -> Value {
     store.get(key).unwrap_or_else(|| panic!("no item {key}"))
@@ -21,10 +28,19 @@ fn flip_b64(value: &str, at: usize) -> String {
     e.encode(bytes)
 }
 
-fn capture(store: &mut MemoryStore, vault: Option<&UnlockedVault>, key: &str, m: &EntryMeta) -> EntryId {
-    let sealed = match vault {
-        Some(v) => v.seal(store, &secret(key), m),
-        None => seal_locked(store, &secret(key), m),
+/// How a test capture is sealed.
+#[derive(Clone, Copy)]
+enum By<'a> {
+    /// Unlocked, with a MAC.
+    Vault(&'a UnlockedVault),
+    /// Locked, with the private store of the glue (holding the capture key, or not).
+    Locked(&'a MemoryStore),
+}
+
+fn capture(store: &mut MemoryStore, by: By, key: &str, m: &EntryMeta) -> EntryId {
+    let sealed = match by {
+        By::Vault(v) => v.seal(store, &secret(key), m),
+        By::Locked(private) => seal_locked(store, private, &secret(key), m),
     }
     .expect("seal");
     apply(store, &sealed.changes);
@@ -35,13 +51,15 @@ fn capture(store: &mut MemoryStore, vault: Option<&UnlockedVault>, key: &str, m:
 // Setup, unlock, throttle, passphrase change, session resume
 
 #[test]
-fn setup_writes_only_the_header_and_index() {
-    let (store, vault) = fresh();
+fn setup_writes_only_the_header_its_copy_and_the_index_and_the_capture_key_privately() {
+    let (store, private, vault) = fresh_with_private();
     let keys: Vec<_> = store.items().keys().cloned().collect();
-    assert_eq!(keys, vec![HEADER_KEY, INDEX_KEY]);
+    assert_eq!(keys, vec![HEADER_KEY, HEADER_COPY_KEY, INDEX_KEY]);
     let header = item(&store, HEADER_KEY);
+    assert_eq!(item(&store, HEADER_COPY_KEY), header);
     assert_eq!(header["format"], "keywarden-vault");
-    assert_eq!(header["version"], 1);
+    assert_eq!(header["version"], 2);
+    assert_eq!(with_checksum(header.clone()), header, "the checksum is the documented one");
     assert_eq!(header["created_at"], NOW);
     assert_eq!(header["kdf"]["alg"], "argon2id");
     assert_eq!(header["kdf"]["m_cost_kib"], 1024);
@@ -52,6 +70,10 @@ fn setup_writes_only_the_header_and_index() {
     assert!(!all.contains("horse") && !all.contains("AGE-SECRET-KEY"), "nothing secret in clear");
     assert_eq!(stored_recipient(&store).unwrap(), vault.recipient());
     assert_eq!(stored_params(&store).unwrap(), weak());
+    let keys: Vec<_> = private.items().keys().cloned().collect();
+    assert_eq!(keys, vec![CAPTURE_KEY]);
+    assert_eq!(item(&private, CAPTURE_KEY)["recipient"], vault.recipient());
+    assert!(vault.restore_capture_key(&private).is_empty(), "nothing to restore right after setup");
 }
 
 #[test]
@@ -60,8 +82,25 @@ fn setup_refuses_a_second_vault_and_short_passphrases() {
     assert_eq!(setup(&store, &pass(PASSPHRASE), weak(), NOW).unwrap_err(), SetupError::AlreadySetUp);
     let empty = MemoryStore::new();
     let err = setup(&empty, &pass("short"), weak(), NOW).unwrap_err();
-    assert_eq!(err, SetupError::PassphraseTooShort { min: 8 });
-    assert_eq!(err.to_string(), "the passphrase needs at least 8 characters");
+    assert_eq!(err, SetupError::PassphraseTooShort { min: 12 });
+    assert_eq!(err.to_string(), "the passphrase needs at least 12 characters");
+}
+
+#[test]
+fn passphrases_need_twelve_characters_for_setup_and_change() {
+    assert_eq!(MIN_PASSPHRASE_CHARS, 12);
+    let empty = MemoryStore::new();
+    // Characters, not bytes: eleven accented letters are still too short.
+    for short in ["elevenchars", "ééééééééééé"] {
+        assert_eq!(setup(&empty, &pass(short), weak(), NOW).unwrap_err(), SetupError::PassphraseTooShort { min: 12 });
+    }
+    assert!(setup(&empty, &pass("twelve chars"), weak(), NOW).is_ok());
+    let (store, vault) = fresh();
+    assert_eq!(
+        vault.change_passphrase(&store, &pass("elevenchars"), weak()).unwrap_err(),
+        ChangePassphraseError::PassphraseTooShort { min: 12 }
+    );
+    assert!(vault.change_passphrase(&store, &pass("twelve chars"), weak()).is_ok());
 }
 
 #[test]
@@ -111,24 +150,25 @@ fn damaged_or_newer_headers_are_not_wrong_passphrases() {
     let (store, _) = fresh();
     let header = item(&store, HEADER_KEY);
 
+    // Damage with a checksum to match (only a deliberate edit does that) still reads as damage.
     let mut flipped = store.clone();
     let mut h = header.clone();
     h["wrapped_key"]["ciphertext"] = flip_b64(h["wrapped_key"]["ciphertext"].as_str().unwrap(), 3).into();
-    flipped.insert(HEADER_KEY, h);
+    put_header(&mut flipped, with_checksum(h));
     let attempt = unlock(&flipped, &pass(PASSPHRASE), NOW);
     assert_eq!(attempt.result.unwrap_err(), UnlockError::Damaged("the wrapped vault key failed authentication"));
     assert!(attempt.changes.is_empty(), "damage does not count as a guess");
 
     let mut newer = store.clone();
     let mut h = header.clone();
-    h["version"] = json!(2);
+    h["version"] = json!(3);
     newer.insert(HEADER_KEY, h);
     let err = unlock(&newer, &pass(PASSPHRASE), NOW).result.unwrap_err();
-    assert_eq!(err, UnlockError::UnknownVersion(2));
-    assert!(err.to_string().contains("version 2"));
+    assert_eq!(err, UnlockError::UnknownVersion(3));
+    assert!(err.to_string().contains("version 3"));
 
     let mut foreign = store.clone();
-    foreign.insert(HEADER_KEY, json!({ "hello": "world" }));
+    put_header(&mut foreign, json!({ "hello": "world" }));
     assert!(matches!(unlock(&foreign, &pass(PASSPHRASE), NOW).result, Err(UnlockError::Damaged(_))));
 
     assert_eq!(unlock(&MemoryStore::new(), &pass(PASSPHRASE), NOW).result.unwrap_err(), UnlockError::NotSetUp);
@@ -140,7 +180,7 @@ fn a_swapped_recipient_is_caught_at_unlock() {
     let attacker = age::x25519::Identity::generate().to_public().to_string();
     let mut h = item(&store, HEADER_KEY);
     h["recipient"] = attacker.into();
-    store.insert(HEADER_KEY, h);
+    put_header(&mut store, with_checksum(h));
     let err = unlock(&store, &pass(PASSPHRASE), NOW).result.unwrap_err();
     assert!(matches!(err, UnlockError::Damaged(m) if m.contains("recipient")), "{err:?}");
 }
@@ -150,39 +190,11 @@ fn absurd_stored_argon2_costs_are_refused_before_running() {
     let (mut store, _) = fresh();
     let mut h = item(&store, HEADER_KEY);
     h["kdf"]["m_cost_kib"] = json!(64u64 * 1024 * 1024);
-    store.insert(HEADER_KEY, h);
+    put_header(&mut store, with_checksum(h));
     assert_eq!(
         unlock(&store, &pass(PASSPHRASE), NOW).result.unwrap_err(),
         UnlockError::Damaged("Argon2 parameters out of bounds")
     );
-}
-
-#[test]
-fn changing_the_passphrase_rewraps_the_key_and_leaves_entries_alone() {
-    let (mut store, vault) = fresh();
-    let id = capture(
-        &mut store,
-        Some(&vault),
-        "phq_live_0123456789abcdef",
-        &meta("predicthq", "acme", "ops@acme.test", "CI", NOW),
-    );
-    let entry_before = item(&store, &id.item_key());
-    let header_before = item(&store, HEADER_KEY);
-
-    let changes = vault.change_passphrase(&store, &pass("a new passphrase entirely"), weak()).unwrap();
-    assert_eq!(changes.set.iter().map(|w| w.key.as_str()).collect::<Vec<_>>(), vec![HEADER_KEY]);
-    apply(&mut store, &changes);
-    let header_after = item(&store, HEADER_KEY);
-    assert_ne!(header_after["kdf"]["salt"], header_before["kdf"]["salt"]);
-    assert_ne!(header_after["wrapped_key"], header_before["wrapped_key"]);
-    assert_eq!(header_after["identity"], header_before["identity"]);
-    assert_eq!(header_after["recipient"], header_before["recipient"]);
-    assert_eq!(item(&store, &id.item_key()), entry_before);
-
-    assert!(matches!(unlock(&store, &pass(PASSPHRASE), NOW).result, Err(UnlockError::WrongPassphrase { .. })));
-    let reopened = unlock(&store, &pass("a new passphrase entirely"), NOW).result.unwrap();
-    assert_eq!(reopened.open(&store, &id).unwrap().secret.expose(), "phq_live_0123456789abcdef");
-    assert!(vault.change_passphrase(&store, &pass("short"), weak()).is_err());
 }
 
 #[test]
@@ -201,10 +213,11 @@ fn a_session_key_resumes_the_same_vault_only() {
 
 #[test]
 fn a_capture_while_locked_writes_one_opaque_item() {
-    let (mut store, _) = fresh();
+    let (mut store, private, _) = fresh_with_private();
     let before = store.clone();
     let m = meta("predicthq", "acme-corp", "ops@acme.test", "Production token", NOW);
-    let sealed = seal_locked(&store, &secret("phq_live_SECRETSECRET"), &m).unwrap();
+    let sealed = seal_locked(&store, &private, &secret("phq_live_SECRETSECRET"), &m).unwrap();
+    assert!(!sealed.needs_confirmation);
     assert_eq!(sealed.changes.remove, Vec::<String>::new());
     assert_eq!(sealed.changes.set.len(), 1);
     let w = &sealed.changes.set[0];
@@ -212,7 +225,7 @@ fn a_capture_while_locked_writes_one_opaque_item() {
     assert_eq!(w.bytes, w.key.len() + w.value.to_string().len());
     let mut fields: Vec<_> = w.value.as_object().unwrap().keys().cloned().collect();
     fields.sort();
-    assert_eq!(fields, vec!["age", "format", "id", "version"]);
+    assert_eq!(fields, vec!["age", "capture", "format", "id", "version"]);
     let clear = w.value.to_string();
     for leak in ["phq_live", "predicthq", "acme", "ops@", "Production", "events"] {
         assert!(!clear.contains(leak), "{leak} is visible in the stored item");
@@ -223,8 +236,9 @@ fn a_capture_while_locked_writes_one_opaque_item() {
 
 #[test]
 fn captures_while_locked_are_unverified_until_adopted() {
-    let (mut store, _) = fresh();
-    let id = capture(&mut store, None, "phq_live_A", &meta("predicthq", "acme", "a@acme.test", "k", NOW));
+    let (mut store, private, _) = fresh_with_private();
+    let id =
+        capture(&mut store, By::Locked(&private), "phq_live_A", &meta("predicthq", "acme", "a@acme.test", "k", NOW));
     let vault = unlocked(&mut store);
     let listing = vault.list(&store);
     assert_eq!(listing.entries.len(), 1);
@@ -237,7 +251,7 @@ fn captures_while_locked_are_unverified_until_adopted() {
     assert!(item(&store, &id.item_key())["mac"].is_string());
     let listing = vault.list(&store);
     assert_eq!(listing.entries[0].trust, Trust::Authenticated);
-    assert!(!listing.index_damaged);
+    assert_eq!(listing.index, IndexState::Ok);
     let (again, changes) = vault.adopt_unverified(&store);
     assert!(again.is_empty() && changes.is_empty());
 }
@@ -246,21 +260,22 @@ fn captures_while_locked_are_unverified_until_adopted() {
 fn captures_while_unlocked_are_authenticated_at_once() {
     let (mut store, vault) = fresh();
     let m = meta("predicthq", "acme", "a@acme.test", "k", NOW);
-    let id = capture(&mut store, Some(&vault), "phq_live_B", &m);
+    let id = capture(&mut store, By::Vault(&vault), "phq_live_B", &m);
     let e = vault.open(&store, &id).unwrap();
     assert_eq!((e.trust, e.meta, e.secret.expose()), (Trust::Authenticated, m, "phq_live_B"));
 }
 
 #[test]
 fn one_damaged_item_never_takes_the_others_with_it() {
-    let (mut store, vault) = fresh();
+    let (mut store, private, vault) = fresh_with_private();
     let mut ids = Vec::new();
     for i in 0..9 {
         let m = meta("predicthq", &format!("tenant-{i}"), "a@acme.test", &format!("key {i}"), NOW + i);
         let locked = i % 2 == 1;
-        ids.push(capture(&mut store, if locked { None } else { Some(&vault) }, &format!("phq_live_{i}"), &m));
+        let by = if locked { By::Locked(&private) } else { By::Vault(&vault) };
+        ids.push(capture(&mut store, by, &format!("phq_live_{i}"), &m));
     }
-    let good = capture(&mut store, Some(&vault), "phq_live_good", &meta("predicthq", "fine", "", "", NOW + 50));
+    let good = capture(&mut store, By::Vault(&vault), "phq_live_good", &meta("predicthq", "fine", "", "", NOW + 50));
     let key = |i: usize| ids[i].item_key();
     let mut expected = Vec::new();
 
@@ -302,7 +317,9 @@ fn one_damaged_item_never_takes_the_others_with_it() {
     store.insert(&renamed.item_key(), v);
     expected.push((renamed.item_key(), OpenError::Mismatch));
     // 6 (authenticated): MAC stripped and ciphertext replaced by one made by "anyone".
-    let forged = seal_locked(&store, &secret("attacker key"), &meta("predicthq", "tenant-6", "", "", NOW)).unwrap();
+    let forged =
+        seal_locked(&store, &MemoryStore::new(), &secret("attacker key"), &meta("predicthq", "tenant-6", "", "", NOW))
+            .unwrap();
     let mut v = forged.changes.set[0].value.clone();
     v["id"] = ids[6].as_str().into();
     store.insert(&key(6), v);
@@ -317,7 +334,8 @@ fn one_damaged_item_never_takes_the_others_with_it() {
     expected.push((key(8), OpenError::BadMac));
     // An item sealed to another vault.
     let (other_store, _) = fresh();
-    let stranger = seal_locked(&other_store, &secret("x"), &meta("predicthq", "t", "", "", NOW)).unwrap();
+    let stranger =
+        seal_locked(&other_store, &MemoryStore::new(), &secret("x"), &meta("predicthq", "t", "", "", NOW)).unwrap();
     store.insert(&stranger.changes.set[0].key, stranger.changes.set[0].value.clone());
     expected.push((stranger.changes.set[0].key.clone(), OpenError::Undecryptable));
 
@@ -340,10 +358,12 @@ fn one_damaged_item_never_takes_the_others_with_it() {
 
 #[test]
 fn two_tabs_capturing_at_once_do_not_clobber_each_other() {
-    let (mut store, vault) = fresh();
+    let (mut store, private, vault) = fresh_with_private();
     // Both captures are planned against the same snapshot, as two tabs racing would.
-    let locked_a = seal_locked(&store, &secret("phq_live_tab_a"), &meta("predicthq", "a", "", "", NOW)).unwrap();
-    let locked_b = seal_locked(&store, &secret("phq_live_tab_b"), &meta("predicthq", "b", "", "", NOW)).unwrap();
+    let locked_a =
+        seal_locked(&store, &private, &secret("phq_live_tab_a"), &meta("predicthq", "a", "", "", NOW)).unwrap();
+    let locked_b =
+        seal_locked(&store, &private, &secret("phq_live_tab_b"), &meta("predicthq", "b", "", "", NOW)).unwrap();
     let open_c = vault.seal(&store, &secret("phq_live_tab_c"), &meta("predicthq", "c", "", "", NOW)).unwrap();
     let open_d = vault.seal(&store, &secret("phq_live_tab_d"), &meta("predicthq", "d", "", "", NOW)).unwrap();
     for c in [&locked_a.changes, &locked_b.changes, &open_c.changes, &open_d.changes] {
@@ -364,8 +384,8 @@ fn two_tabs_capturing_at_once_do_not_clobber_each_other() {
 #[test]
 fn deleting_updates_the_index_and_vanished_items_are_reported() {
     let (mut store, vault) = fresh();
-    let a = capture(&mut store, Some(&vault), "k1", &meta("predicthq", "a", "", "", NOW));
-    let b = capture(&mut store, Some(&vault), "k2", &meta("predicthq", "b", "", "", NOW));
+    let a = capture(&mut store, By::Vault(&vault), "k1", &meta("predicthq", "a", "", "", NOW));
+    let b = capture(&mut store, By::Vault(&vault), "k2", &meta("predicthq", "b", "", "", NOW));
     let c = vault.delete(&store, &a);
     apply(&mut store, &c);
     let listing = vault.list(&store);
@@ -378,14 +398,16 @@ fn deleting_updates_the_index_and_vanished_items_are_reported() {
 #[test]
 fn a_lost_index_is_reported_and_rebuilt_from_the_macs() {
     let (mut store, vault) = fresh();
-    let a = capture(&mut store, Some(&vault), "k1", &meta("predicthq", "a", "", "", NOW));
+    let a = capture(&mut store, By::Vault(&vault), "k1", &meta("predicthq", "a", "", "", NOW));
     store.insert(INDEX_KEY, json!({ "format": "keywarden-index", "version": 1, "ids": [], "mac": "AAAA" }));
     let listing = vault.list(&store);
-    assert!(listing.index_damaged);
+    assert_eq!(listing.index, IndexState::Damaged);
     assert_eq!(listing.entries.len(), 1);
     let (_, changes) = vault.adopt_unverified(&store);
+    assert!(changes.is_empty(), "adoption does not rebuild the index behind the admin's back");
+    let changes = vault.rebuild_index(&store);
     apply(&mut store, &changes);
-    assert!(!vault.list(&store).index_damaged);
+    assert_eq!(vault.list(&store).index, IndexState::Ok);
     // The rebuilt index protects `a` again.
     let mut v = item(&store, &a.item_key());
     v.as_object_mut().unwrap().remove("mac");
@@ -395,12 +417,14 @@ fn a_lost_index_is_reported_and_rebuilt_from_the_macs() {
 
 #[test]
 fn a_new_key_replaces_the_previous_one_for_the_same_slot() {
-    let (mut store, vault) = fresh();
-    let old = capture(&mut store, Some(&vault), "old", &meta("predicthq", "Acme", "ops@acme.test", "k", NOW));
-    let other_account = capture(&mut store, Some(&vault), "x", &meta("predicthq", "acme", "dev@acme.test", "k", NOW));
-    let other_tenant = capture(&mut store, Some(&vault), "y", &meta("predicthq", "globex", "ops@acme.test", "k", NOW));
+    let (mut store, private, vault) = fresh_with_private();
+    let old = capture(&mut store, By::Vault(&vault), "old", &meta("predicthq", "Acme", "ops@acme.test", "k", NOW));
+    let other_account =
+        capture(&mut store, By::Vault(&vault), "x", &meta("predicthq", "acme", "dev@acme.test", "k", NOW));
+    let other_tenant =
+        capture(&mut store, By::Vault(&vault), "y", &meta("predicthq", "globex", "ops@acme.test", "k", NOW));
     let new_meta = meta("predicthq", "acme", "OPS@acme.test", "k2", NOW + 1000);
-    let new = capture(&mut store, None, "new", &new_meta);
+    let new = capture(&mut store, By::Locked(&private), "new", &new_meta);
 
     let listing = vault.list(&store);
     assert_eq!(replaced_by(&new, &new_meta, &listing.entries), vec![old.clone()]);
@@ -422,11 +446,12 @@ fn a_new_key_replaces_the_previous_one_for_the_same_slot() {
 #[test]
 fn a_full_store_refuses_the_capture_loudly_and_changes_nothing() {
     let (mut store, vault) = fresh();
-    capture(&mut store, Some(&vault), "first", &meta("predicthq", "a", "", "", NOW));
+    capture(&mut store, By::Vault(&vault), "first", &meta("predicthq", "a", "", "", NOW));
     store.set_quota(Some(store.bytes_in_use() + 200));
     let before = store.clone();
     for sealed in [
-        seal_locked(&store, &secret("phq_live_second"), &meta("predicthq", "b", "", "", NOW)).unwrap(),
+        seal_locked(&store, &private_for(&vault), &secret("phq_live_second"), &meta("predicthq", "b", "", "", NOW))
+            .unwrap(),
         vault.seal(&store, &secret("phq_live_second"), &meta("predicthq", "b", "", "", NOW)).unwrap(),
     ] {
         assert!(sealed.changes.bytes() > 200, "the glue sees the size up front");
@@ -449,12 +474,15 @@ fn entry_fields_are_bounded_and_secrets_required() {
         SealError::Invalid { field: "secret", problem: "is empty" }
     );
     let long = EntryMeta { notes: "n".repeat(100_000), ..m.clone() };
-    let err = seal_locked(&store, &secret("k"), &long).unwrap_err();
+    let err = seal_locked(&store, &private_for(&vault), &secret("k"), &long).unwrap_err();
     assert_eq!(err.to_string(), "cannot save the key: its notes is too long");
     let no_vendor = EntryMeta { vendor: " ".into(), ..m };
-    assert!(matches!(seal_locked(&store, &secret("k"), &no_vendor), Err(SealError::Invalid { field: "vendor", .. })));
+    assert!(matches!(
+        seal_locked(&store, &MemoryStore::new(), &secret("k"), &no_vendor),
+        Err(SealError::Invalid { field: "vendor", .. })
+    ));
     assert_eq!(
-        seal_locked(&MemoryStore::new(), &secret("k"), &meta("v", "t", "", "", 0)).unwrap_err(),
+        seal_locked(&MemoryStore::new(), &MemoryStore::new(), &secret("k"), &meta("v", "t", "", "", 0)).unwrap_err(),
         SealError::Header(HeaderProblem::Missing)
     );
 }
@@ -462,7 +490,7 @@ fn entry_fields_are_bounded_and_secrets_required() {
 #[test]
 fn no_secret_in_debug_output_errors_or_changesets() {
     let (mut store, vault) = fresh();
-    let id = capture(&mut store, Some(&vault), "phq_live_TOPSECRET", &meta("predicthq", "a", "", "", NOW));
+    let id = capture(&mut store, By::Vault(&vault), "phq_live_TOPSECRET", &meta("predicthq", "a", "", "", NOW));
     let entry = vault.open(&store, &id).unwrap();
     let listing = vault.list(&store);
     let attempt = unlock(&store, &pass(PASSPHRASE), NOW);
@@ -472,17 +500,549 @@ fn no_secret_in_debug_output_errors_or_changesets() {
     }
     let sealed = vault.seal(&store, &secret("phq_live_TOPSECRET"), &meta("predicthq", "a", "", "", NOW)).unwrap();
     assert!(!serde_json::to_string(&sealed.changes).unwrap().contains("TOPSECRET"));
+
+    // Nor the capture key, which the private store's writes carry.
+    let s = setup(&MemoryStore::new(), &pass(PASSPHRASE), weak(), NOW).unwrap();
+    let capture_key = s.private.changeset().set[0].value["key"].as_str().unwrap().to_string();
+    let rotation = vault.change_passphrase(&store, &pass(NEW_PASSPHRASE), weak()).unwrap();
+    let shown = format!("{s:?} {rotation:?}");
+    let rotated_key = rotation.private.changeset().set[0].value["key"].as_str().unwrap().to_string();
+    for secret in [capture_key.as_str(), rotated_key.as_str(), "TOPSECRET", "horse", "entirely", "AGE-SECRET-KEY"] {
+        assert!(!shown.contains(secret), "{secret} shows in {shown}");
+    }
+    let batches = serde_json::to_string(&rotation.batches).unwrap();
+    for secret in ["TOPSECRET", "AGE-SECRET-KEY", rotated_key.as_str()] {
+        assert!(!batches.contains(secret), "{secret} is in a batch for storage.local");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The header's checksum and its copy; version-1 headers; re-asking and strengthening
+
+#[test]
+fn a_flipped_byte_in_the_header_is_damage_not_a_wrong_passphrase() {
+    let (store, _) = fresh();
+    let header = item(&store, HEADER_KEY);
+    let fields: [&[&str]; 7] = [
+        &["kdf", "salt"],
+        &["check"],
+        &["wrapped_key", "ciphertext"],
+        &["wrapped_key", "nonce"],
+        &["identity", "ciphertext"],
+        &["identity", "nonce"],
+        &["checksum"],
+    ];
+    for path in fields {
+        let mut h = header.clone();
+        let target = path.iter().fold(&mut h, |v, k| &mut v[*k]);
+        *target = flip_b64(target.as_str().unwrap(), 2).into();
+        let mut damaged = store.clone();
+        put_header(&mut damaged, h);
+        // Right passphrase or wrong, again and again: damaged each time, and no delay builds up.
+        for attempt_with in [PASSPHRASE, "not the passphrase at all"].repeat(FREE_FAILURES as usize + 1) {
+            let attempt = unlock(&damaged, &pass(attempt_with), NOW);
+            assert_eq!(attempt.result.unwrap_err(), UnlockError::Damaged("its checksum does not match"), "{path:?}");
+            assert!(attempt.changes.is_empty(), "{path:?}: damage does not count as a guess");
+        }
+        assert!(damaged.get(THROTTLE_KEY).is_none());
+    }
+    // Each copy damaged its own way.
+    let mut damaged = store.clone();
+    let mut h = header.clone();
+    h["check"] = flip_b64(h["check"].as_str().unwrap(), 0).into();
+    damaged.insert(HEADER_KEY, h);
+    damaged.insert(HEADER_COPY_KEY, json!({ "format": "keywarden-vault", "version": 2 }));
+    let attempt = unlock(&damaged, &pass(PASSPHRASE), NOW);
+    assert_eq!(attempt.result.unwrap_err(), UnlockError::Damaged("both copies of the header are damaged"));
+    assert!(attempt.changes.is_empty());
+}
+
+#[test]
+fn a_damaged_or_missing_header_copy_is_restored_from_the_other() {
+    let (store, vault) = fresh();
+    let header = item(&store, HEADER_KEY);
+    let mut flipped = header.clone();
+    flipped["kdf"]["salt"] = flip_b64(flipped["kdf"]["salt"].as_str().unwrap(), 0).into();
+    for broken in [HEADER_KEY, HEADER_COPY_KEY] {
+        for damage in [Some(flipped.clone()), Some(json!("garbage")), None] {
+            let mut s = store.clone();
+            match &damage {
+                Some(v) => s.insert(broken, v.clone()),
+                None => s.remove(broken).unwrap(),
+            }
+            assert!(is_set_up(&s));
+            assert_eq!(stored_recipient(&s).unwrap(), vault.recipient(), "readable while locked too");
+            let attempt = unlock(&s, &pass(PASSPHRASE), NOW);
+            assert!(attempt.result.is_ok(), "{broken} {damage:?}");
+            let written: Vec<_> = attempt.changes.set.iter().map(|w| w.key.as_str()).collect();
+            assert_eq!(written, vec![broken], "the damaged copy is repaired");
+            apply(&mut s, &attempt.changes);
+            assert_eq!(item(&s, broken), header);
+            assert!(unlock(&s, &pass(PASSPHRASE), NOW).changes.is_empty(), "nothing left to repair");
+        }
+    }
+}
+
+#[test]
+fn version_1_headers_still_open_and_become_version_2_at_unlock() {
+    let (mut store, vault) = fresh();
+    let id = capture(&mut store, By::Vault(&vault), "phq_live_old", &meta("predicthq", "a", "", "", NOW));
+    let mut v1 = item(&store, HEADER_KEY);
+    v1["version"] = json!(1);
+    v1.as_object_mut().unwrap().remove("checksum");
+    store.insert(HEADER_KEY, v1.clone());
+    store.remove(HEADER_COPY_KEY).unwrap();
+    assert_eq!(stored_recipient(&store).unwrap(), vault.recipient());
+
+    let attempt = unlock(&store, &pass(PASSPHRASE), NOW);
+    let reopened = attempt.result.unwrap();
+    assert_eq!(reopened.open(&store, &id).unwrap().secret.expose(), "phq_live_old");
+    let written: Vec<_> = attempt.changes.set.iter().map(|w| w.key.as_str()).collect();
+    assert_eq!(written, vec![HEADER_KEY, HEADER_COPY_KEY]);
+    apply(&mut store, &attempt.changes);
+    let v2 = item(&store, HEADER_KEY);
+    assert_eq!((v2["version"].clone(), item(&store, HEADER_COPY_KEY)), (json!(2), v2.clone()));
+    assert_eq!(with_checksum(v2.clone()), v2);
+    assert!(unlock(&store, &pass(PASSPHRASE), NOW).changes.is_empty());
+
+    // A version-1 header with a checksum, or a version-2 one without, is damaged.
+    let mut odd = store.clone();
+    let mut h = v1.clone();
+    h["checksum"] = v2["checksum"].clone();
+    put_header(&mut odd, h);
+    assert!(matches!(unlock(&odd, &pass(PASSPHRASE), NOW).result, Err(UnlockError::Damaged(_))));
+    let mut h = v2.clone();
+    h.as_object_mut().unwrap().remove("checksum");
+    put_header(&mut odd, h);
+    assert!(matches!(unlock(&odd, &pass(PASSPHRASE), NOW).result, Err(UnlockError::Damaged(_))));
+}
+
+#[test]
+fn verifying_the_passphrase_again_is_throttled_like_unlocking() {
+    let (mut store, _) = fresh();
+    let mut now = NOW;
+    for n in 1..=FREE_FAILURES + 1 {
+        let v = verify_passphrase(&store, &pass("not the passphrase"), now);
+        assert!(matches!(v.result, Err(UnlockError::WrongPassphrase { .. })));
+        apply(&mut store, &v.changes);
+        let t = Throttle::from_item(store.get(THROTTLE_KEY));
+        assert_eq!(t.failures, n);
+        now = t.earliest_next_attempt().max(now);
+    }
+    let early = verify_passphrase(&store, &pass(PASSPHRASE), now - 1);
+    assert!(matches!(early.result, Err(UnlockError::Throttled { .. })), "even the right one waits");
+    let v = verify_passphrase(&store, &pass(PASSPHRASE), now);
+    assert_eq!(v.result, Ok(()));
+    assert_eq!(v.changes.remove, vec![THROTTLE_KEY.to_string()]);
+    assert!(v.changes.set.is_empty());
+}
+
+#[test]
+fn weak_stored_argon2_parameters_are_flagged_and_rewrapped_under_calibrated_ones() {
+    let (mut store, vault) = fresh();
+    let id = capture(&mut store, By::Vault(&vault), "phq_live_kept", &meta("predicthq", "a", "", "", NOW));
+    let attempt = unlock(&store, &pass(PASSPHRASE), NOW);
+    assert!(attempt.upgrade_needed, "1 MiB and one pass are below the floor");
+    let v = attempt.result.unwrap();
+    let strong = KdfParams::production(MIN_T_COST);
+    assert!(strong.is_production_strength());
+    assert_eq!(v.rewrap(&store, &pass(PASSPHRASE), weak()).unwrap_err(), RewrapError::TooWeak);
+    assert_eq!(v.rewrap(&store, &pass("not the passphrase"), strong).unwrap_err(), RewrapError::WrongPassphrase);
+    let entries_before: Vec<_> = store.items().iter().filter(|(k, _)| k.starts_with(ENTRY_PREFIX)).collect();
+    let entries_before: Vec<_> = entries_before.into_iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+
+    let changes = v.rewrap(&store, &pass(PASSPHRASE), strong).unwrap();
+    let written: Vec<_> = changes.set.iter().map(|w| w.key.as_str()).collect();
+    assert_eq!(written, vec![HEADER_KEY, HEADER_COPY_KEY]);
+    apply(&mut store, &changes);
+    assert_eq!(stored_params(&store).unwrap(), strong);
+    for (k, v) in &entries_before {
+        assert_eq!(&item(&store, k), v, "entries are untouched");
+    }
+    let again = unlock(&store, &pass(PASSPHRASE), NOW);
+    assert!(!again.upgrade_needed);
+    let v = again.result.unwrap();
+    assert_eq!(v.recipient(), vault.recipient());
+    assert_eq!(v.open(&store, &id).unwrap().secret.expose(), "phq_live_kept");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changing the passphrase: a new key and identity, every entry re-sealed, crash-safe
+
+/// What a listing shows of each entry (secret included), and the damaged items' keys.
+type Contents = (BTreeMap<EntryId, (String, EntryMeta, Trust)>, Vec<String>);
+
+fn contents(vault: &UnlockedVault, store: &MemoryStore) -> Contents {
+    let listing = vault.list(store);
+    let entries = listing
+        .entries
+        .into_iter()
+        .map(|e| (e.id.clone(), (e.secret.expose().to_string(), e.meta.clone(), e.trust)))
+        .collect();
+    (entries, listing.damaged.into_iter().map(|d| d.key).collect())
+}
+
+/// A vault holding every kind of item, with more entries than one re-sealing batch takes:
+/// authenticated entries, a tagged capture awaiting adoption, a foreign one, a damaged one.
+fn rich_vault() -> (MemoryStore, MemoryStore, UnlockedVault) {
+    let (mut store, private, vault) = fresh_with_private();
+    for i in 0..RESEAL_BATCH_ENTRIES + 3 {
+        let m = meta("predicthq", &format!("tenant-{i}"), "ops@acme.test", "k", NOW + i as u64);
+        capture(&mut store, By::Vault(&vault), &format!("phq_live_auth_{i}"), &m);
+    }
+    capture(&mut store, By::Locked(&private), "phq_live_tagged", &meta("predicthq", "t", "", "", NOW + 100));
+    capture(
+        &mut store,
+        By::Locked(&MemoryStore::new()),
+        "phq_live_foreign",
+        &meta("predicthq", "f", "", "", NOW + 101),
+    );
+    store.insert(&EntryId::random().unwrap().item_key(), json!({ "format": "keywarden-entry", "version": 1 }));
+    (store, private, vault)
+}
+
+/// A finished change: only the new passphrase opens, every entry with it, the old keys nothing.
+fn assert_finished(store: &MemoryStore, old: &UnlockedVault, rotation: &Rotation, expected: &Contents) {
+    assert!(store.get(ROTATION_KEY).is_none());
+    assert_eq!(item(store, HEADER_KEY), item(store, HEADER_COPY_KEY));
+    assert_eq!(stored_recipient(store).unwrap(), rotation.vault.recipient());
+    assert!(matches!(unlock(store, &pass(PASSPHRASE), NOW).result, Err(UnlockError::WrongPassphrase { .. })));
+    let attempt = unlock(store, &pass(NEW_PASSPHRASE), NOW);
+    assert!(attempt.pending.is_empty() && attempt.changes.is_empty());
+    let new = attempt.result.unwrap();
+    assert!(!new.rotation_pending());
+    assert_eq!(&contents(&new, store), expected);
+    assert_eq!(new.list(store).index, IndexState::Ok);
+    // The old keys themselves open nothing any more.
+    assert!(old.list(store).entries.is_empty(), "an old key opens nothing in current storage");
+    assert_eq!(resume(store, &old.session_key()).unwrap_err(), UnlockError::StaleSession);
+}
+
+#[test]
+fn a_passphrase_change_rotates_the_key_and_the_identity_and_reseals_every_entry() {
+    let (store, private, vault) = rich_vault();
+    let expected = contents(&vault, &store);
+    assert_eq!(expected.0.len(), RESEAL_BATCH_ENTRIES + 5);
+    let rotation = vault.change_passphrase(&store, &pass(NEW_PASSPHRASE), weak()).unwrap();
+    assert_ne!(rotation.vault.recipient(), vault.recipient(), "a new age identity");
+    assert_ne!(rotation.vault.session_key().expose(), vault.session_key().expose(), "a new vault key");
+    let new_private = rotation.private.changeset().value(CAPTURE_KEY).unwrap();
+    assert_ne!(new_private["key"], item(&private, CAPTURE_KEY)["key"], "a new capture key");
+    assert_eq!(new_private["recipient"], rotation.vault.recipient());
+    assert!(rotation.batches.len() >= 4, "record, two re-sealing batches, swap");
+    assert!(rotation.batches.iter().all(|b| b.value(HEADER_KEY).is_none() || b.remove.contains(&ROTATION_KEY.into())));
+
+    let mut done = store.clone();
+    for b in &rotation.batches {
+        apply(&mut done, b);
+    }
+    for (key, before) in store.items().iter().filter(|(k, _)| k.starts_with(ENTRY_PREFIX)) {
+        let damaged = expected.1.contains(key);
+        assert_eq!(&item(&done, key) == before, damaged, "{key}: every entry re-sealed, the damaged one left alone");
+    }
+    assert_finished(&done, &vault, &rotation, &expected);
+    // The vault the change returned works on the result, and after a resume from its key.
+    assert_eq!(contents(&rotation.vault, &done), expected);
+    assert_eq!(contents(&resume(&done, &rotation.vault.session_key()).unwrap(), &done), expected);
+    // A copy of storage from before the change, with the old passphrase, opens nothing of now.
+    let old = unlock(&store, &pass(PASSPHRASE), NOW).result.unwrap();
+    assert!(old.list(&done).entries.is_empty());
+}
+
+#[test]
+fn a_passphrase_change_stopped_after_any_batch_opens_with_the_old_or_the_new_passphrase() {
+    let (store, _, vault) = rich_vault();
+    let expected = contents(&vault, &store);
+    let rotation = vault.change_passphrase(&store, &pass(NEW_PASSPHRASE), weak()).unwrap();
+    let n = rotation.batches.len();
+    for stop in 0..=n {
+        let mut s = store.clone();
+        for b in &rotation.batches[..stop] {
+            apply(&mut s, b);
+        }
+        let mut opened_with = Vec::new();
+        for p in [PASSPHRASE, NEW_PASSPHRASE] {
+            let attempt = unlock(&s, &pass(p), NOW);
+            let Ok(v) = attempt.result else { continue };
+            opened_with.push(p);
+            assert_eq!(contents(&v, &s), expected, "stopped after {stop} of {n}, unlocked with {p:?}");
+            assert_eq!(v.rotation_pending(), stop > 0 && stop < n);
+            assert_eq!(attempt.pending.is_empty(), stop == 0 || stop == n);
+            // Writing what the unlock returns finishes the change (or there was none).
+            let mut finished = s.clone();
+            apply(&mut finished, &attempt.changes);
+            for b in &attempt.pending {
+                apply(&mut finished, b);
+            }
+            if stop == 0 {
+                assert_eq!(stored_recipient(&finished).unwrap(), vault.recipient(), "nothing had changed yet");
+            } else {
+                assert_finished(&finished, &vault, &rotation, &expected);
+            }
+        }
+        let expect_open: &[&str] = match stop {
+            0 => &[PASSPHRASE],
+            s if s == n => &[NEW_PASSPHRASE],
+            _ => &[PASSPHRASE, NEW_PASSPHRASE],
+        };
+        assert_eq!(opened_with, expect_open, "stopped after {stop} of {n}");
+        // Either session key resumes while the change is pending.
+        for (key, usable) in [(vault.session_key(), stop < n), (rotation.vault.session_key(), stop > 0)] {
+            match resume(&s, &key) {
+                Ok(v) => {
+                    assert!(usable, "stopped after {stop}");
+                    assert_eq!(contents(&v, &s), expected);
+                    let pending = v.finish_rotation(&s);
+                    assert_eq!(pending.is_empty(), stop == 0 || stop == n);
+                }
+                Err(e) => assert!(!usable, "stopped after {stop}: {e}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_passphrase_change_refused_part_way_by_a_full_store_still_opens() {
+    let (store, _, vault) = rich_vault();
+    let expected = contents(&vault, &store);
+    let rotation = vault.change_passphrase(&store, &pass(NEW_PASSPHRASE), weak()).unwrap();
+    let mut refused_somewhere = false;
+    for start in 0..rotation.batches.len() {
+        let mut s = store.clone();
+        for b in &rotation.batches[..start] {
+            apply(&mut s, b);
+        }
+        // No room for anything that grows storage from here on.
+        s.set_quota(Some(s.bytes_in_use()));
+        for b in &rotation.batches[start..] {
+            let before = s.clone();
+            if s.apply(b).is_err() {
+                assert_eq!(s, before, "a refused batch writes nothing");
+                refused_somewhere = true;
+                break;
+            }
+        }
+        s.set_quota(None);
+        let opened: Vec<_> =
+            [PASSPHRASE, NEW_PASSPHRASE].into_iter().filter_map(|p| unlock(&s, &pass(p), NOW).result.ok()).collect();
+        assert!(!opened.is_empty(), "starting at batch {start}: neither passphrase opens");
+        for v in &opened {
+            assert_eq!(contents(v, &s), expected, "starting at batch {start}");
+        }
+    }
+    assert!(refused_somewhere, "the quota refused at least the record");
+}
+
+#[test]
+fn captures_after_a_change_go_to_the_new_recipient_out_of_reach_of_old_copies() {
+    let (mut store, mut private, vault) = fresh_with_private();
+    capture(&mut store, By::Vault(&vault), "phq_live_before", &meta("predicthq", "a", "", "", NOW));
+    let copy_before = store.clone();
+    let rotation = vault.change_passphrase(&store, &pass(NEW_PASSPHRASE), weak()).unwrap();
+    apply(&mut store, &rotation.batches[0]);
+    apply(&mut private, rotation.private.changeset());
+    // While the change is being written, and after it is.
+    let during =
+        seal_locked(&store, &private, &secret("phq_live_during"), &meta("predicthq", "b", "", "", NOW)).unwrap();
+    assert!(!during.needs_confirmation);
+    apply(&mut store, &during.changes);
+    for b in &rotation.batches[1..] {
+        apply(&mut store, b);
+    }
+    let after = seal_locked(&store, &private, &secret("phq_live_after"), &meta("predicthq", "c", "", "", NOW)).unwrap();
+    assert!(!after.needs_confirmation);
+    apply(&mut store, &after.changes);
+
+    let old = unlock(&copy_before, &pass(PASSPHRASE), NOW).result.expect("the old copy opens with the old passphrase");
+    let mut mixed = copy_before.clone();
+    for id in [&during.id, &after.id] {
+        mixed.insert(&id.item_key(), item(&store, &id.item_key()));
+        assert_eq!(old.open(&mixed, id).unwrap_err(), OpenError::Undecryptable);
+    }
+    let shown = format!("{:?}", contents(&old, &mixed));
+    assert!(!shown.contains("phq_live_during") && !shown.contains("phq_live_after"));
+
+    let new = unlocked_with(&mut store, NEW_PASSPHRASE);
+    let (adopted, changes) = new.adopt_unverified(&store);
+    assert_eq!(adopted.len(), 2, "both were sealed by keywarden here");
+    apply(&mut store, &changes);
+    let secrets: Vec<_> = new.list(&store).entries.iter().map(|e| (e.secret.expose().to_string(), e.trust)).collect();
+    for s in ["phq_live_before", "phq_live_during", "phq_live_after"] {
+        assert!(secrets.contains(&(s.to_string(), Trust::Authenticated)), "{s}: {secrets:?}");
+    }
+}
+
+#[test]
+fn a_pending_change_must_finish_before_another_and_an_unrelated_record_is_ignored() {
+    let (mut store, _, vault) = rich_vault();
+    let expected = contents(&vault, &store);
+    let rotation = vault.change_passphrase(&store, &pass(NEW_PASSPHRASE), weak()).unwrap();
+    // A record planted from another vault's change opens nothing here and changes nothing.
+    let (other_store, other) = fresh();
+    let foreign = other.change_passphrase(&other_store, &pass(NEW_PASSPHRASE), weak()).unwrap();
+    let mut planted = store.clone();
+    planted.insert(ROTATION_KEY, foreign.batches[0].value(ROTATION_KEY).unwrap().clone());
+    let attempt = unlock(&planted, &pass(PASSPHRASE), NOW);
+    assert!(attempt.pending.is_empty());
+    assert_eq!(contents(&attempt.result.unwrap(), &planted), expected);
+    assert!(matches!(unlock(&planted, &pass(NEW_PASSPHRASE), NOW).result, Err(UnlockError::WrongPassphrase { .. })));
+
+    apply(&mut store, &rotation.batches[0]);
+    let mid = unlock(&store, &pass(PASSPHRASE), NOW).result.unwrap();
+    assert_eq!(
+        mid.change_passphrase(&store, &pass("yet another passphrase"), weak()).unwrap_err(),
+        ChangePassphraseError::RotationPending
+    );
+    assert_eq!(
+        mid.rewrap(&store, &pass(NEW_PASSPHRASE), KdfParams::production(MIN_T_COST)).unwrap_err(),
+        RewrapError::RotationPending
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Captures while locked: the capture key, foreign items, the index alarm
+
+#[test]
+fn only_captures_tagged_with_the_capture_key_are_adopted_at_unlock() {
+    let (mut store, private, _) = fresh_with_private();
+    let ours = capture(&mut store, By::Locked(&private), "phq_live_ours", &meta("predicthq", "a", "", "", NOW));
+    // Planted by anyone who can write storage.local: sealed to the public recipient, no tag...
+    let planted =
+        capture(&mut store, By::Locked(&MemoryStore::new()), "phq_live_planted", &meta("predicthq", "b", "", "", NOW));
+    // ...or a made-up tag.
+    let forged =
+        capture(&mut store, By::Locked(&MemoryStore::new()), "phq_live_forged", &meta("predicthq", "c", "", "", NOW));
+    let mut v = item(&store, &forged.item_key());
+    v["capture"] = json!("BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=");
+    store.insert(&forged.item_key(), v);
+
+    let vault = unlocked(&mut store);
+    let trust = |store: &MemoryStore, id: &EntryId| vault.open(store, id).unwrap().trust;
+    assert_eq!(
+        [trust(&store, &ours), trust(&store, &planted), trust(&store, &forged)],
+        [Trust::Unverified, Trust::Foreign, Trust::Foreign]
+    );
+    let (adopted, changes) = vault.adopt_unverified(&store);
+    assert_eq!(adopted, vec![ours.clone()]);
+    apply(&mut store, &changes);
+    assert_eq!([trust(&store, &ours), trust(&store, &planted)], [Trust::Authenticated, Trust::Foreign]);
+    assert!(vault.adopt_unverified(&store).0.is_empty(), "foreign items stay foreign");
+
+    // The admin confirms one: now it is authenticated and indexed.
+    let changes = vault.adopt_confirmed(&store, &[planted.clone(), ours.clone()]).unwrap();
+    assert_eq!(changes.set.iter().filter(|w| w.key.starts_with(ENTRY_PREFIX)).count(), 1, "ours was already");
+    apply(&mut store, &changes);
+    assert_eq!(trust(&store, &planted), Trust::Authenticated);
+    let mut stripped = item(&store, &planted.item_key());
+    stripped.as_object_mut().unwrap().remove("mac");
+    store.insert(&planted.item_key(), stripped);
+    assert_eq!(vault.open(&store, &planted).unwrap_err(), OpenError::MacRemoved);
+    let gone = EntryId::random().unwrap();
+    assert_eq!(
+        vault.adopt_confirmed(&store, &[forged, gone.clone()]).unwrap_err(),
+        AdoptError::NotOpen { id: gone, reason: OpenError::Missing }
+    );
+}
+
+#[test]
+fn foreign_entries_never_mark_others_replaced_and_are_never_rewritten_unconfirmed() {
+    let (mut store, vault) = fresh();
+    let slot = |at| meta("planningspace", "srv/ACME", "ops@acme.test", "k", at);
+    let real = capture(&mut store, By::Vault(&vault), "real", &slot(NOW));
+    let planted = capture(&mut store, By::Locked(&MemoryStore::new()), "planted", &slot(NOW + 10_000));
+    let listing = vault.list(&store);
+    assert!(stale_actives(&listing.entries).is_empty(), "a newer foreign key does not retire the real one");
+
+    let newer = capture(&mut store, By::Vault(&vault), "newer", &slot(NOW + 20_000));
+    let listing = vault.list(&store);
+    assert_eq!(replaced_by(&newer, &slot(NOW + 20_000), &listing.entries), vec![real.clone()]);
+    assert_eq!(stale_actives(&listing.entries), vec![real.clone()]);
+    let foreign = listing.entries.iter().find(|e| e.id == planted).unwrap();
+    assert_eq!(foreign.trust, Trust::Foreign);
+    assert_eq!(vault.set_state(&store, &[foreign], EntryState::Replaced).unwrap_err(), SealError::Unconfirmed);
+    assert_eq!(vault.update(&store, foreign, &foreign.meta).unwrap_err(), SealError::Unconfirmed);
+}
+
+#[test]
+fn a_missing_or_damaged_index_is_an_alarm_and_nothing_is_adopted_until_rebuilt() {
+    let (mut store, private, vault) = fresh_with_private();
+    let a = capture(&mut store, By::Vault(&vault), "phq_live_a", &meta("predicthq", "a", "", "", NOW));
+    let b = capture(&mut store, By::Locked(&private), "phq_live_b", &meta("predicthq", "b", "", "", NOW));
+    for (broken, state) in [(None, IndexState::Missing), (Some(json!({ "format": "junk" })), IndexState::Damaged)] {
+        let mut s = store.clone();
+        match broken {
+            Some(v) => s.insert(INDEX_KEY, v),
+            None => s.remove(INDEX_KEY).unwrap(),
+        }
+        let listing = vault.list(&s);
+        assert_eq!(listing.index, state);
+        assert_eq!(listing.entries.len(), 2, "everything still lists");
+        let (adopted, changes) = vault.adopt_unverified(&s);
+        assert!(adopted.is_empty() && changes.is_empty(), "not even a tagged capture is adopted");
+        // Ordinary writes leave the alarm standing.
+        let c = vault.seal(&s, &secret("phq_live_c"), &meta("predicthq", "c", "", "", NOW)).unwrap();
+        assert!(c.changes.value(INDEX_KEY).is_none());
+        apply(&mut s, &c.changes);
+        assert_eq!(vault.list(&s).index, state);
+        // The admin looked and rebuilds it: then the tagged capture is adopted.
+        let rebuilt = vault.rebuild_index(&s);
+        apply(&mut s, &rebuilt);
+        assert_eq!(vault.list(&s).index, IndexState::Ok);
+        assert_eq!(vault.adopt_unverified(&s).0, vec![b.clone()]);
+    }
+    // With the index intact, replaying a capture's pre-adoption item is caught.
+    let before_adoption = item(&store, &b.item_key());
+    let (_, changes) = vault.adopt_unverified(&store);
+    apply(&mut store, &changes);
+    store.insert(&b.item_key(), before_adoption);
+    assert_eq!(vault.open(&store, &b).unwrap_err(), OpenError::MacRemoved);
+    assert_eq!(vault.open(&store, &a).unwrap().trust, Trust::Authenticated);
+}
+
+#[test]
+fn a_capture_without_the_capture_key_is_kept_but_needs_confirmation_and_unlock_restores_the_key() {
+    let (mut store, _, vault) = fresh_with_private();
+    let cleared = MemoryStore::new();
+    let sealed = seal_locked(&store, &cleared, &secret("phq_live_kept"), &meta("predicthq", "a", "", "", NOW)).unwrap();
+    assert!(sealed.needs_confirmation);
+    apply(&mut store, &sealed.changes);
+    // A capture key for another recipient (a stale one) does not divert the capture either.
+    let (_, other) = fresh();
+    let stale =
+        seal_locked(&store, &private_for(&other), &secret("phq_live_stale"), &meta("predicthq", "b", "", "", NOW))
+            .unwrap();
+    assert!(stale.needs_confirmation);
+    apply(&mut store, &stale.changes);
+
+    let listing = vault.list(&store);
+    let mut found: Vec<_> = listing.entries.iter().map(|e| (e.secret.expose(), e.trust)).collect();
+    found.sort_by_key(|f| f.0);
+    assert_eq!(found, vec![("phq_live_kept", Trust::Foreign), ("phq_live_stale", Trust::Foreign)]);
+
+    let mut private = cleared.clone();
+    let restore = vault.restore_capture_key(&private);
+    assert!(!restore.is_empty());
+    apply(&mut private, restore.changeset());
+    assert!(vault.restore_capture_key(&private).is_empty());
+    let again =
+        seal_locked(&store, &private, &secret("phq_live_tagged"), &meta("predicthq", "c", "", "", NOW)).unwrap();
+    assert!(!again.needs_confirmation);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Backup and import
 
 fn vault_with_three() -> (MemoryStore, UnlockedVault, Vec<EntryId>) {
-    let (mut store, vault) = fresh();
+    let (mut store, private, vault) = fresh_with_private();
     let ids = vec![
-        capture(&mut store, Some(&vault), "phq_live_one", &meta("predicthq", "acme", "a@acme.test", "one", NOW)),
-        capture(&mut store, None, "phq_live_two", &meta("predicthq", "globex", "b@globex.test", "two", NOW + 1)),
-        capture(&mut store, Some(&vault), "phq_live_three", &meta("predicthq", "initech", "", "three", NOW + 2)),
+        capture(&mut store, By::Vault(&vault), "phq_live_one", &meta("predicthq", "acme", "a@acme.test", "one", NOW)),
+        capture(
+            &mut store,
+            By::Locked(&private),
+            "phq_live_two",
+            &meta("predicthq", "globex", "b@globex.test", "two", NOW + 1),
+        ),
+        capture(&mut store, By::Vault(&vault), "phq_live_three", &meta("predicthq", "initech", "", "three", NOW + 2)),
     ];
     (store, vault, ids)
 }
@@ -615,7 +1175,10 @@ fn newer_or_invalid_backups_are_refused() {
     let mut greedy = binary[..at + 1].to_vec();
     greedy.extend_from_slice(b"23");
     greedy.extend_from_slice(&binary[at + 1 + TEST_WORK_FACTOR.to_string().len()..]);
-    assert_eq!(import_error(&greedy, BACKUP_PASSPHRASE), ImportError::TooMuchWork);
+    assert_eq!(
+        import_error(&greedy, BACKUP_PASSPHRASE),
+        ImportError::TooMuchWork { work_factor: 23, max: MAX_IMPORT_WORK_FACTOR }
+    );
     for e in [
         ImportError::NotAge,
         ImportError::Truncated,
@@ -628,8 +1191,54 @@ fn newer_or_invalid_backups_are_refused() {
     let (store, vault) = shared_vault();
     assert_eq!(
         vault.export_backup(store, &pass("short"), NOW).unwrap_err(),
-        BackupError::PassphraseTooShort { min: 8 }
+        BackupError::PassphraseTooShort { min: 12 }
     );
+}
+
+#[test]
+fn backups_demanding_more_scrypt_work_than_allowed_are_refused_and_write_nothing() {
+    const { assert!(MAX_IMPORT_WORK_FACTOR == BACKUP_WORK_FACTOR + 1, "a little above what export writes") };
+    let mut greedy = age::scrypt::Recipient::new(age::secrecy::SecretString::from(BACKUP_PASSPHRASE.to_string()));
+    greedy.set_work_factor(MAX_IMPORT_WORK_FACTOR + 1);
+    let plain = json!({ "format": "keywarden-backup", "version": 1, "exported_at": NOW, "entries": [] });
+    let file = age::encrypt_and_armor(&greedy, plain.to_string().as_bytes()).unwrap();
+    let (store, vault) = fresh();
+    let before = store.clone();
+    let err = vault.import_backup(&store, file.as_bytes(), &pass(BACKUP_PASSPHRASE)).unwrap_err();
+    assert_eq!(err, ImportError::TooMuchWork { work_factor: MAX_IMPORT_WORK_FACTOR + 1, max: MAX_IMPORT_WORK_FACTOR });
+    assert_eq!(
+        err.to_string(),
+        "the backup asks for scrypt work factor 20 (1 GiB of memory); keywarden opens backups up to work factor 19 \
+         (512 MiB): re-encrypt it with age's default"
+    );
+    assert_eq!(store, before, "nothing was written");
+    // One step lower opens.
+    let mut fine = age::scrypt::Recipient::new(age::secrecy::SecretString::from(BACKUP_PASSPHRASE.to_string()));
+    fine.set_work_factor(TEST_WORK_FACTOR);
+    let file = age::encrypt_and_armor(&fine, plain.to_string().as_bytes()).unwrap();
+    assert!(vault.import_backup(&store, file.as_bytes(), &pass(BACKUP_PASSPHRASE)).is_ok());
+}
+
+#[test]
+fn backups_leave_foreign_entries_out_and_say_so() {
+    let (mut store, vault) = fresh();
+    capture(&mut store, By::Vault(&vault), "phq_live_ours", &meta("predicthq", "a", "", "", NOW));
+    let planted =
+        capture(&mut store, By::Locked(&MemoryStore::new()), "phq_live_planted", &meta("predicthq", "b", "", "", NOW));
+    let backup = vault.export_backup_with_work_factor(&store, &pass(BACKUP_PASSPHRASE), NOW, TEST_WORK_FACTOR).unwrap();
+    assert_eq!((backup.entries, backup.unconfirmed.clone()), (1, vec![planted.clone()]));
+    let identity = age::scrypt::Identity::new(age::secrecy::SecretString::from(BACKUP_PASSPHRASE.to_string()));
+    let plain = String::from_utf8(age::decrypt(&identity, backup.armored.as_bytes()).unwrap()).unwrap();
+    assert!(plain.contains("phq_live_ours") && !plain.contains("phq_live_planted"));
+    // Importing a backup that holds the same key vouches for it: the foreign copy is no duplicate.
+    let (other_store, other) = fresh();
+    let mut with_planted = other_store.clone();
+    let c = other.seal(&other_store, &secret("phq_live_planted"), &meta("predicthq", "b", "", "", NOW)).unwrap();
+    apply(&mut with_planted, &c.changes);
+    let file =
+        other.export_backup_with_work_factor(&with_planted, &pass(BACKUP_PASSPHRASE), NOW, TEST_WORK_FACTOR).unwrap();
+    let report = vault.import_backup(&store, file.armored.as_bytes(), &pass(BACKUP_PASSPHRASE)).unwrap();
+    assert_eq!(report.imported.len(), 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -640,7 +1249,7 @@ fn a_shared_key_opens_with_the_teammates_identity_only() {
     let (mut store, vault) = fresh();
     let mut m = meta("predicthq", "acme", "", "CI\ntoken", NOW);
     m.notes = "not shared".into();
-    let id = capture(&mut store, Some(&vault), "phq_live_SHARED", &m);
+    let id = capture(&mut store, By::Vault(&vault), "phq_live_SHARED", &m);
     let entry = vault.open(&store, &id).unwrap();
     let teammate = age::x25519::Identity::generate();
     let armored = share(&entry, &format!("  {}\n", teammate.to_public())).unwrap();

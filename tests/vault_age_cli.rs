@@ -114,12 +114,12 @@ fn age_decrypt_with_passphrase(input: &Path, out: &Path, passphrase: &str) -> Re
 #[test]
 fn a_backup_opens_with_the_age_cli() {
     require_tools();
-    let (mut store, vault) = fresh();
+    let (mut store, private, vault) = fresh_with_private();
     for (key, m) in [
         ("phq_live_CLI_ONE", meta("predicthq", "control.predicthq.com", "ops@example.com", "CI token", NOW)),
         ("phq_live_CLI_TWO", meta("predicthq", "control.predicthq.com", "dev@example.com", "Local", NOW + 1)),
     ] {
-        let sealed = seal_locked(&store, &secret(key), &m).unwrap();
+        let sealed = seal_locked(&store, &private, &secret(key), &m).unwrap();
         apply(&mut store, &sealed.changes);
     }
     let backup = vault.export_backup_with_work_factor(&store, &pass(BACKUP_PASSPHRASE), NOW, TEST_WORK_FACTOR).unwrap();

@@ -1,9 +1,11 @@
-//! Fixed vault test vectors kept as data files in tests/data/vault/: a version-1 vault and backup that must keep opening, and negative vectors that must keep failing the same way.
+//! Fixed vault test vectors kept as data files in tests/data/vault/: version-1 and version-2 vaults, a half-written passphrase change and a backup that must keep opening, and negative vectors that must keep failing the same way.
 //!
 //! Each file is JSON with a one-line `_comment` saying what it holds (or what is wrong with it),
-//! the passphrase, the stored items (or the backup file) and what is expected. They were written
-//! once by `regenerate_vectors` (`cargo test --test vault_vectors -- --ignored`); if a change to
-//! the code makes one of these tests fail, the stored format changed incompatibly.
+//! the passphrase, the stored items (`items` for `storage.local`, `private` for the private
+//! store) or the backup file, and what is expected. The version-1 files were written by an
+//! earlier keywarden and are kept as they are; the others were written once by
+//! `regenerate_vectors` (`cargo test --test vault_vectors -- --ignored`). If a change to the code
+//! makes one of these tests fail, the stored format changed incompatibly.
 
 #[path = "vault_support/mod.rs"]
 mod support;
@@ -29,17 +31,27 @@ fn load(name: &str) -> Value {
 }
 
 fn store_of(vector: &Value) -> MemoryStore {
+    area_of(vector, "items")
+}
+
+/// One storage area of a vector (`items` or `private`; an absent one is empty).
+fn area_of(vector: &Value, area: &str) -> MemoryStore {
     let mut store = MemoryStore::new();
-    for (k, v) in vector["items"].as_object().expect("items") {
+    for (k, v) in vector[area].as_object().into_iter().flatten() {
         store.insert(k, v.clone());
     }
     store
 }
 
 fn unlock_vector(vector: &Value) -> (MemoryStore, Result<UnlockedVault, UnlockError>) {
+    let (store, attempt) = attempt_vector(vector);
+    (store, attempt.result)
+}
+
+fn attempt_vector(vector: &Value) -> (MemoryStore, UnlockAttempt) {
     let store = store_of(vector);
-    let result = unlock(&store, &pass(vector["passphrase"].as_str().unwrap()), NOW).result;
-    (store, result)
+    let attempt = unlock(&store, &pass(vector["passphrase"].as_str().unwrap()), NOW);
+    (store, attempt)
 }
 
 fn unlock_name(e: &UnlockError) -> &'static str {
@@ -75,7 +87,7 @@ fn import_name(e: &ImportError) -> &'static str {
         ImportError::Truncated => "truncated",
         ImportError::NotPassphraseProtected => "not_passphrase_protected",
         ImportError::WrongPassphrase => "wrong_passphrase",
-        ImportError::TooMuchWork => "too_much_work",
+        ImportError::TooMuchWork { .. } => "too_much_work",
         ImportError::UnsupportedAge => "unsupported_age",
         ImportError::Damaged => "damaged",
         ImportError::TooLarge => "too_large",
@@ -118,6 +130,14 @@ fn shape(v: &Value) -> BTreeSet<String> {
 
 const VECTORS: &[&str] = &[
     "vault-v1.json",
+    "vault-v2.json",
+    "vault-v2-rotation-pending.json",
+    "bad-header-v2-salt-flipped.json",
+    "bad-header-v2-check-flipped.json",
+    "bad-header-v2-wrapped-key-flipped.json",
+    "bad-header-v2-checksum-flipped.json",
+    "bad-header-v2-primary-flipped.json",
+    "bad-backup-work-factor-too-high.json",
     "bad-wrong-passphrase.json",
     "bad-wrapped-key-tag.json",
     "bad-header-future-version.json",
@@ -151,41 +171,131 @@ fn every_vector_is_present_and_commented() {
     assert!(path("BACKUP-FORMAT.md").exists());
 }
 
-#[test]
-fn the_fixed_vault_opens_with_every_entry() {
-    let v = load("vault-v1.json");
-    let (store, vault) = unlock_vector(&v);
-    let vault = vault.expect("the version-1 vault unlocks");
-    assert_eq!(vault.recipient(), v["expect"]["recipient"]);
-    let params = stored_params(&store).unwrap();
-    assert_eq!((params.m_cost_kib(), params.t_cost(), params.p_cost()), (8 * 1024, 1, 1));
-    let listing = vault.list(&store);
-    assert!(listing.damaged.is_empty() && listing.missing.is_empty() && !listing.index_damaged);
+/// Lists the vault and checks it against the vector's `expect.entries`.
+fn assert_entries(vault: &UnlockedVault, store: &MemoryStore, v: &Value) {
+    let listing = vault.list(store);
+    assert!(listing.damaged.is_empty() && listing.missing.is_empty(), "{:?}", listing.damaged);
+    assert_eq!(listing.index, IndexState::Ok);
     let got: Vec<Value> = listing.entries.iter().map(entry_json).collect();
     assert_eq!(Value::Array(got), v["expect"]["entries"]);
 }
 
 #[test]
-fn newly_written_items_have_the_same_shape_as_the_vectors() {
+fn the_fixed_version_1_vault_opens_with_every_entry_and_is_migrated() {
     let v = load("vault-v1.json");
-    let (mut store, vault) = fresh();
+    let (mut store, attempt) = attempt_vector(&v);
+    let vault = attempt.result.expect("the version-1 vault unlocks");
+    assert_eq!(vault.recipient(), v["expect"]["recipient"]);
+    let params = stored_params(&store).unwrap();
+    assert_eq!((params.m_cost_kib(), params.t_cost(), params.p_cost()), (8 * 1024, 1, 1));
+    assert!(attempt.upgrade_needed, "test-only Argon2 parameters are below the floor");
+    assert_entries(&vault, &store, &v);
+    // The unlock rewrites the header as version 2, under both keys; it opens the same after.
+    let written: Vec<&str> = attempt.changes.set.iter().map(|w| w.key.as_str()).collect();
+    assert_eq!(written, vec![HEADER_KEY, HEADER_COPY_KEY]);
+    apply(&mut store, &attempt.changes);
+    assert_eq!(store.get(HEADER_KEY).unwrap()["version"], 2);
+    assert_eq!(store.get(HEADER_KEY), store.get(HEADER_COPY_KEY));
+    let again = unlock(&store, &pass(v["passphrase"].as_str().unwrap()), NOW);
+    assert!(again.changes.is_empty());
+    assert_entries(&again.result.unwrap(), &store, &v);
+}
+
+#[test]
+fn the_fixed_version_2_vault_opens_with_every_entry() {
+    let v = load("vault-v2.json");
+    let (store, attempt) = attempt_vector(&v);
+    let vault = attempt.result.expect("the version-2 vault unlocks");
+    assert!(attempt.changes.is_empty() && attempt.pending.is_empty(), "both copies intact, nothing pending");
+    assert_eq!(vault.recipient(), v["expect"]["recipient"]);
+    assert_entries(&vault, &store, &v);
+    // The capture key is derived the same way as when the vector was written.
+    let private = area_of(&v, "private");
+    assert!(vault.restore_capture_key(&private).is_empty(), "the stored capture key is this vault's");
+    let trust: Vec<&Value> = v["expect"]["entries"].as_array().unwrap().iter().map(|e| &e["trust"]).collect();
+    assert_eq!(trust, [&json!("authenticated"), &json!("unverified"), &json!("foreign")]);
+}
+
+#[test]
+fn a_half_written_passphrase_change_opens_with_either_passphrase_and_finishes() {
+    let v = load("vault-v2-rotation-pending.json");
+    assert!(v["items"].get(ROTATION_KEY).is_some());
+    let store = store_of(&v);
+    for p in ["passphrase", "new_passphrase"] {
+        let attempt = unlock(&store, &pass(v[p].as_str().unwrap()), NOW);
+        let vault = attempt.result.unwrap_or_else(|e| panic!("{p}: {e}"));
+        assert_eq!(vault.recipient(), v["expect"]["recipient"], "{p}: the new keys are in effect");
+        assert!(vault.rotation_pending());
+        assert_entries(&vault, &store, &v);
+        assert!(!attempt.pending.is_empty());
+        let mut done = store.clone();
+        apply(&mut done, &attempt.changes);
+        for b in &attempt.pending {
+            apply(&mut done, b);
+        }
+        assert!(done.get(ROTATION_KEY).is_none());
+        let old = unlock(&done, &pass(v["passphrase"].as_str().unwrap()), NOW);
+        assert!(matches!(old.result, Err(UnlockError::WrongPassphrase { .. })), "{p}");
+        let new = unlock(&done, &pass(v["new_passphrase"].as_str().unwrap()), NOW);
+        assert!(new.pending.is_empty());
+        assert_entries(&new.result.unwrap(), &done, &v);
+    }
+}
+
+#[test]
+fn newly_written_items_have_the_same_shape_as_the_vectors() {
+    let v = load("vault-v2.json");
+    let (mut store, private, vault) = fresh_with_private();
     let id = vault.seal(&store, &secret("k"), &meta("predicthq", "t", "", "", NOW)).unwrap();
     apply(&mut store, &id.changes);
+    let locked = seal_locked(&store, &private, &secret("k2"), &meta("predicthq", "t", "", "", NOW)).unwrap();
+    apply(&mut store, &locked.changes);
     let items = v["items"].as_object().unwrap();
     assert_eq!(shape(&store.get(HEADER_KEY).unwrap()), shape(&items[HEADER_KEY]));
+    assert_eq!(shape(&store.get(HEADER_COPY_KEY).unwrap()), shape(&items[HEADER_COPY_KEY]));
     assert_eq!(shape(&store.get(INDEX_KEY).unwrap()), shape(&items[INDEX_KEY]));
-    let authenticated = items.iter().find(|(k, x)| k.starts_with(ENTRY_PREFIX) && x.get("mac").is_some()).unwrap().1;
-    assert_eq!(shape(&store.get(&id.id.item_key()).unwrap()), shape(authenticated));
+    let find =
+        |field: &str| items.iter().find(|(k, x)| k.starts_with(ENTRY_PREFIX) && x.get(field).is_some()).unwrap().1;
+    assert_eq!(shape(&store.get(&id.id.item_key()).unwrap()), shape(find("mac")));
+    assert_eq!(shape(&store.get(&locked.id.item_key()).unwrap()), shape(find("capture")));
+    assert_eq!(shape(&private.get(CAPTURE_KEY).unwrap()), shape(&v["private"][CAPTURE_KEY]));
+    let rotation = vault.change_passphrase(&store, &pass("another passphrase"), weak()).unwrap();
+    let pending = load("vault-v2-rotation-pending.json");
+    assert_eq!(shape(rotation.batches[0].value(ROTATION_KEY).unwrap()), shape(&pending["items"][ROTATION_KEY]));
 }
 
 #[test]
 fn negative_header_vectors_fail_as_described() {
-    for name in ["bad-wrong-passphrase.json", "bad-wrapped-key-tag.json", "bad-header-future-version.json"] {
+    for name in [
+        "bad-wrong-passphrase.json",
+        "bad-wrapped-key-tag.json",
+        "bad-header-future-version.json",
+        "bad-header-v2-salt-flipped.json",
+        "bad-header-v2-check-flipped.json",
+        "bad-header-v2-wrapped-key-flipped.json",
+        "bad-header-v2-checksum-flipped.json",
+    ] {
         let v = load(name);
-        let (_, result) = unlock_vector(&v);
-        let err = result.err().unwrap_or_else(|| panic!("{name} unlocked"));
+        let (_, attempt) = attempt_vector(&v);
+        let err = attempt.result.err().unwrap_or_else(|| panic!("{name} unlocked"));
         assert_eq!(unlock_name(&err), v["expect"]["unlock"], "{name}: {err:?}");
+        if matches!(err, UnlockError::Damaged(_)) {
+            assert!(attempt.changes.is_empty(), "{name}: damage does not count as a wrong passphrase");
+        }
     }
+}
+
+#[test]
+fn a_damaged_first_header_copy_is_repaired_from_the_second() {
+    let v = load("bad-header-v2-primary-flipped.json");
+    let (mut store, attempt) = attempt_vector(&v);
+    assert_eq!(v["expect"]["unlock"], "ok");
+    let vault = attempt.result.expect("the intact copy opens");
+    assert_entries(&vault, &store, &v);
+    let written: Vec<Value> = attempt.changes.set.iter().map(|w| w.key.as_str().into()).collect();
+    assert_eq!(Value::Array(written), v["expect"]["repaired"]);
+    apply(&mut store, &attempt.changes);
+    assert_eq!(store.get(HEADER_KEY), store.get(HEADER_COPY_KEY));
 }
 
 #[test]
@@ -257,6 +367,7 @@ fn negative_backup_vectors_fail_as_described() {
         "bad-backup-foreign-json.json",
         "bad-backup-not-age.json",
         "bad-backup-future-version.json",
+        "bad-backup-work-factor-too-high.json",
     ] {
         let (v, result) = import_vector(name);
         let err = result.err().unwrap_or_else(|| panic!("{name} imported"));
@@ -265,7 +376,10 @@ fn negative_backup_vectors_fail_as_described() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The generator. Run only on purpose: the files it writes are the reference.
+// The generator. Run only on purpose: the files it writes are the reference. It writes the
+// version-2 files; the version-1 ones (vault-v1.json, backup-v1.json, bad-entry-*, bad-backup-*
+// but the work-factor one, bad-wrong-passphrase, bad-wrapped-key-tag, bad-header-future-version)
+// come from an earlier keywarden and are never rewritten.
 
 fn write(name: &str, comment: &str, mut body: Value) {
     body["_comment"] = comment.into();
@@ -273,10 +387,15 @@ fn write(name: &str, comment: &str, mut body: Value) {
     std::fs::write(path(name), text).unwrap();
 }
 
-fn with_item(items: &Map<String, Value>, key: &str, change: impl FnOnce(&mut Value)) -> Map<String, Value> {
+fn with_item(items: &Map<String, Value>, key: &str, change: impl Fn(&mut Value)) -> Map<String, Value> {
     let mut items = items.clone();
     change(items.get_mut(key).unwrap());
     items
+}
+
+/// Both header copies changed the same way.
+fn with_header(items: &Map<String, Value>, change: impl Fn(&mut Value)) -> Map<String, Value> {
+    with_item(&with_item(items, HEADER_KEY, &change), HEADER_COPY_KEY, &change)
 }
 
 fn flip(b64: &str, at: usize) -> String {
@@ -287,12 +406,24 @@ fn flip(b64: &str, at: usize) -> String {
     e.encode(bytes)
 }
 
+fn flip_at(v: &mut Value, at: usize) {
+    *v = flip(v.as_str().unwrap(), at).into();
+}
+
+fn items_of(store: &MemoryStore) -> Map<String, Value> {
+    store.items().clone().into_iter().collect()
+}
+
 #[test]
 #[ignore = "rewrites the reference vectors; run only when the format is meant to change"]
 fn regenerate_vectors() {
+    const NEW_PASSPHRASE: &str = "a new passphrase entirely";
+    let params = KdfParams::weak_for_tests(8 * 1024, 1);
     let mut store = MemoryStore::new();
-    let s = setup(&store, &pass(PASSPHRASE), KdfParams::weak_for_tests(8 * 1024, 1), NOW).unwrap();
+    let s = setup(&store, &pass(PASSPHRASE), params, NOW).unwrap();
     apply(&mut store, &s.changes);
+    let mut private = MemoryStore::new();
+    apply(&mut private, s.private.changeset());
     let vault = s.vault;
     let mut m_a = meta("predicthq", "control.predicthq.com", "ops@example.com", "CI token", NOW + 1_000);
     m_a.notes = "rotated monthly".into();
@@ -302,155 +433,91 @@ fn regenerate_vectors() {
         scopes: vec!["account".into()],
         ..meta("predicthq", "control.predicthq.com", "dev@example.com", "Local dev", NOW + 2_000)
     };
-    let b = seal_locked(&store, &secret("phq_test_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"), &m_b).unwrap();
+    let b = seal_locked(&store, &private, &secret("phq_test_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"), &m_b).unwrap();
     apply(&mut store, &b.changes);
-    let items: Map<String, Value> = store.items().clone().into_iter().collect();
-    let listing = vault.list(&store);
-    let entries: Vec<Value> = listing.entries.iter().map(entry_json).collect();
-    let (ka, kb) = (a.id.item_key(), b.id.item_key());
+    let m_c = meta("predicthq", "control.predicthq.com", "", "Planted", NOW + 3_000);
+    let c =
+        seal_locked(&store, &MemoryStore::new(), &secret("phq_test_CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"), &m_c)
+            .unwrap();
+    apply(&mut store, &c.changes);
+    let items = items_of(&store);
+    let private_items = items_of(&private);
+    let entries: Vec<Value> = vault.list(&store).entries.iter().map(entry_json).collect();
     let body = |items: &Map<String, Value>, passphrase: &str, expect: Value| json!({ "passphrase": passphrase, "items": items, "expect": expect });
+    let damaged = json!({ "unlock": "damaged" });
 
     write(
-        "vault-v1.json",
-        "A valid version-1 vault (test-only Argon2id 8 MiB, t=1): entry A sealed while unlocked (authenticated), entry B sealed while locked (unverified).",
-        body(&items, PASSPHRASE, json!({ "recipient": vault.recipient(), "entries": entries })),
+        "vault-v2.json",
+        "A valid version-2 vault (test-only Argon2id 8 MiB, t=1) with its header copy and private store: entry A sealed while unlocked (authenticated), B sealed while locked with the capture key (unverified), C sealed to the public recipient without it (foreign).",
+        json!({
+            "passphrase": PASSPHRASE,
+            "items": items,
+            "private": private_items,
+            "expect": { "recipient": vault.recipient(), "entries": entries },
+        }),
     );
     write(
-        "bad-wrong-passphrase.json",
-        "The valid vault with the wrong passphrase: unlock must say wrong passphrase, not damaged.",
-        body(&items, "Correct horse battery staple", json!({ "unlock": "wrong_passphrase" })),
+        "bad-header-v2-salt-flipped.json",
+        "The version-2 vault with one salt byte flipped in both header copies, right passphrase: the checksum fails, damaged, not wrong passphrase.",
+        body(&with_header(&items, |h| flip_at(&mut h["kdf"]["salt"], 3)), PASSPHRASE, damaged.clone()),
     );
     write(
-        "bad-wrapped-key-tag.json",
-        "One byte of the wrapped vault key's ciphertext flipped (its Poly1305 tag fails) with the right passphrase: damaged, not wrong passphrase.",
+        "bad-header-v2-check-flipped.json",
+        "The version-2 vault with one byte of the passphrase check flipped in both header copies: damaged, not wrong passphrase.",
+        body(&with_header(&items, |h| flip_at(&mut h["check"], 5)), PASSPHRASE, damaged.clone()),
+    );
+    write(
+        "bad-header-v2-wrapped-key-flipped.json",
+        "The version-2 vault with one byte of the wrapped vault key flipped in both header copies: damaged, not wrong passphrase.",
+        body(&with_header(&items, |h| flip_at(&mut h["wrapped_key"]["ciphertext"], 40)), PASSPHRASE, damaged.clone()),
+    );
+    write(
+        "bad-header-v2-checksum-flipped.json",
+        "The version-2 vault with one byte of the checksum itself flipped in both header copies: damaged.",
+        body(&with_header(&items, |h| flip_at(&mut h["checksum"], 0)), PASSPHRASE, damaged),
+    );
+    write(
+        "bad-header-v2-primary-flipped.json",
+        "The version-2 vault with one salt byte flipped in the first header copy only: the second opens it, and the unlock repairs the first.",
         body(
-            &with_item(&items, HEADER_KEY, |h| h["wrapped_key"]["ciphertext"] = flip(h["wrapped_key"]["ciphertext"].as_str().unwrap(), 40).into()),
+            &with_item(&items, HEADER_KEY, |h| flip_at(&mut h["kdf"]["salt"], 3)),
             PASSPHRASE,
-            json!({ "unlock": "damaged" }),
+            json!({ "unlock": "ok", "repaired": [HEADER_KEY], "entries": entries }),
         ),
-    );
-    write(
-        "bad-header-future-version.json",
-        "The header claims format version 2, which does not exist yet: unknown version.",
-        body(
-            &with_item(&items, HEADER_KEY, |h| h["version"] = json!(2)),
-            PASSPHRASE,
-            json!({ "unlock": "unknown_version" }),
-        ),
-    );
-    let one_damaged = |items: Map<String, Value>, key: &str, reason: &str, opened: &EntryId| {
-        body(&items, PASSPHRASE, json!({ "damaged": { key: reason }, "opened": [opened.as_str()] }))
-    };
-    write(
-        "bad-entry-flipped-byte.json",
-        "Entry A (authenticated): one ciphertext byte flipped; its MAC fails, entry B still opens.",
-        one_damaged(
-            with_item(&items, &ka, |e| e["age"] = flip(e["age"].as_str().unwrap(), 250).into()),
-            &ka,
-            "bad_mac",
-            &b.id,
-        ),
-    );
-    write(
-        "bad-entry-flipped-byte-unverified.json",
-        "Entry B (unverified, no MAC): one byte of its age payload flipped; age's tag fails, entry A still opens.",
-        one_damaged(
-            with_item(&items, &kb, |e| e["age"] = flip(e["age"].as_str().unwrap(), 250).into()),
-            &kb,
-            "undecryptable",
-            &a.id,
-        ),
-    );
-    write(
-        "bad-entry-truncated.json",
-        "Entry B (unverified): its age ciphertext cut to its first 100 bytes (inside the age header); entry A still opens.",
-        one_damaged(
-            with_item(&items, &kb, |e| {
-                use base64::Engine;
-                let x = base64::engine::general_purpose::STANDARD;
-                let bytes = x.decode(e["age"].as_str().unwrap()).unwrap();
-                e["age"] = x.encode(&bytes[..100]).into();
-            }),
-            &kb,
-            "truncated",
-            &a.id,
-        ),
-    );
-    let mut swapped = items.clone();
-    swapped.insert(kb.clone(), items[&ka].clone());
-    write(
-        "bad-entry-swapped-id.json",
-        "Entry A's item copied over entry B's key: the item names id A under key B, so B is damaged; A still opens.",
-        one_damaged(swapped, &kb, "wrong_key", &a.id),
-    );
-    let renamed = EntryId::parse("AAAAAAAAAAAAAAAAAAAAAA").unwrap();
-    let mut moved = items.clone();
-    let mut item_b = moved.remove(&kb).unwrap();
-    item_b["id"] = renamed.as_str().into();
-    moved.insert(renamed.item_key(), item_b);
-    write(
-        "bad-entry-swapped-payload.json",
-        "Entry B (unverified) re-labelled as id AAAAAAAAAAAAAAAAAAAAAA outside while its encrypted payload still names B: mismatch; A still opens.",
-        one_damaged(moved, &renamed.item_key(), "mismatch", &a.id),
-    );
-    write(
-        "bad-entry-future-version.json",
-        "Entry B claims entry format version 2, which does not exist yet: unknown version; A still opens.",
-        one_damaged(with_item(&items, &kb, |e| e["version"] = json!(2)), &kb, "unknown_version", &a.id),
-    );
-    write(
-        "bad-entry-mac-removed.json",
-        "Entry A's MAC removed although the vault's index lists A as authenticated (a downgrade): damaged; B still opens.",
-        one_damaged(with_item(&items, &ka, |e| { e.as_object_mut().unwrap().remove("mac"); }), &ka, "mac_removed", &b.id),
     );
 
-    // Backups.
+    // A passphrase change stopped after the record and the (only) re-sealing batch.
+    let rotation = vault.change_passphrase(&store, &pass(NEW_PASSPHRASE), params).unwrap();
+    assert_eq!(rotation.batches.len(), 3);
+    let mut half = store.clone();
+    for batch in &rotation.batches[..2] {
+        apply(&mut half, batch);
+    }
+    write(
+        "vault-v2-rotation-pending.json",
+        "The version-2 vault part way through a passphrase change (record and re-sealed entries written, header not swapped yet): both passphrases open it with every entry, and finishing leaves only the new one.",
+        json!({
+            "passphrase": PASSPHRASE,
+            "new_passphrase": NEW_PASSPHRASE,
+            "items": items_of(&half),
+            "expect": { "recipient": rotation.vault.recipient(), "entries": entries },
+        }),
+    );
+
+    // A backup asking for more scrypt work than keywarden accepts.
     let backup =
-        vault.export_backup_with_work_factor(&store, &pass(BACKUP_PASSPHRASE), NOW + 3_000, TEST_WORK_FACTOR).unwrap();
-    let backup_entries: Vec<Value> =
-        listing.entries.iter().map(|e| json!({ "id": e.id, "secret": e.secret.expose(), "meta": e.meta })).collect();
-    let file_body = |file: &str, passphrase: &str, expect: Value| json!({ "passphrase": passphrase, "file": file, "expect": expect });
+        vault.export_backup_with_work_factor(&store, &pass(BACKUP_PASSPHRASE), NOW + 4_000, TEST_WORK_FACTOR).unwrap();
+    let identity = age::scrypt::Identity::new(age::secrecy::SecretString::from(BACKUP_PASSPHRASE.to_string()));
+    let plain = age::decrypt(&identity, backup.armored.as_bytes()).unwrap();
+    let mut greedy = age::scrypt::Recipient::new(age::secrecy::SecretString::from(BACKUP_PASSPHRASE.to_string()));
+    greedy.set_work_factor(backup::MAX_IMPORT_WORK_FACTOR + 1);
     write(
-        "backup-v1.json",
-        "A valid version-1 backup of the vault in vault-v1.json: armored age, scrypt work factor 2 (test-only), passphrase below; `age -d` opens it too.",
-        file_body(&backup.armored, BACKUP_PASSPHRASE, json!({ "import": "ok", "entries": backup_entries })),
-    );
-    write(
-        "bad-backup-wrong-passphrase.json",
-        "The valid backup with the wrong passphrase: wrong passphrase.",
-        file_body(&backup.armored, "backup passphrasE", json!({ "import": "wrong_passphrase" })),
-    );
-    let cut = &backup.armored[..backup.armored.len() * 2 / 3];
-    write(
-        "bad-backup-truncated.json",
-        "The valid backup cut after two thirds of its text (no end marker): truncated.",
-        file_body(cut, BACKUP_PASSPHRASE, json!({ "import": "truncated" })),
-    );
-    write(
-        "bad-backup-foreign-json.json",
-        "A genuine passphrase-protected age file whose plaintext is some other program's JSON: not a keywarden backup.",
-        file_body(
-            &passphrase_file("{\"format\":\"someone-elses-export\",\"items\":[1,2,3]}\n"),
-            BACKUP_PASSPHRASE,
-            json!({ "import": "not_a_backup" }),
-        ),
-    );
-    write(
-        "bad-backup-not-age.json",
-        "Not an age file at all (a plain JSON backup someone pasted): not age.",
-        file_body(
-            "{\"format\":\"keywarden-backup\",\"version\":1,\"entries\":[]}\n",
-            BACKUP_PASSPHRASE,
-            json!({ "import": "not_age" }),
-        ),
-    );
-    write(
-        "bad-backup-future-version.json",
-        "A genuine age file holding a keywarden backup of version 2, which does not exist yet: unknown version.",
-        file_body(
-            &passphrase_file("{\"format\":\"keywarden-backup\",\"version\":2,\"exported_at\":0,\"entries\":[]}\n"),
-            BACKUP_PASSPHRASE,
-            json!({ "import": "unknown_version" }),
-        ),
+        "bad-backup-work-factor-too-high.json",
+        "A genuine keywarden backup whose scrypt work factor is 20 (1 GiB of memory), one above what keywarden accepts: too much work, refused before any scrypt run.",
+        json!({
+            "passphrase": BACKUP_PASSPHRASE,
+            "file": age::encrypt_and_armor(&greedy, &plain).unwrap(),
+            "expect": { "import": "too_much_work" },
+        }),
     );
 }

@@ -5,9 +5,9 @@ use crate::engine::protocol::{DamagedSummary, EntrySummary, ErrorCode, Reply, Re
 use crate::engine::recipe::FieldName;
 use crate::engine::secret::SecretString;
 use crate::engine::vault::replace::{replaced_by, stale_actives};
-use crate::engine::vault::secrets::Passphrase;
+use crate::engine::vault::secrets::{hint, Passphrase};
 use crate::engine::vault::share::share;
-use crate::engine::vault::store::{Changeset, Store};
+use crate::engine::vault::store::{Changeset, MemoryStore, Store};
 use crate::engine::vault::{
     is_set_up, resume, seal_locked, setup, unlock, EntryId, EntryMeta, EntryState, KdfParams, OpenEntry, UnlockError,
     UnlockedVault, ENTRY_PREFIX,
@@ -55,20 +55,15 @@ pub struct Keeper {
     pub auto_lock_minutes: u32,
     /// Vendors with one key per account, whose older keys a new one marks replaced.
     replacing: Vec<String>,
+    /// The vault's private store (capture key), kept for this worker's life only.
+    private: MemoryStore,
 }
 
 impl Keeper {
     /// `replacing`: the vendors whose new keys replace the account's previous key.
     pub fn new(replacing: Vec<String>) -> Self {
-        Keeper { unlocked: None, auto_lock_minutes: DEFAULT_AUTO_LOCK_MINUTES, replacing }
+        Keeper { unlocked: None, auto_lock_minutes: DEFAULT_AUTO_LOCK_MINUTES, replacing, private: MemoryStore::new() }
     }
-}
-
-/// The last four characters of a key, for telling keys apart without showing them.
-fn hint(secret: &SecretString) -> String {
-    let chars: Vec<char> = secret.expose().chars().collect();
-    let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
-    format!("…{tail}")
 }
 
 fn unlock_message(e: &UnlockError) -> (ErrorCode, String) {
@@ -89,6 +84,7 @@ impl Keeper {
     pub fn resume(&mut self, store: &impl Store, key: &SecretString) -> bool {
         match resume(store, key) {
             Ok(vault) => {
+                let _ = self.private.apply(vault.restore_capture_key(&self.private).changeset());
                 self.unlocked = Some(vault);
                 true
             }
@@ -161,7 +157,7 @@ impl Keeper {
             state: EntryState::Active,
         };
         let saved = match &self.unlocked {
-            None => seal_locked(store, &captured.secret, &meta),
+            None => seal_locked(store, &self.private, &captured.secret, &meta),
             Some(vault) => vault.seal(store, &captured.secret, &meta),
         };
         let mut sealed = match saved {
@@ -215,6 +211,7 @@ impl Keeper {
                 }
                 match setup(store, &Passphrase::from(passphrase), calibrate(), now) {
                     Ok(done) => {
+                        let _ = self.private.apply(done.private.changeset());
                         let key = done.vault.session_key();
                         self.unlocked = Some(done.vault);
                         VaultOutcome { changes: done.changes, session: Session::Store(key), activity: true, ..self.status_outcome(store) }
@@ -226,9 +223,14 @@ impl Keeper {
                 let attempt = unlock(store, &Passphrase::from(passphrase), now);
                 match attempt.result {
                     Ok(vault) => {
-                        // Vouch for captures sealed while locked, then retire keys they replaced.
-                        let (_, mut changes) = vault.adopt_unverified(store);
-                        changes.merge(attempt.changes);
+                        // Finish a pending passphrase change, vouch for captures sealed while
+                        // locked, then retire keys they replaced.
+                        let mut changes = attempt.changes;
+                        for batch in attempt.pending {
+                            changes.merge(batch);
+                        }
+                        let _ = self.private.apply(vault.restore_capture_key(&self.private).changeset());
+                        changes.merge(vault.adopt_unverified(store).1);
                         let listing = vault.list(store);
                         let mut stale = stale_actives(&listing.entries);
                         let one_per_account = |id: &EntryId| {
@@ -282,10 +284,15 @@ impl Keeper {
                     }
                 };
                 match vault.change_passphrase(store, &Passphrase::from(new), calibrate()) {
-                    Ok(mut changes) => {
+                    Ok(rotation) => {
                         let mut all = attempt.changes;
-                        all.merge(std::mem::take(&mut changes));
-                        VaultOutcome { changes: all, activity: true, ..VaultOutcome::reply(Reply::Done) }
+                        for batch in rotation.batches {
+                            all.merge(batch);
+                        }
+                        let _ = self.private.apply(rotation.private.changeset());
+                        let key = rotation.vault.session_key();
+                        self.unlocked = Some(rotation.vault);
+                        VaultOutcome { changes: all, session: Session::Store(key), activity: true, ..VaultOutcome::reply(Reply::Done) }
                     }
                     Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
                 }

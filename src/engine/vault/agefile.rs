@@ -19,8 +19,8 @@ pub(crate) enum AgeFailure {
     WrongKind,
     /// The passphrase or identity does not open it.
     WrongKey,
-    /// It asks for more scrypt work than allowed.
-    TooMuchWork,
+    /// It asks for more scrypt work than allowed: the work factor (log2 N) it asks for.
+    TooMuchWork(u8),
     /// A newer age format.
     UnknownAgeFormat,
     /// Larger than the caller accepts.
@@ -64,7 +64,9 @@ pub(crate) fn decrypt(
         return Err(AgeFailure::WrongKind);
     }
     let mut reader = decryptor.decrypt(std::iter::once(identity)).map_err(classify)?;
-    let mut out = Zeroizing::new(Vec::new());
+    // The plaintext is shorter than the age file it comes from, so a buffer of the file's size
+    // never grows (growing would leave copies of the plaintext behind).
+    let mut out = Zeroizing::new(Vec::with_capacity(input.len().min(max_len) + 1));
     let read = (&mut reader).take(max_len as u64 + 1).read_to_end(&mut out);
     match read {
         Ok(n) if n > max_len => Err(AgeFailure::TooLarge),
@@ -79,7 +81,7 @@ fn classify(e: age::DecryptError) -> AgeFailure {
     match e {
         E::Io(io) if io.kind() == ErrorKind::UnexpectedEof => AgeFailure::Truncated,
         E::DecryptionFailed | E::KeyDecryptionFailed | E::NoMatchingKeys => AgeFailure::WrongKey,
-        E::ExcessiveWork { .. } => AgeFailure::TooMuchWork,
+        E::ExcessiveWork { required, .. } => AgeFailure::TooMuchWork(required),
         E::UnknownFormat => AgeFailure::UnknownAgeFormat,
         _ => AgeFailure::Damaged,
     }

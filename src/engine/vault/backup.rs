@@ -22,23 +22,26 @@
 
 use crate::engine::secret::SecretString;
 use crate::engine::vault::agefile::{self, AgeFailure};
-use crate::engine::vault::entry::{Damaged, EntryId, EntryMeta, SealError};
+use crate::engine::vault::entry::{Damaged, EntryId, EntryMeta, SealError, Trust};
 use crate::engine::vault::header::{UnlockedVault, MIN_PASSPHRASE_CHARS};
 use crate::engine::vault::replace::same_vendor_and_tenant;
-use crate::engine::vault::secrets::Passphrase;
+use crate::engine::vault::secrets::{json_zeroizing, Passphrase};
 use crate::engine::vault::store::{Changeset, Store};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use zeroize::Zeroizing;
 
 /// The backup plaintext's `format`.
 pub const BACKUP_FORMAT: &str = "keywarden-backup";
 /// Backup version this code writes and reads.
 pub const BACKUP_VERSION: u32 = 1;
-/// scrypt work factor (log2 N) for new backups: about a second, as `age -p` picks.
+/// scrypt work factor (log2 N) for new backups: about a second, as `age -p` picks; scrypt then
+/// needs 2^18 KiB = 256 MiB of memory.
 pub const BACKUP_WORK_FACTOR: u8 = 18;
-/// Highest scrypt work factor an imported backup may demand (the age CLI's own limit).
-pub const MAX_IMPORT_WORK_FACTOR: u8 = 22;
+/// Highest scrypt work factor an imported backup may demand: one above what
+/// [`UnlockedVault::export_backup`] writes, i.e. 512 MiB of scrypt memory (each step up
+/// doubles it), so a crafted file cannot make the browser allocate gigabytes. Backups that
+/// `age -p` made on a fast machine with a higher factor can be re-encrypted with the default.
+pub const MAX_IMPORT_WORK_FACTOR: u8 = 19;
 /// Largest backup plaintext accepted on import.
 pub const MAX_BACKUP_BYTES: usize = 32 * 1024 * 1024;
 
@@ -93,6 +96,9 @@ pub struct Backup {
     pub entries: usize,
     /// Items that could not be opened and so are not in it.
     pub left_out: Vec<Damaged>,
+    /// [`Trust::Foreign`] entries, not in it either: importing the backup would vouch for them.
+    /// Confirm them first if they are wanted.
+    pub unconfirmed: Vec<EntryId>,
 }
 
 /// Why exporting failed.
@@ -144,8 +150,12 @@ pub enum ImportError {
     /// An age file encrypted to keys, not to a passphrase.
     NotPassphraseProtected,
     WrongPassphrase,
-    /// Its scrypt work factor is above [`MAX_IMPORT_WORK_FACTOR`].
-    TooMuchWork,
+    /// Its scrypt work factor (log2 N) is above `max` ([`MAX_IMPORT_WORK_FACTOR`]); refused
+    /// before any scrypt work.
+    TooMuchWork {
+        work_factor: u8,
+        max: u8,
+    },
     /// An age file of a newer age format.
     UnsupportedAge,
     /// An age file that fails its integrity checks.
@@ -170,7 +180,13 @@ impl fmt::Display for ImportError {
                 f.write_str("this age file is encrypted to keys, not to a passphrase")
             }
             ImportError::WrongPassphrase => f.write_str("wrong backup passphrase"),
-            ImportError::TooMuchWork => f.write_str("the backup demands more passphrase work than allowed"),
+            ImportError::TooMuchWork { work_factor, max } => write!(
+                f,
+                "the backup asks for scrypt work factor {work_factor} ({} of memory); keywarden opens backups up to \
+                 work factor {max} ({}): re-encrypt it with age's default",
+                scrypt_memory(*work_factor),
+                scrypt_memory(*max)
+            ),
             ImportError::UnsupportedAge => f.write_str("the file uses a newer age format"),
             ImportError::Damaged => f.write_str("the backup file is damaged"),
             ImportError::TooLarge => f.write_str("the backup is too large"),
@@ -184,7 +200,24 @@ impl fmt::Display for ImportError {
     }
 }
 
-impl std::error::Error for ImportError {}
+impl std::error::Error for ImportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ImportError::Seal(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The memory scrypt needs at work factor `log_n` with age's r = 8: 2^log_n KiB.
+fn scrypt_memory(log_n: u8) -> String {
+    let kib = 1u128 << log_n.min(100);
+    match kib {
+        k if k >= 1 << 20 => format!("{} GiB", k >> 20),
+        k if k >= 1 << 10 => format!("{} MiB", k >> 10),
+        k => format!("{k} KiB"),
+    }
+}
 
 impl UnlockedVault {
     /// Exports every entry that opens, with the standard work factor. `now` is unix ms.
@@ -205,30 +238,27 @@ impl UnlockedVault {
             return Err(BackupError::PassphraseTooShort { min: MIN_PASSPHRASE_CHARS });
         }
         let listing = self.list(store);
+        let (kept, foreign): (Vec<_>, Vec<_>) = listing.entries.iter().partition(|e| e.trust != Trust::Foreign);
         let doc = BackupOut {
             format: BACKUP_FORMAT,
             version: BACKUP_VERSION,
             exported_at: now,
-            entries: listing
-                .entries
-                .iter()
-                .map(|e| EntryOut { id: &e.id, secret: e.secret.expose(), meta: &e.meta })
-                .collect(),
+            entries: kept.iter().map(|e| EntryOut { id: &e.id, secret: e.secret.expose(), meta: &e.meta }).collect(),
         };
-        // Room for everything up front: growing the buffer would leave copies of secrets behind.
-        let room: usize = listing
-            .entries
-            .iter()
-            .map(|e| 2 * (e.secret.expose().len() + e.meta.notes.len() + e.meta.page_url.len()) + 2048)
-            .sum();
-        let mut plain = Zeroizing::new(Vec::with_capacity(room + 1024));
-        serde_json::to_writer_pretty(&mut *plain, &doc).expect("plain JSON");
+        // Sized exactly before writing (with room for the final newline): growing the buffer
+        // would leave copies of secrets behind.
+        let mut plain = json_zeroizing(&doc, true);
         plain.push(b'\n');
         let mut recipient = age::scrypt::Recipient::new(passphrase.to_age());
         recipient.set_work_factor(log_n);
         let armored = agefile::encrypt(&recipient, &plain, true).map_err(|_| BackupError::Encrypt)?;
         let armored = String::from_utf8(armored).map_err(|_| BackupError::Encrypt)?;
-        Ok(Backup { armored, entries: listing.entries.len(), left_out: listing.damaged })
+        Ok(Backup {
+            armored,
+            entries: kept.len(),
+            unconfirmed: foreign.iter().map(|e| e.id.clone()).collect(),
+            left_out: listing.damaged,
+        })
     }
 
     /// Merges a backup file (armored or binary age) into the vault. Nothing is overwritten:
@@ -246,7 +276,9 @@ impl UnlockedVault {
             AgeFailure::Truncated => ImportError::Truncated,
             AgeFailure::WrongKind => ImportError::NotPassphraseProtected,
             AgeFailure::WrongKey => ImportError::WrongPassphrase,
-            AgeFailure::TooMuchWork => ImportError::TooMuchWork,
+            AgeFailure::TooMuchWork(work_factor) => {
+                ImportError::TooMuchWork { work_factor, max: MAX_IMPORT_WORK_FACTOR }
+            }
             AgeFailure::UnknownAgeFormat => ImportError::UnsupportedAge,
             AgeFailure::TooLarge => ImportError::TooLarge,
             AgeFailure::Damaged => ImportError::Damaged,
@@ -260,7 +292,8 @@ impl UnlockedVault {
         }
         let backup: BackupIn = serde_json::from_slice(&plain).map_err(|_| ImportError::BadContents("entries"))?;
 
-        let existing = self.list(store).entries;
+        // Foreign entries do not count as already held: the backup's copy is vouched for.
+        let existing: Vec<_> = self.list(store).entries.into_iter().filter(|e| e.trust != Trust::Foreign).collect();
         let mut report = ImportReport {
             changes: Changeset::default(),
             exported_at: backup.exported_at,

@@ -1,4 +1,4 @@
-//! Thin wrappers over the vetted primitives the vault uses: randomness, base64, HKDF-SHA256 subkeys, XChaCha20-Poly1305 and HMAC-SHA256.
+//! Thin wrappers over the vetted primitives the vault uses: randomness, base64, HKDF-SHA256 subkeys, XChaCha20-Poly1305, HMAC-SHA256 and SHA-256 checksums.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -6,7 +6,7 @@ use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -93,6 +93,17 @@ pub fn mac_verify(key: &[u8; 32], parts: &[&[u8]], tag: &[u8]) -> bool {
     mac_state(key, parts).verify_slice(tag).is_ok()
 }
 
+/// SHA-256 over `parts`, framed like [`mac`]. A checksum against damage, not against anyone who
+/// can write storage (they can recompute it).
+pub fn digest(parts: &[&[u8]]) -> [u8; MAC_LEN] {
+    let mut hash = Sha256::new();
+    for p in parts {
+        hash.update((p.len() as u64).to_be_bytes());
+        hash.update(p);
+    }
+    hash.finalize().into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +125,12 @@ mod tests {
         assert!(mac_verify(&key, &[b"ab", b"c"], &t));
         assert!(!mac_verify(&key, &[b"a", b"bc"], &t));
         assert!(!mac_verify(&[3u8; 32], &[b"ab", b"c"], &t));
+    }
+
+    #[test]
+    fn digest_framing_separates_parts() {
+        assert_eq!(digest(&[b"ab", b"c"]), digest(&[b"ab", b"c"]));
+        assert_ne!(digest(&[b"ab", b"c"]), digest(&[b"a", b"bc"]));
     }
 
     #[test]

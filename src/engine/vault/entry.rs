@@ -1,4 +1,4 @@
-//! Entries: one storage item per captured key, sealed to the vault's age recipient (even while locked), authenticated with the vault key once unlocked, and opened one by one so damage stays contained.
+//! Entries: one storage item per captured key, sealed to the vault's age recipient (even while locked, then tagged with the capture key), authenticated with the vault key once unlocked, and opened one by one so damage stays contained.
 //!
 //! An item `entry:<id>` holds only
 //!
@@ -7,7 +7,9 @@
 //!   "age": "<age ciphertext, base64>", "mac": "<HMAC-SHA256, base64>" }
 //! ```
 //!
-//! (`mac` absent until the vault has authenticated it). The ciphertext is a binary age file to
+//! `mac` is absent until the vault has authenticated the item. A capture sealed while locked
+//! carries `"capture": "<HMAC-SHA256, base64>"` instead, its capture tag, when the private store
+//! held the capture key (see [`capture`]). The ciphertext is a binary age file to
 //! the vault's X25519 recipient; its plaintext repeats format, version and id and adds the secret
 //! and the metadata:
 //!
@@ -18,19 +20,26 @@
 //! ```
 //!
 //! The MAC is HMAC-SHA256 under a subkey of the vault key over the length-prefixed parts
-//! `"keywarden-entry/mac"`, version (4 bytes, big-endian), id and ciphertext. Opening checks,
-//! in order: shape, version, that the storage key names the item's id, the MAC (or its absence),
+//! `"keywarden-entry/mac"`, version (4 bytes, big-endian), id and ciphertext; the capture tag is
+//! HMAC-SHA256 under the capture key over the same parts with the label
+//! `"keywarden-entry/capture-tag"`. Opening checks, in order: shape, version, that the storage
+//! key names the item's id, the MAC (or its absence, against the index), the capture tag,
 //! decryption, and that the id and version inside match the ones outside; any failure marks that
-//! one item damaged with its reason.
+//! one item damaged with its reason. What the MAC and tag say is the entry's [`Trust`].
 //!
 //! The index item [`INDEX_KEY`] lists, under a MAC, the ids the vault has authenticated, so an
-//! attacker cannot strip an entry's MAC and swap in their own ciphertext to pass it off as a
-//! fresh capture awaiting adoption.
+//! attacker cannot strip an entry's MAC and swap in their own ciphertext (or replay the item as
+//! it was before adoption) to pass it off as a capture awaiting adoption. A missing or damaged
+//! index is an alarm ([`IndexState`]): while it lasts nothing is adopted without the admin, and
+//! writes leave it as it is until [`UnlockedVault::rebuild_index`].
 
 use crate::engine::secret::SecretString;
 use crate::engine::vault::agefile::{self, AgeFailure};
+use crate::engine::vault::capture;
 use crate::engine::vault::crypto::{self, b64, unb64, RandomFailed};
 use crate::engine::vault::header::{Header, HeaderProblem, UnlockedVault};
+use crate::engine::vault::rotation::Record;
+use crate::engine::vault::secrets::json_zeroizing;
 use crate::engine::vault::store::{Changeset, Store};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Value};
@@ -50,6 +59,7 @@ pub const INDEX_KEY: &str = "vault:index";
 pub const INDEX_FORMAT: &str = "keywarden-index";
 const INDEX_VERSION: u32 = 1;
 const ENTRY_MAC_LABEL: &[u8] = b"keywarden-entry/mac";
+const CAPTURE_TAG_LABEL: &[u8] = b"keywarden-entry/capture-tag";
 const INDEX_MAC_LABEL: &[u8] = b"keywarden-index/mac";
 /// Largest decrypted payload accepted.
 const MAX_PAYLOAD: usize = 64 * 1024;
@@ -179,9 +189,27 @@ impl EntryMeta {
 pub enum Trust {
     /// Carries a valid MAC under the vault key: written while unlocked, or adopted since.
     Authenticated,
-    /// Sealed while locked and not adopted yet. Anyone able to write extension storage could
-    /// have made it (the recipient is public); [`UnlockedVault::adopt_unverified`] vouches for it.
+    /// Sealed while locked by keywarden here (its capture tag verifies under the capture key)
+    /// and not adopted yet: the next [`UnlockedVault::adopt_unverified`] vouches for it, unless
+    /// the index is missing or damaged.
     Unverified,
+    /// Found in storage, not saved by keywarden here: no MAC and no valid capture tag. Anyone
+    /// able to write `storage.local` could have made it (the recipient is public), or it was
+    /// captured while the private store had lost the capture key. Shown, never adopted silently,
+    /// never used to mark other entries replaced and never rewritten as authenticated, until the
+    /// admin confirms it ([`UnlockedVault::adopt_confirmed`]).
+    Foreign,
+}
+
+/// The state of the index of authenticated ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexState {
+    Ok,
+    /// No index item: an alarm (every vault has one from setup on).
+    Missing,
+    /// The index item does not parse or fails its MAC: an alarm.
+    Damaged,
 }
 
 /// An opened entry. Its secret is a [`SecretString`]: redacted in Debug, never serialized.
@@ -202,16 +230,18 @@ pub struct Damaged {
 }
 
 /// Everything in the vault, as far as it opens.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Listing {
-    /// Entries that opened, oldest first.
+    /// Entries that opened, oldest first, each with its [`Trust`].
     pub entries: Vec<OpenEntry>,
     /// Items under `entry:` that did not open, each with its reason; nothing else is affected.
     pub damaged: Vec<Damaged>,
     /// Ids the index vouches for whose items are gone.
     pub missing: Vec<EntryId>,
-    /// The index item is missing or fails its MAC (it is rebuilt by the next write).
-    pub index_damaged: bool,
+    /// Whether the index is there and intact. When it is not, show an alarm: an entry whose MAC
+    /// was stripped cannot be told from a capture awaiting adoption, so nothing is adopted until
+    /// the admin has looked and called [`UnlockedVault::rebuild_index`].
+    pub index: IndexState,
 }
 
 /// The plaintext inside an entry's age file.
@@ -243,10 +273,17 @@ struct ItemJson {
     age: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     mac: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    capture: Option<String>,
 }
 
-fn mac_parts<'a>(version: &'a [u8; 4], id: &'a EntryId, ciphertext: &'a [u8]) -> [&'a [u8]; 4] {
-    [ENTRY_MAC_LABEL, version, id.as_str().as_bytes(), ciphertext]
+fn mac_parts<'a>(label: &'a [u8], version: &'a [u8; 4], id: &'a EntryId, ciphertext: &'a [u8]) -> [&'a [u8]; 4] {
+    [label, version, id.as_str().as_bytes(), ciphertext]
+}
+
+fn capture_tag(capture_key: &[u8; 32], id: &EntryId, ciphertext: &[u8]) -> [u8; crypto::MAC_LEN] {
+    let version = ENTRY_VERSION.to_be_bytes();
+    crypto::mac(capture_key, &mac_parts(CAPTURE_TAG_LABEL, &version, id, ciphertext))
 }
 
 /// The age ciphertext of an entry payload.
@@ -265,20 +302,18 @@ fn seal_payload(
     meta.check()?;
     let payload =
         PayloadOut { format: ENTRY_FORMAT, version: ENTRY_VERSION, id: id.as_str(), secret: secret.expose(), meta };
-    // Room for everything up front: growing the buffer would leave copies of the secret behind.
-    let room = secret.expose().len() + meta.notes.len() + meta.page_url.len() + 4096;
-    let mut plain = Zeroizing::new(Vec::with_capacity(room));
-    serde_json::to_writer(&mut *plain, &payload).expect("plain JSON");
+    let plain = json_zeroizing(&payload, false);
     agefile::encrypt(recipient, &plain, false).map_err(|_| SealError::Encrypt)
 }
 
-fn item_value(id: &EntryId, ciphertext: &[u8], mac: Option<&[u8]>) -> Value {
+fn item_value(id: &EntryId, ciphertext: &[u8], mac: Option<&[u8]>, capture: Option<&[u8]>) -> Value {
     serde_json::to_value(ItemJson {
         format: ENTRY_FORMAT.into(),
         version: ENTRY_VERSION,
         id: id.as_str().into(),
         age: b64(ciphertext),
         mac: mac.map(b64),
+        capture: capture.map(b64),
     })
     .expect("plain JSON")
 }
@@ -299,17 +334,40 @@ fn fresh_id(store: &impl Store) -> Result<EntryId, SealError> {
 pub struct Sealed {
     pub id: EntryId,
     pub changes: Changeset,
+    /// Sealed while locked without the capture key (the private store had lost it): saved, but
+    /// it lists as [`Trust::Foreign`] and needs the admin's confirmation after unlocking.
+    pub needs_confirmation: bool,
 }
 
-/// Seals a capture while the vault is locked: encrypted to the stored recipient, without a MAC
-/// (it lists as [`Trust::Unverified`] until adopted). Writes one new item and touches nothing else.
-pub fn seal_locked(store: &impl Store, secret: &SecretString, meta: &EntryMeta) -> Result<Sealed, SealError> {
+/// Seals a capture while the vault is locked, writing one new item and touching nothing else.
+///
+/// `private` is the private store (the extension origin's own storage), which holds the capture
+/// key and the recipient it belongs to. When storage names that recipient — the header's, or
+/// the new one of a pending passphrase change — the capture is encrypted to it and tagged with
+/// the capture key, and the next unlock adopts it. Otherwise (no capture key, or one for another
+/// recipient) it is encrypted to the header's recipient without a tag: nothing is lost, but it
+/// lists as [`Trust::Foreign`] until the admin confirms it ([`Sealed::needs_confirmation`]).
+pub fn seal_locked(
+    store: &impl Store,
+    private: &impl Store,
+    secret: &SecretString,
+    meta: &EntryMeta,
+) -> Result<Sealed, SealError> {
     let header = Header::load(store).map_err(SealError::Header)?;
+    let record = Record::load_for(store, &header);
+    let key = capture::load(private);
+    let vouched = key.as_ref().and_then(|k| match &record {
+        Some(rec) if rec.header().recipient_text() == k.recipient => Some((rec.header().recipient(), &*k.key)),
+        _ if header.recipient_text() == k.recipient => Some((header.recipient(), &*k.key)),
+        _ => None,
+    });
     let id = fresh_id(store)?;
-    let ct = seal_payload(header.recipient(), &id, secret, meta)?;
+    let recipient = vouched.map_or(header.recipient(), |(r, _)| r);
+    let ct = seal_payload(recipient, &id, secret, meta)?;
+    let tag = vouched.map(|(_, k)| capture_tag(k, &id, &ct));
     let mut changes = Changeset::default();
-    changes.put(&id.item_key(), item_value(&id, &ct, None));
-    Ok(Sealed { id, changes })
+    changes.put(&id.item_key(), item_value(&id, &ct, None, tag.as_ref().map(|t| t.as_slice())));
+    Ok(Sealed { id, changes, needs_confirmation: tag.is_none() })
 }
 
 /// Why an item did not open. None of these carries item contents.
@@ -370,6 +428,8 @@ pub enum SealError {
         field: &'static str,
         problem: &'static str,
     },
+    /// The entry is [`Trust::Foreign`]: rewriting it would vouch for it. Confirm it first.
+    Unconfirmed,
     Random,
     /// age failed to encrypt (should not happen).
     Encrypt,
@@ -380,40 +440,106 @@ impl fmt::Display for SealError {
         match self {
             SealError::Header(p) => write!(f, "cannot save the key: {p}"),
             SealError::Invalid { field, problem } => write!(f, "cannot save the key: its {field} {problem}"),
+            SealError::Unconfirmed => f.write_str(
+                "cannot change the entry: it was found in storage, not saved by keywarden here; confirm it first",
+            ),
             SealError::Random => f.write_str("cannot save the key: the system's random number generator failed"),
             SealError::Encrypt => f.write_str("cannot save the key: encryption failed"),
         }
     }
 }
 
-impl std::error::Error for SealError {}
+impl std::error::Error for SealError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SealError::Header(p) => Some(p),
+            _ => None,
+        }
+    }
+}
 
-/// An item read as far as its outer layer: id, ciphertext, MAC state.
+/// Why confirming entries failed. Nothing was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AdoptError {
+    /// That entry does not open, so there is nothing to confirm.
+    NotOpen { id: EntryId, reason: OpenError },
+    /// age failed to encrypt (should not happen).
+    Encrypt,
+}
+
+impl fmt::Display for AdoptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AdoptError::NotOpen { id, reason } => write!(f, "entry {id} cannot be confirmed: {reason}"),
+            AdoptError::Encrypt => f.write_str("the entry could not be confirmed: encryption failed"),
+        }
+    }
+}
+
+impl std::error::Error for AdoptError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AdoptError::NotOpen { reason, .. } => Some(reason),
+            AdoptError::Encrypt => None,
+        }
+    }
+}
+
+/// An item read as far as its outer layer: id, ciphertext, what its MAC or tag says.
 struct Outer {
     id: EntryId,
     ciphertext: Vec<u8>,
     trust: Trust,
+    /// Its MAC or capture tag is under the previous keys (a passphrase change is pending).
+    previous_keys: bool,
 }
 
-/// The authenticated set of ids, or `None` when the index is missing or fails its MAC.
-fn load_index(store: &impl Store, vault: &UnlockedVault) -> Option<BTreeSet<EntryId>> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct IndexJson {
-        format: String,
-        version: u32,
-        ids: Vec<EntryId>,
-        mac: String,
+/// An item opened all the way.
+struct Inspected {
+    outer: Outer,
+    /// It decrypted with the previous identity (a passphrase change is pending).
+    previous_identity: bool,
+    plain: Zeroizing<Vec<u8>>,
+    payload: PayloadIn,
+}
+
+impl Inspected {
+    fn under_previous_keys(&self) -> bool {
+        self.outer.previous_keys || self.previous_identity
     }
-    let index: IndexJson = serde_json::from_value(store.get(INDEX_KEY)?).ok()?;
-    if index.format != INDEX_FORMAT || index.version != INDEX_VERSION {
-        return None;
+}
+
+/// The index as loaded: its ids, or why not.
+pub(crate) enum IndexLoad {
+    Ok { ids: BTreeSet<EntryId> },
+    Missing,
+    Damaged,
+}
+
+impl IndexLoad {
+    fn ids(&self) -> Option<&BTreeSet<EntryId>> {
+        match self {
+            IndexLoad::Ok { ids, .. } => Some(ids),
+            _ => None,
+        }
     }
-    let tag = unb64(&index.mac)?;
-    let ids: BTreeSet<EntryId> = index.ids.into_iter().collect();
-    let parts = index_mac_parts(&ids);
-    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-    crypto::mac_verify(vault.index_mac_key(), &refs, &tag).then_some(ids)
+
+    fn state(&self) -> IndexState {
+        match self {
+            IndexLoad::Ok { .. } => IndexState::Ok,
+            IndexLoad::Missing => IndexState::Missing,
+            IndexLoad::Damaged => IndexState::Damaged,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndexJson {
+    format: String,
+    version: u32,
+    ids: Vec<EntryId>,
+    mac: String,
 }
 
 fn index_mac_parts(ids: &BTreeSet<EntryId>) -> Vec<Vec<u8>> {
@@ -422,19 +548,38 @@ fn index_mac_parts(ids: &BTreeSet<EntryId>) -> Vec<Vec<u8>> {
     parts
 }
 
-/// A changeset writing the index with exactly `ids`.
+/// A changeset writing the index with exactly `ids`, under the vault's current key.
 pub(crate) fn index_changes(vault: &UnlockedVault, ids: &[EntryId]) -> Changeset {
     let ids: BTreeSet<EntryId> = ids.iter().cloned().collect();
     let parts = index_mac_parts(&ids);
     let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-    let tag = crypto::mac(vault.index_mac_key(), &refs);
+    let tag = crypto::mac(vault.current().index_mac_key(), &refs);
     let mut c = Changeset::default();
     c.put(INDEX_KEY, json!({ "format": INDEX_FORMAT, "version": INDEX_VERSION, "ids": ids, "mac": b64(&tag) }));
     c
 }
 
 impl UnlockedVault {
-    /// Reads an item's outer layer and checks its MAC against the vault key and the index.
+    /// The index: verified under the current key, or the previous one while a change is pending.
+    pub(crate) fn index_load(&self, store: &impl Store) -> IndexLoad {
+        let Some(item) = store.get(INDEX_KEY) else { return IndexLoad::Missing };
+        let Ok(index) = serde_json::from_value::<IndexJson>(item) else { return IndexLoad::Damaged };
+        if index.format != INDEX_FORMAT || index.version != INDEX_VERSION {
+            return IndexLoad::Damaged;
+        }
+        let Some(tag) = unb64(&index.mac) else { return IndexLoad::Damaged };
+        let ids: BTreeSet<EntryId> = index.ids.into_iter().collect();
+        let parts = index_mac_parts(&ids);
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        if self.keysets().any(|k| crypto::mac_verify(k.index_mac_key(), &refs, &tag)) {
+            IndexLoad::Ok { ids }
+        } else {
+            IndexLoad::Damaged
+        }
+    }
+
+    /// Reads an item's outer layer and checks its MAC (against the vault keys and the index) or
+    /// its capture tag.
     fn outer(&self, key: &str, item: &Value, index: Option<&BTreeSet<EntryId>>) -> Result<Outer, OpenError> {
         if item.get("format").and_then(Value::as_str) != Some(ENTRY_FORMAT) {
             return Err(OpenError::Malformed("not a keywarden entry"));
@@ -451,65 +596,89 @@ impl UnlockedVault {
         }
         let ciphertext = unb64(&json.age).ok_or(OpenError::Malformed("ciphertext encoding"))?;
         let version = ENTRY_VERSION.to_be_bytes();
-        let trust = match &json.mac {
-            Some(mac) => {
+        let (trust, previous_keys) = match (&json.mac, &json.capture) {
+            (Some(mac), _) => {
                 let tag = unb64(mac).ok_or(OpenError::Malformed("mac encoding"))?;
-                if !crypto::mac_verify(self.entry_mac_key(), &mac_parts(&version, &id, &ciphertext), &tag) {
-                    return Err(OpenError::BadMac);
+                let parts = mac_parts(ENTRY_MAC_LABEL, &version, &id, &ciphertext);
+                match self.keysets().position(|k| crypto::mac_verify(k.entry_mac_key(), &parts, &tag)) {
+                    Some(at) => (Trust::Authenticated, at > 0),
+                    None => return Err(OpenError::BadMac),
                 }
-                Trust::Authenticated
             }
-            None if index.is_some_and(|ids| ids.contains(&id)) => return Err(OpenError::MacRemoved),
-            None => Trust::Unverified,
+            (None, _) if index.is_some_and(|ids| ids.contains(&id)) => return Err(OpenError::MacRemoved),
+            (None, Some(capture)) => {
+                let tag = unb64(capture).ok_or(OpenError::Malformed("capture tag encoding"))?;
+                let parts = mac_parts(CAPTURE_TAG_LABEL, &version, &id, &ciphertext);
+                match self.keysets().position(|k| crypto::mac_verify(k.capture_key(), &parts, &tag)) {
+                    Some(at) => (Trust::Unverified, at > 0),
+                    None => (Trust::Foreign, false),
+                }
+            }
+            (None, None) => (Trust::Foreign, false),
         };
-        Ok(Outer { id, ciphertext, trust })
+        Ok(Outer { id, ciphertext, trust, previous_keys })
     }
 
-    fn open_item(&self, key: &str, item: &Value, index: Option<&BTreeSet<EntryId>>) -> Result<OpenEntry, OpenError> {
+    /// Opens an item all the way: outer layer, decryption (current identity, then the previous
+    /// one), payload.
+    fn inspect(&self, key: &str, item: &Value, index: Option<&BTreeSet<EntryId>>) -> Result<Inspected, OpenError> {
         let outer = self.outer(key, item, index)?;
-        let plain =
-            agefile::decrypt(self.identity().inner(), &outer.ciphertext, false, MAX_PAYLOAD).map_err(|e| match e {
-                AgeFailure::Truncated => OpenError::Truncated,
-                _ => OpenError::Undecryptable,
-            })?;
+        let mut opened = None;
+        for (at, keys) in self.keysets().enumerate() {
+            match agefile::decrypt(keys.identity().inner(), &outer.ciphertext, false, MAX_PAYLOAD) {
+                Ok(plain) => {
+                    opened = Some((plain, at > 0));
+                    break;
+                }
+                Err(AgeFailure::Truncated) => return Err(OpenError::Truncated),
+                Err(_) => {}
+            }
+        }
+        let (plain, previous_identity) = opened.ok_or(OpenError::Undecryptable)?;
         let payload: PayloadIn = serde_json::from_slice(&plain).map_err(|_| OpenError::BadPayload)?;
         if payload.format != ENTRY_FORMAT || payload.version != ENTRY_VERSION || payload.id != outer.id.as_str() {
             return Err(OpenError::Mismatch);
         }
-        Ok(OpenEntry { id: outer.id, meta: payload.meta, secret: payload.secret, trust: outer.trust })
+        Ok(Inspected { outer, previous_identity, plain, payload })
+    }
+
+    fn open_item(&self, key: &str, item: &Value, index: Option<&BTreeSet<EntryId>>) -> Result<OpenEntry, OpenError> {
+        let i = self.inspect(key, item, index)?;
+        Ok(OpenEntry { id: i.outer.id, meta: i.payload.meta, secret: i.payload.secret, trust: i.outer.trust })
     }
 
     /// Opens one entry.
     pub fn open(&self, store: &impl Store, id: &EntryId) -> Result<OpenEntry, OpenError> {
         let key = id.item_key();
         let item = store.get(&key).ok_or(OpenError::Missing)?;
-        self.open_item(&key, &item, load_index(store, self).as_ref())
+        self.open_item(&key, &item, self.index_load(store).ids())
     }
 
     /// Opens every item under `entry:`; damaged ones are listed with their reason and never stop
     /// the others from opening.
     pub fn list(&self, store: &impl Store) -> Listing {
-        let index = load_index(store, self);
-        let mut listing = Listing { index_damaged: index.is_none(), ..Listing::default() };
+        let index = self.index_load(store);
+        let mut listing =
+            Listing { entries: Vec::new(), damaged: Vec::new(), missing: Vec::new(), index: index.state() };
         let mut present = BTreeSet::new();
         for key in store.keys_with_prefix(ENTRY_PREFIX) {
             if let Some(id) = EntryId::from_item_key(&key) {
                 present.insert(id);
             }
             let Some(item) = store.get(&key) else { continue };
-            match self.open_item(&key, &item, index.as_ref()) {
+            match self.open_item(&key, &item, index.ids()) {
                 Ok(entry) => listing.entries.push(entry),
                 Err(reason) => listing.damaged.push(Damaged { key, reason }),
             }
         }
-        if let Some(ids) = &index {
+        if let Some(ids) = index.ids() {
             listing.missing = ids.difference(&present).cloned().collect();
         }
         listing.entries.sort_by(|a, b| (a.meta.created_at, &a.id).cmp(&(b.meta.created_at, &b.id)));
         listing
     }
 
-    /// Ids of items that carry a valid MAC now (to rebuild a lost index).
+    /// Ids of items that carry a valid MAC now.
     fn authenticated_ids(&self, store: &impl Store) -> BTreeSet<EntryId> {
         store
             .keys_with_prefix(ENTRY_PREFIX)
@@ -521,9 +690,10 @@ impl UnlockedVault {
             .collect()
     }
 
-    /// The index after adding and removing ids; a lost index is rebuilt from the items' MACs.
+    /// The index after adding and removing ids. A missing or damaged index stays as it is (the
+    /// alarm lasts until [`UnlockedVault::rebuild_index`]).
     fn updated_index(&self, store: &impl Store, add: &[EntryId], remove: &[EntryId]) -> Changeset {
-        let mut ids = load_index(store, self).unwrap_or_else(|| self.authenticated_ids(store));
+        let IndexLoad::Ok { mut ids } = self.index_load(store) else { return Changeset::default() };
         ids.extend(add.iter().cloned());
         for id in remove {
             ids.remove(id);
@@ -533,8 +703,52 @@ impl UnlockedVault {
 
     fn authenticated_item(&self, id: &EntryId, ciphertext: &[u8]) -> Value {
         let version = ENTRY_VERSION.to_be_bytes();
-        let tag = crypto::mac(self.entry_mac_key(), &mac_parts(&version, id, ciphertext));
-        item_value(id, ciphertext, Some(&tag))
+        let tag = crypto::mac(self.current().entry_mac_key(), &mac_parts(ENTRY_MAC_LABEL, &version, id, ciphertext));
+        item_value(id, ciphertext, Some(&tag), None)
+    }
+
+    /// The ciphertext of an opened item for the current identity (re-encrypted when it was for
+    /// the previous one).
+    fn current_ciphertext(&self, item: &Inspected) -> Option<Vec<u8>> {
+        if item.previous_identity {
+            agefile::encrypt(self.current().recipient(), &item.plain, false).ok()
+        } else {
+            Some(item.outer.ciphertext.clone())
+        }
+    }
+
+    /// An opened item, authenticated under the current keys.
+    fn adopted_item(&self, item: &Inspected) -> Option<Value> {
+        Some(self.authenticated_item(&item.outer.id, &self.current_ciphertext(item)?))
+    }
+
+    /// Items still under the previous keys, rewritten under the current ones with the same
+    /// trust (a passphrase change re-sealing them). Damaged items are left as they are.
+    pub(crate) fn rotation_rewrites(&self, store: &impl Store) -> Vec<(String, Value)> {
+        if self.previous().is_none() {
+            return Vec::new();
+        }
+        let index = self.index_load(store);
+        let mut out = Vec::new();
+        for key in store.keys_with_prefix(ENTRY_PREFIX) {
+            let Some(item) = store.get(&key) else { continue };
+            let Ok(opened) = self.inspect(&key, &item, index.ids()) else { continue };
+            if !opened.under_previous_keys() {
+                continue;
+            }
+            let Some(ct) = self.current_ciphertext(&opened) else { continue };
+            let id = &opened.outer.id;
+            let value = match opened.outer.trust {
+                Trust::Authenticated => self.authenticated_item(id, &ct),
+                Trust::Unverified => {
+                    let tag = capture_tag(self.current().capture_key(), id, &ct);
+                    item_value(id, &ct, None, Some(&tag))
+                }
+                Trust::Foreign => item_value(id, &ct, None, None),
+            };
+            out.push((key, value));
+        }
+        out
     }
 
     /// Seals a capture while unlocked: encrypted to the vault's own (verified) recipient, with
@@ -542,7 +756,7 @@ impl UnlockedVault {
     pub fn seal(&self, store: &impl Store, secret: &SecretString, meta: &EntryMeta) -> Result<Sealed, SealError> {
         let id = fresh_id(store)?;
         let changes = self.reseal_all(store, &[(&id, secret, meta)])?;
-        Ok(Sealed { id, changes })
+        Ok(Sealed { id, changes, needs_confirmation: false })
     }
 
     /// Writes each `(id, secret, meta)` authenticated, and the index once for all of them.
@@ -553,7 +767,7 @@ impl UnlockedVault {
     ) -> Result<Changeset, SealError> {
         let mut changes = Changeset::default();
         for (id, secret, meta) in items {
-            let ct = seal_payload(self.age_recipient(), id, secret, meta)?;
+            let ct = seal_payload(self.current().recipient(), id, secret, meta)?;
             changes.put(&id.item_key(), self.authenticated_item(id, &ct));
         }
         let ids: Vec<EntryId> = items.iter().map(|(id, _, _)| (*id).clone()).collect();
@@ -562,12 +776,17 @@ impl UnlockedVault {
     }
 
     /// Rewrites an opened entry with new metadata (notes, state…), keeping id and secret.
+    /// Refuses a [`Trust::Foreign`] entry: confirm it first.
     pub fn update(&self, store: &impl Store, entry: &OpenEntry, meta: &EntryMeta) -> Result<Changeset, SealError> {
+        if entry.trust == Trust::Foreign {
+            return Err(SealError::Unconfirmed);
+        }
         self.reseal_all(store, &[(&entry.id, &entry.secret, meta)])
     }
 
     /// Rewrites opened entries with another state (e.g. the ids [`replaced_by`] or
-    /// [`stale_actives`] picked, with [`EntryState::Replaced`]).
+    /// [`stale_actives`] picked, with [`EntryState::Replaced`]). Refuses [`Trust::Foreign`]
+    /// entries: rewriting them would vouch for them.
     ///
     /// [`replaced_by`]: crate::engine::vault::replace::replaced_by
     /// [`stale_actives`]: crate::engine::vault::replace::stale_actives
@@ -577,6 +796,9 @@ impl UnlockedVault {
         entries: &[&OpenEntry],
         state: EntryState,
     ) -> Result<Changeset, SealError> {
+        if entries.iter().any(|e| e.trust == Trust::Foreign) {
+            return Err(SealError::Unconfirmed);
+        }
         let metas: Vec<EntryMeta> = entries.iter().map(|e| EntryMeta { state, ..e.meta.clone() }).collect();
         let items: Vec<_> = entries.iter().zip(&metas).map(|(e, m)| (&e.id, &e.secret, m)).collect();
         self.reseal_all(store, &items)
@@ -590,38 +812,70 @@ impl UnlockedVault {
         changes
     }
 
-    /// Vouches for entries sealed while locked: every unverified item that opens cleanly gets its
-    /// MAC and joins the index. The glue calls it right after each unlock.
+    /// Vouches for captures this extension sealed while locked: every [`Trust::Unverified`] item
+    /// (its capture tag verifies) that opens cleanly gets its MAC and joins the index. The glue
+    /// calls it right after each unlock. [`Trust::Foreign`] items are left for the admin
+    /// ([`UnlockedVault::adopt_confirmed`]).
     ///
-    /// What this does and does not prove: a capture sealed while locked is encrypted to a public
-    /// recipient, so anything able to write extension storage could have planted it. Adoption
-    /// checks that it is well formed and meant for this vault, and from then on any change to it
-    /// is detected; it cannot tell a capture by the worker from a planted one. That is why
-    /// listings mark such entries [`Trust::Unverified`] until adopted. And while the index is
-    /// lost ([`Listing::index_damaged`]), an entry whose MAC was stripped cannot be told from such
-    /// a capture either: the glue should show that flag as a warning.
+    /// While the index is missing or damaged ([`Listing::index`]) it adopts nothing at all, not
+    /// even tagged captures: with the index gone, an entry's earlier, pre-adoption item (a
+    /// genuine tagged capture, replayed by whoever can write `storage.local`) cannot be told
+    /// from a fresh one, and adopting it would silently roll that entry back (a revoked key
+    /// active again, marking its successor replaced). The admin rebuilds the index first.
     pub fn adopt_unverified(&self, store: &impl Store) -> (Vec<EntryId>, Changeset) {
-        let index = load_index(store, self);
+        let IndexLoad::Ok { ids: index } = self.index_load(store) else {
+            return (Vec::new(), Changeset::default());
+        };
         let mut adopted = Vec::new();
         let mut changes = Changeset::default();
         for key in store.keys_with_prefix(ENTRY_PREFIX) {
             let Some(item) = store.get(&key) else { continue };
-            let Ok(entry) = self.open_item(&key, &item, index.as_ref()) else { continue };
-            if entry.trust != Trust::Unverified {
+            let Ok(opened) = self.inspect(&key, &item, Some(&index)) else { continue };
+            if opened.outer.trust != Trust::Unverified {
                 continue;
             }
-            let Ok(outer) = self.outer(&key, &item, index.as_ref()) else { continue };
-            changes.put(&key, self.authenticated_item(&outer.id, &outer.ciphertext));
-            adopted.push(outer.id);
+            let Some(value) = self.adopted_item(&opened) else { continue };
+            changes.put(&key, value);
+            adopted.push(opened.outer.id);
         }
         // Also fold in every item whose MAC is valid, so an index update lost to a concurrent
-        // write (or a lost index) is repaired here.
-        let mut ids = index.clone().unwrap_or_default();
+        // write is repaired here.
+        let mut ids = index.clone();
         ids.extend(self.authenticated_ids(store));
         ids.extend(adopted.iter().cloned());
-        if index.as_ref() != Some(&ids) {
+        if ids != index {
             changes.merge(index_changes(self, &ids.into_iter().collect::<Vec<_>>()));
         }
         (adopted, changes)
+    }
+
+    /// Adopts entries the admin confirmed, [`Trust::Foreign`] or [`Trust::Unverified`]: each
+    /// gets its MAC (and joins the index when there is one). Already authenticated ones are left
+    /// as they are; an id that does not open refuses the whole call.
+    pub fn adopt_confirmed(&self, store: &impl Store, ids: &[EntryId]) -> Result<Changeset, AdoptError> {
+        let index = self.index_load(store);
+        let mut changes = Changeset::default();
+        let mut added = Vec::new();
+        for id in ids {
+            let key = id.item_key();
+            let not_open = |reason| AdoptError::NotOpen { id: id.clone(), reason };
+            let item = store.get(&key).ok_or_else(|| not_open(OpenError::Missing))?;
+            let opened = self.inspect(&key, &item, index.ids()).map_err(not_open)?;
+            if opened.outer.trust == Trust::Authenticated {
+                continue;
+            }
+            changes.put(&key, self.adopted_item(&opened).ok_or(AdoptError::Encrypt)?);
+            added.push(id.clone());
+        }
+        changes.merge(self.updated_index(store, &added, &[]));
+        Ok(changes)
+    }
+
+    /// Writes a new index of the items that carry a valid MAC now, ending a missing- or
+    /// damaged-index alarm. Call it once the admin has seen the listing (with its
+    /// [`Trust::Unverified`] and [`Trust::Foreign`] entries) and confirmed; the next
+    /// [`UnlockedVault::adopt_unverified`] then adopts the tagged captures.
+    pub fn rebuild_index(&self, store: &impl Store) -> Changeset {
+        index_changes(self, &self.authenticated_ids(store).into_iter().collect::<Vec<_>>())
     }
 }

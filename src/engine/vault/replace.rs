@@ -2,9 +2,10 @@
 //!
 //! A key *slot* is vendor + tenant + account, compared trimmed and ignoring ASCII case (host
 //! names and most account names are case-insensitive). In each slot only the newest active key
-//! stays active.
+//! stays active. [`Trust::Foreign`] entries take no part: one found in storage is never taken
+//! as a newer key, nor rewritten as replaced (which would vouch for it).
 
-use crate::engine::vault::entry::{EntryId, EntryMeta, EntryState, OpenEntry};
+use crate::engine::vault::entry::{EntryId, EntryMeta, EntryState, OpenEntry, Trust};
 use std::collections::BTreeMap;
 
 fn norm(s: &str) -> String {
@@ -25,23 +26,29 @@ pub fn same_vendor_and_tenant(a: &EntryMeta, b: &EntryMeta) -> bool {
     norm(&a.vendor) == norm(&b.vendor) && norm(&a.tenant) == norm(&b.tenant)
 }
 
+/// Entries that count for replacement: active and not [`Trust::Foreign`].
+fn counts(e: &OpenEntry) -> bool {
+    e.meta.state == EntryState::Active && e.trust != Trust::Foreign
+}
+
 /// The active entries that the newly saved `new` (with id `new_id`) replaces: same slot, not
-/// newer than it. Mark them [`EntryState::Replaced`] with
+/// newer than it, not foreign. Mark them [`EntryState::Replaced`] with
 /// [`UnlockedVault::set_state`](crate::engine::vault::UnlockedVault::set_state).
 pub fn replaced_by(new_id: &EntryId, new: &EntryMeta, entries: &[OpenEntry]) -> Vec<EntryId> {
     entries
         .iter()
-        .filter(|e| &e.id != new_id && e.meta.state == EntryState::Active && same_slot(&e.meta, new))
+        .filter(|e| &e.id != new_id && counts(e) && same_slot(&e.meta, new))
         .filter(|e| e.meta.created_at <= new.created_at)
         .map(|e| e.id.clone())
         .collect()
 }
 
 /// Every active entry that is not the newest active one of its slot (newest by `created_at`,
-/// then id). Catches up after captures made while locked, when older entries could not be read.
+/// then id), foreign entries left out on both sides. Catches up after captures made while
+/// locked, when older entries could not be read.
 pub fn stale_actives(entries: &[OpenEntry]) -> Vec<EntryId> {
     let mut newest: BTreeMap<(String, String, String), &OpenEntry> = BTreeMap::new();
-    for e in entries.iter().filter(|e| e.meta.state == EntryState::Active) {
+    for e in entries.iter().filter(|e| counts(e)) {
         let best = newest.entry(slot(&e.meta)).or_insert(e);
         if (e.meta.created_at, &e.id) > (best.meta.created_at, &best.id) {
             *best = e;
@@ -49,7 +56,7 @@ pub fn stale_actives(entries: &[OpenEntry]) -> Vec<EntryId> {
     }
     entries
         .iter()
-        .filter(|e| e.meta.state == EntryState::Active && newest.get(&slot(&e.meta)).is_some_and(|n| n.id != e.id))
+        .filter(|e| counts(e) && newest.get(&slot(&e.meta)).is_some_and(|n| n.id != e.id))
         .map(|e| e.id.clone())
         .collect()
 }

@@ -48,7 +48,11 @@ fn one_line(s: &str) -> String {
 /// The entry's secret and header, encrypted to `recipient` and ASCII-armored.
 pub fn share(entry: &OpenEntry, recipient: &str) -> Result<String, ShareError> {
     let to: age::x25519::Recipient = recipient.trim().parse().map_err(|_| ShareError::BadRecipient)?;
-    let mut text = Zeroizing::new(String::with_capacity(entry.secret.expose().len() + 256));
+    // Sized for everything up front: growing the string would leave copies of the secret behind.
+    let fields = [&entry.meta.vendor, &entry.meta.key_name, &entry.meta.tenant];
+    let room =
+        SHARE_FIRST_LINE.len() + entry.secret.expose().len() + fields.iter().map(|f| f.len() + 16).sum::<usize>() + 16;
+    let mut text = Zeroizing::new(String::with_capacity(room));
     text.push_str(SHARE_FIRST_LINE);
     text.push('\n');
     for (label, value) in
