@@ -1,7 +1,8 @@
 //! The vault service: answers the vault's requests and saves captures over a storage snapshot, returning what to write.
 
 use crate::engine::controller::CapturedKey;
-use crate::engine::protocol::{DamagedSummary, EntrySummary, ErrorCode, Reply, Request, Revealed, VaultStatus};
+use crate::engine::protocol::{DamagedSummary, EntrySummary, EntryTrust, ErrorCode, PageRequest, Reply, Revealed, VaultStatus};
+use crate::engine::storage::Settings;
 use crate::engine::recipe::FieldName;
 use crate::engine::secret::SecretString;
 use crate::engine::vault::replace::{replaced_by, stale_actives};
@@ -37,11 +38,22 @@ pub struct VaultOutcome {
     pub changes: Changeset,
     pub session: Session,
     pub activity: bool,
+    /// The settings changed: write them.
+    pub settings: Option<Settings>,
+    /// A key was sealed into the vault.
+    pub saved: bool,
 }
 
 impl VaultOutcome {
     fn reply(reply: Reply) -> Self {
-        VaultOutcome { reply, changes: Changeset::default(), session: Session::Keep, activity: false }
+        VaultOutcome {
+            reply,
+            changes: Changeset::default(),
+            session: Session::Keep,
+            activity: false,
+            settings: None,
+            saved: false,
+        }
     }
 
     fn error(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -111,6 +123,7 @@ impl Keeper {
             entries: Vec::new(),
             damaged: Vec::new(),
             auto_lock_minutes: self.auto_lock_minutes,
+            alarm: None,
         };
         if let Some(vault) = &self.unlocked {
             let listing = vault.list(store);
@@ -126,7 +139,10 @@ impl Keeper {
                     scopes: e.meta.scopes.clone(),
                     created_at: e.meta.created_at,
                     state: e.meta.state,
-                    verified: e.trust == crate::engine::vault::Trust::Authenticated,
+                    trust: match e.trust {
+                        crate::engine::vault::Trust::Authenticated => EntryTrust::Verified,
+                        _ => EntryTrust::Pending,
+                    },
                     hint: hint(&e.secret),
                 })
                 .collect();
@@ -146,6 +162,7 @@ impl Keeper {
             return VaultOutcome::reply(Reply::Captured {
                 state: crate::engine::protocol::CaptureState::Received,
                 vendor: captured.vendor,
+                hint: None,
             });
         }
         let field = |name| captured.fields.get(&name).cloned().unwrap_or_default();
@@ -179,10 +196,32 @@ impl Keeper {
             }
         }
         VaultOutcome {
-            reply: Reply::Captured { state: crate::engine::protocol::CaptureState::Saved, vendor: captured.vendor },
+            reply: Reply::Captured {
+                state: crate::engine::protocol::CaptureState::Saved,
+                vendor: captured.vendor,
+                hint: Some(hint(&captured.secret)),
+            },
             changes: sealed.changes,
-            session: Session::Keep,
             activity: true,
+            saved: true,
+            ..VaultOutcome::reply(Reply::Done)
+        }
+    }
+
+    /// The unlocked vault, once the admin has typed its passphrase again (export and share hand
+    /// keys out of the browser: someone at an unlocked browser must not walk away with them).
+    /// Wrong guesses count against the same throttle as unlocking. The throttle's change is
+    /// written whatever the outcome, through [`VaultOutcome::changes`] of the error.
+    fn reconfirmed(&self, store: &impl Store, passphrase: SecretString, now: u64) -> Result<&UnlockedVault, VaultOutcome> {
+        let vault = self.unlocked_vault()?;
+        let attempt = unlock(store, &Passphrase::from(passphrase), now);
+        match attempt.result {
+            Ok(check) if check.recipient() == vault.recipient() => Ok(vault),
+            Ok(_) => Err(VaultOutcome::error(ErrorCode::Unexpected, "the stored vault changed: lock and unlock again")),
+            Err(e) => {
+                let (code, message) = unlock_message(&e);
+                Err(VaultOutcome { changes: attempt.changes, ..VaultOutcome::error(code, message) })
+            }
         }
     }
 
@@ -203,13 +242,13 @@ impl Keeper {
     pub fn handle(
         &mut self,
         store: &impl Store,
-        request: Request,
+        request: PageRequest,
         now: u64,
         calibrate: &mut dyn FnMut() -> KdfParams,
     ) -> VaultOutcome {
         match request {
-            Request::VaultStatus => VaultOutcome::reply(Reply::Vault(self.status(store))),
-            Request::VaultSetup { passphrase } => {
+            PageRequest::VaultStatus => VaultOutcome::reply(Reply::Vault(self.status(store))),
+            PageRequest::VaultSetup { passphrase } => {
                 if is_set_up(store) {
                     return VaultOutcome::error(ErrorCode::Unexpected, "the vault is already set up");
                 }
@@ -222,7 +261,7 @@ impl Keeper {
                     Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
                 }
             }
-            Request::Unlock { passphrase } => {
+            PageRequest::Unlock { passphrase } => {
                 let attempt = unlock(store, &Passphrase::from(passphrase), now);
                 match attempt.result {
                     Ok(vault) => {
@@ -251,15 +290,15 @@ impl Keeper {
                     }
                 }
             }
-            Request::Lock => {
+            PageRequest::Lock => {
                 self.lock();
                 VaultOutcome { session: Session::Clear, ..VaultOutcome::reply(Reply::Done) }
             }
-            Request::CopyKey { id } => match self.entry(store, &id) {
+            PageRequest::CopyKey { id } => match self.entry(store, &id) {
                 Ok((_, entry)) => VaultOutcome { activity: true, ..VaultOutcome::reply(Reply::Key { key: Revealed::new(entry.secret) }) },
                 Err(out) => out,
             },
-            Request::SetEntryState { id, state } => {
+            PageRequest::SetEntryState { id, state } => {
                 let (vault, entry) = match self.entry(store, &id) {
                     Ok(found) => found,
                     Err(out) => return out,
@@ -269,7 +308,7 @@ impl Keeper {
                     Err(e) => VaultOutcome::error(ErrorCode::Internal, e.to_string()),
                 }
             }
-            Request::ChangePassphrase { old, new } => {
+            PageRequest::ChangePassphrase { old, new } => {
                 if self.unlocked.is_none() {
                     return VaultOutcome::error(ErrorCode::Locked, "unlock the vault first");
                 }
@@ -290,8 +329,8 @@ impl Keeper {
                     Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
                 }
             }
-            Request::ExportBackup { passphrase } => {
-                let vault = match self.unlocked_vault() {
+            PageRequest::ExportBackup { passphrase, vault_passphrase } => {
+                let vault = match self.reconfirmed(store, vault_passphrase, now) {
                     Ok(v) => v,
                     Err(out) => return out,
                 };
@@ -303,7 +342,7 @@ impl Keeper {
                     Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
                 }
             }
-            Request::ImportBackup { text, passphrase } => {
+            PageRequest::ImportBackup { text, passphrase } => {
                 let vault = match self.unlocked_vault() {
                     Ok(v) => v,
                     Err(out) => return out,
@@ -316,13 +355,16 @@ impl Keeper {
                             renamed: report.renamed.len() as u32,
                         },
                         changes: report.changes,
-                        session: Session::Keep,
                         activity: true,
+                        ..VaultOutcome::reply(Reply::Done)
                     },
                     Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
                 }
             }
-            Request::ShareKey { id, recipient } => {
+            PageRequest::ShareKey { id, recipient, vault_passphrase } => {
+                if let Err(out) = self.reconfirmed(store, vault_passphrase, now) {
+                    return out;
+                }
                 let entry = match self.entry(store, &id) {
                     Ok((_, entry)) => entry,
                     Err(out) => return out,
@@ -332,12 +374,25 @@ impl Keeper {
                     Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
                 }
             }
-            Request::SetAutoLock { minutes } => {
+            PageRequest::SetAutoLock { minutes } => {
                 if minutes == 0 || minutes > MAX_AUTO_LOCK_MINUTES {
                     return VaultOutcome::error(ErrorCode::Malformed, format!("choose 1 to {MAX_AUTO_LOCK_MINUTES} minutes"));
                 }
                 self.auto_lock_minutes = minutes;
-                VaultOutcome { activity: true, ..self.status_outcome(store) }
+                VaultOutcome {
+                    activity: true,
+                    settings: Some(Settings { auto_lock_minutes: minutes }),
+                    ..self.status_outcome(store)
+                }
+            }
+            PageRequest::DeleteEntry { id } => match self.entry(store, &id) {
+                Ok((vault, entry)) => {
+                    VaultOutcome { changes: vault.delete(store, &entry.id), activity: true, ..VaultOutcome::reply(Reply::Done) }
+                }
+                Err(out) => out,
+            },
+            PageRequest::AdoptEntries { .. } => {
+                VaultOutcome::error(ErrorCode::Unexpected, "every entry in this vault is already verified")
             }
             other => VaultOutcome::error(ErrorCode::Unexpected, format!("{} is not a vault request", other.name())),
         }
