@@ -7,14 +7,14 @@ use keywarden::engine::controller::{Controller, Outcome};
 use keywarden::engine::page::{Element, PageModel, Role, MAX_ELEMENTS, MAX_TEXT, MAX_URL};
 use keywarden::engine::protocol::{
     admit, Admitted, CaptureState, ContentRequest, Draw, ErrorCode, ExtensionPage, Incoming, Mark, OutgoingRequest, Out,
-    PageRequest, PanelRequest, Push, RawSender, Reply, Sender, StepEvent, TabStatus,
+    PageRequest, PanelRequest, Push, RawSender, Reply, Sender, StepEvent, TabStatus, VERSION,
 };
 use keywarden::engine::secret::SecretString;
 use keywarden::engine::walkthrough::Event;
 use serde_json::{json, Value};
 
 fn wire(body: Value) -> String {
-    json!({ "v": 1, "body": body }).to_string()
+    json!({ "v": VERSION, "body": body }).to_string()
 }
 
 /// What `text` parses as, tried as a content script's, the panel's and the options page's message:
@@ -60,7 +60,7 @@ fn report_parses_with_its_whole_page_model() {
 
 #[test]
 fn report_parses_from_hand_written_json_with_defaults() {
-    let json = r#"{"v":1,"body":{"type":"report","seq":2,"page":{
+    let json = r#"{"v":2,"body":{"type":"report","seq":2,"page":{
         "url":"https://control.predicthq.com/tokens",
         "elements":[
             {"role":"button","text":"Create Token"},
@@ -151,20 +151,20 @@ fn malformed_messages_are_refused_as_malformed() {
         // not JSON, or not an envelope
         ("empty input", String::new()),
         ("plain text", "hello".into()),
-        ("truncated", r#"{"v":1,"body":{"type":"status""#.into()),
+        ("truncated", r#"{"v":2,"body":{"type":"status""#.into()),
         ("array", "[1]".into()),
         ("null", "null".into()),
         ("missing version", json!({ "body": { "type": "status", "tab": 1 } }).to_string()),
         ("version as string", json!({ "v": "1", "body": { "type": "status", "tab": 1 } }).to_string()),
         ("negative version", json!({ "v": -1, "body": { "type": "status", "tab": 1 } }).to_string()),
-        ("missing body", json!({ "v": 1 }).to_string()),
-        ("body not an object", json!({ "v": 1, "body": "status" }).to_string()),
+        ("missing body", json!({ "v": VERSION }).to_string()),
+        ("body not an object", json!({ "v": VERSION, "body": "status" }).to_string()),
         // unknown type
         ("unknown type", wire(json!({ "type": "teleport" }))),
         ("missing type", wire(json!({ "tab": 1 }))),
         ("type in another case", wire(json!({ "type": "Status", "tab": 1 }))),
         // unknown fields
-        ("unknown envelope field", json!({ "v": 1, "body": { "type": "status", "tab": 1 }, "from": "popup" }).to_string()),
+        ("unknown envelope field", json!({ "v": VERSION, "body": { "type": "status", "tab": 1 }, "from": "popup" }).to_string()),
         ("unknown report field", wire(json!({ "type": "report", "seq": 1, "page": good_page, "sequence": 1 }))),
         ("unknown capture field", wire(json!({ "type": "capture", "seq": 1, "key": KEY, "vendor": "predicthq" }))),
         ("unknown resume field", wire(json!({ "type": "resume", "tab": 1, "all": true }))),
@@ -600,9 +600,9 @@ fn replies_go_out_as_version_and_tagged_body() {
     ];
     for (reply, body) in cases {
         let value = serde_json::to_value(Out::new(&reply)).unwrap();
-        assert_eq!(value, json!({ "v": 1, "body": body }));
+        assert_eq!(value, json!({ "v": VERSION, "body": body }));
         let back: Incoming<Reply> = serde_json::from_value(value).unwrap();
-        assert_eq!((back.v, back.body), (1, reply));
+        assert_eq!((back.v, back.body), (VERSION, reply));
     }
 }
 
@@ -620,7 +620,7 @@ fn pushes_from_a_real_session_survive_the_wire() {
     let mut ctrl = controller();
     let out = report(&mut ctrl, 1, 1, &token_shown().model);
     let reply = serde_json::to_value(Out::new(&out.reply)).unwrap();
-    assert_eq!(reply["v"], 1);
+    assert_eq!(reply["v"], VERSION);
     assert_eq!(reply["body"]["type"], "draw");
     assert_eq!(reply["body"]["capture"]["label"], "API token");
 
@@ -629,10 +629,10 @@ fn pushes_from_a_real_session_survive_the_wire() {
     for (_, push) in &out.pushes {
         let text = serde_json::to_string(&Out::new(push)).unwrap();
         let back: Incoming<Push> = serde_json::from_str(&text).unwrap();
-        assert_eq!((back.v, &back.body), (1, push));
+        assert_eq!((back.v, &back.body), (VERSION, push));
     }
     let hidden = serde_json::to_value(Out::new(&Push::Panel { view: None })).unwrap();
-    assert_eq!(hidden, json!({ "v": 1, "body": { "type": "panel", "view": null } }));
+    assert_eq!(hidden, json!({ "v": VERSION, "body": { "type": "panel", "view": null } }));
 }
 
 #[test]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Bumped whenever a message changes shape; a message of another version is refused.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// What a content script may ask: describe its own top-level page and hand over a key shown
 /// there. Nothing else can even be expressed by a content script's message.
@@ -133,9 +133,33 @@ pub struct Envelope<T> {
 }
 
 /// Only the version, read first so an old or new peer gets "version" rather than "malformed".
-#[derive(Deserialize)]
+/// Only an object with a `v` counts (not an array that happens to start with a number).
 pub struct VersionOnly {
     pub v: u32,
+}
+
+impl<'de> Deserialize<'de> for VersionOnly {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = VersionOnly;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object with a version")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<VersionOnly, A::Error> {
+                let mut v = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "v" {
+                        v = Some(map.next_value::<u32>()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                v.map(|v| VersionOnly { v }).ok_or_else(|| serde::de::Error::missing_field("v"))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }
 
 /// Which extension page sent a message.
