@@ -2,7 +2,7 @@
 
 use keywarden::engine::controller::Controller;
 use keywarden::engine::page::{Element, PageModel, Role, SecretShape};
-use keywarden::engine::protocol::{Request, Sender};
+use keywarden::engine::protocol::ContentRequest;
 use keywarden::engine::recipe::Catalog;
 use std::time::Instant;
 
@@ -26,7 +26,6 @@ fn page(filler: usize) -> PageModel {
 }
 
 fn main() {
-    let sender = Sender::Content { tab: 1, frame: 0, url: "https://control.predicthq.com/tokens".into() };
     let start = Instant::now();
     let catalog = Catalog::builtin().expect("recipes");
     println!("load and validate built-in recipes: {:>8.1} µs", start.elapsed().as_secs_f64() * 1e6);
@@ -36,7 +35,7 @@ fn main() {
         let rounds = 200;
         let start = Instant::now();
         for seq in 0..rounds {
-            let out = controller.handle(&sender, Request::Report { seq, page: model.clone() });
+            let out = controller.content(1, &model.url, ContentRequest::Report { seq, page: model.clone(), panel: None }, 0);
             std::hint::black_box(out);
         }
         let per = start.elapsed().as_secs_f64() / rounds as f64;

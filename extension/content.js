@@ -6,7 +6,7 @@
   if (globalThis.keywardenContentLoaded) return;
   globalThis.keywardenContentLoaded = true;
 
-  const VERSION = 1;
+  const VERSION = 2;
   const MAX_ELEMENTS = 1500;
   const MAX_TEXT = 200;
   const DEBOUNCE_MS = 150;

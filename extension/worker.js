@@ -1,9 +1,9 @@
 // Background entry: starts the Rust core and registers every browser listener synchronously, as MV3 requires.
-import init, { on_message, on_connect, on_tab_removed, on_started, on_alarm, on_idle_state } from './keywarden.js';
+import init, { on_message, on_connect, on_tab_removed, on_started, on_alarm, on_idle_state, on_permissions_removed } from './keywarden.js';
 
 const ext = globalThis.browser ?? globalThis.chrome;
 const ready = init({ module_or_path: new URL('./keywarden_bg.wasm', import.meta.url) });
-const failed = { v: 1, body: { type: 'error', code: 'internal', message: 'keywarden could not answer' } };
+const failed = { v: 2, body: { type: 'error', code: 'internal', message: 'keywarden could not answer' } };
 
 ext.runtime.onMessage.addListener((message, sender, sendResponse) => {
   ready.then(() => on_message(message, sender)).then(sendResponse, () => sendResponse(failed));
@@ -14,4 +14,5 @@ ext.tabs.onRemoved.addListener((tabId) => { ready.then(() => on_tab_removed(tabI
 ext.runtime.onStartup.addListener(() => { ready.then(() => on_started(false)); });
 ext.runtime.onInstalled.addListener(({ reason }) => { ready.then(() => on_started(reason === 'install')); });
 ext.alarms.onAlarm.addListener(({ name }) => { ready.then(() => on_alarm(name)); });
+ext.permissions.onRemoved.addListener(({ origins }) => { ready.then(() => on_permissions_removed(origins ?? [])); });
 ext.idle.onStateChanged.addListener((state) => { ready.then(() => on_idle_state(state)); });

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use keywarden::engine::controller::{Controller, MISSING_GRACE_MS};
 use keywarden::engine::page::{Element, PageModel, Role, SecretShape};
-use keywarden::engine::protocol::{ErrorCode, FieldMark, Reply, Request, Sender};
+use keywarden::engine::protocol::{ErrorCode, FieldMark, Reply, Sender};
 use keywarden::engine::recipe::{Catalog, FieldName, Read};
 use keywarden::engine::secret::SecretString;
 use std::collections::BTreeMap;

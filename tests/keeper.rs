@@ -5,7 +5,10 @@ mod common;
 use common::popup;
 use keywarden::engine::controller::CapturedKey;
 use keywarden::engine::keeper::{Keeper, Session, VaultOutcome};
-use keywarden::engine::protocol::{authorize, CaptureState, ErrorCode, ExtensionPage, Reply, Request, Sender, VaultStatus};
+use keywarden::engine::protocol::{
+    admit, Admitted, CaptureState, EntryTrust, ErrorCode, ExtensionPage, PageRequest as Request, Reply, Sender, VaultStatus, VERSION,
+};
+use serde_json::json;
 use keywarden::engine::recipe::FieldName;
 use keywarden::engine::secret::SecretString;
 use keywarden::engine::vault::store::{MemoryStore, Store};
@@ -20,9 +23,24 @@ fn weak() -> KdfParams {
     KdfParams::weak_for_tests(1024, 1)
 }
 
-fn run(keeper: &mut Keeper, store: &mut MemoryStore, request: Request) -> VaultOutcome {
-    let out = keeper.handle(store, request, 1_000, &mut weak);
+thread_local! {
+    /// The private area (the extension origin's IndexedDB in the browser) of this test's vault.
+    static PRIVATE: std::cell::RefCell<MemoryStore> = std::cell::RefCell::new(MemoryStore::new());
+}
+
+/// Writes an outcome the way the worker does: local batches in order, then the private area.
+fn write(store: &mut MemoryStore, out: &VaultOutcome) {
     store.apply(&out.changes).expect("writes fit");
+    for batch in &out.later {
+        store.apply(batch).expect("writes fit");
+    }
+    PRIVATE.with(|p| p.borrow_mut().apply(&out.private).expect("writes fit"));
+}
+
+fn run(keeper: &mut Keeper, store: &mut MemoryStore, request: Request) -> VaultOutcome {
+    let private = PRIVATE.with(|p| p.borrow().clone());
+    let out = keeper.handle(store, &private, request, 1_000, &mut weak);
+    write(store, &out);
     out
 }
 
@@ -39,8 +57,9 @@ fn captured(vendor: &str, tenant: &str, key: &str, name: &str, replaces_previous
 }
 
 fn save(keeper: &mut Keeper, store: &mut MemoryStore, c: CapturedKey) -> VaultOutcome {
-    let out = keeper.save_capture(store, c, 2_000);
-    store.apply(&out.changes).expect("writes fit");
+    let private = PRIVATE.with(|p| p.borrow().clone());
+    let out = keeper.save_capture(store, &private, c, 2_000);
+    write(store, &out);
     out
 }
 
@@ -66,7 +85,7 @@ fn set_up() -> (Keeper, MemoryStore) {
 fn capture_without_a_vault_is_acknowledged_and_keeps_nothing() {
     let (mut keeper, mut store) = (Keeper::new(vec![]), MemoryStore::new());
     let out = save(&mut keeper, &mut store, captured("predicthq", "t", KEY_A, "n", false));
-    assert_eq!(out.reply, Reply::Captured { state: CaptureState::Received, vendor: "predicthq".into() });
+    assert_eq!(out.reply, Reply::Captured { state: CaptureState::Received, vendor: "predicthq".into(), hint: None });
     assert!(store.items().is_empty(), "nothing stored, not even temporarily");
 }
 
@@ -93,7 +112,7 @@ fn captures_save_unlocked_and_locked_and_list_after_unlock() {
     run(&mut keeper, &mut store, Request::Unlock { passphrase: pass(PASS) });
     let s = status(&mut keeper, &mut store);
     assert_eq!(s.entries.len(), 2);
-    assert!(s.entries.iter().all(|e| e.verified), "the locked capture is vouched for at unlock");
+    assert!(s.entries.iter().all(|e| e.trust == EntryTrust::Verified), "the locked capture is vouched for at unlock");
     assert!(s.entries.iter().all(|e| e.state == EntryState::Active), "PredictHQ allows many tokens: none replaced");
     let listed = format!("{s:?}");
     assert!(!listed.contains(KEY_A) && !listed.contains(KEY_B), "listings never carry keys");
@@ -139,12 +158,12 @@ fn backups_and_shares_come_out_as_armored_age() {
     let (mut keeper, mut store) = set_up();
     save(&mut keeper, &mut store, captured("predicthq", "t", KEY_A, "n", false));
     let id = status(&mut keeper, &mut store).entries[0].id.clone();
-    let backup = keeper.handle(&store, Request::ExportBackup { passphrase: pass("backup passphrase 123") }, 5, &mut weak);
+    let backup = keeper.handle(&store, &MemoryStore::new(), Request::ExportBackup { passphrase: pass("backup passphrase 123"), vault_passphrase: pass(PASS) }, 5, &mut weak);
     let Reply::Armored { text, entries, .. } = backup.reply else { panic!("{:?}", backup.reply) };
     assert!(text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
     assert_eq!(entries, 1);
     assert!(!text.contains(KEY_A));
-    let share = run(&mut keeper, &mut store, Request::ShareKey { id, recipient: "age1notarecipient".into() });
+    let share = run(&mut keeper, &mut store, Request::ShareKey { id, recipient: "age1notarecipient".into(), vault_passphrase: pass(PASS) });
     assert!(matches!(share.reply, Reply::Error { code: ErrorCode::Refused, .. }));
 }
 
@@ -157,24 +176,27 @@ fn auto_lock_minutes_are_bounded() {
 }
 
 #[test]
-fn vault_requests_are_for_full_extension_pages_only() {
+fn vault_requests_cannot_even_be_expressed_by_content_scripts_or_the_panel() {
     let content = Sender::Content { tab: 1, frame: 0, url: "https://control.predicthq.com/".into() };
     let panel = Sender::Page { page: ExtensionPage::Panel, tab: Some(1) };
     let options = Sender::Page { page: ExtensionPage::Options, tab: Some(4) };
-    let requests = || {
-        vec![
-            Request::VaultStatus,
-            Request::CopyKey { id: "x".into() },
-            Request::Unlock { passphrase: pass("p") },
-            Request::ExportBackup { passphrase: pass("p") },
-            Request::ShareKey { id: "x".into(), recipient: "r".into() },
-        ]
-    };
-    for r in requests() {
-        assert_eq!(authorize(&r, &content), Err(ErrorCode::Forbidden), "{}", r.name());
-        assert_eq!(authorize(&r, &panel), Err(ErrorCode::Forbidden), "{}", r.name());
-        assert_eq!(authorize(&r, &options), Ok(()), "{}", r.name());
+    let bodies = [
+        json!({ "type": "vault_status" }),
+        json!({ "type": "copy_key", "id": "x" }),
+        json!({ "type": "unlock", "passphrase": "p" }),
+        json!({ "type": "export_backup", "passphrase": "p", "vault_passphrase": "q" }),
+        json!({ "type": "share_key", "id": "x", "recipient": "r", "vault_passphrase": "q" }),
+        json!({ "type": "adopt_entries", "ids": ["x"] }),
+    ];
+    let wire = |body: &serde_json::Value| json!({ "v": VERSION, "body": body }).to_string();
+    for body in &bodies {
+        for sender in [&content, &panel] {
+            let refused = admit(sender, wire(body).as_str()).expect_err("refused");
+            assert_eq!(refused.code, ErrorCode::Forbidden, "{body} from {sender:?}");
+        }
+        assert!(matches!(admit(&options, wire(body).as_str()), Ok(Admitted::Page { .. })), "{body}");
     }
-    assert_eq!(authorize(&Request::CopyKey { id: "x".into() }, &popup()), Ok(()));
-    assert_eq!(authorize(&Request::ExportBackup { passphrase: pass("p") }, &popup()), Err(ErrorCode::Forbidden));
+    assert!(admit(&popup(), wire(&bodies[1]).as_str()).is_ok(), "copy is one click in the popup");
+    let export = admit(&popup(), wire(&bodies[3]).as_str()).expect_err("export is the options page's");
+    assert_eq!(export.code, ErrorCode::Forbidden);
 }

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use keywarden::engine::page::{Element, PageModel, Role, SecretShape};
-use keywarden::engine::protocol::{ErrorCode, ExtensionPage, Reply, Request, Sender};
+use keywarden::engine::protocol::{ErrorCode, ExtensionPage, Reply, Sender};
 use keywarden::engine::recipe::Server;
 use keywarden::engine::secret::SecretString;
 use std::collections::BTreeMap;
@@ -47,7 +47,7 @@ fn only_the_options_page_manages_servers() {
     for sender in [popup(), panel(1), content(1)] {
         let out = add(&mut ctrl, &sender, &format!("https://{SERVER}/ACME/"));
         assert!(matches!(out.reply, Reply::Error { code: ErrorCode::Forbidden, .. }), "{sender:?}");
-        assert!(!out.servers_changed);
+        assert!(!ctrl.take_changes().servers);
     }
     assert!(ctrl.servers().is_empty());
 }
@@ -61,7 +61,7 @@ fn an_added_server_is_recognized_and_an_unadded_one_is_not() {
     assert_eq!(reply_draw(&out).capture, None, "no server added yet");
 
     let out = add(&mut ctrl, &options(), &format!("https://{SERVER}/ACME/PlanningSpace/"));
-    assert!(out.servers_changed);
+    assert!(ctrl.take_changes().servers);
     let Reply::Servers { vendors, servers } = out.reply else { panic!("{:?}", out.reply) };
     assert_eq!(vendors.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(), ["planningspace"]);
     assert_eq!(servers, vec![Server { vendor: "planningspace".into(), host: SERVER.into() }]);
@@ -107,8 +107,8 @@ fn servers_cannot_claim_fixed_vendor_hosts_or_fixed_vendors() {
 fn removing_a_server_stops_recognition_there() {
     let mut ctrl = controller();
     add(&mut ctrl, &options(), &format!("https://{SERVER}/ACME/"));
-    let out = ctrl.handle(&options(), Request::RemoveServer { host: SERVER.into() });
-    assert!(out.servers_changed);
+    ctrl.handle(&options(), Request::RemoveServer { host: SERVER.into() });
+    assert!(ctrl.take_changes().servers);
     let page = generate_page(SERVER);
     let out = ctrl.handle(&Sender::Content { tab: 1, frame: 0, url: page.url.clone() }, Request::Report { seq: 1, page });
     assert_eq!(highlighted(reply_draw(&out)), None);

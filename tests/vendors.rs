@@ -2,10 +2,10 @@
 
 mod common;
 
-use common::{el, field, labelled, secret, Page};
+use common::{el, field, labelled, secret, Drive, Page, Request};
 use keywarden::engine::controller::{Controller, Outcome, MISSING_GRACE_MS};
 use keywarden::engine::page::{Element, PageModel, Role, SecretShape};
-use keywarden::engine::protocol::{CaptureMark, Draw, FieldMark, PanelView, Push, Reply, Request, Sender};
+use keywarden::engine::protocol::{CaptureMark, Draw, FieldMark, PanelView, Push, Reply, Sender};
 use keywarden::engine::recipe::{Catalog, FieldName, HostPattern, Read};
 use keywarden::engine::recognize::{recognize, Scene};
 use keywarden::engine::secret::SecretString;

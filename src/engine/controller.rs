@@ -3,9 +3,11 @@
 use crate::engine::detect::key_on_screen;
 use crate::engine::page::{Location, PageModel};
 use crate::engine::protocol::{
-    authorize, CaptureMark, CaptureState, DriftEvent, Draw, ErrorCode, FieldMark, Mark, PanelView, Push, Reply, Request,
-    SelfHostedVendor, Sender, TabStatus,
+    CaptureMark, CaptureState, ContentRequest, DriftEvent, Draw, ErrorCode, FieldMark, Mark, PageRequest, PanelNonce,
+    PanelRequest, PanelView, Push, Reply, SelfHostedVendor, TabStatus,
 };
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use crate::engine::recipe::{Catalog, FieldName, Server, Step};
 use crate::engine::recognize::{describe, recognize, Recognition, Scene};
 use crate::engine::secret::SecretString;
@@ -19,18 +21,25 @@ pub const MAX_FIELD: usize = 200;
 /// Most drift events kept.
 const MAX_DRIFT: usize = 50;
 
-/// What one tab last reported and what the admin did with the walkthrough there.
-#[derive(Default)]
-struct Tab {
+/// What one tab last reported and what the admin did with the walkthrough there; kept in
+/// `storage.session` (`tab:<id>`) so a restarted worker carries on where it stopped. Holds no
+/// secret: key-like text reaches the worker only as an outline.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TabRecord {
     seq: u64,
     host: String,
     model: Option<PageModel>,
     progress: Progress,
     /// A step whose target is missing on the recognized page.
     missing: Option<Missing>,
+    /// The step-panel frame the content script last said it created.
+    panel: Option<PanelNonce>,
 }
 
+type Tab = TabRecord;
+
 /// A step target absent from a recognized page: since when, and whether it was logged as drift.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Missing {
     step: String,
     since: u64,
@@ -51,19 +60,27 @@ pub struct CapturedKey {
     pub replaces_previous: bool,
 }
 
-/// A reply to the sender, messages to push to tabs, a captured key for the vault, and whether the
-/// server list changed (to persist it and update the content-script registrations).
+/// A reply to the sender, messages to push to tabs, and a captured key for the vault. What changed
+/// in the controller's own state is collected apart ([`Controller::take_changes`]).
 #[derive(Debug, PartialEq)]
 pub struct Outcome {
     pub reply: Reply,
     pub pushes: Vec<(u32, Push)>,
     pub captured: Option<CapturedKey>,
-    pub servers_changed: bool,
+}
+
+/// What changed in the controller since the last [`Controller::take_changes`], to persist.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Tabs whose record changed (or went away).
+    pub tabs: BTreeSet<u32>,
+    pub drift: bool,
+    pub servers: bool,
 }
 
 impl Outcome {
     fn reply(reply: Reply) -> Self {
-        Outcome { reply, pushes: Vec::new(), captured: None, servers_changed: false }
+        Outcome { reply, pushes: Vec::new(), captured: None }
     }
 
     fn error(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -75,8 +92,8 @@ impl Outcome {
 pub struct Controller {
     catalog: Catalog,
     tabs: HashMap<u32, Tab>,
-    captures_received: u32,
     drift: Vec<DriftEvent>,
+    changes: Changes,
 }
 
 /// The view of one tab: what to draw there and what its panel shows.
@@ -118,17 +135,42 @@ fn panel_view(rec: &Recognition<'_>, step: &Step, can_back: bool, missing: bool)
 
 impl Controller {
     pub fn new(catalog: Catalog) -> Self {
-        Controller { catalog, tabs: HashMap::new(), captures_received: 0, drift: Vec::new() }
+        Controller { catalog, tabs: HashMap::new(), drift: Vec::new(), changes: Changes::default() }
     }
 
-    /// The walkthrough progress of a tab, to persist across worker restarts.
+    /// The walkthrough progress of a tab.
     pub fn progress(&self, tab: u32) -> Option<&Progress> {
         self.tabs.get(&tab).map(|t| &t.progress)
     }
 
-    /// Restores progress saved by an earlier run of the worker.
+    /// Restores a tab's walkthrough progress (the rest of its record comes with its next report).
     pub fn restore(&mut self, tab: u32, progress: Progress) {
         self.tabs.entry(tab).or_default().progress = progress;
+    }
+
+    /// Whether this run of the worker knows `tab` (else its record is restored from storage).
+    pub fn knows_tab(&self, tab: u32) -> bool {
+        self.tabs.contains_key(&tab)
+    }
+
+    /// A tab's record, to persist across worker restarts.
+    pub fn tab_record(&self, tab: u32) -> Option<&TabRecord> {
+        self.tabs.get(&tab)
+    }
+
+    /// Restores a tab's record saved by an earlier run of the worker.
+    pub fn restore_tab(&mut self, tab: u32, record: TabRecord) {
+        self.tabs.insert(tab, record);
+    }
+
+    /// The step-panel frame the content script of `tab` last reported creating.
+    pub fn panel_nonce(&self, tab: u32) -> Option<&PanelNonce> {
+        self.tabs.get(&tab).and_then(|t| t.panel.as_ref())
+    }
+
+    /// What changed since the last call.
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
     }
 
     /// Steps whose targets went missing on recognized pages, newest last, to persist and list.
@@ -138,8 +180,14 @@ impl Controller {
 
     /// Restores drift events saved by an earlier run of the worker.
     pub fn restore_drift(&mut self, mut events: Vec<DriftEvent>) {
-        events.truncate(MAX_DRIFT);
+        let skip = events.len().saturating_sub(MAX_DRIFT);
+        events.drain(..skip);
         self.drift = events;
+    }
+
+    /// The recipes and servers this controller works with.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 
     /// The servers the admin added for self-hosted products, to persist.
@@ -149,8 +197,14 @@ impl Controller {
 
     /// Restores servers saved by an earlier run; entries that no longer validate are dropped.
     pub fn restore_servers(&mut self, servers: Vec<Server>) {
+        for s in &self.catalog.servers.clone() {
+            self.catalog.remove_server(&s.host);
+        }
         for s in servers {
-            let _ = self.catalog.add_server(&s.vendor, &s.host);
+            // A server that no longer validates (its product was dropped, say) is left out.
+            if self.catalog.add_server(&s.vendor, &s.host).is_err() {
+                continue;
+            }
         }
     }
 
@@ -167,6 +221,7 @@ impl Controller {
 
     pub fn forget_tab(&mut self, tab: u32) {
         self.tabs.remove(&tab);
+        self.changes.tabs.insert(tab);
     }
 
     /// What the step panel of `tab` shows now.
@@ -195,6 +250,8 @@ impl Controller {
     fn view(&mut self, tab: u32, now: u64) -> Option<View> {
         let catalog = &self.catalog;
         let state = self.tabs.get_mut(&tab)?;
+        // Entering a page and noticing a missing target both change the record.
+        self.changes.tabs.insert(tab);
         let model = state.model.as_ref()?;
         let scene = Scene::new(model, model.validate().ok()?);
         let rec = recognize(catalog, &scene);
@@ -265,6 +322,7 @@ impl Controller {
         });
         if let Some(step) = newly_missing {
             Self::log_drift(&mut self.drift, &rec, &step, now);
+            self.changes.drift = true;
         }
         Some(View { draw, panel, status })
     }
@@ -277,29 +335,11 @@ impl Controller {
         }
     }
 
-    /// Answers one message at time 0 (tests and callers without a clock).
-    pub fn handle(&mut self, sender: &Sender, request: Request) -> Outcome {
-        self.handle_at(sender, request, 0)
-    }
-
-    /// Answers one message; `sender` is what the browser says about its origin, `now` is Unix ms.
-    pub fn handle_at(&mut self, sender: &Sender, request: Request, now: u64) -> Outcome {
-        if let Err(code) = authorize(&request, sender) {
-            return Outcome::error(code, format!("{} may not be sent from here", request.name()));
-        }
-        let sender_tab = match sender {
-            Sender::Content { tab, .. } | Sender::Page { tab: Some(tab), .. } => Some(*tab),
-            Sender::Page { tab: None, .. } => None,
-        };
-        let sender_host = match sender {
-            Sender::Content { url, .. } => Location::parse(url).map(|l| l.host).ok(),
-            Sender::Page { .. } => None,
-        };
+    /// Answers a content script in the top frame of `tab`, on `url`; `now` is Unix ms.
+    pub fn content(&mut self, tab: u32, url: &str, request: ContentRequest, now: u64) -> Outcome {
+        let sender_host = Location::parse(url).map(|l| l.host).ok();
         match request {
-            Request::Report { seq, page } => {
-                let Some(tab) = sender_tab else {
-                    return Outcome::error(ErrorCode::Forbidden, "reports come from content scripts in tabs");
-                };
+            ContentRequest::Report { seq, page, panel } => {
                 let location = match page.validate() {
                     Ok(l) => l,
                     Err(e) => return Outcome::error(ErrorCode::Malformed, e.to_string()),
@@ -311,50 +351,68 @@ impl Controller {
                 state.seq = seq;
                 state.host = location.host;
                 state.model = Some(page);
+                state.panel = panel;
                 let view = self.view(tab, now).expect("model just stored");
                 Outcome { pushes: vec![(tab, Push::Panel { view: view.panel })], ..Outcome::reply(Reply::Draw(view.draw)) }
             }
-            Request::Capture { seq, key, fields } => {
-                let (Some(tab), Some(sender_host)) = (sender_tab, sender_host) else {
-                    return Outcome::error(ErrorCode::Forbidden, "captures come from content scripts in tabs");
-                };
-                self.capture(tab, &sender_host, seq, key, fields)
-            }
-            Request::Panel { .. } | Request::Resume { .. } => {
-                let (tab, event) = match request {
-                    Request::Panel { event } => (sender_tab, event),
-                    Request::Resume { tab } => (Some(tab), Event::Resume),
-                    _ => unreachable!("matched above"),
-                };
-                let Some(tab) = tab else { return Outcome::error(ErrorCode::Forbidden, "no tab") };
-                let Some(state) = self.tabs.get_mut(&tab) else {
-                    return Outcome::error(ErrorCode::Unexpected, "no page reported in this tab yet");
-                };
-                let model = state.model.as_ref();
-                let scene = model.and_then(|m| m.validate().ok().map(|l| Scene::new(m, l)));
-                let rec = scene.as_ref().and_then(|s| recognize(&self.catalog, s));
-                let changed = state.progress.apply(event, rec.as_ref(), scene.as_ref());
-                let pushes = if changed { self.refresh(tab, now) } else { Vec::new() };
-                Outcome { pushes, ..Outcome::reply(Reply::Done) }
-            }
-            Request::Servers => Outcome::reply(self.servers_reply()),
-            Request::AddServer { vendor, url } => {
+            ContentRequest::Capture { seq, key, fields } => match sender_host {
+                Some(host) => self.capture(tab, &host, seq, key, fields),
+                None => Outcome::error(ErrorCode::Forbidden, "captures come from content scripts on https pages"),
+            },
+        }
+    }
+
+    /// Answers the step panel of `tab`.
+    pub fn panel(&mut self, tab: u32, request: PanelRequest, now: u64) -> Outcome {
+        let PanelRequest::Panel { event } = request;
+        self.step_event(tab, event.into(), now)
+    }
+
+    fn step_event(&mut self, tab: u32, event: Event, now: u64) -> Outcome {
+        let Some(state) = self.tabs.get_mut(&tab) else {
+            return Outcome::error(ErrorCode::Unexpected, "no page reported in this tab yet");
+        };
+        let model = state.model.as_ref();
+        let scene = model.and_then(|m| m.validate().ok().map(|l| Scene::new(m, l)));
+        let rec = scene.as_ref().and_then(|s| recognize(&self.catalog, s));
+        let changed = state.progress.apply(event, rec.as_ref(), scene.as_ref());
+        let pushes = if changed {
+            self.changes.tabs.insert(tab);
+            self.refresh(tab, now)
+        } else {
+            Vec::new()
+        };
+        Outcome { pushes, ..Outcome::reply(Reply::Done) }
+    }
+
+    /// Answers the walkthrough part of what the popup and options page ask (the service sends
+    /// vault requests to the keeper). `captures_saved` is the count the popup shows.
+    pub fn page(&mut self, request: PageRequest, captures_saved: u32, now: u64) -> Outcome {
+        match request {
+            PageRequest::Resume { tab } => self.step_event(tab, Event::Resume, now),
+            PageRequest::Servers => Outcome::reply(self.servers_reply()),
+            PageRequest::AddServer { vendor, url } => {
                 let host = match Location::parse(&url) {
                     Ok(l) => l.host,
                     Err(_) => return Outcome::error(ErrorCode::Malformed, "give the server as an https:// address"),
                 };
                 match self.catalog.add_server(&vendor, &host) {
-                    Ok(_) => Outcome { servers_changed: true, ..Outcome::reply(self.servers_reply()) },
+                    Ok(_) => {
+                        self.changes.servers = true;
+                        Outcome::reply(self.servers_reply())
+                    }
                     Err(e) => Outcome::error(ErrorCode::Unexpected, e.to_string()),
                 }
             }
-            Request::RemoveServer { host } => {
-                let changed = self.catalog.remove_server(&host);
-                Outcome { servers_changed: changed, ..Outcome::reply(self.servers_reply()) }
+            PageRequest::RemoveServer { host } => {
+                if self.catalog.remove_server(&host) {
+                    self.changes.servers = true;
+                }
+                Outcome::reply(self.servers_reply())
             }
-            Request::Status { tab } => {
+            PageRequest::Status { tab } => {
                 let status = tab.and_then(|t| self.view(t, now)).and_then(|v| v.status);
-                Outcome::reply(Reply::Status { tab: status, captures_received: self.captures_received, drift: self.drift.clone() })
+                Outcome::reply(Reply::Status { tab: status, captures_received: captures_saved, drift: self.drift.clone() })
             }
             other => Outcome::error(ErrorCode::Unexpected, format!("{} is answered by the vault", other.name())),
         }
@@ -393,9 +451,8 @@ impl Controller {
             return Outcome::error(ErrorCode::Malformed, format!("the {name:?} field is too long or holds the key"));
         }
         let vendor = rec.recipe.vendor.id.clone();
-        self.captures_received = self.captures_received.saturating_add(1);
         let captured =
             CapturedKey { secret: key, vendor: vendor.clone(), host: state.host.clone(), tenant: rec.recipe.vendor.tenant_of(&tenant_location), page_url: model.url.clone(), fields, replaces_previous: spec.replaces_previous };
-        Outcome { captured: Some(captured), ..Outcome::reply(Reply::Captured { state: CaptureState::Received, vendor }) }
+        Outcome { captured: Some(captured), ..Outcome::reply(Reply::Captured { state: CaptureState::Received, vendor, hint: None }) }
     }
 }

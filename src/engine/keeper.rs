@@ -1,7 +1,8 @@
 //! The vault service: answers the vault's requests and saves captures over a storage snapshot, returning what to write.
 
 use crate::engine::controller::CapturedKey;
-use crate::engine::protocol::{DamagedSummary, EntrySummary, ErrorCode, Reply, Request, Revealed, VaultStatus};
+use crate::engine::protocol::{DamagedSummary, EntrySummary, EntryTrust, ErrorCode, PageRequest, Reply, Revealed, VaultStatus};
+use crate::engine::storage::Settings;
 use crate::engine::recipe::FieldName;
 use crate::engine::secret::SecretString;
 use crate::engine::vault::replace::{replaced_by, stale_actives};
@@ -9,8 +10,8 @@ use crate::engine::vault::secrets::{hint, Passphrase};
 use crate::engine::vault::share::share;
 use crate::engine::vault::store::{Changeset, MemoryStore, Store};
 use crate::engine::vault::{
-    is_set_up, resume, seal_locked, setup, unlock, EntryId, EntryMeta, EntryState, KdfParams, OpenEntry, UnlockError,
-    UnlockedVault, ENTRY_PREFIX,
+    is_set_up, resume, seal_locked, setup, unlock, verify_passphrase, EntryId, EntryMeta, EntryState, IndexState,
+    KdfParams, OpenEntry, Trust, UnlockError, UnlockedVault, ENTRY_PREFIX,
 };
 
 /// Default minutes of inactivity before the vault locks itself.
@@ -35,13 +36,30 @@ pub enum Session {
 pub struct VaultOutcome {
     pub reply: Reply,
     pub changes: Changeset,
+    /// Further `storage.local` batches, written in order after `changes` (a passphrase change).
+    pub later: Vec<Changeset>,
+    /// Writes to the private area (the capture key), applied after the local writes.
+    pub private: Changeset,
     pub session: Session,
     pub activity: bool,
+    /// The settings changed: write them.
+    pub settings: Option<Settings>,
+    /// A key was sealed into the vault.
+    pub saved: bool,
 }
 
 impl VaultOutcome {
     fn reply(reply: Reply) -> Self {
-        VaultOutcome { reply, changes: Changeset::default(), session: Session::Keep, activity: false }
+        VaultOutcome {
+            reply,
+            changes: Changeset::default(),
+            later: Vec::new(),
+            private: Changeset::default(),
+            session: Session::Keep,
+            activity: false,
+            settings: None,
+            saved: false,
+        }
     }
 
     fn error(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -55,14 +73,34 @@ pub struct Keeper {
     pub auto_lock_minutes: u32,
     /// Vendors with one key per account, whose older keys a new one marks replaced.
     replacing: Vec<String>,
-    /// The vault's private store (capture key), kept for this worker's life only.
-    private: MemoryStore,
+}
+
+/// What resuming a session asks to write: a passphrase change to finish, the capture key to restore.
+#[derive(Debug, Default)]
+pub struct Resumed {
+    pub local: Vec<Changeset>,
+    pub private: Changeset,
+}
+
+/// `store` with `batches` applied on top, to look at the vault as it will be once they are written.
+fn overlay(store: &impl Store, batches: &[Changeset]) -> MemoryStore {
+    let mut copy = MemoryStore::new();
+    for key in store.keys_with_prefix("") {
+        if let Some(value) = store.get(&key) {
+            copy.insert(&key, value);
+        }
+    }
+    for batch in batches {
+        // Memory stores without a quota accept every changeset.
+        copy.apply(batch).ok();
+    }
+    copy
 }
 
 impl Keeper {
     /// `replacing`: the vendors whose new keys replace the account's previous key.
     pub fn new(replacing: Vec<String>) -> Self {
-        Keeper { unlocked: None, auto_lock_minutes: DEFAULT_AUTO_LOCK_MINUTES, replacing, private: MemoryStore::new() }
+        Keeper { unlocked: None, auto_lock_minutes: DEFAULT_AUTO_LOCK_MINUTES, replacing }
     }
 }
 
@@ -80,16 +118,17 @@ impl Keeper {
         self.unlocked.is_some()
     }
 
-    /// Resumes the unlocked state kept for this browser session after a worker restart.
-    pub fn resume(&mut self, store: &impl Store, key: &SecretString) -> bool {
-        match resume(store, key) {
-            Ok(vault) => {
-                let _ = self.private.apply(vault.restore_capture_key(&self.private).changeset());
-                self.unlocked = Some(vault);
-                true
-            }
-            Err(_) => false,
-        }
+    /// Resumes the unlocked state kept for this browser session after a worker restart; `None`
+    /// when the key no longer opens the vault. Returns what to write: the rest of a passphrase
+    /// change a stopped worker left half done, and the capture key if the private area lost it.
+    pub fn resume(&mut self, store: &impl Store, private: &impl Store, key: &SecretString) -> Option<Resumed> {
+        let vault = resume(store, key).ok()?;
+        let resumed = Resumed {
+            local: vault.finish_rotation(store),
+            private: vault.restore_capture_key(private).changeset().clone(),
+        };
+        self.unlocked = Some(vault);
+        Some(resumed)
     }
 
     /// Locks: the vault key and identity are dropped (and zeroized).
@@ -107,6 +146,7 @@ impl Keeper {
             entries: Vec::new(),
             damaged: Vec::new(),
             auto_lock_minutes: self.auto_lock_minutes,
+            alarm: None,
         };
         if let Some(vault) = &self.unlocked {
             let listing = vault.list(store);
@@ -122,12 +162,21 @@ impl Keeper {
                     scopes: e.meta.scopes.clone(),
                     created_at: e.meta.created_at,
                     state: e.meta.state,
-                    verified: e.trust == crate::engine::vault::Trust::Authenticated,
+                    trust: match e.trust {
+                        Trust::Authenticated => EntryTrust::Verified,
+                        Trust::Foreign => EntryTrust::Foreign,
+                        _ => EntryTrust::Pending,
+                    },
                     hint: hint(&e.secret),
                 })
                 .collect();
             status.damaged =
                 listing.damaged.iter().map(|d| DamagedSummary { item: d.key.clone(), reason: d.reason.to_string() }).collect();
+            status.alarm = match listing.index {
+                IndexState::Ok => None,
+                IndexState::Missing => Some("The list of keys keywarden vouched for is missing: someone or something removed it. Keys found in storage were not adopted; check each before keeping it, then rebuild the list.".into()),
+                IndexState::Damaged => Some("The list of keys keywarden vouched for was altered or is damaged. Keys found in storage were not adopted; check each before keeping it, then rebuild the list.".into()),
+            };
         }
         status
     }
@@ -135,13 +184,14 @@ impl Keeper {
     /// Saves a captured key: sealed to the vault's public recipient when locked (it lists once the
     /// vault is unlocked), or sealed and authenticated when unlocked, where older keys for the same
     /// vendor, tenant and account are marked replaced at once.
-    pub fn save_capture(&mut self, store: &impl Store, captured: CapturedKey, now: u64) -> VaultOutcome {
+    pub fn save_capture(&mut self, store: &impl Store, private: &impl Store, captured: CapturedKey, now: u64) -> VaultOutcome {
         if !is_set_up(store) {
             // No vault to seal into yet: acknowledge, keep nothing (the page still shows the key,
             // and the control says why it was not saved).
             return VaultOutcome::reply(Reply::Captured {
                 state: crate::engine::protocol::CaptureState::Received,
                 vendor: captured.vendor,
+                hint: None,
             });
         }
         let field = |name| captured.fields.get(&name).cloned().unwrap_or_default();
@@ -157,7 +207,7 @@ impl Keeper {
             state: EntryState::Active,
         };
         let saved = match &self.unlocked {
-            None => seal_locked(store, &self.private, &captured.secret, &meta),
+            None => seal_locked(store, private, &captured.secret, &meta),
             Some(vault) => vault.seal(store, &captured.secret, &meta),
         };
         let mut sealed = match saved {
@@ -175,10 +225,31 @@ impl Keeper {
             }
         }
         VaultOutcome {
-            reply: Reply::Captured { state: crate::engine::protocol::CaptureState::Saved, vendor: captured.vendor },
+            reply: Reply::Captured {
+                state: crate::engine::protocol::CaptureState::Saved,
+                vendor: captured.vendor,
+                hint: Some(hint(&captured.secret)),
+            },
             changes: sealed.changes,
-            session: Session::Keep,
             activity: true,
+            saved: true,
+            ..VaultOutcome::reply(Reply::Done)
+        }
+    }
+
+    /// The unlocked vault, once the admin has typed its passphrase again (export and share hand
+    /// keys out of the browser: someone at an unlocked browser must not walk away with them).
+    /// Wrong guesses count against the same throttle as unlocking. The throttle's change is
+    /// written whatever the outcome, through [`VaultOutcome::changes`] of the error.
+    fn reconfirmed(&self, store: &impl Store, passphrase: SecretString, now: u64) -> Result<&UnlockedVault, VaultOutcome> {
+        let vault = self.unlocked_vault()?;
+        let attempt = verify_passphrase(store, &Passphrase::from(passphrase), now);
+        match attempt.result {
+            Ok(()) => Ok(vault),
+            Err(e) => {
+                let (code, message) = unlock_message(&e);
+                Err(VaultOutcome { changes: attempt.changes, ..VaultOutcome::error(code, message) })
+            }
         }
     }
 
@@ -199,38 +270,51 @@ impl Keeper {
     pub fn handle(
         &mut self,
         store: &impl Store,
-        request: Request,
+        private: &impl Store,
+        request: PageRequest,
         now: u64,
         calibrate: &mut dyn FnMut() -> KdfParams,
     ) -> VaultOutcome {
         match request {
-            Request::VaultStatus => VaultOutcome::reply(Reply::Vault(self.status(store))),
-            Request::VaultSetup { passphrase } => {
+            PageRequest::VaultStatus => VaultOutcome::reply(Reply::Vault(self.status(store))),
+            PageRequest::VaultSetup { passphrase } => {
                 if is_set_up(store) {
                     return VaultOutcome::error(ErrorCode::Unexpected, "the vault is already set up");
                 }
                 match setup(store, &Passphrase::from(passphrase), calibrate(), now) {
                     Ok(done) => {
-                        let _ = self.private.apply(done.private.changeset());
                         let key = done.vault.session_key();
                         self.unlocked = Some(done.vault);
-                        VaultOutcome { changes: done.changes, session: Session::Store(key), activity: true, ..self.status_outcome(store) }
+                        let status = self.status(&overlay(store, std::slice::from_ref(&done.changes)));
+                        VaultOutcome {
+                            changes: done.changes,
+                            private: done.private.changeset().clone(),
+                            session: Session::Store(key),
+                            activity: true,
+                            ..VaultOutcome::reply(Reply::Vault(status))
+                        }
                     }
                     Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
                 }
             }
-            Request::Unlock { passphrase } => {
-                let attempt = unlock(store, &Passphrase::from(passphrase), now);
+            PageRequest::Unlock { passphrase } => {
+                let passphrase = Passphrase::from(passphrase);
+                let attempt = unlock(store, &passphrase, now);
                 match attempt.result {
                     Ok(vault) => {
-                        // Finish a pending passphrase change, vouch for captures sealed while
-                        // locked, then retire keys they replaced.
-                        let mut changes = attempt.changes;
-                        for batch in attempt.pending {
-                            changes.merge(batch);
+                        // Finish a pending passphrase change first (its batches, in order), then
+                        // look at the vault as it will be: vouch for captures this extension
+                        // sealed while locked, retire keys they replaced, and raise weak KDF
+                        // parameters to today's floor.
+                        let mut later = attempt.pending;
+                        let store = &overlay(store, &[std::slice::from_ref(&attempt.changes), later.as_slice()].concat());
+                        let private_changes = vault.restore_capture_key(private).changeset().clone();
+                        let mut changes = vault.adopt_unverified(store).1;
+                        if attempt.upgrade_needed {
+                            if let Ok(rewrapped) = vault.rewrap(store, &passphrase, calibrate()) {
+                                changes.merge(rewrapped);
+                            }
                         }
-                        let _ = self.private.apply(vault.restore_capture_key(&self.private).changeset());
-                        changes.merge(vault.adopt_unverified(store).1);
                         let listing = vault.list(store);
                         let mut stale = stale_actives(&listing.entries);
                         let one_per_account = |id: &EntryId| {
@@ -245,7 +329,15 @@ impl Keeper {
                         }
                         let key = vault.session_key();
                         self.unlocked = Some(vault);
-                        VaultOutcome { changes, session: Session::Store(key), activity: true, ..VaultOutcome::reply(Reply::Done) }
+                        later.push(changes);
+                        VaultOutcome {
+                            changes: attempt.changes,
+                            later,
+                            private: private_changes,
+                            session: Session::Store(key),
+                            activity: true,
+                            ..VaultOutcome::reply(Reply::Done)
+                        }
                     }
                     Err(e) => {
                         let (code, message) = unlock_message(&e);
@@ -253,15 +345,15 @@ impl Keeper {
                     }
                 }
             }
-            Request::Lock => {
+            PageRequest::Lock => {
                 self.lock();
                 VaultOutcome { session: Session::Clear, ..VaultOutcome::reply(Reply::Done) }
             }
-            Request::CopyKey { id } => match self.entry(store, &id) {
+            PageRequest::CopyKey { id } => match self.entry(store, &id) {
                 Ok((_, entry)) => VaultOutcome { activity: true, ..VaultOutcome::reply(Reply::Key { key: Revealed::new(entry.secret) }) },
                 Err(out) => out,
             },
-            Request::SetEntryState { id, state } => {
+            PageRequest::SetEntryState { id, state } => {
                 let (vault, entry) = match self.entry(store, &id) {
                     Ok(found) => found,
                     Err(out) => return out,
@@ -271,7 +363,7 @@ impl Keeper {
                     Err(e) => VaultOutcome::error(ErrorCode::Internal, e.to_string()),
                 }
             }
-            Request::ChangePassphrase { old, new } => {
+            PageRequest::ChangePassphrase { old, new } => {
                 if self.unlocked.is_none() {
                     return VaultOutcome::error(ErrorCode::Locked, "unlock the vault first");
                 }
@@ -285,20 +377,22 @@ impl Keeper {
                 };
                 match vault.change_passphrase(store, &Passphrase::from(new), calibrate()) {
                     Ok(rotation) => {
-                        let mut all = attempt.changes;
-                        for batch in rotation.batches {
-                            all.merge(batch);
-                        }
-                        let _ = self.private.apply(rotation.private.changeset());
                         let key = rotation.vault.session_key();
                         self.unlocked = Some(rotation.vault);
-                        VaultOutcome { changes: all, session: Session::Store(key), activity: true, ..VaultOutcome::reply(Reply::Done) }
+                        VaultOutcome {
+                            changes: attempt.changes,
+                            later: rotation.batches,
+                            private: rotation.private.changeset().clone(),
+                            session: Session::Store(key),
+                            activity: true,
+                            ..VaultOutcome::reply(Reply::Done)
+                        }
                     }
                     Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
                 }
             }
-            Request::ExportBackup { passphrase } => {
-                let vault = match self.unlocked_vault() {
+            PageRequest::ExportBackup { passphrase, vault_passphrase } => {
+                let vault = match self.reconfirmed(store, vault_passphrase, now) {
                     Ok(v) => v,
                     Err(out) => return out,
                 };
@@ -310,7 +404,7 @@ impl Keeper {
                     Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
                 }
             }
-            Request::ImportBackup { text, passphrase } => {
+            PageRequest::ImportBackup { text, passphrase } => {
                 let vault = match self.unlocked_vault() {
                     Ok(v) => v,
                     Err(out) => return out,
@@ -323,13 +417,16 @@ impl Keeper {
                             renamed: report.renamed.len() as u32,
                         },
                         changes: report.changes,
-                        session: Session::Keep,
                         activity: true,
+                        ..VaultOutcome::reply(Reply::Done)
                     },
                     Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
                 }
             }
-            Request::ShareKey { id, recipient } => {
+            PageRequest::ShareKey { id, recipient, vault_passphrase } => {
+                if let Err(out) = self.reconfirmed(store, vault_passphrase, now) {
+                    return out;
+                }
                 let entry = match self.entry(store, &id) {
                     Ok((_, entry)) => entry,
                     Err(out) => return out,
@@ -339,13 +436,40 @@ impl Keeper {
                     Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
                 }
             }
-            Request::SetAutoLock { minutes } => {
+            PageRequest::SetAutoLock { minutes } => {
                 if minutes == 0 || minutes > MAX_AUTO_LOCK_MINUTES {
                     return VaultOutcome::error(ErrorCode::Malformed, format!("choose 1 to {MAX_AUTO_LOCK_MINUTES} minutes"));
                 }
                 self.auto_lock_minutes = minutes;
-                VaultOutcome { activity: true, ..self.status_outcome(store) }
+                VaultOutcome {
+                    activity: true,
+                    settings: Some(Settings { auto_lock_minutes: minutes }),
+                    ..self.status_outcome(store)
+                }
             }
+            PageRequest::DeleteEntry { id } => match self.entry(store, &id) {
+                Ok((vault, entry)) => {
+                    VaultOutcome { changes: vault.delete(store, &entry.id), activity: true, ..VaultOutcome::reply(Reply::Done) }
+                }
+                Err(out) => out,
+            },
+            PageRequest::AdoptEntries { ids } => {
+                let vault = match self.unlocked_vault() {
+                    Ok(v) => v,
+                    Err(out) => return out,
+                };
+                let Some(ids) = ids.iter().map(|id| EntryId::parse(id)).collect::<Option<Vec<_>>>() else {
+                    return VaultOutcome::error(ErrorCode::Malformed, "not an entry id");
+                };
+                match vault.adopt_confirmed(store, &ids) {
+                    Ok(changes) => VaultOutcome { changes, activity: true, ..VaultOutcome::reply(Reply::Done) },
+                    Err(e) => VaultOutcome::error(ErrorCode::Unexpected, e.to_string()),
+                }
+            }
+            PageRequest::RebuildIndex => match self.unlocked_vault() {
+                Ok(vault) => VaultOutcome { changes: vault.rebuild_index(store), activity: true, ..VaultOutcome::reply(Reply::Done) },
+                Err(out) => out,
+            },
             other => VaultOutcome::error(ErrorCode::Unexpected, format!("{} is not a vault request", other.name())),
         }
     }

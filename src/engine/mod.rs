@@ -9,6 +9,8 @@ pub mod recipe;
 pub mod recognize;
 pub mod registration;
 pub mod secret;
+pub mod service;
+pub mod storage;
 pub mod text;
 pub mod vault;
 pub mod walkthrough;

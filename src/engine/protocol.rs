@@ -2,34 +2,95 @@
 
 use crate::engine::page::PageModel;
 use crate::engine::recipe::{FieldName, Read, Server};
-use crate::engine::vault::EntryState;
-use std::collections::BTreeMap;
 use crate::engine::secret::SecretString;
+use crate::engine::vault::EntryState;
 use crate::engine::walkthrough::Event;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Bumped whenever a message changes shape; a message of another version is refused.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
-/// A request, as `{ "v": 1, "body": { "type": ..., ... } }` on the wire.
+/// What a content script may ask: describe its own top-level page and hand over a key shown
+/// there. Nothing else can even be expressed by a content script's message.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Request {
-    /// Content script: what the page shows now. `seq` grows with every report from that page.
-    Report { seq: u64, page: PageModel },
-    /// Content script: the admin asked to save the key shown with report `seq`, with the
-    /// metadata fields the worker pointed at (key name, scopes, ...).
+pub enum ContentRequest {
+    /// What the page shows now. `seq` grows with every report from that page; `panel` is the
+    /// nonce of the step-panel frame this content script created (none while it has none).
+    Report {
+        seq: u64,
+        page: PageModel,
+        #[serde(default)]
+        panel: Option<PanelNonce>,
+    },
+    /// The admin asked to save the key shown with report `seq`, with the metadata fields the
+    /// worker pointed at (key name, scopes, ...).
     Capture {
         seq: u64,
         key: SecretString,
         #[serde(default)]
         fields: BTreeMap<FieldName, String>,
     },
-    /// Step panel: Next, Back, Dismiss (Resume is the popup's).
-    Panel { event: Event },
-    /// Popup: how things stand in a tab.
+}
+
+/// What the step panel may ask, of the tab it is embedded in only.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PanelRequest {
+    /// Next, Back, Dismiss.
+    Panel { event: StepEvent },
+}
+
+/// The panel's buttons (Resume is the popup's, through [`PageRequest::Resume`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepEvent {
+    Next,
+    Back,
+    Dismiss,
+}
+
+impl From<StepEvent> for Event {
+    fn from(e: StepEvent) -> Self {
+        match e {
+            StepEvent::Next => Event::Next,
+            StepEvent::Back => Event::Back,
+            StepEvent::Dismiss => Event::Dismiss,
+        }
+    }
+}
+
+/// The random id of one step-panel frame, created by the content script and handed to the
+/// frame in its URL fragment: 16 to 64 lowercase hex digits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PanelNonce(String);
+
+impl PanelNonce {
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = (16..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        ok.then(|| PanelNonce(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for PanelNonce {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        PanelNonce::parse(&s).ok_or_else(|| serde::de::Error::custom("not a panel nonce"))
+    }
+}
+
+/// What the popup and the options page may ask; [`PageRequest::allowed_from`] splits it between them.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PageRequest {
+    /// How things stand in a tab.
     Status { tab: Option<u32> },
-    /// Popup: show the walkthrough again in a tab where it was dismissed.
+    /// Show the walkthrough again in a tab where it was dismissed.
     Resume { tab: u32 },
     /// Options: the self-hosted products and the servers added for them.
     Servers,
@@ -37,41 +98,70 @@ pub enum Request {
     AddServer { vendor: String, url: String },
     /// Options: forget a server.
     RemoveServer { host: String },
-    /// Popup, options: the vault's state and, when unlocked, its entries (keys masked).
+    /// The vault's state and, when unlocked, its entries (keys masked).
     VaultStatus,
     /// Options: create the vault with a passphrase.
     VaultSetup { passphrase: SecretString },
-    /// Popup, options.
     Unlock { passphrase: SecretString },
-    /// Popup, options: lock now.
+    /// Lock now.
     Lock,
-    /// Popup, options: the key of one entry, to put on the clipboard.
+    /// The key of one entry, to put on the clipboard (one click while unlocked).
     CopyKey { id: String },
-    /// Popup, options: mark an entry revoked (or active again).
+    /// Mark an entry revoked (or active again).
     SetEntryState { id: String, state: EntryState },
+    /// Keep entries found in storage that keywarden did not save here: the admin vouches for them.
+    AdoptEntries { ids: Vec<String> },
+    /// Remove one entry from the vault.
+    DeleteEntry { id: String },
+    /// After the index alarm: vouch again for every entry that carries a valid MAC.
+    RebuildIndex,
     /// Options.
     ChangePassphrase { old: SecretString, new: SecretString },
-    /// Options: the whole vault as one passphrase-protected age file.
-    ExportBackup { passphrase: SecretString },
+    /// Options: the whole vault as one age file under `passphrase`; the vault passphrase is asked again.
+    ExportBackup { passphrase: SecretString, vault_passphrase: SecretString },
     /// Options: merge a backup made by `ExportBackup`.
     ImportBackup { text: String, passphrase: SecretString },
-    /// Popup, options: one key encrypted to a teammate's `age1…` recipient.
-    ShareKey { id: String, recipient: String },
+    /// One key encrypted to a teammate's `age1…` recipient; the vault passphrase is asked again.
+    ShareKey { id: String, recipient: String, vault_passphrase: SecretString },
     /// Options: minutes of inactivity before the vault locks.
     SetAutoLock { minutes: u32 },
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Envelope {
+pub struct Envelope<T> {
     pub v: u32,
-    pub body: Request,
+    pub body: T,
 }
 
 /// Only the version, read first so an old or new peer gets "version" rather than "malformed".
-#[derive(Deserialize)]
+/// Only an object with a `v` counts (not an array that happens to start with a number).
 pub struct VersionOnly {
     pub v: u32,
+}
+
+impl<'de> Deserialize<'de> for VersionOnly {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = VersionOnly;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object with a version")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<VersionOnly, A::Error> {
+                let mut v = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "v" {
+                        v = Some(map.next_value::<u32>()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                v.map(|v| VersionOnly { v }).ok_or_else(|| serde::de::Error::missing_field("v"))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }
 
 /// Which extension page sent a message.
@@ -126,93 +216,155 @@ pub enum ErrorCode {
     StorageFull,
 }
 
-impl Request {
+impl PageRequest {
     /// Requests the vault service answers (everything else is the walkthrough's).
     pub fn is_vault(&self) -> bool {
-        matches!(
+        !matches!(
             self,
-            Request::VaultStatus
-                | Request::VaultSetup { .. }
-                | Request::Unlock { .. }
-                | Request::Lock
-                | Request::CopyKey { .. }
-                | Request::SetEntryState { .. }
-                | Request::ChangePassphrase { .. }
-                | Request::ExportBackup { .. }
-                | Request::ImportBackup { .. }
-                | Request::ShareKey { .. }
-                | Request::SetAutoLock { .. }
+            PageRequest::Status { .. }
+                | PageRequest::Resume { .. }
+                | PageRequest::Servers
+                | PageRequest::AddServer { .. }
+                | PageRequest::RemoveServer { .. }
         )
     }
 
     pub fn name(&self) -> &'static str {
         match self {
-            Request::Report { .. } => "report",
-            Request::Capture { .. } => "capture",
-            Request::Panel { .. } => "panel",
-            Request::Status { .. } => "status",
-            Request::Resume { .. } => "resume",
-            Request::Servers => "servers",
-            Request::AddServer { .. } => "add_server",
-            Request::RemoveServer { .. } => "remove_server",
-            Request::VaultStatus => "vault_status",
-            Request::VaultSetup { .. } => "vault_setup",
-            Request::Unlock { .. } => "unlock",
-            Request::Lock => "lock",
-            Request::CopyKey { .. } => "copy_key",
-            Request::SetEntryState { .. } => "set_entry_state",
-            Request::ChangePassphrase { .. } => "change_passphrase",
-            Request::ExportBackup { .. } => "export_backup",
-            Request::ImportBackup { .. } => "import_backup",
-            Request::ShareKey { .. } => "share_key",
-            Request::SetAutoLock { .. } => "set_auto_lock",
+            PageRequest::Status { .. } => "status",
+            PageRequest::Resume { .. } => "resume",
+            PageRequest::Servers => "servers",
+            PageRequest::AddServer { .. } => "add_server",
+            PageRequest::RemoveServer { .. } => "remove_server",
+            PageRequest::VaultStatus => "vault_status",
+            PageRequest::VaultSetup { .. } => "vault_setup",
+            PageRequest::Unlock { .. } => "unlock",
+            PageRequest::Lock => "lock",
+            PageRequest::CopyKey { .. } => "copy_key",
+            PageRequest::SetEntryState { .. } => "set_entry_state",
+            PageRequest::AdoptEntries { .. } => "adopt_entries",
+            PageRequest::DeleteEntry { .. } => "delete_entry",
+            PageRequest::RebuildIndex => "rebuild_index",
+            PageRequest::ChangePassphrase { .. } => "change_passphrase",
+            PageRequest::ExportBackup { .. } => "export_backup",
+            PageRequest::ImportBackup { .. } => "import_backup",
+            PageRequest::ShareKey { .. } => "share_key",
+            PageRequest::SetAutoLock { .. } => "set_auto_lock",
+        }
+    }
+
+    /// Which full extension page may ask this: the popup handles the daily vault (unlock, copy,
+    /// share, adopt); setup, passphrase, backups, servers and settings are the options page's.
+    pub fn allowed_from(&self, page: ExtensionPage) -> bool {
+        use ExtensionPage::*;
+        match self {
+            PageRequest::Status { .. }
+            | PageRequest::Resume { .. }
+            | PageRequest::VaultStatus
+            | PageRequest::Unlock { .. }
+            | PageRequest::Lock
+            | PageRequest::CopyKey { .. }
+            | PageRequest::SetEntryState { .. }
+            | PageRequest::AdoptEntries { .. }
+            | PageRequest::DeleteEntry { .. }
+            | PageRequest::RebuildIndex
+            | PageRequest::ShareKey { .. } => matches!(page, Popup | Options),
+            PageRequest::Servers
+            | PageRequest::AddServer { .. }
+            | PageRequest::RemoveServer { .. }
+            | PageRequest::VaultSetup { .. }
+            | PageRequest::ChangePassphrase { .. }
+            | PageRequest::ExportBackup { .. }
+            | PageRequest::ImportBackup { .. }
+            | PageRequest::SetAutoLock { .. } => page == Options,
         }
     }
 }
 
-/// The authorization matrix: may `sender` make `request`? Checked before any dispatch.
-///
-/// Content scripts may only describe their own top-level page and hand over a key shown there. The step panel may only steer the walkthrough of the tab it is embedded in.
-/// Only the popup and options pages may ask about or act on other tabs, and only the options page
-/// manages self-hosted servers.
-pub fn authorize(request: &Request, sender: &Sender) -> Result<(), ErrorCode> {
-    use ExtensionPage::*;
-    let allowed = match (request, sender) {
-        (Request::Report { .. } | Request::Capture { .. }, Sender::Content { frame: 0, .. }) => true,
-        (Request::Panel { event }, Sender::Page { page: Panel, tab: Some(_) }) => *event != Event::Resume,
-        (Request::Status { .. } | Request::Resume { .. }, Sender::Page { page: Popup | Options, .. }) => true,
-        (Request::Servers | Request::AddServer { .. } | Request::RemoveServer { .. }, Sender::Page { page: Options, .. }) => true,
-        // Keys leave the vault only for the extension's own full pages, never for a content
-        // script or the panel framed into a vendor page.
-        (
-            Request::VaultStatus
-            | Request::Unlock { .. }
-            | Request::Lock
-            | Request::CopyKey { .. }
-            | Request::SetEntryState { .. }
-            | Request::ShareKey { .. },
-            Sender::Page { page: Popup | Options, .. },
-        ) => true,
-        (
-            Request::VaultSetup { .. }
-            | Request::ChangePassphrase { .. }
-            | Request::ExportBackup { .. }
-            | Request::ImportBackup { .. }
-            | Request::SetAutoLock { .. },
-            Sender::Page { page: Options, .. },
-        ) => true,
-        _ => false,
-    };
-    if allowed { Ok(()) } else { Err(ErrorCode::Forbidden) }
+/// A message that passed the one check: its sender is classified, its body parsed as what that
+/// kind of sender may say, and (for extension pages) allowed from that page.
+#[derive(Debug)]
+pub enum Admitted {
+    /// From the content script in the top frame of `tab`, on `url`.
+    Content { tab: u32, url: String, request: ContentRequest },
+    /// From the step panel embedded in `tab`.
+    Panel { tab: u32, request: PanelRequest },
+    /// From the popup or the options page (`tab` when the page sits in a tab).
+    Page { page: ExtensionPage, tab: Option<u32>, request: PageRequest },
 }
 
-/// Parses a JSON request (native callers and tests; the worker parses JS values the same way).
-pub fn parse_json(json: &str) -> Result<Request, ErrorCode> {
-    let v: VersionOnly = serde_json::from_str(json).map_err(|_| ErrorCode::Malformed)?;
-    if v.v != VERSION {
-        return Err(ErrorCode::Version);
+/// A message body as it arrived (a JSON text natively, a JS value in the worker), read in two
+/// steps: the version first, then the shape the sender's audience may use.
+pub trait Inbound {
+    fn version(&self) -> Result<u32, ErrorCode>;
+    fn body<T: serde::de::DeserializeOwned>(&self) -> Result<T, ErrorCode>;
+}
+
+impl Inbound for &str {
+    fn version(&self) -> Result<u32, ErrorCode> {
+        serde_json::from_str::<VersionOnly>(self).map(|v| v.v).map_err(|_| ErrorCode::Malformed)
     }
-    serde_json::from_str::<Envelope>(json).map(|e| e.body).map_err(|_| ErrorCode::Malformed)
+
+    fn body<T: serde::de::DeserializeOwned>(&self) -> Result<T, ErrorCode> {
+        serde_json::from_str::<Envelope<T>>(self).map(|e| e.body).map_err(|_| ErrorCode::Malformed)
+    }
+}
+
+/// Why a message was not admitted, with the text to reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: ErrorCode,
+    pub message: &'static str,
+}
+
+impl Refusal {
+    pub fn reply(&self) -> Reply {
+        Reply::Error { code: self.code, message: self.message.into() }
+    }
+}
+
+/// The authorization step, the only one: classify (done by [`RawSender::classify`]), then parse
+/// the body as the request type of that sender's audience, then check page-level rights.
+/// Content scripts count only in a tab's top frame; the step panel only in a tab.
+pub fn admit(sender: &Sender, message: impl Inbound) -> Result<Admitted, Refusal> {
+    const VERSION_TEXT: &str = "not a keywarden message of this version";
+    const SHAPE_TEXT: &str = "not a request this sender may make";
+    match message.version() {
+        Ok(VERSION) => {}
+        Ok(_) => return Err(Refusal { code: ErrorCode::Version, message: VERSION_TEXT }),
+        Err(code) => return Err(Refusal { code, message: VERSION_TEXT }),
+    }
+    // A body that parses for no audience is malformed; one that parses only for a more trusted
+    // audience is forbidden.
+    let refuse = |code| Refusal { code, message: SHAPE_TEXT };
+    let forbidden_or_malformed = |m: &dyn Fn() -> bool| if m() { refuse(ErrorCode::Forbidden) } else { refuse(ErrorCode::Malformed) };
+    let any_other = || {
+        message.body::<ContentRequest>().is_ok()
+            || message.body::<PanelRequest>().is_ok()
+            || message.body::<PageRequest>().is_ok()
+    };
+    match sender {
+        Sender::Content { tab, frame, url } => {
+            let request = message.body::<ContentRequest>().map_err(|_| forbidden_or_malformed(&any_other))?;
+            if *frame != 0 {
+                return Err(Refusal { code: ErrorCode::Forbidden, message: "only the top frame may report" });
+            }
+            Ok(Admitted::Content { tab: *tab, url: url.clone(), request })
+        }
+        Sender::Page { page: ExtensionPage::Panel, tab } => {
+            let request = message.body::<PanelRequest>().map_err(|_| forbidden_or_malformed(&any_other))?;
+            let tab = tab.ok_or(Refusal { code: ErrorCode::Forbidden, message: "the step panel lives in a tab" })?;
+            Ok(Admitted::Panel { tab, request })
+        }
+        Sender::Page { page: page @ (ExtensionPage::Popup | ExtensionPage::Options), tab } => {
+            let request = message.body::<PageRequest>().map_err(|_| forbidden_or_malformed(&any_other))?;
+            if !request.allowed_from(*page) {
+                return Err(refuse(ErrorCode::Forbidden));
+            }
+            Ok(Admitted::Page { page: *page, tab: *tab, request })
+        }
+        Sender::Page { page: ExtensionPage::Other, .. } => Err(refuse(ErrorCode::Forbidden)),
+    }
 }
 
 /// Where to draw: the element indexes refer to the report with number `seq`.
@@ -318,7 +470,13 @@ pub struct DriftEvent {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Reply {
     Draw(Draw),
-    Captured { state: CaptureState, vendor: String },
+    Captured {
+        state: CaptureState,
+        vendor: String,
+        /// Once saved: the key's last four characters ("…abcd"), for the control to show.
+        #[serde(default)]
+        hint: Option<String>,
+    },
     Status {
         tab: Option<TabStatus>,
         captures_received: u32,
@@ -348,6 +506,9 @@ pub struct VaultStatus {
     /// When unlocked: items that did not open, with the reason.
     pub damaged: Vec<DamagedSummary>,
     pub auto_lock_minutes: u32,
+    /// Something the admin must see first: the index of verified entries is missing or damaged.
+    #[serde(default)]
+    pub alarm: Option<String>,
 }
 
 /// One saved key as listed: its metadata and the last characters of the key, never the key.
@@ -361,9 +522,22 @@ pub struct EntrySummary {
     pub scopes: Vec<String>,
     pub created_at: u64,
     pub state: EntryState,
-    /// Written while unlocked or vouched for at unlock (see the vault's design notes).
-    pub verified: bool,
+    /// How far the entry is vouched for (see the vault's design notes).
+    pub trust: EntryTrust,
     pub hint: String,
+}
+
+/// How far a listed entry is vouched for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryTrust {
+    /// Written while unlocked, or a capture this extension sealed while locked, adopted at unlock.
+    Verified,
+    /// Sealed by this extension while locked; adopted at the next unlock.
+    Pending,
+    /// Found in storage, not saved by keywarden here: shown apart, used for nothing until the
+    /// admin confirms it.
+    Foreign,
 }
 
 /// A storage item that did not open.
@@ -490,21 +664,55 @@ pub struct Incoming<T> {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutgoingRequest {
-    Panel { event: Event },
+    Panel { event: StepEvent },
     Status { tab: Option<u32> },
     Resume { tab: u32 },
     Servers,
     AddServer { vendor: String, url: String },
     RemoveServer { host: String },
     VaultStatus,
-    VaultSetup { passphrase: String },
-    Unlock { passphrase: String },
+    VaultSetup {
+        #[serde(serialize_with = "expose")]
+        passphrase: SecretString,
+    },
+    Unlock {
+        #[serde(serialize_with = "expose")]
+        passphrase: SecretString,
+    },
     Lock,
     CopyKey { id: String },
     SetEntryState { id: String, state: EntryState },
-    ChangePassphrase { old: String, new: String },
-    ExportBackup { passphrase: String },
-    ImportBackup { text: String, passphrase: String },
-    ShareKey { id: String, recipient: String },
+    AdoptEntries { ids: Vec<String> },
+    DeleteEntry { id: String },
+    RebuildIndex,
+    ChangePassphrase {
+        #[serde(serialize_with = "expose")]
+        old: SecretString,
+        #[serde(serialize_with = "expose")]
+        new: SecretString,
+    },
+    ExportBackup {
+        #[serde(serialize_with = "expose")]
+        passphrase: SecretString,
+        #[serde(serialize_with = "expose")]
+        vault_passphrase: SecretString,
+    },
+    ImportBackup {
+        text: String,
+        #[serde(serialize_with = "expose")]
+        passphrase: SecretString,
+    },
+    ShareKey {
+        id: String,
+        recipient: String,
+        #[serde(serialize_with = "expose")]
+        vault_passphrase: SecretString,
+    },
     SetAutoLock { minutes: u32 },
+}
+
+/// Writes a passphrase into an outgoing request: the one place page code lets a secret out, on
+/// its way to the worker.
+fn expose<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(secret.expose())
 }

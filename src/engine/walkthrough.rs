@@ -53,7 +53,7 @@ impl Progress {
 
     fn done(&self, step: &Step, scene: &Scene<'_>, target: usize) -> bool {
         let el = scene.element(target);
-        self.acked.iter().any(|a| *a == step.id)
+        self.acked.contains(&step.id)
             || match step.done {
                 Done::Ack => false,
                 Done::Filled => el.filled == Some(true),

@@ -1,38 +1,106 @@
-// The few extension APIs the Rust glue calls, over either browser's namespace, always as promises.
+// The few extension APIs the Rust glue calls, over either browser's namespace, always as promises that reject with { kind, message }.
 const ext = globalThis.browser ?? globalThis.chrome;
+
+// Every rejection becomes { kind: 'quota' | 'failed', message }: 'quota' when the browser says by
+// the error's type that the area is full, or when the area's own quota would be passed.
+function failure(e, quota = false) {
+  const full = quota || (e && (e.name === 'QuotaExceededError' || e.code === 22));
+  return { kind: full ? 'quota' : 'failed', message: String((e && e.message) || e || 'failed') };
+}
+const typed = (promise) => Promise.resolve(promise).catch((e) => { throw failure(e); });
 
 export function extensionId() { return ext.runtime.id; }
 export function extensionOrigin() { return new URL(ext.runtime.getURL('/')).origin; }
 export function sendToTab(tab, frame, message) {
   return Promise.resolve(ext.tabs.sendMessage(tab, message, { frameId: frame })).catch(() => undefined);
 }
-export function sendMessage(message) { return ext.runtime.sendMessage(message); }
+export function sendMessage(message) { return typed(ext.runtime.sendMessage(message)); }
 export function connect(name) { return ext.runtime.connect({ name }); }
-export function sessionGet(key) { return ext.storage.session.get(key).then((items) => items[key]); }
-export function sessionSet(key, value) { return ext.storage.session.set({ [key]: value }); }
-export function sessionRemove(key) { return ext.storage.session.remove(key); }
-export function localGet(key) { return ext.storage.local.get(key).then((items) => items[key]); }
-export function localSet(key, value) { return ext.storage.local.set({ [key]: value }); }
+
+export function sessionGetItems(keys) { return typed(ext.storage.session.get(keys)); }
+export function sessionWrite(items, removals) {
+  const writes = Object.keys(items).length ? ext.storage.session.set(items) : Promise.resolve();
+  return typed(writes.then(() => (removals.length ? ext.storage.session.remove(removals) : undefined)));
+}
+export function sessionRemove(key) { return typed(ext.storage.session.remove(key)); }
+// The session key travels as an array of byte values, never as a string; the caller's copy is
+// wiped once stored, and the copy read back is wiped by the caller once copied into Rust.
+export function sessionKeyGet() {
+  return typed(ext.storage.session.get('vault:session').then((items) => {
+    const v = items['vault:session'];
+    return Array.isArray(v) ? Uint8Array.from(v) : undefined;
+  }));
+}
+export function sessionKeySet(bytes) {
+  const values = Array.from(bytes);
+  return typed(ext.storage.session.set({ 'vault:session': values }).finally(() => values.fill(0)));
+}
+
+export function localGet(keys) { return typed(ext.storage.local.get(keys)); }
+export function localWrite(items, removals, bytes) {
+  const area = ext.storage.local;
+  // Chromium names a full area only in its message text: compare with the area's quota instead.
+  const unlimited = (ext.runtime.getManifest().permissions ?? []).includes('unlimitedStorage');
+  const check = (!unlimited && typeof area.getBytesInUse === 'function' && typeof area.QUOTA_BYTES === 'number')
+    ? area.getBytesInUse(null).then((used) => { if (used + bytes > area.QUOTA_BYTES) throw failure(null, true); })
+    : Promise.resolve();
+  return check
+    .then(() => (Object.keys(items).length ? area.set(items) : undefined))
+    .then(() => (removals.length ? area.remove(removals) : undefined))
+    .catch((e) => { throw (e && e.kind) ? e : failure(e); });
+}
+
+// The private area: the extension origin's IndexedDB, which no content script can reach.
+function privateDb() {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open('keywarden', 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('private');
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+}
+export function privateGetAll() {
+  return typed(privateDb().then((db) => new Promise((resolve, reject) => {
+    const tx = db.transaction('private', 'readonly');
+    const store = tx.objectStore('private');
+    const items = {};
+    const cursor = store.openCursor();
+    cursor.onsuccess = () => {
+      const c = cursor.result;
+      if (c) { items[c.key] = c.value; c.continue(); } else { resolve(items); }
+    };
+    cursor.onerror = () => reject(cursor.error);
+    tx.oncomplete = () => db.close();
+  })));
+}
+export function privateWrite(items, removals) {
+  return typed(privateDb().then((db) => new Promise((resolve, reject) => {
+    const tx = db.transaction('private', 'readwrite');
+    const store = tx.objectStore('private');
+    for (const [k, v] of Object.entries(items)) store.put(v, k);
+    for (const k of removals) store.delete(k);
+    tx.oncomplete = () => { db.close(); resolve(); };
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error);
+  })));
+}
+
 export function activeTabId() {
   return ext.tabs.query({ active: true, currentWindow: true }).then((tabs) => tabs[0]?.id);
 }
 export function registeredScriptIds() {
-  return ext.scripting.getRegisteredContentScripts().then((scripts) => scripts.map((s) => s.id));
+  return typed(ext.scripting.getRegisteredContentScripts().then((scripts) => scripts.map((s) => s.id)));
 }
+export function grantedOrigins() { return typed(ext.permissions.getAll().then((p) => p.origins ?? [])); }
 export function registerServerScripts(ids, patterns) {
   const scripts = ids.map((id, i) => ({ id, matches: [patterns[i]], js: ['content.js'], runAt: 'document_idle', allFrames: false, persistAcrossSessions: true }));
-  return scripts.length ? ext.scripting.registerContentScripts(scripts) : Promise.resolve();
+  return typed(scripts.length ? ext.scripting.registerContentScripts(scripts) : undefined);
 }
-export function unregisterScripts(ids) { return ids.length ? ext.scripting.unregisterContentScripts({ ids }) : Promise.resolve(); }
-export function hasOrigin(pattern) { return ext.permissions.contains({ origins: [pattern] }); }
-export function requestOrigin(pattern) { return ext.permissions.request({ origins: [pattern] }); }
-export function removeOrigin(pattern) { return ext.permissions.remove({ origins: [pattern] }); }
-export function openOptionsPage() { return ext.runtime.openOptionsPage(); }
-export function localGetAll() { return ext.storage.local.get(null); }
-export function localWrite(items, removals) {
-  const writes = Object.keys(items).length ? ext.storage.local.set(items) : Promise.resolve();
-  return writes.then(() => (removals.length ? ext.storage.local.remove(removals) : undefined));
-}
-export function startAlarm(name, minutes) { return ext.alarms.create(name, { delayInMinutes: minutes }); }
-export function clearAlarm(name) { return ext.alarms.clear(name); }
-export function copyText(text) { return navigator.clipboard.writeText(text); }
+export function unregisterScripts(ids) { return typed(ids.length ? ext.scripting.unregisterContentScripts({ ids }) : undefined); }
+export function hasOrigin(pattern) { return typed(ext.permissions.contains({ origins: [pattern] })); }
+export function requestOrigin(pattern) { return typed(ext.permissions.request({ origins: [pattern] })); }
+export function removeOrigin(pattern) { return typed(ext.permissions.remove({ origins: [pattern] })); }
+export function openOptionsPage() { return typed(ext.runtime.openOptionsPage()); }
+export function startAlarm(name, minutes) { return typed(ext.alarms.create(name, { delayInMinutes: minutes })); }
+export function clearAlarm(name) { return typed(ext.alarms.clear(name)); }
+export function copyText(text) { return typed(navigator.clipboard.writeText(text)); }

@@ -14,16 +14,24 @@ extern "C" {
     #[wasm_bindgen(js_name = sendMessage)]
     pub fn send_message(message: &JsValue) -> Promise;
     pub fn connect(name: &str) -> Port;
-    #[wasm_bindgen(js_name = sessionGet)]
-    pub fn session_get(key: &str) -> Promise;
-    #[wasm_bindgen(js_name = sessionSet)]
-    pub fn session_set(key: &str, value: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = sessionGetItems)]
+    pub fn session_get_items(keys: JsValue) -> Promise;
+    #[wasm_bindgen(js_name = sessionWrite)]
+    pub fn session_write(items: &JsValue, removals: Vec<String>) -> Promise;
     #[wasm_bindgen(js_name = sessionRemove)]
     pub fn session_remove(key: &str) -> Promise;
+    #[wasm_bindgen(js_name = sessionKeyGet)]
+    pub fn session_key_get() -> Promise;
+    #[wasm_bindgen(js_name = sessionKeySet)]
+    pub fn session_key_set(bytes: &js_sys::Uint8Array) -> Promise;
     #[wasm_bindgen(js_name = localGet)]
-    pub fn local_get(key: &str) -> Promise;
-    #[wasm_bindgen(js_name = localSet)]
-    pub fn local_set(key: &str, value: &JsValue) -> Promise;
+    pub fn local_get(keys: JsValue) -> Promise;
+    #[wasm_bindgen(js_name = privateGetAll)]
+    pub fn private_get_all() -> Promise;
+    #[wasm_bindgen(js_name = privateWrite)]
+    pub fn private_write(items: &JsValue, removals: Vec<String>) -> Promise;
+    #[wasm_bindgen(js_name = grantedOrigins)]
+    pub fn granted_origins() -> Promise;
     #[wasm_bindgen(js_name = registeredScriptIds)]
     pub fn registered_script_ids() -> Promise;
     #[wasm_bindgen(js_name = registerServerScripts)]
@@ -38,10 +46,8 @@ extern "C" {
     pub fn remove_origin(pattern: &str) -> Promise;
     #[wasm_bindgen(js_name = openOptionsPage)]
     pub fn open_options_page() -> Promise;
-    #[wasm_bindgen(js_name = localGetAll)]
-    pub fn local_get_all() -> Promise;
     #[wasm_bindgen(js_name = localWrite)]
-    pub fn local_write(items: &JsValue, removals: Vec<String>) -> Promise;
+    pub fn local_write(items: &JsValue, removals: Vec<String>, bytes: f64) -> Promise;
     #[wasm_bindgen(js_name = startAlarm)]
     pub fn start_alarm(name: &str, minutes: f64) -> Promise;
     #[wasm_bindgen(js_name = clearAlarm)]

@@ -5,19 +5,18 @@ pub mod dom;
 pub mod options;
 pub mod panel;
 pub mod popup;
-pub mod vault;
 pub mod vault_ui;
 pub mod worker;
 
-use crate::engine::protocol::{Envelope, ErrorCode, Incoming, OutgoingRequest, Out, Reply, Request, VersionOnly, VERSION};
+use crate::engine::protocol::{ErrorCode, Inbound, Incoming, OutgoingRequest, Out, Reply, VersionOnly, VERSION};
+use crate::engine::vault::store::StoreError;
 use serde::Serialize;
-use wasm_bindgen::JsValue;
+use std::fmt;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// Turns a Rust value into a plain JS object (maps as objects), the shape extension messaging expects.
 pub fn to_js<T: Serialize>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
 }
 
 /// Wraps a reply or push in the versioned envelope.
@@ -25,22 +24,81 @@ pub fn out<T: Serialize>(body: &T) -> JsValue {
     to_js(&Out::new(body))
 }
 
-/// Reads a request from a JS message: version first, then the exact shape.
-pub fn parse_request(message: &JsValue) -> Result<Request, ErrorCode> {
-    let v: VersionOnly = serde_wasm_bindgen::from_value(message.clone()).map_err(|_| ErrorCode::Malformed)?;
-    if v.v != VERSION {
-        return Err(ErrorCode::Version);
+/// A message as the browser delivered it, read by the protocol in two steps.
+pub struct JsInbound<'a>(pub &'a JsValue);
+
+impl Inbound for JsInbound<'_> {
+    fn version(&self) -> Result<u32, ErrorCode> {
+        serde_wasm_bindgen::from_value::<VersionOnly>(self.0.clone()).map(|v| v.v).map_err(|_| ErrorCode::Malformed)
     }
-    serde_wasm_bindgen::from_value::<Envelope>(message.clone()).map(|e| e.body).map_err(|_| ErrorCode::Malformed)
+
+    fn body<T: serde::de::DeserializeOwned>(&self) -> Result<T, ErrorCode> {
+        serde_wasm_bindgen::from_value::<crate::engine::protocol::Envelope<T>>(self.0.clone())
+            .map(|e| e.body)
+            .map_err(|_| ErrorCode::Malformed)
+    }
 }
 
-/// The one place JS exceptions become Rust errors: a short description, never the value itself.
+/// The one error type for a failed browser call. `api.js` turns every rejection into
+/// `{ kind, message }`: `kind` is `"quota"` when the browser said the storage area is full (by the
+/// error's type or the area's quota), `"failed"` otherwise. The message never holds a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JsError {
+    /// The storage area is full.
+    Quota(String),
+    /// Any other failure.
+    Failed(String),
+}
+
+impl JsError {
+    pub fn from_js(e: JsValue) -> Self {
+        let field = |name: &str| js_sys::Reflect::get(&e, &JsValue::from_str(name)).ok().and_then(|v| v.as_string());
+        let message = field("message")
+            .or_else(|| e.dyn_ref::<js_sys::Error>().map(|err| String::from(err.message())))
+            .unwrap_or_else(|| "unknown error".into());
+        match field("kind").as_deref() {
+            Some("quota") => JsError::Quota(message),
+            _ => JsError::Failed(message),
+        }
+    }
+
+    /// The core's storage error for this failure.
+    pub fn into_store_error(self, needed: usize) -> StoreError {
+        match self {
+            JsError::Quota(_) => StoreError::QuotaExceeded { needed, available: 0 },
+            JsError::Failed(m) => StoreError::Failed(m),
+        }
+    }
+}
+
+impl fmt::Display for JsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JsError::Quota(m) | JsError::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for JsError {}
+
+impl From<JsValue> for JsError {
+    fn from(e: JsValue) -> Self {
+        JsError::from_js(e)
+    }
+}
+
+/// A short description of a JS failure, for pages to show.
 pub fn js_error(e: JsValue) -> String {
-    js_sys::Error::from(e).message().into()
+    JsError::from_js(e).to_string()
 }
 
-/// Sends a request from an extension page to the worker and reads its reply.
+/// Sends a request from an extension page to the worker and reads its reply, refusing a reply of
+/// another protocol version.
 pub async fn ask(request: &OutgoingRequest) -> Result<Reply, String> {
     let answer = wasm_bindgen_futures::JsFuture::from(api::send_message(&out(request))).await.map_err(js_error)?;
+    let version = serde_wasm_bindgen::from_value::<VersionOnly>(answer.clone()).map_err(|e| e.to_string())?;
+    if version.v != VERSION {
+        return Err(format!("the worker speaks protocol version {}, this page {VERSION}: reload the extension", version.v));
+    }
     serde_wasm_bindgen::from_value::<Incoming<Reply>>(answer).map(|i| i.body).map_err(|e| e.to_string())
 }

@@ -3,8 +3,7 @@
 use super::api::{self, Listener, Port};
 use super::dom::{add, document, on_click};
 use super::out;
-use crate::engine::protocol::{Incoming, OutgoingRequest, PanelView, Push};
-use crate::engine::walkthrough::Event;
+use crate::engine::protocol::{Incoming, OutgoingRequest, PanelView, Push, StepEvent as Event};
 use gloo_events::EventListener;
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -4,6 +4,7 @@ use super::api;
 use super::ask;
 use super::dom::{add, form, on_click, value_of, Field};
 use crate::engine::protocol::{EntrySummary, OutgoingRequest, Reply};
+use crate::engine::secret::SecretString;
 use crate::engine::vault::EntryState;
 use gloo_events::EventListener;
 use std::rc::Rc;
@@ -46,7 +47,11 @@ fn describe(e: &EntrySummary) -> String {
         EntryState::Replaced => " · replaced",
         EntryState::Revoked => " · revoked",
     };
-    let check = if e.verified { "" } else { " · saved while locked" };
+    let check = match e.trust {
+        crate::engine::protocol::EntryTrust::Verified => "",
+        crate::engine::protocol::EntryTrust::Pending => " · saved while locked",
+        crate::engine::protocol::EntryTrust::Foreign => " · found in storage, not saved by keywarden here",
+    };
     format!("{} · {name} · {} · {} · {}{state}{check}", e.vendor, e.tenant, String::from(date), e.hint)
 }
 
@@ -79,7 +84,7 @@ pub async fn section(parent: &Element, full: bool, rerender: Rerender) -> Result
             if v[0] != v[1] {
                 return r(Some("The two passphrases differ.".into()));
             }
-            act(&r, OutgoingRequest::VaultSetup { passphrase: v[0].clone() }, |_| "Vault created and unlocked.".into());
+            act(&r, OutgoingRequest::VaultSetup { passphrase: SecretString::new(v[0].clone()) }, |_| "Vault created and unlocked.".into());
         })?;
         listeners.push(l);
         return Ok(listeners);
@@ -89,7 +94,7 @@ pub async fn section(parent: &Element, full: bool, rerender: Rerender) -> Result
         add(&section, "p", &[], &format!("Locked. {} saved {noun}; keys captured now are still saved.", status.items))?;
         let r = rerender.clone();
         let (_, l) = form(&section, "unlock", &[field("unlock-passphrase", "Passphrase", "password", "current-password")], "Unlock", move |v| {
-            act(&r, OutgoingRequest::Unlock { passphrase: v[0].clone() }, |_| "Unlocked.".into());
+            act(&r, OutgoingRequest::Unlock { passphrase: SecretString::new(v[0].clone()) }, |_| "Unlocked.".into());
         })?;
         listeners.push(l);
         return Ok(listeners);
@@ -162,7 +167,7 @@ fn manage(section: &Element, entries: &[EntrySummary], minutes: u32, rerender: &
         if v[1] != v[2] {
             return r(Some("The two new passphrases differ.".into()));
         }
-        act(&r, OutgoingRequest::ChangePassphrase { old: v[0].clone(), new: v[1].clone() }, |_| "Passphrase changed.".into());
+        act(&r, OutgoingRequest::ChangePassphrase { old: SecretString::new(v[0].clone()), new: SecretString::new(v[1].clone()) }, |_| "Passphrase changed.".into());
     })?.1);
 
     add(section, "h3", &[], "Backup")?;
@@ -170,10 +175,11 @@ fn manage(section: &Element, entries: &[EntrySummary], minutes: u32, rerender: &
     let output = add(section, "textarea", &[("id", "backup-output"), ("readonly", ""), ("rows", "6"), ("hidden", ""), ("aria-label", "Backup file")], "")?;
     let download = add(section, "a", &[("id", "backup-download"), ("download", "keywarden-backup.age"), ("hidden", "")], "Download keywarden-backup.age")?;
     let (out, dl, r) = (output.clone(), download.clone(), rerender.clone());
-    listeners.push(form(section, "export-backup", &[field("backup-passphrase", "Backup passphrase", "password", "new-password")], "Export backup", move |v| {
-        let (out, dl, r, pass) = (out.clone(), dl.clone(), r.clone(), v[0].clone());
+    listeners.push(form(section, "export-backup", &[field("backup-passphrase", "Backup passphrase", "password", "new-password"), field("backup-vault-passphrase", "Vault passphrase (asked again)", "password", "current-password")], "Export backup", move |v| {
+        let (out, dl, r) = (out.clone(), dl.clone(), r.clone());
+        let (pass, vault_pass) = (SecretString::new(v[0].clone()), SecretString::new(v[1].clone()));
         spawn_local(async move {
-            match ask(&OutgoingRequest::ExportBackup { passphrase: pass }).await {
+            match ask(&OutgoingRequest::ExportBackup { passphrase: pass, vault_passphrase: vault_pass }).await {
                 Ok(Reply::Armored { text, entries, left_out }) => {
                     out.set_text_content(Some(&text));
                     let _ = out.remove_attribute("hidden");
@@ -193,7 +199,7 @@ fn manage(section: &Element, entries: &[EntrySummary], minutes: u32, rerender: &
     let fields = [field("import-text", "Backup file contents", "textarea", "off"), field("import-passphrase", "Backup passphrase", "password", "off")];
     let r = rerender.clone();
     listeners.push(form(section, "import-backup", &fields, "Import", move |v| {
-        act(&r, OutgoingRequest::ImportBackup { text: v[0].clone(), passphrase: v[1].clone() }, |reply| match reply {
+        act(&r, OutgoingRequest::ImportBackup { text: v[0].clone(), passphrase: SecretString::new(v[1].clone()) }, |reply| match reply {
             Reply::Imported { imported, duplicates, renamed } => {
                 format!("Imported {imported} keys; {duplicates} already here were skipped; {renamed} kept under new ids.")
             }
@@ -210,10 +216,11 @@ fn manage(section: &Element, entries: &[EntrySummary], minutes: u32, rerender: &
         }
         let shared = add(section, "textarea", &[("id", "share-output"), ("readonly", ""), ("rows", "6"), ("hidden", ""), ("aria-label", "Encrypted key")], "")?;
         let (out, r) = (shared.clone(), rerender.clone());
-        listeners.push(form(section, "share-key", &[field("share-recipient", "Teammate's public key (age1…)", "text", "off")], "Encrypt for teammate", move |v| {
+        listeners.push(form(section, "share-key", &[field("share-recipient", "Teammate's public key (age1…)", "text", "off"), field("share-vault-passphrase", "Vault passphrase (asked again)", "password", "current-password")], "Encrypt for teammate", move |v| {
             let (out, r, recipient, id) = (out.clone(), r.clone(), v[0].clone(), value_of("share-entry"));
+            let vault_passphrase = SecretString::new(v[1].clone());
             spawn_local(async move {
-                match ask(&OutgoingRequest::ShareKey { id, recipient }).await {
+                match ask(&OutgoingRequest::ShareKey { id, recipient, vault_passphrase }).await {
                     Ok(Reply::Armored { text, .. }) => {
                         out.set_text_content(Some(&text));
                         let _ = out.remove_attribute("hidden");

@@ -1,167 +1,243 @@
-//! Service-worker entry points: each browser event is classified, handed to the controller, and its pushes delivered.
+//! Service-worker glue: every browser event goes through one queue, gets a storage snapshot, is answered by the engine's service, and has its effects applied.
 
 use super::api::{self, Listener, Port};
-use super::{out, parse_request};
-use crate::engine::controller::Controller;
-use crate::engine::protocol::{authorize, ErrorCode, ExtensionPage, Push, RawSender, Reply, Request, Sender};
-use crate::engine::recipe::{Catalog, Server};
-use crate::engine::registration;
-use crate::engine::walkthrough::Progress;
+use super::{out, JsError, JsInbound};
+use crate::engine::protocol::{admit, ExtensionPage, PanelNonce, Push, RawSender, Reply, Sender};
+use crate::engine::secret::SecretString;
+use crate::engine::service::{AlarmChange, Effects, Event, IdleState, PanelPort, Platform, Service, SessionKeyChange, Wants};
+use crate::engine::storage::{self, Snapshot};
+use crate::engine::vault::kdf::{bench_run, calibrate};
+use crate::engine::vault::store::{Changeset, MemoryStore};
+use crate::engine::vault::KdfParams;
+use js_sys::{Object, Promise, Reflect};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
+use zeroize::Zeroizing;
 
 /// The step panel of one tab, connected by a port; its listeners go when it is dropped.
-struct PanelPort {
+struct PanelPortHandle {
     port: Port,
     _on_message: Listener,
     _on_disconnect: Listener,
 }
 
-struct Worker {
-    controller: Controller,
-    own_id: String,
-    own_origin: String,
-    panels: HashMap<u32, PanelPort>,
-    restored: HashSet<u32>,
-    drift_loaded: bool,
-    servers_loaded: bool,
-}
-
 thread_local! {
-    static WORKER: RefCell<Option<Worker>> = const { RefCell::new(None) };
+    static SERVICE: RefCell<Option<Service>> = const { RefCell::new(None) };
+    static PANELS: RefCell<HashMap<u32, PanelPortHandle>> = RefCell::new(HashMap::new());
+    /// The tail of the event queue: each event waits for the one before it.
+    static QUEUE: RefCell<Option<Promise>> = const { RefCell::new(None) };
 }
 
-fn with<R>(f: impl FnOnce(&mut Worker) -> R) -> R {
-    WORKER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let worker = slot.get_or_insert_with(|| Worker {
-            controller: Controller::new(Catalog::builtin().expect("built-in recipes are validated by the test suite")),
-            own_id: api::extension_id(),
-            own_origin: api::extension_origin(),
-            panels: HashMap::new(),
-            restored: HashSet::new(),
-            drift_loaded: false,
-            servers_loaded: false,
-        });
-        f(worker)
-    })
+fn with<R>(f: impl FnOnce(&mut Service) -> R) -> R {
+    SERVICE.with(|cell| f(cell.borrow_mut().get_or_insert_with(Service::builtin)))
 }
-
-fn error(code: ErrorCode, message: &str) -> JsValue {
-    out(&Reply::Error { code, message: message.into() })
-}
-
-/// storage.local item holding the drift events, so recipe maintainers can see what broke.
-const DRIFT_KEY: &str = "drift";
 
 fn now() -> u64 {
     js_sys::Date::now() as u64
 }
 
-/// Loads drift events recorded by earlier runs, once per run.
-async fn load_drift() {
-    if with(|w| std::mem::replace(&mut w.drift_loaded, true)) {
-        return;
-    }
-    let Ok(saved) = JsFuture::from(api::local_get(DRIFT_KEY)).await else { return };
-    if let Ok(events) = serde_wasm_bindgen::from_value(saved) {
-        with(|w| {
-            if w.controller.drift_events().is_empty() {
-                w.controller.restore_drift(events);
-            }
-        });
+/// Argon2 calibration with the browser's clock.
+struct Browser;
+
+impl Platform for Browser {
+    fn calibrate(&mut self) -> KdfParams {
+        calibrate(|params| {
+            let start = js_sys::Date::now();
+            bench_run(params);
+            Duration::from_micros(((js_sys::Date::now() - start) * 1000.0) as u64)
+        })
     }
 }
 
-/// storage.local item holding the self-hosted servers the admin added.
-const SERVERS_KEY: &str = "servers";
-
-/// Loads the servers added in earlier runs, once per run.
-async fn load_servers() {
-    if with(|w| std::mem::replace(&mut w.servers_loaded, true)) {
-        return;
+/// Runs `work` after every earlier event has finished, and before any later one starts.
+async fn exclusive<T>(work: impl std::future::Future<Output = T>) -> T {
+    let mut release = None;
+    let mine = Promise::new(&mut |resolve, _| release = Some(resolve));
+    let before = QUEUE.with(|q| q.borrow_mut().replace(mine));
+    if let Some(before) = before {
+        // The promise before only ever resolves; a rejection cannot happen.
+        JsFuture::from(before).await.ok();
     }
-    let Ok(saved) = JsFuture::from(api::local_get(SERVERS_KEY)).await else { return };
-    if let Ok(servers) = serde_wasm_bindgen::from_value::<Vec<Server>>(saved) {
-        with(|w| w.controller.restore_servers(servers));
+    let out = work.await;
+    if let Some(release) = release {
+        release.call0(&JsValue::UNDEFINED).ok();
     }
+    out
 }
 
-/// Registers the content script on every added server whose origin is granted, and removes
-/// registrations for servers removed or revoked. Browsers drop such registrations on updates and
-/// some restarts, so this runs at start-up too.
-async fn sync_server_scripts() -> Result<(), JsValue> {
-    let servers = with(|w| w.controller.servers().to_vec());
-    let mut granted = Vec::with_capacity(servers.len());
-    for s in &servers {
-        granted.push(JsFuture::from(api::has_origin(&registration::match_pattern(&s.host))).await?.is_truthy());
+fn store_of(items: &JsValue, keep: impl Fn(&str) -> bool) -> Result<MemoryStore, JsError> {
+    let mut store = MemoryStore::new();
+    if !items.is_object() {
+        return Ok(store);
     }
-    let registered: Vec<String> = serde_wasm_bindgen::from_value(JsFuture::from(api::registered_script_ids()).await?)?;
-    let plan = registration::plan(&servers, &granted, &registered);
-    JsFuture::from(api::unregister_scripts(plan.unregister)).await?;
-    let ids = plan.register.iter().map(|h| registration::script_id(h)).collect();
-    let patterns = plan.register.iter().map(|h| registration::match_pattern(h)).collect();
-    JsFuture::from(api::register_server_scripts(ids, patterns)).await?;
+    for key in Object::keys(items.unchecked_ref::<Object>()).iter().filter_map(|k| k.as_string()) {
+        if keep(&key) {
+            let value = Reflect::get(items, &JsValue::from_str(&key))?;
+            let json: serde_json::Value = serde_wasm_bindgen::from_value(value).map_err(|e| JsError::Failed(e.to_string()))?;
+            store.insert(&key, json);
+        }
+    }
+    Ok(store)
+}
+
+/// Reads what the service asked for.
+async fn snapshot(wants: &Wants) -> Result<Snapshot, JsError> {
+    let small = [storage::SETTINGS, storage::SERVERS, storage::DRIFT];
+    let local = if wants.vault {
+        let all = JsFuture::from(api::local_get(JsValue::NULL)).await?;
+        store_of(&all, |k| small.contains(&k) || storage::is_vault_item(k))?
+    } else {
+        let keys: Vec<String> = small.iter().map(|s| s.to_string()).collect();
+        store_of(&JsFuture::from(api::local_get(super::to_js(&keys))).await?, |_| true)?
+    };
+    let mut session_keys: Vec<String> = wants.tabs.iter().map(|t| storage::tab_key(*t)).collect();
+    session_keys.push(storage::COUNTERS.into());
+    let session = store_of(&JsFuture::from(api::session_get_items(super::to_js(&session_keys))).await?, |_| true)?;
+    let session_key = session_key().await?;
+    let private = if wants.vault { store_of(&JsFuture::from(api::private_get_all()).await?, |_| true)? } else { MemoryStore::new() };
+    let (granted_origins, registered_scripts) = if wants.browser {
+        let granted = serde_wasm_bindgen::from_value(JsFuture::from(api::granted_origins()).await?).unwrap_or_default();
+        let registered = serde_wasm_bindgen::from_value(JsFuture::from(api::registered_script_ids()).await?).unwrap_or_default();
+        (granted, registered)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(Snapshot { local, session, private, session_key, granted_origins, registered_scripts })
+}
+
+/// The session key from `storage.session`: bytes, copied into Rust and wiped on the JS side.
+async fn session_key() -> Result<Option<SecretString>, JsError> {
+    let value = JsFuture::from(api::session_key_get()).await?;
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    let array = js_sys::Uint8Array::new(&value);
+    let bytes = Zeroizing::new(array.to_vec());
+    array.fill(0, 0, array.length());
+    Ok(std::str::from_utf8(&bytes).ok().map(|s| SecretString::new(s.to_string())))
+}
+
+fn items_of(changes: &Changeset) -> Result<JsValue, JsError> {
+    let items = Object::new();
+    for w in &changes.set {
+        Reflect::set(&items, &JsValue::from_str(&w.key), &super::to_js(&w.value))?;
+    }
+    Ok(items.into())
+}
+
+async fn write_local(changes: &Changeset) -> Result<(), JsError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    JsFuture::from(api::local_write(&items_of(changes)?, changes.remove.clone(), changes.bytes() as f64)).await?;
     Ok(())
 }
 
-fn save_servers() {
-    let value = super::to_js(&with(|w| w.controller.servers().to_vec()));
-    spawn_local(async move {
-        let _ = JsFuture::from(api::local_set(SERVERS_KEY, &value)).await;
-        let _ = sync_server_scripts().await;
-    });
-}
-
-/// `runtime.onStartup` / `runtime.onInstalled`: restore server registrations; on a fresh install,
-/// open the options page so the admin can set keywarden up.
-#[wasm_bindgen]
-pub async fn on_started(first_install: bool) {
-    load_servers().await;
-    let _ = sync_server_scripts().await;
-    if first_install {
-        let _ = JsFuture::from(api::open_options_page()).await;
+async fn write_session(changes: &Changeset) -> Result<(), JsError> {
+    if changes.is_empty() {
+        return Ok(());
     }
+    JsFuture::from(api::session_write(&items_of(changes)?, changes.remove.clone())).await?;
+    Ok(())
 }
 
-fn session_key(tab: u32) -> String {
-    format!("walkthrough:{tab}")
-}
-
-/// Loads a tab's walkthrough progress saved before the worker was last stopped, once per run.
-async fn restore(tab: u32) {
-    if !with(|w| w.restored.insert(tab)) {
-        return;
+async fn write_private(changes: &Changeset) -> Result<(), JsError> {
+    if changes.is_empty() {
+        return Ok(());
     }
-    let Ok(saved) = JsFuture::from(api::session_get(&session_key(tab))).await else { return };
-    if let Ok(progress) = serde_wasm_bindgen::from_value::<Progress>(saved) {
-        with(|w| {
-            if w.controller.progress(tab).is_none() {
-                w.controller.restore(tab, progress);
-            }
-        });
-    }
+    JsFuture::from(api::private_write(&items_of(changes)?, changes.remove.clone())).await?;
+    Ok(())
 }
 
-fn persist(tab: u32, progress: Progress) {
-    let value = super::to_js(&progress);
-    spawn_local(async move {
-        // A failed write only costs the progress after a worker restart; the walkthrough re-derives it.
-        let _ = JsFuture::from(api::session_set(&session_key(tab), &value)).await;
-    });
+async fn write_session_key(change: &SessionKeyChange) -> Result<(), JsError> {
+    match change {
+        SessionKeyChange::Keep => {}
+        SessionKeyChange::Store(key) => {
+            // Handed over as bytes that api.js wipes once stored: never a JS string.
+            let bytes = js_sys::Uint8Array::from(key.expose().as_bytes());
+            let stored = JsFuture::from(api::session_key_set(&bytes)).await;
+            bytes.fill(0, 0, bytes.length());
+            stored?;
+        }
+        SessionKeyChange::Clear => {
+            JsFuture::from(api::session_remove(storage::SESSION_KEY)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies the storage part of `effects`; on a refusal, the error and how much was being written.
+async fn write_all(effects: &Effects) -> Result<(), (JsError, usize)> {
+    for batch in &effects.local {
+        write_local(batch).await.map_err(|e| (e, batch.bytes()))?;
+    }
+    write_private(&effects.private).await.map_err(|e| (e, effects.private.bytes()))?;
+    write_session(&effects.session).await.map_err(|e| (e, effects.session.bytes()))?;
+    write_session_key(&effects.session_key).await.map_err(|e| (e, 0))?;
+    Ok(())
+}
+
+fn report(what: &str, e: &JsError) {
+    // Messages of browser failures never contain stored values; they help whoever reads the console.
+    web_sys::console::warn_1(&JsValue::from_str(&format!("keywarden: {what} failed: {e}")));
+}
+
+/// Applies everything but the reply, which it returns. `port` is the panel port of a
+/// `PanelConnected` event, kept only when the service accepts it.
+async fn apply(mut effects: Effects, port: Option<(u32, Port)>) -> Option<Reply> {
+    if let Err((e, needed)) = write_all(&effects).await {
+        let error = e.into_store_error(needed);
+        return Some(with(|s| s.refused(&error, &effects)));
+    }
+    for alarm in &effects.alarms {
+        let done = match alarm {
+            AlarmChange::Set { name, minutes } => JsFuture::from(api::start_alarm(name, *minutes)).await,
+            AlarmChange::Clear { name } => JsFuture::from(api::clear_alarm(name)).await,
+        };
+        if let Err(e) = done {
+            report("an alarm change", &JsError::from_js(e));
+        }
+    }
+    if let Some(scripts) = &effects.scripts {
+        if let Err(e) = sync_scripts(scripts).await {
+            report("updating content-script registrations", &e);
+        }
+    }
+    match (effects.panel, port) {
+        (Some(PanelPort::Accept), Some((tab, port))) => keep_panel(tab, port),
+        (_, Some((_, port))) => port.disconnect(),
+        _ => {}
+    }
+    deliver(std::mem::take(&mut effects.pushes));
+    if effects.open_options {
+        if let Err(e) = JsFuture::from(api::open_options_page()).await {
+            report("opening the options page", &JsError::from_js(e));
+        }
+    }
+    effects.reply
+}
+
+async fn sync_scripts(scripts: &crate::engine::service::Scripts) -> Result<(), JsError> {
+    JsFuture::from(api::unregister_scripts(scripts.unregister.clone())).await?;
+    let ids = scripts.register.iter().map(|(id, _)| id.clone()).collect();
+    let patterns = scripts.register.iter().map(|(_, p)| p.clone()).collect();
+    JsFuture::from(api::register_server_scripts(ids, patterns)).await?;
+    Ok(())
 }
 
 fn deliver(pushes: Vec<(u32, Push)>) {
     for (tab, push) in pushes {
         let message = out(&push);
         match push {
+            // A tab that went away or has no content script simply misses the draw.
             Push::Draw(_) => spawn_local(async move {
-                let _ = JsFuture::from(api::send_to_tab(tab, 0, &message)).await;
+                JsFuture::from(api::send_to_tab(tab, 0, &message)).await.ok();
             }),
-            Push::Panel { .. } => with(|w| {
-                if let Some(panel) = w.panels.get(&tab) {
+            Push::Panel { .. } => PANELS.with(|p| {
+                if let Some(panel) = p.borrow().get(&tab) {
                     panel.port.post_message(&message);
                 }
             }),
@@ -169,58 +245,47 @@ fn deliver(pushes: Vec<(u32, Push)>) {
     }
 }
 
-fn tab_of(sender: &Sender, request: &Request) -> Option<u32> {
-    match (sender, request) {
-        (_, Request::Resume { tab } | Request::Status { tab: Some(tab) }) => Some(*tab),
-        (Sender::Content { tab, .. } | Sender::Page { tab: Some(tab), .. }, _) => Some(*tab),
-        _ => None,
-    }
+/// One event through the queue: snapshot, decide, apply. Returns the reply, if any.
+async fn run(event: Event, port: Option<(u32, Port)>) -> Option<Reply> {
+    exclusive(async move {
+        let wants = with(|s| s.wants(&event));
+        let snap = match snapshot(&wants).await {
+            Ok(s) => s,
+            Err(e) => {
+                report("reading storage", &e);
+                if let Some((_, port)) = port {
+                    port.disconnect();
+                }
+                let carries_key = matches!(
+                    &event,
+                    Event::Message(Ok(crate::engine::protocol::Admitted::Content {
+                        request: crate::engine::protocol::ContentRequest::Capture { .. },
+                        ..
+                    }))
+                );
+                let message = if carries_key {
+                    "keywarden could not read its storage: the key was NOT saved. Copy it by hand now."
+                } else {
+                    "keywarden could not read its storage"
+                };
+                return Some(Reply::Error { code: crate::engine::protocol::ErrorCode::Internal, message: message.into() });
+            }
+        };
+        let effects = with(|s| s.handle(event, &snap, now(), &mut Browser));
+        drop(snap);
+        apply(effects, port).await
+    })
+    .await
 }
 
-async fn dispatch(sender: Sender, request: Request) -> Reply {
-    if let Err(code) = authorize(&request, &sender) {
-        return Reply::Error { code, message: format!("{} may not be sent from here", request.name()) };
-    }
-    if request.is_vault() {
-        return super::vault::handle(request).await;
-    }
-    let tab = tab_of(&sender, &request);
-    if let Some(tab) = tab {
-        restore(tab).await;
-    }
-    load_drift().await;
-    load_servers().await;
-    let (outcome, changed, drift) = with(|w| {
-        let before = tab.and_then(|t| w.controller.progress(t).cloned());
-        let drift_before = w.controller.drift_events().to_vec();
-        let outcome = w.controller.handle_at(&sender, request, now());
-        let after = tab.and_then(|t| w.controller.progress(t).cloned());
-        let drift = w.controller.drift_events();
-        (outcome, if after != before { after } else { None }, (drift != drift_before.as_slice()).then(|| drift.to_vec()))
-    });
-    if let (Some(tab), Some(progress)) = (tab, changed) {
-        persist(tab, progress);
-    }
-    if let Some(events) = drift {
-        let value = super::to_js(&events);
-        spawn_local(async move {
-            let _ = JsFuture::from(api::local_set(DRIFT_KEY, &value)).await;
-        });
-    }
-    if outcome.servers_changed {
-        save_servers();
-    }
-    deliver(outcome.pushes);
-    match outcome.captured {
-        // The key was checked against the vendor's recipe: seal it into the vault.
-        Some(captured) => super::vault::save(captured).await,
-        None => outcome.reply,
-    }
+fn classify(sender: JsValue) -> Result<Sender, crate::engine::protocol::ErrorCode> {
+    let raw: RawSender =
+        serde_wasm_bindgen::from_value(sender).map_err(|_| crate::engine::protocol::ErrorCode::Forbidden)?;
+    raw.classify(&api::extension_id(), &api::extension_origin())
 }
 
-fn classify(sender: JsValue) -> Result<Sender, ErrorCode> {
-    let raw: RawSender = serde_wasm_bindgen::from_value(sender).map_err(|_| ErrorCode::Forbidden)?;
-    with(|w| raw.classify(&w.own_id, &w.own_origin))
+fn error(code: crate::engine::protocol::ErrorCode, message: &str) -> JsValue {
+    out(&Reply::Error { code, message: message.into() })
 }
 
 /// `runtime.onMessage`: one request, one reply.
@@ -230,66 +295,74 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> JsValue {
         Ok(s) => s,
         Err(code) => return error(code, "messages are accepted from this extension only"),
     };
-    match parse_request(&message) {
-        Ok(request) => out(&dispatch(sender, request).await),
-        Err(code) => error(code, "not a keywarden message of this version"),
+    let admitted = admit(&sender, JsInbound(&message));
+    match run(Event::Message(admitted), None).await {
+        Some(reply) => out(&reply),
+        None => out(&Reply::Done),
     }
 }
 
-/// `runtime.onConnect`: the step panel of a tab keeps a port open to receive its view.
-#[wasm_bindgen]
-pub fn on_connect(port: Port) {
-    let tab = match classify(port.sender()) {
-        Ok(Sender::Page { page: ExtensionPage::Panel, tab: Some(tab) }) if port.name() == "panel" => tab,
-        _ => return port.disconnect(),
-    };
+fn keep_panel(tab: u32, port: Port) {
     let on_message = Listener::new(port.on_message(), move |message| {
         let sender = Sender::Page { page: ExtensionPage::Panel, tab: Some(tab) };
-        if let Ok(request) = parse_request(&message) {
-            spawn_local(async move {
-                dispatch(sender, request).await;
-            });
-        }
+        let admitted = admit(&sender, JsInbound(&message));
+        spawn_local(async move {
+            run(Event::Message(admitted), None).await;
+        });
     });
     let on_disconnect = Listener::new(port.on_disconnect(), move |_| {
         // Dropping the listener that is running is not allowed: remove the port after this call.
         spawn_local(async move {
-            with(|w| w.panels.remove(&tab));
+            PANELS.with(|p| p.borrow_mut().remove(&tab));
+            run(Event::PanelDisconnected { tab }, None).await;
         });
     });
-    spawn_local(async move {
-        restore(tab).await;
-        let view = with(|w| w.controller.panel_view(tab, now()));
-        port.post_message(&out(&Push::Panel { view }));
-        with(|w| w.panels.insert(tab, PanelPort { port, _on_message: on_message, _on_disconnect: on_disconnect }));
-    });
+    PANELS.with(|p| p.borrow_mut().insert(tab, PanelPortHandle { port, _on_message: on_message, _on_disconnect: on_disconnect }));
 }
 
-/// `tabs.onRemoved`: forget everything about a closed tab.
+/// `runtime.onConnect`: the step panel of a tab opens a port named `panel:<nonce>` to receive
+/// its view; the service keeps it only if the content script of that tab reported that nonce.
 #[wasm_bindgen]
-pub fn on_tab_removed(tab: u32) {
-    with(|w| {
-        w.controller.forget_tab(tab);
-        w.panels.remove(&tab);
-        w.restored.remove(&tab);
-    });
+pub fn on_connect(port: Port) {
+    let tab = match classify(port.sender()) {
+        Ok(Sender::Page { page: ExtensionPage::Panel, tab: Some(tab) }) => tab,
+        _ => return port.disconnect(),
+    };
+    let nonce = port.name().strip_prefix("panel:").and_then(PanelNonce::parse);
     spawn_local(async move {
-        let _ = JsFuture::from(api::session_remove(&session_key(tab))).await;
+        run(Event::PanelConnected { tab, nonce }, Some((tab, port))).await;
     });
 }
 
-/// `alarms.onAlarm`: the auto-lock timer ran out.
+/// `tabs.onRemoved`.
+#[wasm_bindgen]
+pub async fn on_tab_removed(tab: u32) {
+    PANELS.with(|p| p.borrow_mut().remove(&tab));
+    run(Event::TabRemoved { tab }, None).await;
+}
+
+/// `runtime.onStartup` / `runtime.onInstalled`.
+#[wasm_bindgen]
+pub async fn on_started(first_install: bool) {
+    run(Event::Started { install: first_install }, None).await;
+}
+
+/// `alarms.onAlarm`.
 #[wasm_bindgen]
 pub async fn on_alarm(name: String) {
-    if name == super::vault::AUTO_LOCK_ALARM {
-        super::vault::lock().await;
+    run(Event::Alarm { name }, None).await;
+}
+
+/// `idle.onStateChanged`.
+#[wasm_bindgen]
+pub async fn on_idle_state(state: String) {
+    if let Some(state) = IdleState::parse(&state) {
+        run(Event::Idle { state }, None).await;
     }
 }
 
-/// `idle.onStateChanged`: lock the vault when the system locks.
+/// `permissions.onRemoved`.
 #[wasm_bindgen]
-pub async fn on_idle_state(state: String) {
-    if state == "locked" {
-        super::vault::lock().await;
-    }
+pub async fn on_permissions_removed(origins: Vec<String>) {
+    run(Event::PermissionsRemoved { origins }, None).await;
 }

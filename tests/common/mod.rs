@@ -3,8 +3,66 @@
 
 use keywarden::engine::controller::{Controller, Outcome};
 use keywarden::engine::page::{Element, PageModel, Role, SecretShape};
-use keywarden::engine::protocol::{Draw, ExtensionPage, PanelView, Push, Reply, Request, Sender};
-use keywarden::engine::recipe::Catalog;
+use keywarden::engine::protocol::{admit, Admitted, Draw, ExtensionPage, PanelView, Push, Reply, Sender};
+use keywarden::engine::recipe::{Catalog, FieldName};
+use keywarden::engine::secret::SecretString;
+use keywarden::engine::walkthrough::Event;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// A request as a test writes it, sent over the wire as JSON and admitted exactly as the worker
+/// admits a browser message, so every test also goes through the one authorization step.
+#[derive(Debug)]
+pub enum Request {
+    Report { seq: u64, page: PageModel },
+    Capture { seq: u64, key: SecretString, fields: BTreeMap<FieldName, String> },
+    Panel { event: Event },
+    Status { tab: Option<u32> },
+    Resume { tab: u32 },
+    Servers,
+    AddServer { vendor: String, url: String },
+    RemoveServer { host: String },
+}
+
+impl Request {
+    /// The JSON body the extension would send.
+    pub fn body(&self) -> serde_json::Value {
+        match self {
+            Request::Report { seq, page } => json!({ "type": "report", "seq": seq, "page": page }),
+            Request::Capture { seq, key, fields } => {
+                json!({ "type": "capture", "seq": seq, "key": key.expose(), "fields": fields })
+            }
+            Request::Panel { event } => json!({ "type": "panel", "event": event }),
+            Request::Status { tab } => json!({ "type": "status", "tab": tab }),
+            Request::Resume { tab } => json!({ "type": "resume", "tab": tab }),
+            Request::Servers => json!({ "type": "servers" }),
+            Request::AddServer { vendor, url } => json!({ "type": "add_server", "vendor": vendor, "url": url }),
+            Request::RemoveServer { host } => json!({ "type": "remove_server", "host": host }),
+        }
+    }
+}
+
+/// Sends requests to a controller the way the worker does: admitted first, then dispatched.
+pub trait Drive {
+    fn handle(&mut self, sender: &Sender, request: Request) -> Outcome;
+    fn handle_at(&mut self, sender: &Sender, request: Request, now: u64) -> Outcome;
+}
+
+impl Drive for Controller {
+    fn handle(&mut self, sender: &Sender, request: Request) -> Outcome {
+        self.handle_at(sender, request, 0)
+    }
+
+    fn handle_at(&mut self, sender: &Sender, request: Request, now: u64) -> Outcome {
+        let wire = json!({ "v": keywarden::engine::protocol::VERSION, "body": request.body() }).to_string();
+        match admit(sender, wire.as_str()) {
+            Err(refusal) => Outcome { reply: refusal.reply(), pushes: Vec::new(), captured: None },
+            Ok(Admitted::Content { tab, url, request }) => self.content(tab, &url, request, now),
+            Ok(Admitted::Panel { tab, request }) => self.panel(tab, request, now),
+            Ok(Admitted::Page { request, .. }) => self.page(request, 0, now),
+        }
+    }
+}
 
 /// The host PredictHQ serves its web app from.
 pub const HOST: &str = "control.predicthq.com";

@@ -1,0 +1,439 @@
+//! The worker's one decision-maker: every browser event goes in with a storage snapshot, one typed [`Effects`] value comes out.
+//!
+//! The glue (`web::worker`) runs events one at a time through a single queue: it asks
+//! [`Service::wants`] what to read, reads it into a [`Snapshot`], calls [`Service::handle`], and
+//! applies the [`Effects`] — storage writes, session changes, alarms, content-script registrations,
+//! pushes to tabs, the reply — before the next event starts. It decides nothing. Because each
+//! event sees the writes of the one before, a lock that arrives while an unlock is being written
+//! simply runs after it.
+//!
+//! The service keeps caches (tab records, the unlocked vault, servers), but the snapshot is the
+//! truth: a service built from nothing in a restarted worker answers the next event the same way,
+//! because everything it needs is restored from storage (tab records from `storage.session`, the
+//! unlocked vault from the session key, settings, servers and drift from `storage.local`).
+
+use crate::engine::controller::{Controller, Outcome};
+use crate::engine::keeper::{Keeper, Session, VaultOutcome};
+use crate::engine::protocol::{Admitted, ContentRequest, ErrorCode, PageRequest, PanelNonce, Push, Refusal, Reply};
+use crate::engine::recipe::{Catalog, Server};
+use crate::engine::registration;
+use crate::engine::secret::SecretString;
+use crate::engine::storage::{self, Counters, Settings, Snapshot};
+use crate::engine::vault::store::{Changeset, Store, StoreError};
+use crate::engine::vault::KdfParams;
+use std::collections::{BTreeSet, HashMap};
+
+/// The alarm that locks the vault after inactivity.
+pub const AUTO_LOCK_ALARM: &str = "auto-lock";
+
+/// One thing the browser told the worker.
+#[derive(Debug)]
+pub enum Event {
+    /// A message, already classified and admitted (or refused) by [`crate::engine::protocol::admit`].
+    Message(Result<Admitted, Refusal>),
+    /// A step panel opened its port from `tab`, naming the frame nonce it was given.
+    PanelConnected { tab: u32, nonce: Option<PanelNonce> },
+    /// The accepted panel port of `tab` closed.
+    PanelDisconnected { tab: u32 },
+    /// An alarm went off.
+    Alarm { name: String },
+    /// `idle.onStateChanged`.
+    Idle { state: IdleState },
+    /// A tab was closed.
+    TabRemoved { tab: u32 },
+    /// `runtime.onStartup` (`install: false`) or `runtime.onInstalled` (`install` on a first install).
+    Started { install: bool },
+    /// The admin withdrew host permissions in the browser's settings.
+    PermissionsRemoved { origins: Vec<String> },
+}
+
+/// The system's idle state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdleState {
+    Active,
+    Idle,
+    Locked,
+}
+
+impl IdleState {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(IdleState::Active),
+            "idle" => Some(IdleState::Idle),
+            "locked" => Some(IdleState::Locked),
+            _ => None,
+        }
+    }
+}
+
+/// What the glue must read for an event. The small items (settings, servers, drift, counters and
+/// the session key) are always read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Wants {
+    /// Every vault item of `storage.local` and the private area.
+    pub vault: bool,
+    /// The records of these tabs from `storage.session`.
+    pub tabs: Vec<u32>,
+    /// Granted origins and registered content scripts.
+    pub browser: bool,
+}
+
+/// A change to an alarm.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AlarmChange {
+    Set { name: &'static str, minutes: f64 },
+    Clear { name: &'static str },
+}
+
+/// What becomes of the session key in `storage.session`.
+#[derive(Debug, Default)]
+pub enum SessionKeyChange {
+    #[default]
+    Keep,
+    Store(SecretString),
+    Clear,
+}
+
+/// Whether a step panel's port is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PanelPort {
+    Accept,
+    Refuse,
+}
+
+/// Content-script registrations to change on self-hosted servers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scripts {
+    /// Hosts to register the content script on: `(registration id, match pattern)`.
+    pub register: Vec<(String, String)>,
+    /// Registration ids to remove.
+    pub unregister: Vec<String>,
+}
+
+/// Everything one event asks of the browser, in the order the glue applies it: the
+/// `storage.local` batches in order (each atomic; stop at the first refusal and call
+/// [`Service::refused`]), then the private area, then `storage.session` and the session key, then
+/// alarms, registrations, the panel port decision, pushes, and finally the reply. (The private
+/// area after the local batches: a new capture key is only written once the vault it belongs to is.)
+#[derive(Debug, Default)]
+pub struct Effects {
+    pub reply: Option<Reply>,
+    pub pushes: Vec<(u32, Push)>,
+    pub private: Changeset,
+    pub local: Vec<Changeset>,
+    pub session: Changeset,
+    pub session_key: SessionKeyChange,
+    pub alarms: Vec<AlarmChange>,
+    pub scripts: Option<Scripts>,
+    pub panel: Option<PanelPort>,
+    pub open_options: bool,
+    /// The writes carry a key the admin is saving: a refusal must say the key was not saved.
+    pub carries_key: bool,
+}
+
+impl Effects {
+    fn reply(reply: Reply) -> Self {
+        Effects { reply: Some(reply), ..Effects::default() }
+    }
+
+    /// Whether nothing at all is to be written.
+    pub fn writes_nothing(&self) -> bool {
+        self.private.is_empty()
+            && self.local.iter().all(Changeset::is_empty)
+            && self.session.is_empty()
+            && matches!(self.session_key, SessionKeyChange::Keep)
+    }
+
+    fn put_local(&mut self, key: &str, value: serde_json::Value) {
+        match self.local.last_mut() {
+            Some(batch) => batch.put(key, value),
+            None => {
+                let mut batch = Changeset::default();
+                batch.put(key, value);
+                self.local.push(batch);
+            }
+        }
+    }
+}
+
+/// What the service needs from the machine it runs on.
+pub trait Platform {
+    /// Argon2 parameters for this machine (runs at setup and passphrase change only).
+    fn calibrate(&mut self) -> KdfParams;
+}
+
+/// The worker's state: the walkthrough controller, the vault keeper, the settings, and which
+/// step-panel port is live in which tab.
+pub struct Service {
+    controller: Controller,
+    keeper: Keeper,
+    settings: Settings,
+    counters: Counters,
+    /// The nonce of the accepted panel port of each tab.
+    live_panels: HashMap<u32, PanelNonce>,
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).expect("plain data serializes")
+}
+
+fn read<T: serde::de::DeserializeOwned>(store: &impl Store, key: &str) -> Option<T> {
+    store.get(key).and_then(|v| serde_json::from_value(v).ok())
+}
+
+impl Service {
+    /// A service over `catalog` (parsed once, by the caller).
+    pub fn new(catalog: Catalog) -> Self {
+        let replacing = catalog.recipes.iter().filter(|r| r.key.replaces_previous).map(|r| r.vendor.id.clone()).collect();
+        Service {
+            controller: Controller::new(catalog),
+            keeper: Keeper::new(replacing),
+            settings: Settings::default(),
+            counters: Counters::default(),
+            live_panels: HashMap::new(),
+        }
+    }
+
+    /// The built-in recipes.
+    pub fn builtin() -> Self {
+        Service::new(Catalog::builtin().expect("built-in recipes are validated by the test suite"))
+    }
+
+    pub fn is_unlocked(&self) -> bool {
+        self.keeper.is_unlocked()
+    }
+
+    /// What to read before `event`.
+    pub fn wants(&self, event: &Event) -> Wants {
+        match event {
+            Event::Message(Ok(Admitted::Content { tab, request, .. })) => Wants {
+                vault: matches!(request, ContentRequest::Capture { .. }),
+                tabs: vec![*tab],
+                browser: false,
+            },
+            Event::Message(Ok(Admitted::Panel { tab, .. })) => Wants { tabs: vec![*tab], ..Wants::default() },
+            Event::Message(Ok(Admitted::Page { request, .. })) => Wants {
+                vault: request.is_vault(),
+                tabs: match request {
+                    PageRequest::Status { tab: Some(tab) } | PageRequest::Resume { tab } => vec![*tab],
+                    _ => Vec::new(),
+                },
+                browser: matches!(request, PageRequest::AddServer { .. } | PageRequest::RemoveServer { .. }),
+            },
+            Event::PanelConnected { tab, .. } => Wants { tabs: vec![*tab], ..Wants::default() },
+            Event::Started { .. } | Event::PermissionsRemoved { .. } => Wants { browser: true, ..Wants::default() },
+            Event::Message(Err(_))
+            | Event::PanelDisconnected { .. }
+            | Event::Alarm { .. }
+            | Event::Idle { .. }
+            | Event::TabRemoved { .. } => Wants::default(),
+        }
+    }
+
+    /// Brings the caches in line with storage: the snapshot is the truth.
+    fn sync(&mut self, snap: &Snapshot, wants: &Wants, effects: &mut Effects) {
+        self.settings = read(&snap.local, storage::SETTINGS).unwrap_or_default();
+        self.keeper.auto_lock_minutes = self.settings.auto_lock_minutes;
+        self.counters = read(&snap.session, storage::COUNTERS).unwrap_or_default();
+        let servers: Vec<Server> = read(&snap.local, storage::SERVERS).unwrap_or_default();
+        if servers.as_slice() != self.controller.servers() {
+            self.controller.restore_servers(servers);
+        }
+        self.controller.restore_drift(read(&snap.local, storage::DRIFT).unwrap_or_default());
+        for &tab in &wants.tabs {
+            if !self.controller.knows_tab(tab) {
+                if let Some(record) = read(&snap.session, &storage::tab_key(tab)) {
+                    self.controller.restore_tab(tab, record);
+                }
+            }
+        }
+        match &snap.session_key {
+            // Locked elsewhere (the key was cleared): forget the vault here too.
+            None => self.keeper.lock(),
+            Some(key) if wants.vault && !self.keeper.is_unlocked() => match self.keeper.resume(&snap.local, &snap.private, key) {
+                Some(resumed) => {
+                    effects.local.extend(resumed.local.into_iter().filter(|c| !c.is_empty()));
+                    effects.private.merge(resumed.private);
+                }
+                None => effects.session_key = SessionKeyChange::Clear,
+            },
+            Some(_) => {}
+        }
+        // Controller changes made by restoring are not news.
+        self.controller.take_changes();
+    }
+
+    /// Answers one event over `snap`, read as [`Service::wants`] asked. `now` is Unix ms.
+    pub fn handle(&mut self, event: Event, snap: &Snapshot, now: u64, platform: &mut dyn Platform) -> Effects {
+        let wants = self.wants(&event);
+        let mut effects = Effects::default();
+        self.sync(snap, &wants, &mut effects);
+        match event {
+            Event::Message(Err(refusal)) => effects.reply = Some(refusal.reply()),
+            Event::Message(Ok(Admitted::Content { tab, url, request })) => {
+                let outcome = self.controller.content(tab, &url, request, now);
+                self.walkthrough(outcome, snap, now, &mut effects);
+            }
+            Event::Message(Ok(Admitted::Panel { tab, request })) => {
+                if self.live_panels.contains_key(&tab) {
+                    let outcome = self.controller.panel(tab, request, now);
+                    self.walkthrough(outcome, snap, now, &mut effects);
+                } else {
+                    effects.reply = Some(Reply::Error { code: ErrorCode::Forbidden, message: "not this tab's step panel".into() });
+                }
+            }
+            Event::Message(Ok(Admitted::Page { request, .. })) => {
+                if request.is_vault() {
+                    let outcome = self.keeper.handle(&snap.local, &snap.private, request, now, &mut || platform.calibrate());
+                    self.vault(outcome, &mut effects);
+                } else {
+                    let outcome = self.controller.page(request, self.counters.captures_saved, now);
+                    self.walkthrough(outcome, snap, now, &mut effects);
+                }
+            }
+            Event::PanelConnected { tab, nonce } => {
+                let reported = self.controller.panel_nonce(tab);
+                let fresh = nonce.is_some() && nonce.as_ref() == reported && !self.live_panels.contains_key(&tab);
+                match (fresh, nonce) {
+                    (true, Some(nonce)) => {
+                        self.live_panels.insert(tab, nonce);
+                        effects.panel = Some(PanelPort::Accept);
+                        effects.pushes.push((tab, Push::Panel { view: self.controller.panel_view(tab, now) }));
+                    }
+                    _ => effects.panel = Some(PanelPort::Refuse),
+                }
+            }
+            Event::PanelDisconnected { tab } => {
+                self.live_panels.remove(&tab);
+            }
+            Event::Alarm { name } => {
+                if name == AUTO_LOCK_ALARM {
+                    self.lock(&mut effects);
+                }
+            }
+            Event::Idle { state } => {
+                if state == IdleState::Locked {
+                    self.lock(&mut effects);
+                }
+            }
+            Event::TabRemoved { tab } => {
+                self.controller.forget_tab(tab);
+                self.live_panels.remove(&tab);
+            }
+            Event::Started { install } => {
+                effects.scripts = Some(self.scripts(snap));
+                effects.open_options = install;
+            }
+            Event::PermissionsRemoved { .. } => effects.scripts = Some(self.scripts(snap)),
+        }
+        self.persist(snap, &mut effects);
+        effects
+    }
+
+    fn lock(&mut self, effects: &mut Effects) {
+        self.keeper.lock();
+        effects.session_key = SessionKeyChange::Clear;
+        effects.alarms.push(AlarmChange::Clear { name: AUTO_LOCK_ALARM });
+    }
+
+    /// The registrations that make exactly the granted servers run the content script.
+    fn scripts(&self, snap: &Snapshot) -> Scripts {
+        let servers = self.controller.servers();
+        let granted: Vec<bool> = servers
+            .iter()
+            .map(|s| {
+                let pattern = registration::match_pattern(&s.host);
+                snap.granted_origins.iter().any(|o| *o == pattern || o.trim_end_matches('/') == pattern.trim_end_matches("/*"))
+            })
+            .collect();
+        let plan = registration::plan(servers, &granted, &snap.registered_scripts);
+        Scripts {
+            register: plan.register.iter().map(|h| (registration::script_id(h), registration::match_pattern(h))).collect(),
+            unregister: plan.unregister,
+        }
+    }
+
+    /// The walkthrough's outcome, with a captured key sealed into the vault.
+    fn walkthrough(&mut self, outcome: Outcome, snap: &Snapshot, now: u64, effects: &mut Effects) {
+        effects.pushes.extend(outcome.pushes);
+        match outcome.captured {
+            Some(captured) => {
+                let saved = self.keeper.save_capture(&snap.local, &snap.private, captured, now);
+                effects.carries_key = true;
+                self.vault(saved, effects);
+            }
+            None => effects.reply = Some(outcome.reply),
+        }
+    }
+
+    /// The vault's outcome as effects.
+    fn vault(&mut self, outcome: VaultOutcome, effects: &mut Effects) {
+        effects.local.extend(std::iter::once(outcome.changes).chain(outcome.later).filter(|c| !c.is_empty()));
+        effects.private.merge(outcome.private);
+        match outcome.session {
+            Session::Keep => {}
+            Session::Store(key) => effects.session_key = SessionKeyChange::Store(key),
+            Session::Clear => {
+                effects.session_key = SessionKeyChange::Clear;
+                effects.alarms.push(AlarmChange::Clear { name: AUTO_LOCK_ALARM });
+            }
+        }
+        if let Some(settings) = outcome.settings {
+            self.settings = settings;
+            effects.put_local(storage::SETTINGS, to_json(&self.settings));
+        }
+        if outcome.saved {
+            self.counters.captures_saved = self.counters.captures_saved.saturating_add(1);
+            effects.session.put(storage::COUNTERS, to_json(&self.counters));
+        }
+        if outcome.activity && self.keeper.is_unlocked() {
+            effects.alarms.push(AlarmChange::Set { name: AUTO_LOCK_ALARM, minutes: self.settings.auto_lock_minutes as f64 });
+        }
+        effects.reply = Some(outcome.reply);
+    }
+
+    /// Turns what changed in the controller into writes.
+    fn persist(&mut self, snap: &Snapshot, effects: &mut Effects) {
+        let changes = self.controller.take_changes();
+        for tab in changes.tabs {
+            match self.controller.tab_record(tab) {
+                Some(record) => effects.session.put(&storage::tab_key(tab), to_json(record)),
+                None => effects.session.delete(&storage::tab_key(tab)),
+            }
+        }
+        if changes.drift {
+            effects.put_local(storage::DRIFT, to_json(&self.controller.drift_events()));
+        }
+        if changes.servers {
+            effects.put_local(storage::SERVERS, to_json(&self.controller.servers()));
+            effects.scripts = Some(self.scripts(snap));
+        }
+    }
+
+    /// Storage refused part of `effects`: the reply to send instead. Nothing the reply promised
+    /// can be relied on, so the caches are dropped and rebuilt from storage at the next event.
+    pub fn refused(&mut self, error: &StoreError, effects: &Effects) -> Reply {
+        self.controller = Controller::new(self.controller.catalog().clone());
+        self.keeper.lock();
+        let (code, what) = match error {
+            StoreError::QuotaExceeded { .. } => (ErrorCode::StorageFull, "extension storage is full"),
+            StoreError::Failed(_) => (ErrorCode::Internal, "extension storage refused the write"),
+        };
+        let message = if effects.carries_key {
+            format!("{what}: the key was NOT saved. Copy it by hand now, before you leave the page.")
+        } else {
+            format!("{what}: nothing was changed")
+        };
+        Reply::Error { code, message }
+    }
+
+    /// Tabs with an accepted step panel (for tests and diagnostics).
+    pub fn live_panels(&self) -> BTreeSet<u32> {
+        self.live_panels.keys().copied().collect()
+    }
+
+    /// Effects for a reply alone (used by the glue for events it cannot even decode).
+    pub fn reply_only(reply: Reply) -> Effects {
+        Effects::reply(reply)
+    }
+}

@@ -1,0 +1,96 @@
+//! Every item keywarden keeps in browser storage, declared in one place: its key, its area and its format.
+//!
+//! | area      | key                | format                                                        | owner        |
+//! |-----------|--------------------|---------------------------------------------------------------|--------------|
+//! | local     | `vault`            | vault header (see `vault::header`)                            | vault        |
+//! | local     | `vault:header-copy`| second copy of the header, for telling damage from a wrong passphrase | vault |
+//! | local     | `vault:index`      | ids the vault has authenticated, under a MAC                  | vault        |
+//! | local     | `vault:throttle`   | failed-unlock counter                                          | vault        |
+//! | local     | `vault:rotation`   | a passphrase change in progress (journal)                     | vault        |
+//! | local     | `entry:<id>`       | one sealed key                                                 | vault        |
+//! | local     | `settings`         | [`Settings`] as JSON                                           | service      |
+//! | local     | `servers`          | `[Server]`: self-hosted servers the admin added                | service      |
+//! | local     | `drift`            | `[DriftEvent]`: step targets found missing, newest last        | service      |
+//! | session   | `vault:session`    | the unlocked vault's session key, as bytes (never a string)   | service      |
+//! | session   | `tab:<id>`         | [`TabRecord`](crate::engine::controller::TabRecord): a tab's last report and walkthrough progress | service |
+//! | session   | `counters`         | [`Counters`] as JSON                                           | service      |
+//! | private   | `capture-key`      | the key that tags captures sealed while locked                | vault        |
+//!
+//! *local* is `storage.local`: it survives restarts, and content scripts can read and write it,
+//! so nothing there is trusted without a MAC. *session* is `storage.session` at its default access
+//! level (trusted extension contexts only; gone when the browser closes). *private* is the
+//! extension origin's IndexedDB: it survives restarts and no content script can reach it.
+
+use crate::engine::vault::store::MemoryStore;
+use serde::{Deserialize, Serialize};
+
+/// The three storage areas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    Local,
+    Session,
+    Private,
+}
+
+/// `storage.local`: the admin's settings.
+pub const SETTINGS: &str = "settings";
+/// `storage.local`: the self-hosted servers the admin added.
+pub const SERVERS: &str = "servers";
+/// `storage.local`: drift events.
+pub const DRIFT: &str = "drift";
+/// `storage.session`: the unlocked vault's session key.
+pub const SESSION_KEY: &str = "vault:session";
+/// `storage.session`: counters for the popup.
+pub const COUNTERS: &str = "counters";
+/// `storage.session`: prefix of per-tab records.
+pub const TAB_PREFIX: &str = "tab:";
+/// Private area: the capture-tag key.
+pub const CAPTURE_KEY: &str = "capture-key";
+
+/// The storage key of a tab's record.
+pub fn tab_key(tab: u32) -> String {
+    format!("{TAB_PREFIX}{tab}")
+}
+
+/// Storage keys in `storage.local` that belong to the vault (header, index, throttle, rotation, entries).
+pub fn is_vault_item(key: &str) -> bool {
+    key == crate::engine::vault::HEADER_KEY
+        || key.starts_with("vault:")
+        || key.starts_with(crate::engine::vault::ENTRY_PREFIX)
+}
+
+/// `settings` in `storage.local`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub auto_lock_minutes: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { auto_lock_minutes: crate::engine::keeper::DEFAULT_AUTO_LOCK_MINUTES }
+    }
+}
+
+/// `counters` in `storage.session`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Counters {
+    /// Keys sealed into the vault in this browser session.
+    pub captures_saved: u32,
+}
+
+/// What the glue read before an event: the parts of each area the service asked for (see
+/// [`Wants`](crate::engine::service::Wants)), plus the facts only the browser knows.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub local: MemoryStore,
+    pub session: MemoryStore,
+    pub private: MemoryStore,
+    /// The session key, read from `storage.session` as bytes.
+    pub session_key: Option<crate::engine::secret::SecretString>,
+    /// Origins granted now (`permissions.getAll`), when asked for.
+    pub granted_origins: Vec<String>,
+    /// Ids of content scripts registered now, when asked for.
+    pub registered_scripts: Vec<String>,
+}

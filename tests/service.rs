@@ -1,0 +1,492 @@
+//! Scenarios for the worker service with in-memory storage and no browser: captures while locked, locks racing unlocks, alarms mid-operation, two tabs at once, and a worker restarted between any two events.
+
+mod common;
+
+use common::{content_on, panel, popup, token_form, token_shown, KEY};
+use keywarden::engine::protocol::{
+    admit, CaptureState, EntryTrust, ErrorCode, ExtensionPage, PanelNonce, Push, Reply, Sender, VaultStatus, VERSION,
+};
+use keywarden::engine::secret::SecretString;
+use keywarden::engine::service::{AlarmChange, Event, IdleState, PanelPort, Platform, Service, SessionKeyChange, AUTO_LOCK_ALARM};
+use keywarden::engine::storage::{self, Snapshot};
+use keywarden::engine::vault::store::{MemoryStore, Store};
+use keywarden::engine::vault::KdfParams;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+const PASS: &str = "correct horse battery staple";
+const OTHER_KEY: &str = "Yp6-SECONDTOKEN_a1Bc2De3Fg4Hi5Jk6Lm7No8P";
+
+/// Fast Argon2 parameters: the scenarios are about ordering, not key stretching.
+struct Weak;
+
+impl Platform for Weak {
+    fn calibrate(&mut self) -> KdfParams {
+        KdfParams::weak_for_tests(1024, 1)
+    }
+}
+
+/// The browser as the glue sees it: three storage areas, the session key, alarms and a clock.
+/// `deliver` does exactly what `web::worker` does with one event: read what the service wants,
+/// call it, apply the effects in order.
+#[derive(Default)]
+struct Browser {
+    local: MemoryStore,
+    session: MemoryStore,
+    private: MemoryStore,
+    session_key: Option<String>,
+    alarms: BTreeMap<String, f64>,
+    pushes: Vec<(u32, Push)>,
+    now: u64,
+    /// Build a fresh service before every event, as if the worker had been stopped.
+    restart_every_event: bool,
+    service: Option<Service>,
+}
+
+impl Browser {
+    fn new() -> Self {
+        Browser { now: 1_767_225_600_000, ..Browser::default() }
+    }
+
+    fn restarting() -> Self {
+        Browser { restart_every_event: true, ..Browser::new() }
+    }
+
+    fn snapshot(&self, service: &Service, event: &Event) -> Snapshot {
+        let wants = service.wants(event);
+        let mut local = MemoryStore::new();
+        for (k, v) in self.local.items() {
+            let small = [storage::SETTINGS, storage::SERVERS, storage::DRIFT].contains(&k.as_str());
+            if small || (wants.vault && storage::is_vault_item(k)) {
+                local.insert(k, v.clone());
+            }
+        }
+        let mut session = MemoryStore::new();
+        for (k, v) in self.session.items() {
+            let tab_wanted = wants.tabs.iter().any(|t| *k == storage::tab_key(*t));
+            if tab_wanted || k == storage::COUNTERS {
+                session.insert(k, v.clone());
+            }
+        }
+        Snapshot {
+            local,
+            session,
+            private: if wants.vault { self.private.clone() } else { MemoryStore::new() },
+            session_key: self.session_key.clone().map(SecretString::new),
+            granted_origins: Vec::new(),
+            registered_scripts: Vec::new(),
+        }
+    }
+
+    /// One event, start to finish; returns the reply (or `Done` for events without one).
+    fn deliver(&mut self, event: Event) -> Reply {
+        self.now += 1_000;
+        let mut service = match self.service.take() {
+            Some(s) if !self.restart_every_event => s,
+            _ => Service::builtin(),
+        };
+        let snap = self.snapshot(&service, &event);
+        let effects = service.handle(event, &snap, self.now, &mut Weak);
+        let mut failure = None;
+        for batch in &effects.local {
+            if failure.is_none() {
+                failure = self.local.apply(batch).err();
+            }
+        }
+        if failure.is_none() {
+            failure = self.private.apply(&effects.private).err();
+        }
+        if failure.is_none() {
+            failure = self.session.apply(&effects.session).err();
+        }
+        if let Some(error) = failure {
+            let reply = service.refused(&error, &effects);
+            self.service = Some(service);
+            return reply;
+        }
+        match &effects.session_key {
+            SessionKeyChange::Keep => {}
+            SessionKeyChange::Store(key) => self.session_key = Some(key.expose().to_string()),
+            SessionKeyChange::Clear => self.session_key = None,
+        }
+        for alarm in &effects.alarms {
+            match alarm {
+                AlarmChange::Set { name, minutes } => self.alarms.insert(name.to_string(), *minutes),
+                AlarmChange::Clear { name } => self.alarms.remove(*name),
+            };
+        }
+        self.pushes.extend(effects.pushes);
+        self.service = Some(service);
+        effects.reply.unwrap_or(Reply::Done)
+    }
+
+    fn message(&mut self, sender: &Sender, body: Value) -> Reply {
+        let wire = json!({ "v": VERSION, "body": body }).to_string();
+        self.deliver(Event::Message(admit(sender, wire.as_str())))
+    }
+
+    fn options(&mut self, body: Value) -> Reply {
+        self.message(&Sender::Page { page: ExtensionPage::Options, tab: None }, body)
+    }
+
+    fn setup(&mut self) {
+        let reply = self.options(json!({ "type": "vault_setup", "passphrase": PASS }));
+        assert!(matches!(reply, Reply::Vault(VaultStatus { unlocked: true, .. })), "{reply:?}");
+    }
+
+    fn unlock(&mut self) -> Reply {
+        self.message(&popup(), json!({ "type": "unlock", "passphrase": PASS }))
+    }
+
+    fn lock(&mut self) {
+        assert_eq!(self.message(&popup(), json!({ "type": "lock" })), Reply::Done);
+    }
+
+    fn status(&mut self) -> VaultStatus {
+        match self.message(&popup(), json!({ "type": "vault_status" })) {
+            Reply::Vault(s) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The token screen reported from `tab`, then a capture of `key` shown there.
+    fn show_and_capture(&mut self, tab: u32, seq: u64, key: &str) -> Reply {
+        self.report_token_shown(tab, seq);
+        self.capture(tab, seq, key)
+    }
+
+    fn report_token_shown(&mut self, tab: u32, seq: u64) {
+        let page = token_shown().model;
+        let reply = self.message(&content_on(tab, &page), json!({ "type": "report", "seq": seq, "page": page }));
+        assert!(matches!(&reply, Reply::Draw(d) if d.capture.is_some()), "{reply:?}");
+    }
+
+    fn capture(&mut self, tab: u32, seq: u64, key: &str) -> Reply {
+        let page = token_shown().model;
+        self.message(&content_on(tab, &page), json!({ "type": "capture", "seq": seq, "key": key }))
+    }
+}
+
+fn saved(reply: &Reply) -> bool {
+    matches!(reply, Reply::Captured { state: CaptureState::Saved, .. })
+}
+
+#[test]
+fn capture_while_locked_then_unlock_lists_it_verified() {
+    let mut b = Browser::new();
+    b.setup();
+    b.lock();
+    assert!(b.session_key.is_none());
+    let reply = b.show_and_capture(1, 1, KEY);
+    assert!(saved(&reply), "{reply:?}");
+    let locked = b.status();
+    assert_eq!((locked.unlocked, locked.items, locked.entries.len()), (false, 1, 0));
+    assert_eq!(b.unlock(), Reply::Done);
+    let open = b.status();
+    assert_eq!(open.entries.len(), 1);
+    assert_eq!(open.entries[0].trust, EntryTrust::Verified);
+    assert_eq!(open.entries[0].hint, format!("…{}", &KEY[KEY.len() - 4..]));
+}
+
+#[test]
+fn a_lock_arriving_during_an_unlock_runs_after_it_and_wins() {
+    // The idle alarm fires while the unlock is still being written: the queue runs it next, over
+    // a snapshot that already holds the unlock's writes, so the vault ends locked.
+    let mut b = Browser::new();
+    b.setup();
+    b.lock();
+    assert_eq!(b.unlock(), Reply::Done);
+    assert!(b.session_key.is_some());
+    b.deliver(Event::Alarm { name: AUTO_LOCK_ALARM.into() });
+    assert!(b.session_key.is_none(), "the session key is gone");
+    assert!(!b.alarms.contains_key(AUTO_LOCK_ALARM));
+    assert!(!b.status().unlocked);
+    // And the system locking does the same.
+    b.unlock();
+    b.deliver(Event::Idle { state: IdleState::Locked });
+    assert!(!b.status().unlocked);
+}
+
+#[test]
+fn a_session_key_cleared_elsewhere_locks_the_cached_vault() {
+    // Another run of the worker locked (the key went from storage.session): this one must not
+    // keep answering from the vault it still holds in memory.
+    let mut b = Browser::new();
+    b.setup();
+    assert!(b.status().unlocked);
+    b.session_key = None;
+    let status = b.status();
+    assert!(!status.unlocked);
+    let copy = b.message(&popup(), json!({ "type": "copy_key", "id": "0123456789abcdef0123456789abcdef" }));
+    assert!(matches!(copy, Reply::Error { code: ErrorCode::Locked, .. }), "{copy:?}");
+}
+
+#[test]
+fn the_idle_alarm_firing_between_a_capture_and_the_next_request_keeps_the_key() {
+    let mut b = Browser::new();
+    b.setup();
+    assert!(b.alarms.contains_key(AUTO_LOCK_ALARM), "activity arms the auto-lock");
+    b.report_token_shown(1, 1);
+    b.deliver(Event::Alarm { name: AUTO_LOCK_ALARM.into() });
+    let reply = b.capture(1, 1, KEY);
+    assert!(saved(&reply), "saved while locked: {reply:?}");
+    assert!(!b.status().unlocked);
+    b.unlock();
+    let status = b.status();
+    assert_eq!(status.entries.len(), 1);
+    assert_eq!(status.entries[0].trust, EntryTrust::Verified);
+}
+
+#[test]
+fn two_tabs_capturing_at_once_both_keep_their_key() {
+    let mut b = Browser::new();
+    b.setup();
+    b.report_token_shown(1, 1);
+    b.report_token_shown(2, 1);
+    let first = b.capture(1, 1, KEY);
+    let second = b.capture(2, 1, OTHER_KEY);
+    assert!(saved(&first) && saved(&second), "{first:?} {second:?}");
+    let status = b.status();
+    let mut hints: Vec<_> = status.entries.iter().map(|e| e.hint.clone()).collect();
+    hints.sort();
+    let mut want = vec![format!("…{}", &KEY[KEY.len() - 4..]), format!("…{}", &OTHER_KEY[OTHER_KEY.len() - 4..])];
+    want.sort();
+    assert_eq!(hints, want);
+    assert!(status.damaged.is_empty());
+    // And the same while locked.
+    b.lock();
+    assert!(saved(&b.capture(1, 1, "Xx1-THIRDTOKEN_q1W2e3R4t5Y6u7I8o9P0aSdF")));
+    assert!(saved(&b.capture(2, 1, "Ww2-FOURTHTOKEN_z1X2c3V4b5N6m7Q8w9E0rTy")));
+    b.unlock();
+    assert_eq!(b.status().entries.len(), 4);
+}
+
+#[test]
+fn a_full_storage_says_the_key_was_not_saved_and_writes_nothing() {
+    let mut b = Browser::new();
+    b.setup();
+    b.report_token_shown(1, 1);
+    let before = b.local.clone();
+    b.local.set_quota(Some(before.bytes_in_use() + 10));
+    let reply = b.capture(1, 1, KEY);
+    let Reply::Error { code: ErrorCode::StorageFull, message } = &reply else { panic!("{reply:?}") };
+    assert!(message.contains("NOT saved"), "{message}");
+    assert!(!message.contains("LEAKCANARY"));
+    b.local.set_quota(None);
+    assert_eq!(b.local.items(), before.items());
+    assert_eq!(b.status().entries.len(), 0, "and nothing is counted");
+}
+
+#[test]
+fn the_popup_counts_only_keys_the_vault_kept() {
+    let mut b = Browser::new();
+    b.report_token_shown(1, 1);
+    let reply = b.capture(1, 1, KEY);
+    assert!(matches!(reply, Reply::Captured { state: CaptureState::Received, .. }), "no vault yet: {reply:?}");
+    let count = |b: &mut Browser| match b.message(&popup(), json!({ "type": "status", "tab": 1 })) {
+        Reply::Status { captures_received, .. } => captures_received,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(count(&mut b), 0);
+    b.setup();
+    b.capture(1, 1, KEY);
+    assert_eq!(count(&mut b), 1);
+}
+
+#[test]
+fn settings_are_saved_by_the_service_and_survive_a_restart() {
+    let mut b = Browser::restarting();
+    b.setup();
+    let reply = b.options(json!({ "type": "set_auto_lock", "minutes": 7 }));
+    assert!(matches!(reply, Reply::Vault(VaultStatus { auto_lock_minutes: 7, .. })), "{reply:?}");
+    assert_eq!(b.alarms.get(AUTO_LOCK_ALARM), Some(&7.0));
+    assert_eq!(b.status().auto_lock_minutes, 7);
+}
+
+fn nonce(s: &str) -> PanelNonce {
+    PanelNonce::parse(s).expect("hex")
+}
+
+#[test]
+fn only_the_panel_frame_the_content_script_created_may_steer_its_tab() {
+    let mut b = Browser::new();
+    let page = token_form(true).model;
+    let n1 = "0123456789abcdef0123456789abcdef";
+    b.message(&content_on(1, &page), json!({ "type": "report", "seq": 1, "page": page, "panel": n1 }));
+    // Unknown nonce, or no nonce: refused.
+    for n in [None, Some(nonce("ffffffffffffffffffffffffffffffff"))] {
+        b.deliver(Event::PanelConnected { tab: 1, nonce: n });
+        assert!(b.service.as_ref().unwrap().live_panels().is_empty());
+    }
+    // A panel message without an accepted port is refused too.
+    let forged = b.message(&panel(1), json!({ "type": "panel", "event": "dismiss" }));
+    assert!(matches!(forged, Reply::Error { code: ErrorCode::Forbidden, .. }), "{forged:?}");
+    // The right nonce is accepted and gets its view at once.
+    b.pushes.clear();
+    b.deliver(Event::PanelConnected { tab: 1, nonce: Some(nonce(n1)) });
+    assert_eq!(b.service.as_ref().unwrap().live_panels().into_iter().collect::<Vec<_>>(), vec![1]);
+    assert!(matches!(b.pushes.as_slice(), [(1, Push::Panel { view: Some(_) })]));
+    // A second frame with the same nonce never replaces the live one.
+    let effects_panel = {
+        let mut svc = b.service.take().unwrap();
+        let snap = b.snapshot(&svc, &Event::PanelConnected { tab: 1, nonce: Some(nonce(n1)) });
+        let e = svc.handle(Event::PanelConnected { tab: 1, nonce: Some(nonce(n1)) }, &snap, b.now, &mut Weak);
+        b.service = Some(svc);
+        e.panel
+    };
+    assert_eq!(effects_panel, Some(PanelPort::Refuse));
+    // The live panel steers its tab.
+    assert_eq!(b.message(&panel(1), json!({ "type": "panel", "event": "dismiss" })), Reply::Done);
+}
+
+/// A script of events that touches every part of the service.
+fn day(b: &mut Browser) -> Vec<String> {
+    let mut replies = Vec::new();
+    let mut note = |r: Reply| replies.push(serde_json::to_string(&keywarden::engine::protocol::Out::new(&r)).unwrap());
+    let form = token_form(true).model;
+    note(b.message(&content_on(1, &form), json!({ "type": "report", "seq": 1, "page": form })));
+    note(b.message(&popup(), json!({ "type": "status", "tab": 1 })));
+    note(b.options(json!({ "type": "vault_setup", "passphrase": PASS })));
+    note(b.options(json!({ "type": "set_auto_lock", "minutes": 9 })));
+    note(b.deliver(Event::Alarm { name: AUTO_LOCK_ALARM.into() }));
+    note(b.show_and_capture(1, 2, KEY));
+    note(b.message(&popup(), json!({ "type": "vault_status" })));
+    note(b.unlock());
+    note(b.show_and_capture(2, 1, OTHER_KEY));
+    let status = b.status();
+    note(Reply::Vault(status.clone()));
+    let id = status.entries[0].id.clone();
+    note(b.message(&popup(), json!({ "type": "set_entry_state", "id": id, "state": "revoked" })));
+    note(b.message(&popup(), json!({ "type": "status", "tab": 2 })));
+    note(b.deliver(Event::TabRemoved { tab: 2 }));
+    note(b.message(&popup(), json!({ "type": "status", "tab": 2 })));
+    note(b.deliver(Event::Idle { state: IdleState::Locked }));
+    note(b.message(&popup(), json!({ "type": "vault_status" })));
+    replies
+}
+
+#[test]
+fn a_worker_restarted_between_any_two_events_answers_the_same() {
+    let mut steady = Browser::new();
+    let mut restarting = Browser::restarting();
+    let a = day(&mut steady);
+    let b = day(&mut restarting);
+    // Entry ids are random: compare with them blanked out.
+    let blank = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .map(|s| {
+                let mut value: Value = serde_json::from_str(s).unwrap();
+                if let Some(entries) = value.pointer_mut("/body/entries").and_then(Value::as_array_mut) {
+                    for e in entries {
+                        e["id"] = json!("…");
+                        e["created_at"] = json!(0);
+                    }
+                }
+                value.to_string()
+            })
+            .collect()
+    };
+    assert_eq!(blank(&a), blank(&b));
+    assert!(!a.iter().any(|r| r.contains("LEAKCANARY")), "no reply carries a key");
+    assert_eq!(steady.session.items().keys().collect::<Vec<_>>(), restarting.session.items().keys().collect::<Vec<_>>());
+}
+
+/// What anyone who can write `storage.local` (a content script, say) can plant: an entry sealed
+/// to the vault's public recipient, without the capture tag only the worker can make.
+fn plant(b: &mut Browser, key: &str) {
+    use keywarden::engine::vault::{seal_locked, EntryMeta, EntryState};
+    let meta = EntryMeta {
+        vendor: "planningspace".into(),
+        tenant: "ps.acme.example/ACME".into(),
+        account: String::new(),
+        key_name: "planted".into(),
+        scopes: Vec::new(),
+        created_at: 1,
+        page_url: "https://ps.acme.example/ACME/PlanningSpace/#/generateApiKey".into(),
+        notes: String::new(),
+        state: EntryState::Active,
+    };
+    let sealed = seal_locked(&b.local, &MemoryStore::new(), &SecretString::new(key.into()), &meta).expect("sealed");
+    b.local.apply(&sealed.changes).expect("planted");
+}
+
+#[test]
+fn a_planted_entry_is_shown_as_foreign_and_kept_only_when_the_admin_confirms() {
+    let mut b = Browser::new();
+    b.setup();
+    b.lock();
+    assert!(saved(&b.show_and_capture(1, 1, KEY)), "a real capture while locked");
+    plant(&mut b, "PLANTED-key-0123456789abcdefghijklmnopqrstuvwxyz");
+    b.unlock();
+    let status = b.status();
+    let trust: BTreeMap<String, EntryTrust> = status.entries.iter().map(|e| (e.key_name.clone(), e.trust)).collect();
+    assert_eq!(trust.get("planted"), Some(&EntryTrust::Foreign), "{trust:?}");
+    assert_eq!(trust.values().filter(|t| **t == EntryTrust::Verified).count(), 1, "our own capture is adopted: {trust:?}");
+    // Copying a foreign key works (the admin may want to look), but it stays foreign until confirmed.
+    let planted = status.entries.iter().find(|e| e.key_name == "planted").unwrap().id.clone();
+    assert_eq!(b.message(&popup(), json!({ "type": "adopt_entries", "ids": [planted] })), Reply::Done);
+    let after = b.status();
+    assert!(after.entries.iter().all(|e| e.trust == EntryTrust::Verified), "{:?}", after.entries);
+}
+
+#[test]
+fn a_missing_index_raises_the_alarm_and_adopts_nothing_until_rebuilt() {
+    let mut b = Browser::new();
+    b.setup();
+    b.lock();
+    assert!(saved(&b.show_and_capture(1, 1, KEY)));
+    b.local.remove("vault:index").expect("removed");
+    b.unlock();
+    let status = b.status();
+    assert!(status.alarm.is_some(), "the popup shows an alarm");
+    assert!(status.entries.iter().all(|e| e.trust != EntryTrust::Verified), "nothing adopted silently: {:?}", status.entries);
+    assert_eq!(b.message(&popup(), json!({ "type": "rebuild_index" })), Reply::Done);
+    assert!(b.status().alarm.is_none());
+}
+
+#[test]
+fn export_and_share_ask_for_the_vault_passphrase_again() {
+    let mut b = Browser::new();
+    b.setup();
+    b.show_and_capture(1, 1, KEY);
+    let id = b.status().entries[0].id.clone();
+    let wrong = b.options(json!({ "type": "export_backup", "passphrase": "a backup passphrase 42", "vault_passphrase": "not the passphrase" }));
+    assert!(matches!(wrong, Reply::Error { code: ErrorCode::Refused, .. }), "{wrong:?}");
+    assert!(b.local.get("vault:throttle").is_some(), "a wrong guess counts against the unlock throttle");
+    let share = b.options(json!({ "type": "share_key", "id": id, "recipient": "age1qqqq", "vault_passphrase": "still wrong!!" }));
+    assert!(matches!(share, Reply::Error { code: ErrorCode::Refused, .. }), "{share:?}");
+    b.now += 60 * 60 * 1000;
+    let right = b.options(json!({ "type": "export_backup", "passphrase": "a backup passphrase 42", "vault_passphrase": PASS }));
+    assert!(matches!(right, Reply::Armored { entries: 1, .. }), "{right:?}");
+    // Copy stays one click.
+    assert!(matches!(b.message(&popup(), json!({ "type": "copy_key", "id": id })), Reply::Key { .. }));
+}
+
+#[test]
+fn a_passphrase_change_cut_short_by_a_full_storage_still_opens_with_one_passphrase() {
+    const NEW: &str = "a whole new passphrase for the vault";
+    let mut outcomes = Vec::new();
+    for extra in [0usize, 200, 2_000, 4_000, 6_000, 10_000, 20_000, 1_000_000] {
+        let mut b = Browser::new();
+        b.setup();
+        b.show_and_capture(1, 1, KEY);
+        b.show_and_capture(2, 1, OTHER_KEY);
+        b.local.set_quota(Some(b.local.bytes_in_use() + extra));
+        let reply = b.options(json!({ "type": "change_passphrase", "old": PASS, "new": NEW }));
+        outcomes.push(matches!(reply, Reply::Done));
+        b.local.set_quota(None);
+        b.lock();
+        let old = b.unlock();
+        let opened = if old == Reply::Done {
+            true
+        } else {
+            b.now += 60 * 60 * 1000;
+            b.message(&popup(), json!({ "type": "unlock", "passphrase": NEW })) == Reply::Done
+        };
+        assert!(opened, "extra {extra}: neither passphrase opens (change said {reply:?}, old said {old:?})");
+        let status = b.status();
+        assert_eq!(status.entries.len(), 2, "extra {extra}: {status:?}");
+        assert!(status.damaged.is_empty(), "extra {extra}: {:?}", status.damaged);
+    }
+    assert!(outcomes.contains(&true) && outcomes.contains(&false), "some changes were cut short, some finished: {outcomes:?}");
+}
