@@ -413,11 +413,12 @@ fn whole_flow_from_dashboard_to_copied_token() {
         let out = report(ctrl, 1, seq, &page.model);
         highlighted(reply_draw(&out)).map(str::to_string)
     };
-    let mut seen = Vec::new();
-    seen.push(step_after_report(&mut ctrl, &dashboard()));
-    seen.push(step_after_report(&mut ctrl, &token_list()));
-    seen.push(step_after_report(&mut ctrl, &token_form(false)));
-    seen.push(step_after_report(&mut ctrl, &token_form(true)));
+    let mut seen = vec![
+        step_after_report(&mut ctrl, &dashboard()),
+        step_after_report(&mut ctrl, &token_list()),
+        step_after_report(&mut ctrl, &token_form(false)),
+        step_after_report(&mut ctrl, &token_form(true)),
+    ];
     press(&mut ctrl, 1, Event::Next);
     seen.push(current_step(&mut ctrl, 1));
     seen.push(step_after_report(&mut ctrl, &token_shown()));

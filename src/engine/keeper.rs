@@ -241,27 +241,27 @@ impl Keeper {
     /// keys out of the browser: someone at an unlocked browser must not walk away with them).
     /// Wrong guesses count against the same throttle as unlocking. The throttle's change is
     /// written whatever the outcome, through [`VaultOutcome::changes`] of the error.
-    fn reconfirmed(&self, store: &impl Store, passphrase: SecretString, now: u64) -> Result<&UnlockedVault, VaultOutcome> {
+    fn reconfirmed(&self, store: &impl Store, passphrase: SecretString, now: u64) -> Result<&UnlockedVault, Box<VaultOutcome>> {
         let vault = self.unlocked_vault()?;
         let attempt = verify_passphrase(store, &Passphrase::from(passphrase), now);
         match attempt.result {
             Ok(()) => Ok(vault),
             Err(e) => {
                 let (code, message) = unlock_message(&e);
-                Err(VaultOutcome { changes: attempt.changes, ..VaultOutcome::error(code, message) })
+                Err(Box::new(VaultOutcome { changes: attempt.changes, ..VaultOutcome::error(code, message) }))
             }
         }
     }
 
-    fn unlocked_vault(&self) -> Result<&UnlockedVault, VaultOutcome> {
-        self.unlocked.as_ref().ok_or_else(|| VaultOutcome::error(ErrorCode::Locked, "unlock the vault first"))
+    fn unlocked_vault(&self) -> Result<&UnlockedVault, Box<VaultOutcome>> {
+        self.unlocked.as_ref().ok_or_else(|| Box::new(VaultOutcome::error(ErrorCode::Locked, "unlock the vault first")))
     }
 
     /// The unlocked vault and one of its entries, or the outcome explaining why not.
-    fn entry(&self, store: &impl Store, id: &str) -> Result<(&UnlockedVault, OpenEntry), VaultOutcome> {
+    fn entry(&self, store: &impl Store, id: &str) -> Result<(&UnlockedVault, OpenEntry), Box<VaultOutcome>> {
         let vault = self.unlocked_vault()?;
-        let id = EntryId::parse(id).ok_or_else(|| VaultOutcome::error(ErrorCode::Malformed, "not an entry id"))?;
-        let entry = vault.open(store, &id).map_err(|e| VaultOutcome::error(ErrorCode::Unexpected, e.to_string()))?;
+        let id = EntryId::parse(id).ok_or_else(|| Box::new(VaultOutcome::error(ErrorCode::Malformed, "not an entry id")))?;
+        let entry = vault.open(store, &id).map_err(|e| Box::new(VaultOutcome::error(ErrorCode::Unexpected, e.to_string())))?;
         Ok((vault, entry))
     }
 
@@ -351,12 +351,12 @@ impl Keeper {
             }
             PageRequest::CopyKey { id } => match self.entry(store, &id) {
                 Ok((_, entry)) => VaultOutcome { activity: true, ..VaultOutcome::reply(Reply::Key { key: Revealed::new(entry.secret) }) },
-                Err(out) => out,
+                Err(out) => *out,
             },
             PageRequest::SetEntryState { id, state } => {
                 let (vault, entry) = match self.entry(store, &id) {
                     Ok(found) => found,
-                    Err(out) => return out,
+                    Err(out) => return *out,
                 };
                 match vault.set_state(store, &[&entry], state) {
                     Ok(changes) => VaultOutcome { changes, activity: true, ..VaultOutcome::reply(Reply::Done) },
@@ -394,7 +394,7 @@ impl Keeper {
             PageRequest::ExportBackup { passphrase, vault_passphrase } => {
                 let vault = match self.reconfirmed(store, vault_passphrase, now) {
                     Ok(v) => v,
-                    Err(out) => return out,
+                    Err(out) => return *out,
                 };
                 match vault.export_backup(store, &Passphrase::from(passphrase), now) {
                     Ok(b) => VaultOutcome {
@@ -407,7 +407,7 @@ impl Keeper {
             PageRequest::ImportBackup { text, passphrase } => {
                 let vault = match self.unlocked_vault() {
                     Ok(v) => v,
-                    Err(out) => return out,
+                    Err(out) => return *out,
                 };
                 match vault.import_backup(store, text.as_bytes(), &Passphrase::from(passphrase)) {
                     Ok(report) => VaultOutcome {
@@ -425,11 +425,11 @@ impl Keeper {
             }
             PageRequest::ShareKey { id, recipient, vault_passphrase } => {
                 if let Err(out) = self.reconfirmed(store, vault_passphrase, now) {
-                    return out;
+                    return *out;
                 }
                 let entry = match self.entry(store, &id) {
                     Ok((_, entry)) => entry,
-                    Err(out) => return out,
+                    Err(out) => return *out,
                 };
                 match share(&entry, &recipient) {
                     Ok(text) => VaultOutcome { activity: true, ..VaultOutcome::reply(Reply::Armored { text, entries: 1, left_out: 0 }) },
@@ -451,12 +451,12 @@ impl Keeper {
                 Ok((vault, entry)) => {
                     VaultOutcome { changes: vault.delete(store, &entry.id), activity: true, ..VaultOutcome::reply(Reply::Done) }
                 }
-                Err(out) => out,
+                Err(out) => *out,
             },
             PageRequest::AdoptEntries { ids } => {
                 let vault = match self.unlocked_vault() {
                     Ok(v) => v,
-                    Err(out) => return out,
+                    Err(out) => return *out,
                 };
                 let Some(ids) = ids.iter().map(|id| EntryId::parse(id)).collect::<Option<Vec<_>>>() else {
                     return VaultOutcome::error(ErrorCode::Malformed, "not an entry id");
@@ -468,7 +468,7 @@ impl Keeper {
             }
             PageRequest::RebuildIndex => match self.unlocked_vault() {
                 Ok(vault) => VaultOutcome { changes: vault.rebuild_index(store), activity: true, ..VaultOutcome::reply(Reply::Done) },
-                Err(out) => out,
+                Err(out) => *out,
             },
             other => VaultOutcome::error(ErrorCode::Unexpected, format!("{} is not a vault request", other.name())),
         }
