@@ -1,10 +1,12 @@
 //! wasm-bindgen tests of the browser glue, run in headless Chromium: JS values in and out, and the panel's DOM.
 #![cfg(target_arch = "wasm32")]
 
-use keywarden::engine::protocol::{Draw, ErrorCode, ExtensionPage, Mark, PanelView, RawSender, Reply, Request, Sender};
+use keywarden::engine::protocol::{
+    admit, Admitted, ContentRequest, Draw, ErrorCode, ExtensionPage, Mark, PanelView, RawSender, Reply, Sender,
+};
 use keywarden::web::dom::document;
 use keywarden::web::panel::PanelUi;
-use keywarden::web::{out, parse_request};
+use keywarden::web::{out, JsError, JsInbound};
 use js_sys::{JSON, Reflect};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -19,12 +21,24 @@ fn get(v: &JsValue, path: &[&str]) -> JsValue {
     path.iter().fold(v.clone(), |v, k| Reflect::get(&v, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED))
 }
 
+fn content() -> Sender {
+    Sender::Content { tab: 1, frame: 0, url: "https://control.predicthq.com/tokens".into() }
+}
+
+fn options() -> Sender {
+    Sender::Page { page: ExtensionPage::Options, tab: None }
+}
+
+fn code(sender: &Sender, message: &JsValue) -> ErrorCode {
+    admit(sender, JsInbound(message)).expect_err("refused").code
+}
+
 #[wasm_bindgen_test]
 fn report_objects_from_content_scripts_parse() {
-    let message = js(r#"{"v":1,"body":{"type":"report","seq":3,"page":{"url":"https://control.predicthq.com/tokens","title":"API Tokens",
+    let message = js(r#"{"v":2,"body":{"type":"report","seq":3,"page":{"url":"https://control.predicthq.com/tokens","title":"API Tokens",
         "elements":[{"role":"button","text":"Create Token"},{"role":"textbox","label":"Token name","filled":false}]}}}"#);
-    match parse_request(&message) {
-        Ok(Request::Report { seq, page }) => {
+    match admit(&content(), JsInbound(&message)) {
+        Ok(Admitted::Content { request: ContentRequest::Report { seq, page, .. }, .. }) => {
             assert_eq!(seq, 3);
             assert_eq!(page.elements.len(), 2);
             assert_eq!(page.elements[1].label, "Token name");
@@ -35,11 +49,28 @@ fn report_objects_from_content_scripts_parse() {
 
 #[wasm_bindgen_test]
 fn other_versions_and_garbage_are_refused_distinctly() {
-    assert_eq!(parse_request(&js(r#"{"v":2,"body":{"type":"status","tab":null}}"#)).unwrap_err(), ErrorCode::Version);
-    assert_eq!(parse_request(&js(r#"{"v":1,"body":{"type":"steal_keys"}}"#)).unwrap_err(), ErrorCode::Malformed);
-    assert_eq!(parse_request(&js(r#"{"v":1,"body":{"type":"status","tab":null,"extra":1}}"#)).unwrap_err(), ErrorCode::Malformed);
-    assert_eq!(parse_request(&JsValue::from_str("report")).unwrap_err(), ErrorCode::Malformed);
-    assert_eq!(parse_request(&JsValue::UNDEFINED).unwrap_err(), ErrorCode::Malformed);
+    assert_eq!(code(&options(), &js(r#"{"v":1,"body":{"type":"status","tab":null}}"#)), ErrorCode::Version);
+    assert_eq!(code(&options(), &js(r#"{"v":2,"body":{"type":"steal_keys"}}"#)), ErrorCode::Malformed);
+    assert_eq!(code(&options(), &js(r#"{"v":2,"body":{"type":"status","tab":null,"extra":1}}"#)), ErrorCode::Malformed);
+    assert_eq!(code(&options(), &JsValue::from_str("report")), ErrorCode::Malformed);
+    assert_eq!(code(&options(), &JsValue::UNDEFINED), ErrorCode::Malformed);
+    assert_eq!(code(&options(), &js("[2]")), ErrorCode::Malformed, "an array is no envelope");
+}
+
+#[wasm_bindgen_test]
+fn a_content_script_message_cannot_express_a_vault_request() {
+    let unlock = js(r#"{"v":2,"body":{"type":"unlock","passphrase":"p"}}"#);
+    assert_eq!(code(&content(), &unlock), ErrorCode::Forbidden);
+    assert!(matches!(admit(&options(), JsInbound(&unlock)), Ok(Admitted::Page { .. })));
+}
+
+#[wasm_bindgen_test]
+fn js_failures_become_one_typed_error_by_kind_not_by_text() {
+    let quota = js(r#"{"kind":"quota","message":"whatever the browser says"}"#);
+    assert!(matches!(JsError::from_js(quota), JsError::Quota(_)));
+    // A message that merely mentions a quota is not a full storage.
+    let failed = js_sys::Error::new("QUOTA_BYTES quota exceeded");
+    assert!(matches!(JsError::from_js(failed.into()), JsError::Failed(_)));
 }
 
 #[wasm_bindgen_test]
@@ -78,7 +109,7 @@ fn replies_become_plain_versioned_objects() {
         panel: true,
     });
     let v = out(&reply);
-    assert_eq!(get(&v, &["v"]).as_f64(), Some(1.0));
+    assert_eq!(get(&v, &["v"]).as_f64(), Some(2.0));
     assert_eq!(get(&v, &["body", "type"]).as_string().as_deref(), Some("draw"));
     assert_eq!(get(&v, &["body", "highlight", "step"]).as_string().as_deref(), Some("name-token"));
     assert!(get(&v, &["body", "capture"]).is_null());
