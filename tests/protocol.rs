@@ -676,6 +676,41 @@ fn sender_classification_trusts_only_this_extension() {
     }
 }
 
+/// Chromium's `use_dynamic_url` frames the panel under a per-session origin, not the extension
+/// id: with our id, such a URL is still one of our pages, judged by its path.
+#[test]
+fn sender_classification_accepts_our_pages_under_a_dynamic_url() {
+    let dynamic = "chrome-extension://9b0c1d2e-3f4a-5b6c-7d8e-9f0a1b2c3d4e";
+    let own_chrome = "chrome-extension://abcdefghijklmnopabcdefghijklmnop";
+    let cases: Vec<(RawSender, Result<Sender, ErrorCode>)> = vec![
+        (raw(Some(OWN_ID), Some(&format!("{dynamic}/panel.html#00ff00ff00ff00ff00ff00ff00ff00ff")), Some(4), Some(7)), Ok(panel(4))),
+        (raw(Some(OWN_ID), Some("chrome-extension://hgfedcbahgfedcbahgfedcbahgfedcba/panel.html"), Some(4), Some(7)), Ok(panel(4))),
+        (raw(Some(OWN_ID), Some("moz-extension://another-uuid/panel.html"), Some(4), Some(7)), Ok(panel(4))),
+        (raw(Some(OWN_ID), Some(&format!("{dynamic}/popup.html")), None, None), Ok(popup())),
+        (
+            raw(Some(OWN_ID), Some(&format!("{dynamic}/panel.html.evil")), Some(4), Some(7)),
+            Ok(Sender::Page { page: ExtensionPage::Other, tab: Some(4) }),
+        ),
+        // Not ours: another extension's id, or no id.
+        (raw(Some("other@example"), Some(&format!("{dynamic}/panel.html")), Some(4), Some(7)), Err(ErrorCode::Forbidden)),
+        (raw(None, Some(&format!("{dynamic}/panel.html")), Some(4), Some(7)), Err(ErrorCode::Forbidden)),
+        // Not an extension host: nothing to classify as a page (and no content script runs there).
+        (raw(Some(OWN_ID), Some("chrome-extension:///panel.html"), None, None), Err(ErrorCode::Forbidden)),
+        (raw(Some(OWN_ID), Some("chrome-extension://a.b/panel.html"), None, None), Err(ErrorCode::Forbidden)),
+        (raw(Some(OWN_ID), Some("chrome-extension://abc"), None, None), Err(ErrorCode::Forbidden)),
+        (raw(Some(OWN_ID), Some("chrome-extension:panel.html"), None, None), Err(ErrorCode::Forbidden)),
+        // A web page stays a content script, whatever its path.
+        (
+            raw(Some(OWN_ID), Some("https://control.predicthq.com/panel.html"), Some(4), Some(0)),
+            Ok(Sender::Content { tab: 4, frame: 0, url: "https://control.predicthq.com/panel.html".into() }),
+        ),
+    ];
+    for (raw_sender, want) in cases {
+        assert_eq!(raw_sender.classify(OWN_ID, own_chrome), want, "{raw_sender:?}");
+        assert_eq!(raw_sender.classify(OWN_ID, OWN_ORIGIN), want, "{raw_sender:?}");
+    }
+}
+
 /// The tab remembers which host its last report described; a key handed over by a content
 /// script on another host (a page the tab has since left, say) must not be judged against it.
 #[test]

@@ -472,6 +472,14 @@ impl RawSender {
         if let Some(rest) = url.strip_prefix(&prefix) {
             return Ok(Sender::Page { page: ExtensionPage::from_path(&format!("/{rest}")), tab });
         }
+        // A frame loaded by a dynamic URL (Chromium's `use_dynamic_url`) has a per-session
+        // origin, not the extension id: with our id, any extension-scheme URL is one of our pages.
+        let dynamic = ["chrome-extension://", "moz-extension://"].iter().find_map(|s| url.strip_prefix(s));
+        if let Some((host, path)) = dynamic.and_then(|rest| rest.split_once('/')) {
+            if !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Ok(Sender::Page { page: ExtensionPage::from_path(&format!("/{path}")), tab });
+            }
+        }
         match (tab, self.frame_id) {
             (Some(tab), Some(frame)) => Ok(Sender::Content { tab, frame, url: url.to_string() }),
             _ => Err(ErrorCode::Forbidden),
