@@ -36,7 +36,7 @@ fn main() {
         let rounds = 200;
         let start = Instant::now();
         for seq in 0..rounds {
-            let out = controller.handle(&sender, Request::Report { seq, page: model.clone() });
+            let out = controller.handle(&sender, Request::Report { seq, page: model.clone(), panel: None });
             std::hint::black_box(out);
         }
         let per = start.elapsed().as_secs_f64() / rounds as f64;

@@ -197,8 +197,10 @@
     elements = list;
     seq += 1;
     const mine = seq;
-    const message = { v: VERSION, body: { type: 'report', seq: mine, page: { url: location.href, title: clip(document.title), elements: records } } };
-    Promise.resolve(ext.runtime.sendMessage(message)).then((reply) => {
+    const page = { url: location.href, title: clip(document.title), elements: records };
+    const nonce = panel?.el.isConnected ? panel.nonce : null;
+    const message = { v: VERSION, body: { type: 'report', seq: mine, page, panel: nonce } };
+    return Promise.resolve(ext.runtime.sendMessage(message)).then((reply) => {
       if (reply?.v === VERSION && reply.body?.type === 'draw' && reply.body.seq === seq) draw(reply.body);
     }, () => {});
   }
@@ -272,17 +274,34 @@
     if (panel) panel.el.style.setProperty('display', 'none', 'important');
   }
 
+  // 128 random bits as hex: names the one panel frame this script made, for the worker to trust.
+  function newNonce() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
   function showPanel(vendor) {
     if (!panel || !panel.el.isConnected) {
       const { el, root } = host('keywarden-panel', vendor);
-      const frame = document.createElement('iframe');
-      frame.src = ext.runtime.getURL('panel.html');
-      frame.title = 'keywarden step guide';
-      Object.assign(frame.style, { border: '0', width: '100%', height: '100%', borderRadius: '8px', boxShadow: '0 6px 24px rgba(0,0,0,0.25)', background: '#fff', colorScheme: 'light' });
-      root.appendChild(frame);
-      panel = { el };
+      panel = { el, root, nonce: newNonce(), framed: false };
     }
     panel.el.style.setProperty('display', 'block', 'important');
+  }
+
+  // A new panel's nonce is reported first; its frame (which connects with that nonce) is made
+  // once the worker has the report. runtime.getURL gives Chromium's per-session dynamic URL.
+  function frameNewPanel() {
+    const p = panel;
+    if (!p || p.framed) return;
+    p.framed = true;
+    queueMicrotask(() => report().finally(() => {
+      if (panel !== p || !p.el.isConnected) return;
+      const frame = document.createElement('iframe');
+      frame.src = `${ext.runtime.getURL('panel.html')}#${p.nonce}`;
+      frame.title = 'keywarden step guide';
+      Object.assign(frame.style, { border: '0', width: '100%', height: '100%', borderRadius: '8px', boxShadow: '0 6px 24px rgba(0,0,0,0.25)', background: '#fff', colorScheme: 'light' });
+      p.root.appendChild(frame);
+    }));
   }
 
   function showCapture(mark) {
@@ -420,6 +439,7 @@
     clearTimeout(recheck);
     recheck = d.recheck_ms ? setTimeout(schedule, d.recheck_ms) : null;
     reposition();
+    if (d.panel) frameNewPanel();
   }
 
   // ---- Listening -------------------------------------------------------------------------------

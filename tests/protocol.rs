@@ -30,7 +30,7 @@ fn error_code(out: &Outcome) -> Option<ErrorCode> {
 #[test]
 fn report_parses_with_its_whole_page_model() {
     let page = token_shown().model;
-    let Ok(Request::Report { seq, page: parsed }) =
+    let Ok(Request::Report { seq, page: parsed, .. }) =
         parse_json(&wire(json!({ "type": "report", "seq": 17, "page": serde_json::to_value(&page).unwrap() })))
     else {
         panic!("report did not parse");
@@ -49,7 +49,7 @@ fn report_parses_from_hand_written_json_with_defaults() {
             {"secret":{"len":40,"lower":true,"upper":true,"digit":true,"symbols":"-_"}},
             {}
         ]}}}"#;
-    let Ok(Request::Report { seq: 2, page }) = parse_json(json) else { panic!("report did not parse") };
+    let Ok(Request::Report { seq: 2, page, .. }) = parse_json(json) else { panic!("report did not parse") };
     assert_eq!(page.title, "");
     assert_eq!(page.elements.len(), 4);
     assert_eq!(page.elements[0], el(Role::Button, "Create Token"));
@@ -180,6 +180,24 @@ fn malformed_messages_are_refused_as_malformed() {
     assert!(wrong.is_empty(), "{} of {} not refused as malformed:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
 }
 
+/// The nonce of the panel frame a report names: hexadecimal, at most 64 digits, or null.
+#[test]
+fn report_carries_the_panel_nonce_within_its_limits() {
+    let page = json!({ "url": url("/tokens"), "elements": [] });
+    let nonce = |panel: Value| parse_json(&wire(json!({ "type": "report", "seq": 1, "page": page, "panel": panel })));
+    let ok = "0123456789abcdef0123456789ABCDEF";
+    assert!(matches!(nonce(json!(ok)), Ok(Request::Report { panel: Some(p), .. }) if p == ok));
+    assert!(matches!(nonce(json!("f".repeat(64))), Ok(Request::Report { panel: Some(_), .. })));
+    assert!(matches!(nonce(Value::Null), Ok(Request::Report { panel: None, .. })));
+    let absent = parse_json(&wire(json!({ "type": "report", "seq": 1, "page": page })));
+    assert!(matches!(absent, Ok(Request::Report { panel: None, .. })));
+    for bad in
+        [json!("f".repeat(65)), json!(""), json!("0123456789abcdefg"), json!("panel:00ff"), json!(" 00ff"), json!(255), json!(["00ff"])]
+    {
+        assert_eq!(nonce(bad.clone()).err(), Some(ErrorCode::Malformed), "{bad}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Authorization
 
@@ -202,7 +220,7 @@ fn sender(kind: &str) -> Sender {
 
 fn request(kind: &str) -> Request {
     match kind {
-        "report" => Request::Report { seq: 2, page: token_shown().moved_to(&url("/tokens")).model },
+        "report" => Request::Report { seq: 2, page: token_shown().moved_to(&url("/tokens")).model, panel: None },
         "capture" => Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: Default::default() },
         "panel next" => Request::Panel { event: Event::Next },
         "panel back" => Request::Panel { event: Event::Back },
@@ -314,7 +332,7 @@ fn report_about_another_host_than_the_sender_is_forbidden() {
         let mut ctrl = controller();
         let sender = Sender::Content { tab: 1, frame: 0, url: sender_url.to_string() };
         let page = token_form(true).moved_to(page_url).model;
-        let out = ctrl.handle(&sender, Request::Report { seq: 1, page });
+        let out = ctrl.handle(&sender, Request::Report { seq: 1, page, panel: None });
         assert_eq!(error_code(&out), Some(ErrorCode::Forbidden), "sender on {sender_url} reporting {page_url}");
         assert!(out.pushes.is_empty());
         assert!(ctrl.progress(1).is_none(), "a refused report must not be stored");
@@ -332,7 +350,7 @@ fn report_from_the_same_host_with_other_port_case_or_path_is_accepted() {
     ] {
         let mut ctrl = controller();
         let sender = Sender::Content { tab: 1, frame: 0, url: sender_url.into() };
-        let out = ctrl.handle(&sender, Request::Report { seq: 1, page: page.clone() });
+        let out = ctrl.handle(&sender, Request::Report { seq: 1, page: page.clone(), panel: None });
         assert_eq!(highlighted(reply_draw(&out)), Some("choose-scopes"), "{sender_url}");
     }
 }

@@ -296,7 +296,7 @@ impl Controller {
             Sender::Page { .. } => None,
         };
         match request {
-            Request::Report { seq, page } => {
+            Request::Report { seq, page, .. } => {
                 let Some(tab) = sender_tab else {
                     return Outcome::error(ErrorCode::Forbidden, "reports come from content scripts in tabs");
                 };

@@ -15,8 +15,14 @@ pub const VERSION: u32 = 1;
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
-    /// Content script: what the page shows now. `seq` grows with every report from that page.
-    Report { seq: u64, page: PageModel },
+    /// Content script: what the page shows now. `seq` grows with every report from that page;
+    /// `panel` is the nonce of the step-panel frame it created, if any.
+    Report {
+        seq: u64,
+        page: PageModel,
+        #[serde(default, deserialize_with = "panel_nonce")]
+        panel: Option<String>,
+    },
     /// Content script: the admin asked to save the key shown with report `seq`, with the
     /// metadata fields the worker pointed at (key name, scopes, ...).
     Capture {
@@ -59,6 +65,20 @@ pub enum Request {
     ShareKey { id: String, recipient: String },
     /// Options: minutes of inactivity before the vault locks.
     SetAutoLock { minutes: u32 },
+}
+
+/// Longest panel nonce a report may carry.
+pub const MAX_PANEL_NONCE: usize = 64;
+
+/// A panel nonce: 1 to `MAX_PANEL_NONCE` hexadecimal digits, or null; anything else is malformed.
+fn panel_nonce<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let nonce = Option::<String>::deserialize(d)?;
+    match nonce {
+        Some(n) if n.is_empty() || n.len() > MAX_PANEL_NONCE || !n.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Err(serde::de::Error::custom("a panel nonce is 1 to 64 hexadecimal digits"))
+        }
+        other => Ok(other),
+    }
 }
 
 #[derive(Deserialize)]

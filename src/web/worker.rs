@@ -240,7 +240,7 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> JsValue {
 #[wasm_bindgen]
 pub fn on_connect(port: Port) {
     let tab = match classify(port.sender()) {
-        Ok(Sender::Page { page: ExtensionPage::Panel, tab: Some(tab) }) if port.name() == "panel" => tab,
+        Ok(Sender::Page { page: ExtensionPage::Panel, tab: Some(tab) }) if port.name().starts_with("panel:") => tab,
         _ => return port.disconnect(),
     };
     let on_message = Listener::new(port.on_message(), move |message| {

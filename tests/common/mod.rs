@@ -151,7 +151,7 @@ pub fn popup() -> Sender {
 
 /// Reports `page` from the top frame of `tab` and returns the outcome.
 pub fn report(ctrl: &mut Controller, tab: u32, seq: u64, page: &PageModel) -> Outcome {
-    ctrl.handle(&content_on(tab, page), Request::Report { seq, page: page.clone() })
+    ctrl.handle(&content_on(tab, page), Request::Report { seq, page: page.clone(), panel: None })
 }
 
 /// The Draw reply of an outcome (panics on anything else).
