@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use keywarden::engine::controller::{Controller, Outcome};
-use keywarden::engine::page::{Element, PageModel, Role, MAX_ELEMENTS, MAX_TEXT, MAX_URL};
+use keywarden::engine::page::{Element, PageModel, Role, SecretShape, MAX_ELEMENTS, MAX_TEXT, MAX_URL};
 use keywarden::engine::protocol::{
     authorize, parse_json, CaptureState, Draw, ErrorCode, ExtensionPage, Incoming, Mark, OutgoingRequest, Out, Push,
     RawSender, Reply, Request, Sender, TabStatus,
@@ -455,7 +455,7 @@ fn capture_of_the_right_key_is_received() {
     let mut ctrl = controller();
     report(&mut ctrl, 1, 5, &token_shown().model);
     let out = capture(&mut ctrl, 1, 5, KEY);
-    assert_eq!(out.reply, Reply::Captured { state: CaptureState::Received, vendor: "predicthq".into() });
+    assert_eq!(out.reply, Reply::Captured { state: CaptureState::Received, vendor: "predicthq".into(), hint: None });
     assert!(out.pushes.is_empty());
     assert_eq!(captures_received(&mut ctrl), 1);
 }
@@ -468,6 +468,44 @@ fn capture_with_a_stale_or_future_seq_is_unexpected() {
         assert_eq!(error_code(&capture(&mut ctrl, 1, seq, KEY)), Some(ErrorCode::Unexpected), "seq {seq}");
     }
     assert_eq!(captures_received(&mut ctrl), 0);
+}
+
+/// The worker takes only the key whose outline the report gave for the element beside the save
+/// control: a string the page swapped in, or planted with another outline, is refused.
+#[test]
+fn capture_of_a_key_with_another_outline_than_the_reported_one_is_refused() {
+    let mut ctrl = controller();
+    report(&mut ctrl, 1, 5, &token_shown().model);
+    for key in [
+        format!("{KEY}x"),                                      // one character longer
+        KEY.replace('-', "a"),                                  // no '-' any more
+        KEY.to_ascii_uppercase().replace('_', "-"),             // no lower case, no '_'
+        "LEAKCANARYabcdefghijABCDEFGHIJ0123456789".to_string(), // right length, no symbols
+    ] {
+        let out = capture(&mut ctrl, 1, 5, &key);
+        let Reply::Error { code, message } = &out.reply else { panic!("{key:?} was taken: {:?}", out.reply) };
+        assert_eq!(*code, ErrorCode::Refused, "{key:?}: {message}");
+        assert!(message.contains("not the API token the page showed"), "{message}");
+        assert!(!message.contains("LEAKCANARY") && out.captured.is_none(), "{message}");
+    }
+    assert_eq!(captures_received(&mut ctrl), 0);
+    // The key element's outline is what counts: the same page reporting the longer key takes it.
+    let mut page = token_shown();
+    let i = page.idx("key");
+    page.model.elements[i].secret.as_mut().unwrap().len = 41;
+    report(&mut ctrl, 1, 6, &page.model);
+    assert!(matches!(capture(&mut ctrl, 1, 6, &format!("{KEY}x")).reply, Reply::Captured { .. }));
+    assert_eq!(error_code(&capture(&mut ctrl, 1, 6, KEY)), Some(ErrorCode::Refused));
+}
+
+#[test]
+fn outline_is_drawn_as_the_content_script_draws_it() {
+    let shape = SecretShape::of(KEY);
+    assert_eq!(shape, token_shape());
+    let guid = SecretShape::of("0f8fad5b-d9cb-469f-a165-70867728950e");
+    assert!(guid.guid && guid.hex && guid.lower && guid.digit && !guid.upper);
+    assert_eq!((guid.len, guid.symbols.as_str()), (36, "-"));
+    assert_eq!(SecretShape::of("b+a/c=Z9").symbols, "+/=");
 }
 
 #[test]
@@ -570,7 +608,7 @@ fn replies_go_out_as_version_and_tagged_body() {
             json!({ "type": "draw", "seq": 3, "highlight": { "element": 7, "vendor": "predicthq", "step": "copy-token" }, "capture": null, "fields": [], "recheck_ms": null, "panel": true }),
         ),
         (
-            Reply::Captured { state: CaptureState::Received, vendor: "predicthq".into() },
+            Reply::Captured { state: CaptureState::Received, vendor: "predicthq".into(), hint: None },
             json!({ "type": "captured", "state": "received", "vendor": "predicthq" }),
         ),
         (

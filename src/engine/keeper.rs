@@ -146,6 +146,7 @@ impl Keeper {
             return VaultOutcome::reply(Reply::Captured {
                 state: crate::engine::protocol::CaptureState::Received,
                 vendor: captured.vendor,
+                hint: None,
             });
         }
         let field = |name| captured.fields.get(&name).cloned().unwrap_or_default();
@@ -179,7 +180,11 @@ impl Keeper {
             }
         }
         VaultOutcome {
-            reply: Reply::Captured { state: crate::engine::protocol::CaptureState::Saved, vendor: captured.vendor },
+            reply: Reply::Captured {
+                state: crate::engine::protocol::CaptureState::Saved,
+                hint: Some(hint(&captured.secret)),
+                vendor: captured.vendor,
+            },
             changes: sealed.changes,
             session: Session::Keep,
             activity: true,

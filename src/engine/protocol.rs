@@ -338,7 +338,13 @@ pub struct DriftEvent {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Reply {
     Draw(Draw),
-    Captured { state: CaptureState, vendor: String },
+    Captured {
+        state: CaptureState,
+        vendor: String,
+        /// Once saved: "…" and the key's last four characters, for the save control; never more.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hint: Option<String>,
+    },
     Status {
         tab: Option<TabStatus>,
         captures_received: u32,

@@ -79,7 +79,7 @@ pub fn secret(shape: SecretShape) -> Element {
 }
 
 /// A key string that fits the PredictHQ token shape and is easy to spot in any output.
-pub const KEY: &str = "Zq7-LEAKCANARY_w3Xv9pRt2Yb8Nc5Md1Kf6Hs4Jg";
+pub const KEY: &str = "Zq7-LEAKCANARY_w3Xv9pRt2Yb8Nc5Md1Kf6Hs4J";
 
 /// Any page of the web app: the left navigation with "API Tools" and its "API Tokens" entry.
 pub fn dashboard() -> Page {
