@@ -403,7 +403,8 @@
     const top = document.elementsFromPoint(x, y)[0];
     if (!top || (top !== el && !el.contains(top))) return ['covered', 'something on the page covers it'];
     const cs = getComputedStyle(el);
-    if (cs.visibility !== 'visible' || seenOpacity(el) < 0.98) return ['hidden', 'the page made it transparent or hid it'];
+    // Ours is pinned opaque; a vendor's button may be styled a little translucent, never near invisible.
+    if (cs.visibility !== 'visible' || seenOpacity(el) < (own ? 0.98 : 0.5)) return ['hidden', 'the page made it transparent or hid it'];
     if (own) {
       if (cs.transform !== 'none' || cs.filter !== 'none' || cs.clipPath !== 'none' || cs.mixBlendMode !== 'normal') {
         return ['hidden', 'the page distorted it'];

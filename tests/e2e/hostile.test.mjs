@@ -21,6 +21,7 @@ const COMPROMISED = `${APP}/compromised/`;
 const VENDOR = 'predicthq';
 const NAME_INPUT = '#token-name';
 const CREATE = { css: 'button', text: 'Create Token' };
+const COPY = { css: 'button', text: 'Copy Token' };
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{40}$/;
 const PASSPHRASE = 'hostile pages get nothing from this vault';
 // The attacker's own key-shaped strings: one planted in the page, one swapped in as the admin clicks.
@@ -54,12 +55,12 @@ function controlLook(tab) {
   }, CAPTURE);
 }
 
-/** Waits until the save control shows data-state `state` and returns how it looks. */
-function waitForState(tab, state) {
+/** Waits until the save control shows data-state `state` (and data-reason `reason`) and returns how it looks. */
+function waitForState(tab, state, reason) {
   return poll(async () => {
     const look = await controlLook(tab);
-    return look?.state === state ? look : null;
-  }, { what: `the save control to show data-state="${state}"` });
+    return look?.state === state && (reason === undefined || look.reason === reason) ? look : null;
+  }, { what: `the save control to show data-state="${state}"${reason ? ` data-reason="${reason}"` : ''}` });
 }
 
 /**
@@ -257,8 +258,9 @@ for (const name of BROWSERS) {
         await attacker(setUp);
         await sleep(300);
         await clickCapture(vendor);
-        const look = await waitForState(vendor, 'refused');
-        assert.equal(look.reason, reason, what);
+        await waitForState(vendor, 'refused', reason).catch(async (error) => {
+          throw new Error(`${what}: ${error.message}; saw ${JSON.stringify(await controlLook(vendor))}`);
+        });
         const label = await controlText(browser, vendor);
         if (label !== null) assert.equal(label, text, 'the control says why');
         await attacker(() => {
@@ -275,6 +277,11 @@ for (const name of BROWSERS) {
       }
       await refusedFor(() => window.attacker.cover('transparent'), 'covered', 'Not saved: covered', 'a transparent cover forwarding clicks');
       await refusedFor(() => window.attacker.pseudo(true), 'obscured', 'Not saved: obscured', 'page CSS drawing over the control through ::after');
+      // The vendor's own copy button also saves: not when the page has made it all but invisible.
+      await attacker(() => window.attacker.fadeCopy(true));
+      await vendor.click(COPY);
+      await waitForState(vendor, 'refused', 'hidden');
+      await attacker(() => window.attacker.fadeCopy(false));
       assert.deepEqual(await vaultEntries(options), [], 'nothing was saved');
     });
 
