@@ -197,8 +197,10 @@
     elements = list;
     seq += 1;
     const mine = seq;
-    const message = { v: VERSION, body: { type: 'report', seq: mine, page: { url: location.href, title: clip(document.title), elements: records } } };
-    Promise.resolve(ext.runtime.sendMessage(message)).then((reply) => {
+    const page = { url: location.href, title: clip(document.title), elements: records };
+    const nonce = panel?.el.isConnected ? panel.nonce : null;
+    const message = { v: VERSION, body: { type: 'report', seq: mine, page, panel: nonce } };
+    return Promise.resolve(ext.runtime.sendMessage(message)).then((reply) => {
       if (reply?.v === VERSION && reply.body?.type === 'draw' && reply.body.seq === seq) draw(reply.body);
     }, () => {});
   }
@@ -272,17 +274,70 @@
     if (panel) panel.el.style.setProperty('display', 'none', 'important');
   }
 
+  // 128 random bits as hex: names the one panel frame this script made, for the worker to trust.
+  function newNonce() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
   function showPanel(vendor) {
     if (!panel || !panel.el.isConnected) {
       const { el, root } = host('keywarden-panel', vendor);
-      const frame = document.createElement('iframe');
-      frame.src = ext.runtime.getURL('panel.html');
-      frame.title = 'keywarden step guide';
-      Object.assign(frame.style, { border: '0', width: '100%', height: '100%', borderRadius: '8px', boxShadow: '0 6px 24px rgba(0,0,0,0.25)', background: '#fff', colorScheme: 'light' });
-      root.appendChild(frame);
-      panel = { el };
+      panel = { el, root, nonce: newNonce(), framed: false };
     }
     panel.el.style.setProperty('display', 'block', 'important');
+  }
+
+  // A new panel's nonce is reported first; its frame (which connects with that nonce) is made
+  // once the worker has the report. runtime.getURL gives Chromium's per-session dynamic URL.
+  function frameNewPanel() {
+    const p = panel;
+    if (!p || p.framed) return;
+    p.framed = true;
+    queueMicrotask(() => report().finally(() => {
+      if (panel !== p || !p.el.isConnected) return;
+      const frame = document.createElement('iframe');
+      frame.src = `${ext.runtime.getURL('panel.html')}#${p.nonce}`;
+      frame.title = 'keywarden step guide';
+      Object.assign(frame.style, { border: '0', width: '100%', height: '100%', borderRadius: '8px', boxShadow: '0 6px 24px rgba(0,0,0,0.25)', background: '#fff', colorScheme: 'light' });
+      p.root.appendChild(frame);
+    }));
+  }
+
+  // What the page could restyle to hide the save control or let clicks through to it unseen;
+  // inline !important beats any page stylesheet, and the observer below undoes inline changes.
+  const PINNED = {
+    position: 'fixed', 'z-index': '2147483647', display: 'block', visibility: 'visible', opacity: '1',
+    'pointer-events': 'auto', transform: 'none', translate: 'none', rotate: 'none', scale: 'none', zoom: '1',
+    filter: 'none', 'backdrop-filter': 'none', 'clip-path': 'none', clip: 'auto', mask: 'none',
+    'mix-blend-mode': 'normal', isolation: 'isolate', 'content-visibility': 'visible', 'offset-path': 'none',
+    transition: 'none', animation: 'none', border: '0', margin: '0', padding: '0', 'box-sizing': 'border-box',
+  };
+
+  const FOREIGN = ['class', 'id', 'hidden', 'inert', 'popover'];
+
+  function pin(c) {
+    for (const [name, value] of Object.entries(PINNED)) c.el.style.setProperty(name, value, 'important');
+    if (c.box) place(c.el, ...c.box);
+    // A class or id lets page CSS draw ::before/::after over the control; the rest hide or disable it.
+    for (const attr of FOREIGN) c.el.removeAttribute(attr);
+    c.el.setAttribute('data-state', c.state);
+    if (c.reason) c.el.setAttribute('data-reason', c.reason); else c.el.removeAttribute('data-reason');
+    c.style = c.el.getAttribute('style');
+  }
+
+  function guard(c) {
+    c.watch = new MutationObserver(() => {
+      // Our own writes leave the attributes as last pinned; anything else is the page's.
+      if (c.el.getAttribute('style') !== c.style || c.el.getAttribute('data-state') !== c.state
+        || c.el.getAttribute('data-reason') !== c.reason || FOREIGN.some((a) => c.el.hasAttribute(a))) pin(c);
+    });
+    c.watch.observe(c.el, { attributes: true, attributeFilter: ['style', 'data-state', 'data-reason', ...FOREIGN] });
+    // Chromium also says whether anything at all paints over the control (even a cover that lets clicks through).
+    if (typeof IntersectionObserverEntry !== 'undefined' && 'isVisible' in IntersectionObserverEntry.prototype) {
+      c.sight = new IntersectionObserver((entries) => { for (const e of entries) c.seen = e.isVisible; }, { trackVisibility: true, delay: 100, threshold: [1] });
+      c.sight.observe(c.el);
+    }
   }
 
   function showCapture(mark) {
@@ -294,14 +349,15 @@
       const { el, root } = host('keywarden-capture', mark.vendor);
       const button = document.createElement('button');
       button.type = 'button';
-      button.textContent = 'Save to keywarden';
       button.setAttribute('aria-label', `Save this ${mark.label} to keywarden`);
-      Object.assign(button.style, { all: 'initial', font: '600 13px system-ui, sans-serif', color: '#fff', background: '#b45309', borderRadius: '6px', padding: '6px 10px', cursor: 'pointer', whiteSpace: 'nowrap', width: '100%', height: '100%', boxSizing: 'border-box', textAlign: 'center' });
+      Object.assign(button.style, { all: 'initial', font: '600 13px system-ui, sans-serif', color: '#fff', background: '#b45309', borderRadius: '6px', padding: '6px 10px', cursor: 'pointer', whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis', width: '100%', height: '100%', boxSizing: 'border-box', textAlign: 'center' });
       root.appendChild(button);
-      el.setAttribute('data-state', 'ready');
       button.textContent = STATE_TEXT.ready;
-      button.addEventListener('click', (e) => { if (e.isTrusted) handOver(); });
-      capture = { el, button, key, copy };
+      capture = { el, root, button, key, copy, state: 'ready', reason: null, box: null, seen: undefined };
+      const c = capture;
+      button.addEventListener('click', (e) => onSave(c, e));
+      pin(c);
+      guard(c);
     }
     capture.copy = copy;
     capture.guards = (mark.guards || []).map((i) => elements[i]).filter(Boolean);
@@ -310,8 +366,66 @@
   }
 
   function hideCapture() {
+    capture?.watch?.disconnect();
+    capture?.sight?.disconnect();
     capture?.el.remove();
     capture = null;
+  }
+
+  // The point a click was made at; a click from the keyboard (Enter, Space) has none: the middle.
+  function clickPoint(e, el) {
+    if (e.detail > 0 || e.clientX || e.clientY) return [e.clientX, e.clientY];
+    const r = el.getBoundingClientRect();
+    return [r.left + r.width / 2, r.top + r.height / 2];
+  }
+
+  // Product of the opacities of `el` and its ancestors, filters' opacity() included.
+  function seenOpacity(el) {
+    let o = 1;
+    for (let n = el; n; n = n.parentElement) {
+      const cs = getComputedStyle(n);
+      o *= Number(cs.opacity);
+      for (const m of (cs.filter || '').matchAll(/opacity\(\s*([\d.]+)(%?)\s*\)/g)) o *= Number(m[1]) / (m[2] ? 100 : 1);
+    }
+    return o;
+  }
+
+  // Why a click at (x, y) cannot be taken as the admin's on `el`, or null: `el` must be topmost
+  // there and plainly visible. `own` is the save control, held to more (it is ours to judge).
+  function obstruction(el, x, y, own) {
+    const r = el.getBoundingClientRect();
+    const vw = document.documentElement.clientWidth || innerWidth;
+    const vh = document.documentElement.clientHeight || innerHeight;
+    if (r.width < 4 || r.height < 4) return ['hidden', 'it has no size on screen'];
+    if (own && (r.left < -1 || r.top < -1 || r.right > vw + 1 || r.bottom > vh + 1)) return ['off-screen', 'it is not fully on screen'];
+    if (x < r.left - 1 || x > r.right + 1 || y < r.top - 1 || y > r.bottom + 1) return ['covered', 'the click was not on it'];
+    // A closed shadow root answers with its host.
+    const top = document.elementsFromPoint(x, y)[0];
+    if (!top || (top !== el && !el.contains(top))) return ['covered', 'something on the page covers it'];
+    const cs = getComputedStyle(el);
+    // Ours is pinned opaque; a vendor's button may be styled a little translucent, never near invisible.
+    if (cs.visibility !== 'visible' || seenOpacity(el) < (own ? 0.98 : 0.5)) return ['hidden', 'the page made it transparent or hid it'];
+    if (own) {
+      if (cs.transform !== 'none' || cs.filter !== 'none' || cs.clipPath !== 'none' || cs.mixBlendMode !== 'normal') {
+        return ['hidden', 'the page distorted it'];
+      }
+      const drawn = (pseudo) => !['none', 'normal', ''].includes(getComputedStyle(el, pseudo).content);
+      if (drawn('::before') || drawn('::after')) return ['obscured', 'the page draws over it'];
+      if (own.seen === false) return ['obscured', 'something on the page is drawn over it'];
+    }
+    return null;
+  }
+
+  // Refuses a capture the admin may not have meant, and says why on the control.
+  function refuse(control, [reason, why]) {
+    setState(control, 'refused', `Not saved: ${why}. Move whatever covers it away and click again.`, null, reason);
+  }
+
+  // A click on the save control: trusted, on top and visible, or refused.
+  function onSave(c, e) {
+    if (!e.isTrusted || capture !== c) return;
+    const blocked = obstruction(c.el, ...clickPoint(e, c.el), c);
+    if (blocked) refuse(c.el, blocked); else handOver();
   }
 
   const STATE_TEXT = {
@@ -321,14 +435,21 @@
     received: 'Not saved: set up the vault',
     error: 'Not saved — try again',
   };
+  const REFUSED_TEXT = {
+    covered: 'Not saved: covered', obscured: 'Not saved: obscured', hidden: 'Not saved: hidden', 'off-screen': 'Not saved: off screen',
+  };
 
-  // Shows a capture state on the control: its data-state, its label and a tooltip with the reason.
-  function setState(control, state, reason) {
-    control.setAttribute('data-state', state);
-    if (capture?.el === control) {
-      capture.button.textContent = STATE_TEXT[state] || STATE_TEXT.error;
-      capture.button.title = reason || (state === 'received' ? 'Open keywarden’s settings to create the vault, then save again.' : '');
-    }
+  // Shows a capture state on the control: its data-state (and data-reason when refused), its
+  // label (once saved, with the key's last four characters) and a tooltip with the reason.
+  function setState(control, state, reason, hint, refusal) {
+    if (capture?.el !== control) return;
+    capture.state = state;
+    capture.reason = refusal || null;
+    pin(capture);
+    const tail = typeof hint === 'string' && /^…[\x21-\x7e]{1,4}$/.test(hint) ? hint : null;
+    capture.button.textContent = state === 'refused' ? REFUSED_TEXT[refusal] || REFUSED_TEXT.covered
+      : state === 'saved' && tail ? `Saved ✓ ${tail}` : STATE_TEXT[state] || STATE_TEXT.error;
+    capture.button.title = reason || (state === 'received' ? 'Open keywarden’s settings to create the vault, then save again.' : '');
   }
 
   // Reads the key the admin asked to save and hands it to the worker; nothing keeps it here.
@@ -342,7 +463,7 @@
     setState(control, 'saving');
     Promise.resolve(ext.runtime.sendMessage({ v: VERSION, body: { type: 'capture', seq, key, fields: remembered } })).then((reply) => {
       const ok = reply?.v === VERSION && reply.body?.type === 'captured';
-      setState(control, ok ? reply.body.state : 'error', ok ? '' : reply?.body?.message);
+      setState(control, ok ? reply.body.state : 'error', ok ? '' : reply?.body?.message, ok ? reply.body.hint : null);
     }, () => setState(control, 'error'));
   }
 
@@ -380,7 +501,8 @@
       const free = ([x, y]) => x + w <= vw && y >= 0 && y + h <= vh
         && avoid.every((a) => x + w <= a.left || x >= a.right || y + h <= a.top || y >= a.bottom);
       const [left, top] = spots.find(free) ?? spots[1];
-      place(capture.el, left, top, w, h);
+      capture.box = [left, top, w, h];
+      pin(capture);
     }
   }
 
@@ -420,6 +542,7 @@
     clearTimeout(recheck);
     recheck = d.recheck_ms ? setTimeout(schedule, d.recheck_ms) : null;
     reposition();
+    if (d.panel) frameNewPanel();
   }
 
   // ---- Listening -------------------------------------------------------------------------------
@@ -442,7 +565,19 @@
   document.addEventListener('change', schedule, true);
   document.addEventListener('click', (e) => {
     if (!e.isTrusted || !capture || !(e.target instanceof Node)) return;
-    if (capture.copy?.contains(e.target)) { handOver(); return; }
+    if (capture.copy?.contains(e.target)) {
+      const blocked = obstruction(capture.copy, ...clickPoint(e, capture.copy), null);
+      if (blocked) refuse(capture.el, blocked); else handOver();
+      return;
+    }
+    // A real click meant for the save control that something of the page's caught instead.
+    if (e.target !== capture.el && !OWN.has(e.target.nodeName) && e.detail > 0) {
+      const r = capture.el.getBoundingClientRect();
+      if (e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom) {
+        refuse(capture.el, ['covered', 'something on the page covers it']);
+        return;
+      }
+    }
     // Leaving a key that is shown only once without saving it: ask first.
     const saved = capture.el.getAttribute('data-state') === 'saved';
     if (!saved && capture.guards?.some((g) => g.contains(e.target))

@@ -47,7 +47,7 @@ fn sender() -> Sender {
 }
 
 fn report_at(ctrl: &mut Controller, seq: u64, page: &PageModel, now: u64) -> keywarden::engine::controller::Outcome {
-    ctrl.handle_at(&sender(), Request::Report { seq, page: page.clone() }, now)
+    ctrl.handle_at(&sender(), Request::Report { seq, page: page.clone(), panel: None }, now)
 }
 
 #[test]

@@ -93,7 +93,11 @@ fn capture_without_a_vault_is_acknowledged_and_keeps_nothing() {
 fn captures_save_unlocked_and_locked_and_list_after_unlock() {
     let (mut keeper, mut store) = set_up();
     let out = save(&mut keeper, &mut store, captured("predicthq", "control.predicthq.com", KEY_A, "nightly", false));
-    assert!(matches!(out.reply, Reply::Captured { state: CaptureState::Saved, .. }));
+    assert_eq!(
+        out.reply,
+        Reply::Captured { state: CaptureState::Saved, vendor: "predicthq".into(), hint: Some("…abcd".into()) },
+        "the save control is told the last four characters, never more"
+    );
     let s = status(&mut keeper, &mut store);
     assert_eq!(s.entries.len(), 1);
     assert_eq!((s.entries[0].key_name.as_str(), s.entries[0].hint.as_str()), ("nightly", "…abcd"));
@@ -103,6 +107,9 @@ fn captures_save_unlocked_and_locked_and_list_after_unlock() {
     assert!(matches!(out.session, Session::Clear));
     let out = save(&mut keeper, &mut store, captured("predicthq", "control.predicthq.com", KEY_B, "warehouse", false));
     assert!(matches!(out.reply, Reply::Captured { state: CaptureState::Saved, .. }), "saving works while locked");
+    let Reply::Captured { hint: Some(hint), .. } = &out.reply else { panic!("{:?}", out.reply) };
+    assert_eq!(hint.chars().count(), 5, "{hint}");
+    assert!(KEY_B.ends_with(hint.trim_start_matches('…')), "{hint}");
     let s = status(&mut keeper, &mut store);
     assert_eq!((s.unlocked, s.items, s.entries.len()), (false, 2, 0), "locked: counted, not listed");
 

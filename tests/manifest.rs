@@ -1,4 +1,4 @@
-//! The generated manifests: what the browser lets other extensions and web pages do with keywarden.
+//! The manifests the build writes: who may message keywarden, and how the step panel may be loaded.
 
 use serde_json::Value;
 use std::process::Command;
@@ -31,4 +31,30 @@ fn firefox_has_no_externally_connectable_key_it_does_not_support() {
 fn the_background_listens_to_no_external_messages() {
     let worker = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/extension/worker.js")).unwrap();
     assert!(!worker.contains("onMessageExternal") && !worker.contains("onConnectExternal"));
+}
+
+fn web_accessible(m: &Value) -> &Vec<Value> {
+    m["web_accessible_resources"].as_array().expect("web_accessible_resources")
+}
+
+#[test]
+fn chrome_serves_the_panel_only_under_a_dynamic_url() {
+    let m = manifest("chrome");
+    let entries = web_accessible(&m);
+    assert!(!entries.is_empty());
+    for entry in entries {
+        assert_eq!(entry["use_dynamic_url"], Value::Bool(true), "{entry}");
+    }
+    assert!(entries.iter().any(|e| e["resources"].as_array().unwrap().contains(&Value::from("panel.html"))));
+}
+
+/// Firefox's manifest schema has no such key (it would warn at install); its moz-extension host
+/// is random per install instead.
+#[test]
+fn firefox_manifest_has_no_dynamic_url_key() {
+    let m = manifest("firefox");
+    for entry in web_accessible(&m) {
+        assert!(entry.get("use_dynamic_url").is_none(), "{entry}");
+        assert!(entry["resources"].as_array().unwrap().contains(&Value::from("panel.html")));
+    }
 }

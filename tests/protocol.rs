@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use keywarden::engine::controller::{Controller, Outcome};
-use keywarden::engine::page::{Element, PageModel, Role, MAX_ELEMENTS, MAX_TEXT, MAX_URL};
+use keywarden::engine::page::{Element, PageModel, Role, SecretShape, MAX_ELEMENTS, MAX_TEXT, MAX_URL};
 use keywarden::engine::protocol::{
     admit, Admitted, CaptureState, ContentRequest, Draw, ErrorCode, ExtensionPage, Incoming, Mark, OutgoingRequest, Out,
     PageRequest, PanelRequest, Push, RawSender, Reply, Sender, StepEvent, TabStatus, VERSION,
@@ -205,6 +205,36 @@ fn malformed_messages_are_refused_as_malformed() {
     assert!(wrong.is_empty(), "{} of {} not refused as malformed:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
 }
 
+/// The nonce of the panel frame a report names: 16 to 64 lowercase hexadecimal digits, or null.
+#[test]
+fn report_carries_the_panel_nonce_within_its_limits() {
+    let page = json!({ "url": url("/tokens"), "elements": [] });
+    let nonce = |panel: Value| parse_json(&wire(json!({ "type": "report", "seq": 1, "page": page, "panel": panel })));
+    let reported = |r: Result<Admitted, ErrorCode>| match r {
+        Ok(Admitted::Content { request: ContentRequest::Report { panel, .. }, .. }) => Ok(panel.map(|p| p.as_str().to_string())),
+        Ok(other) => panic!("{other:?}"),
+        Err(code) => Err(code),
+    };
+    let ok = "0123456789abcdef0123456789abcdef";
+    assert_eq!(reported(nonce(json!(ok))), Ok(Some(ok.to_string())));
+    assert_eq!(reported(nonce(json!("f".repeat(64)))), Ok(Some("f".repeat(64))));
+    assert_eq!(reported(nonce(Value::Null)), Ok(None));
+    assert_eq!(reported(parse_json(&wire(json!({ "type": "report", "seq": 1, "page": page })))), Ok(None));
+    for bad in [
+        json!("f".repeat(65)),
+        json!("f".repeat(15)),
+        json!(""),
+        json!("0123456789abcdefg"),
+        json!("0123456789ABCDEF0123456789ABCDEF"),
+        json!("panel:00ff00ff00ff00ff"),
+        json!(" 00ff00ff00ff00ff00"),
+        json!(255),
+        json!(["00ff00ff00ff00ff00"]),
+    ] {
+        assert_eq!(reported(nonce(bad.clone())), Err(ErrorCode::Malformed), "{bad}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Authorization
 
@@ -227,7 +257,7 @@ fn sender(kind: &str) -> Sender {
 
 fn request(kind: &str) -> Request {
     match kind {
-        "report" => Request::Report { seq: 2, page: token_shown().moved_to(&url("/tokens")).model },
+        "report" => Request::Report { seq: 2, page: token_shown().moved_to(&url("/tokens")).model, panel: None },
         "capture" => Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: Default::default() },
         "panel next" => Request::Panel { event: Event::Next },
         "panel back" => Request::Panel { event: Event::Back },
@@ -341,7 +371,7 @@ fn report_about_another_host_than_the_sender_is_forbidden() {
         let mut ctrl = controller();
         let sender = Sender::Content { tab: 1, frame: 0, url: sender_url.to_string() };
         let page = token_form(true).moved_to(page_url).model;
-        let out = ctrl.handle(&sender, Request::Report { seq: 1, page });
+        let out = ctrl.handle(&sender, Request::Report { seq: 1, page, panel: None });
         assert_eq!(error_code(&out), Some(ErrorCode::Forbidden), "sender on {sender_url} reporting {page_url}");
         assert!(out.pushes.is_empty());
         assert!(ctrl.progress(1).is_none(), "a refused report must not be stored");
@@ -359,7 +389,7 @@ fn report_from_the_same_host_with_other_port_case_or_path_is_accepted() {
     ] {
         let mut ctrl = controller();
         let sender = Sender::Content { tab: 1, frame: 0, url: sender_url.into() };
-        let out = ctrl.handle(&sender, Request::Report { seq: 1, page: page.clone() });
+        let out = ctrl.handle(&sender, Request::Report { seq: 1, page: page.clone(), panel: None });
         assert_eq!(highlighted(reply_draw(&out)), Some("choose-scopes"), "{sender_url}");
     }
 }
@@ -481,6 +511,44 @@ fn capture_with_a_stale_or_future_seq_is_unexpected() {
     assert_eq!(captures_received(&mut ctrl), 0);
 }
 
+/// The worker takes only the key whose outline the report gave for the element beside the save
+/// control: a string the page swapped in, or planted with another outline, is refused.
+#[test]
+fn capture_of_a_key_with_another_outline_than_the_reported_one_is_refused() {
+    let mut ctrl = controller();
+    report(&mut ctrl, 1, 5, &token_shown().model);
+    for key in [
+        format!("{KEY}x"),                                      // one character longer
+        KEY.replace('-', "a"),                                  // no '-' any more
+        KEY.to_ascii_uppercase().replace('_', "-"),             // no lower case, no '_'
+        "LEAKCANARYabcdefghijABCDEFGHIJ0123456789".to_string(), // right length, no symbols
+    ] {
+        let out = capture(&mut ctrl, 1, 5, &key);
+        let Reply::Error { code, message } = &out.reply else { panic!("{key:?} was taken: {:?}", out.reply) };
+        assert_eq!(*code, ErrorCode::Refused, "{key:?}: {message}");
+        assert!(message.contains("not the API token the page showed"), "{message}");
+        assert!(!message.contains("LEAKCANARY") && out.captured.is_none(), "{message}");
+    }
+    assert_eq!(captures_received(&mut ctrl), 0);
+    // The key element's outline is what counts: the same page reporting the longer key takes it.
+    let mut page = token_shown();
+    let i = page.idx("key");
+    page.model.elements[i].secret.as_mut().unwrap().len = 41;
+    report(&mut ctrl, 1, 6, &page.model);
+    assert!(matches!(capture(&mut ctrl, 1, 6, &format!("{KEY}x")).reply, Reply::Captured { .. }));
+    assert_eq!(error_code(&capture(&mut ctrl, 1, 6, KEY)), Some(ErrorCode::Refused));
+}
+
+#[test]
+fn outline_is_drawn_as_the_content_script_draws_it() {
+    let shape = SecretShape::of(KEY);
+    assert_eq!(shape, token_shape());
+    let guid = SecretShape::of("0f8fad5b-d9cb-469f-a165-70867728950e");
+    assert!(guid.guid && guid.hex && guid.lower && guid.digit && !guid.upper);
+    assert_eq!((guid.len, guid.symbols.as_str()), (36, "-"));
+    assert_eq!(SecretShape::of("b+a/c=Z9").symbols, "+/=");
+}
+
 #[test]
 fn capture_of_a_string_not_shaped_like_the_token_is_unexpected() {
     let mut ctrl = controller();
@@ -582,7 +650,7 @@ fn replies_go_out_as_version_and_tagged_body() {
         ),
         (
             Reply::Captured { state: CaptureState::Received, vendor: "predicthq".into(), hint: None },
-            json!({ "type": "captured", "state": "received", "vendor": "predicthq", "hint": null }),
+            json!({ "type": "captured", "state": "received", "vendor": "predicthq" }),
         ),
         (
             Reply::Status {
@@ -702,6 +770,41 @@ fn sender_classification_trusts_only_this_extension() {
     for (raw_sender, want) in cases {
         assert_eq!(raw_sender.classify(OWN_ID, OWN_ORIGIN), want, "{raw_sender:?}");
         assert_eq!(raw_sender.classify(OWN_ID, &format!("{OWN_ORIGIN}/")), want, "origin with slash: {raw_sender:?}");
+    }
+}
+
+/// Chromium's `use_dynamic_url` frames the panel under a per-session origin, not the extension
+/// id: with our id, such a URL is still one of our pages, judged by its path.
+#[test]
+fn sender_classification_accepts_our_pages_under_a_dynamic_url() {
+    let dynamic = "chrome-extension://9b0c1d2e-3f4a-5b6c-7d8e-9f0a1b2c3d4e";
+    let own_chrome = "chrome-extension://abcdefghijklmnopabcdefghijklmnop";
+    let cases: Vec<(RawSender, Result<Sender, ErrorCode>)> = vec![
+        (raw(Some(OWN_ID), Some(&format!("{dynamic}/panel.html#00ff00ff00ff00ff00ff00ff00ff00ff")), Some(4), Some(7)), Ok(panel(4))),
+        (raw(Some(OWN_ID), Some("chrome-extension://hgfedcbahgfedcbahgfedcbahgfedcba/panel.html"), Some(4), Some(7)), Ok(panel(4))),
+        (raw(Some(OWN_ID), Some("moz-extension://another-uuid/panel.html"), Some(4), Some(7)), Ok(panel(4))),
+        (raw(Some(OWN_ID), Some(&format!("{dynamic}/popup.html")), None, None), Ok(popup())),
+        (
+            raw(Some(OWN_ID), Some(&format!("{dynamic}/panel.html.evil")), Some(4), Some(7)),
+            Ok(Sender::Page { page: ExtensionPage::Other, tab: Some(4) }),
+        ),
+        // Not ours: another extension's id, or no id.
+        (raw(Some("other@example"), Some(&format!("{dynamic}/panel.html")), Some(4), Some(7)), Err(ErrorCode::Forbidden)),
+        (raw(None, Some(&format!("{dynamic}/panel.html")), Some(4), Some(7)), Err(ErrorCode::Forbidden)),
+        // Not an extension host: nothing to classify as a page (and no content script runs there).
+        (raw(Some(OWN_ID), Some("chrome-extension:///panel.html"), None, None), Err(ErrorCode::Forbidden)),
+        (raw(Some(OWN_ID), Some("chrome-extension://a.b/panel.html"), None, None), Err(ErrorCode::Forbidden)),
+        (raw(Some(OWN_ID), Some("chrome-extension://abc"), None, None), Err(ErrorCode::Forbidden)),
+        (raw(Some(OWN_ID), Some("chrome-extension:panel.html"), None, None), Err(ErrorCode::Forbidden)),
+        // A web page stays a content script, whatever its path.
+        (
+            raw(Some(OWN_ID), Some("https://control.predicthq.com/panel.html"), Some(4), Some(0)),
+            Ok(Sender::Content { tab: 4, frame: 0, url: "https://control.predicthq.com/panel.html".into() }),
+        ),
+    ];
+    for (raw_sender, want) in cases {
+        assert_eq!(raw_sender.classify(OWN_ID, own_chrome), want, "{raw_sender:?}");
+        assert_eq!(raw_sender.classify(OWN_ID, OWN_ORIGIN), want, "{raw_sender:?}");
     }
 }
 

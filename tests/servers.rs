@@ -57,7 +57,7 @@ fn an_added_server_is_recognized_and_an_unadded_one_is_not() {
     let mut ctrl = controller();
     let unadded = key_page("planning.other-company.test");
     let sender = Sender::Content { tab: 1, frame: 0, url: unadded.url.clone() };
-    let out = ctrl.handle(&sender, Request::Report { seq: 1, page: unadded });
+    let out = ctrl.handle(&sender, Request::Report { seq: 1, page: unadded, panel: None });
     assert_eq!(reply_draw(&out).capture, None, "no server added yet");
 
     let out = add(&mut ctrl, &options(), &format!("https://{SERVER}/ACME/PlanningSpace/"));
@@ -67,13 +67,14 @@ fn an_added_server_is_recognized_and_an_unadded_one_is_not() {
     assert_eq!(servers, vec![Server { vendor: "planningspace".into(), host: SERVER.into() }]);
 
     let page = generate_page(SERVER);
-    let out = ctrl.handle(&Sender::Content { tab: 2, frame: 0, url: page.url.clone() }, Request::Report { seq: 1, page });
+    let out = ctrl.handle(&Sender::Content { tab: 2, frame: 0, url: page.url.clone() }, Request::Report { seq: 1, page, panel: None });
     assert_eq!(highlighted(reply_draw(&out)), Some("create-key"));
     let view = pushed_panels(&out)[0].1.expect("panel").clone();
     assert!(view.warning.expect("replacement warning").contains("REPLACES"));
 
     let other = key_page("planning.other-company.test");
-    let out = ctrl.handle(&Sender::Content { tab: 3, frame: 0, url: other.url.clone() }, Request::Report { seq: 1, page: other });
+    let out =
+        ctrl.handle(&Sender::Content { tab: 3, frame: 0, url: other.url.clone() }, Request::Report { seq: 1, page: other, panel: None });
     assert_eq!(reply_draw(&out).capture, None, "another company's server stays unknown");
 }
 
@@ -83,7 +84,7 @@ fn capture_on_a_server_records_server_and_tenant() {
     add(&mut ctrl, &options(), &format!("https://{SERVER}/ACME/PlanningSpace/"));
     let page = key_page(SERVER);
     let sender = Sender::Content { tab: 1, frame: 0, url: page.url.clone() };
-    let out = ctrl.handle(&sender, Request::Report { seq: 1, page });
+    let out = ctrl.handle(&sender, Request::Report { seq: 1, page, panel: None });
     assert!(reply_draw(&out).capture.is_some());
     let out = ctrl.handle(&sender, Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: BTreeMap::new() });
     let captured = out.captured.expect("key handed on");
@@ -110,7 +111,7 @@ fn removing_a_server_stops_recognition_there() {
     ctrl.handle(&options(), Request::RemoveServer { host: SERVER.into() });
     assert!(ctrl.take_changes().servers);
     let page = generate_page(SERVER);
-    let out = ctrl.handle(&Sender::Content { tab: 1, frame: 0, url: page.url.clone() }, Request::Report { seq: 1, page });
+    let out = ctrl.handle(&Sender::Content { tab: 1, frame: 0, url: page.url.clone() }, Request::Report { seq: 1, page, panel: None });
     assert_eq!(highlighted(reply_draw(&out)), None);
 }
 

@@ -126,7 +126,7 @@ fn content_on(page: &PageModel) -> Sender {
 }
 
 fn report_at(ctrl: &mut Controller, seq: u64, page: &PageModel, now: u64) -> Outcome {
-    ctrl.handle_at(&content_on(page), Request::Report { seq, page: page.clone() }, now)
+    ctrl.handle_at(&content_on(page), Request::Report { seq, page: page.clone(), panel: None }, now)
 }
 
 fn draw_of(out: &Outcome) -> &Draw {

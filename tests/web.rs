@@ -175,3 +175,21 @@ fn panel_updates_in_place_and_hides_without_a_step() {
     assert!(!dialog.has_attribute("data-step"));
     root.remove();
 }
+
+#[wasm_bindgen_test]
+fn panel_connects_only_with_the_nonce_its_content_script_gave_it() {
+    use keywarden::web::panel::port_name;
+    let nonce = "0123456789abcdef0123456789abcdef";
+    assert_eq!(port_name(&format!("chrome-extension://x/panel.html#{nonce}")), Some(format!("panel:{nonce}")));
+    for url in [
+        "chrome-extension://x/panel.html".to_string(),
+        "chrome-extension://x/panel.html#".to_string(),
+        format!("chrome-extension://x/panel.html#{}", &nonce[1..]),
+        format!("chrome-extension://x/panel.html#{nonce}0"),
+        format!("chrome-extension://x/panel.html#{}", nonce.to_uppercase()),
+        format!("chrome-extension://x/panel.html#{nonce}#x"),
+        "chrome-extension://x/panel.html#0123456789abcdef0123456789abcdeg".to_string(),
+    ] {
+        assert_eq!(port_name(&url), None, "{url}");
+    }
+}

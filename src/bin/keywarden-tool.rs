@@ -62,6 +62,16 @@ fn manifest(dir: &str, browser: &str, version: &str) -> Result<Value, String> {
     };
     set_matches(obj, "content_scripts", hosts.clone())?;
     set_matches(obj, "web_accessible_resources", if self_hosted { vec![any_server] } else { hosts })?;
+    if browser == "chrome" {
+        // Loadable only through the per-session URL `runtime.getURL` gives content scripts, so
+        // no website can tell that keywarden is installed by loading the panel. Firefox's
+        // manifest schema does not know the key (its moz-extension host is per install anyway).
+        for entry in obj.get_mut("web_accessible_resources").and_then(Value::as_array_mut).into_iter().flatten() {
+            if let Some(entry) = entry.as_object_mut() {
+                entry.insert("use_dynamic_url".into(), Value::Bool(true));
+            }
+        }
+    }
     Ok(m)
 }
 

@@ -1,7 +1,7 @@
 //! The service worker's brain: per-tab state, and the reply and pushes for every authorized request.
 
 use crate::engine::detect::key_on_screen;
-use crate::engine::page::{Location, PageModel};
+use crate::engine::page::{Location, PageModel, SecretShape};
 use crate::engine::protocol::{
     CaptureMark, CaptureState, ContentRequest, DriftEvent, Draw, ErrorCode, FieldMark, Mark, PageRequest, PanelNonce,
     PanelRequest, PanelView, Push, Reply, SelfHostedVendor, TabStatus,
@@ -131,6 +131,11 @@ fn panel_view(rec: &Recognition<'_>, step: &Step, can_back: bool, missing: bool)
         prerequisites: rec.recipe.prerequisites.clone(),
         missing,
     }
+}
+
+/// Does `key` have the outline the report gave for element `at`, the key beside the save control?
+fn outline_matches(model: &PageModel, at: usize, key: &str) -> bool {
+    model.elements.get(at).and_then(|e| e.secret.as_ref()).is_some_and(|shown| *shown == SecretShape::of(key))
 }
 
 impl Controller {
@@ -437,12 +442,18 @@ impl Controller {
         let Some(rec) = recognize(&self.catalog, &scene) else {
             return Outcome::error(ErrorCode::Unexpected, "no vendor page here");
         };
-        if key_on_screen(&rec, &scene).is_none() {
+        let Some((_, _, at)) = key_on_screen(&rec, &scene) else {
             return Outcome::error(ErrorCode::Unexpected, "no key is expected on this page");
-        }
+        };
         let spec = &rec.recipe.key;
         if !spec.accepts(key.expose()) {
             return Outcome::error(ErrorCode::Unexpected, format!("that is not shaped like a {} {}", rec.recipe.vendor.name, spec.label));
+        }
+        if !outline_matches(model, at, key.expose()) {
+            return Outcome::error(
+                ErrorCode::Refused,
+                format!("that is not the {} the page showed beside the save control", spec.label),
+            );
         }
         let bad_field = fields.iter().find(|(_, v)| {
             v.chars().count() > MAX_FIELD || v.chars().any(char::is_control) || v.contains(key.expose())

@@ -61,6 +61,28 @@ pub struct SecretShape {
     pub guid: bool,
 }
 
+impl SecretShape {
+    /// The outline of a key-like word, exactly as the content script's `shapeOf` draws it
+    /// (lengths in UTF-16 code units, symbols sorted and each kept once).
+    pub fn of(word: &str) -> SecretShape {
+        let mut symbols: Vec<char> = word.chars().filter(|c| !c.is_ascii_alphanumeric()).collect();
+        symbols.sort_unstable();
+        symbols.dedup();
+        let groups: Vec<&str> = word.split('-').collect();
+        let guid = groups.len() == 5
+            && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+        SecretShape {
+            len: word.encode_utf16().count() as u32,
+            lower: word.bytes().any(|b| b.is_ascii_lowercase()),
+            upper: word.bytes().any(|b| b.is_ascii_uppercase()),
+            digit: word.bytes().any(|b| b.is_ascii_digit()),
+            symbols: symbols.into_iter().collect(),
+            hex: word.chars().filter(|c| c.is_ascii_alphanumeric()).all(|c| c.is_ascii_hexdigit()),
+            guid,
+        }
+    }
+}
+
 /// One visible element the content script found worth reporting.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

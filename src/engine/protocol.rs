@@ -473,8 +473,8 @@ pub enum Reply {
     Captured {
         state: CaptureState,
         vendor: String,
-        /// Once saved: the key's last four characters ("…abcd"), for the control to show.
-        #[serde(default)]
+        /// Once saved: "…" and the key's last four characters, for the save control; never more.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         hint: Option<String>,
     },
     Status {
@@ -645,6 +645,14 @@ impl RawSender {
         let prefix = format!("{}/", own_origin.trim_end_matches('/'));
         if let Some(rest) = url.strip_prefix(&prefix) {
             return Ok(Sender::Page { page: ExtensionPage::from_path(&format!("/{rest}")), tab });
+        }
+        // A frame loaded by a dynamic URL (Chromium's `use_dynamic_url`) has a per-session
+        // origin, not the extension id: with our id, any extension-scheme URL is one of our pages.
+        let dynamic = ["chrome-extension://", "moz-extension://"].iter().find_map(|s| url.strip_prefix(s));
+        if let Some((host, path)) = dynamic.and_then(|rest| rest.split_once('/')) {
+            if !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Ok(Sender::Page { page: ExtensionPage::from_path(&format!("/{path}")), tab });
+            }
         }
         match (tab, self.frame_id) {
             (Some(tab), Some(frame)) => Ok(Sender::Content { tab, frame, url: url.to_string() }),

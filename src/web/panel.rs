@@ -128,13 +128,22 @@ fn send(port: &Port, event: Event) {
     port.post_message(&out(&OutgoingRequest::Panel { event }));
 }
 
+/// The port name for a panel at `url`: `panel:` and the nonce the content script put in the
+/// fragment when it created this frame (32 hex digits), or None for a frame it did not create.
+pub fn port_name(url: &str) -> Option<String> {
+    let (_, nonce) = url.split_once('#')?;
+    (nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then(|| format!("panel:{nonce}"))
+}
+
 /// Entry point of panel.html.
 #[wasm_bindgen]
 pub fn panel_main() -> Result<(), JsValue> {
     let root = document().get_element_by_id("root").ok_or_else(|| JsValue::from_str("panel root missing"))?;
     let ui = Rc::new(PanelUi::build(&root)?);
     ui.show(None)?;
-    let port = Rc::new(api::connect("panel"));
+    // Without the content script's nonce this frame was not made by keywarden: it stays empty.
+    let Some(name) = port_name(&document().url()?) else { return Ok(()) };
+    let port = Rc::new(api::connect(&name));
     let mut listeners = Vec::new();
     for (button, event) in &ui.buttons {
         let (port, event) = (port.clone(), *event);

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 /// admits a browser message, so every test also goes through the one authorization step.
 #[derive(Debug)]
 pub enum Request {
-    Report { seq: u64, page: PageModel },
+    Report { seq: u64, page: PageModel, panel: Option<String> },
     Capture { seq: u64, key: SecretString, fields: BTreeMap<FieldName, String> },
     Panel { event: Event },
     Status { tab: Option<u32> },
@@ -28,7 +28,7 @@ impl Request {
     /// The JSON body the extension would send.
     pub fn body(&self) -> serde_json::Value {
         match self {
-            Request::Report { seq, page } => json!({ "type": "report", "seq": seq, "page": page }),
+            Request::Report { seq, page, panel } => json!({ "type": "report", "seq": seq, "page": page, "panel": panel }),
             Request::Capture { seq, key, fields } => {
                 json!({ "type": "capture", "seq": seq, "key": key.expose(), "fields": fields })
             }
@@ -137,7 +137,7 @@ pub fn secret(shape: SecretShape) -> Element {
 }
 
 /// A key string that fits the PredictHQ token shape and is easy to spot in any output.
-pub const KEY: &str = "Zq7-LEAKCANARY_w3Xv9pRt2Yb8Nc5Md1Kf6Hs4Jg";
+pub const KEY: &str = "Zq7-LEAKCANARY_w3Xv9pRt2Yb8Nc5Md1Kf6Hs4J";
 
 /// Any page of the web app: the left navigation with "API Tools" and its "API Tokens" entry.
 pub fn dashboard() -> Page {
@@ -209,7 +209,7 @@ pub fn popup() -> Sender {
 
 /// Reports `page` from the top frame of `tab` and returns the outcome.
 pub fn report(ctrl: &mut Controller, tab: u32, seq: u64, page: &PageModel) -> Outcome {
-    ctrl.handle(&content_on(tab, page), Request::Report { seq, page: page.clone() })
+    ctrl.handle(&content_on(tab, page), Request::Report { seq, page: page.clone(), panel: None })
 }
 
 /// The Draw reply of an outcome (panics on anything else).

@@ -286,3 +286,95 @@ export function choose(tab, css, value) {
   const choice = tab.kind === 'chromium' ? tab.page.selectOption(css, value, { timeout: STEP_TIMEOUT }) : tab.page.select(css, value);
   return withTimeout(choice, STEP_TIMEOUT, `choose ${value} in ${css}`);
 }
+
+// ---------------------------------------------------------------------------
+// The vault as extension pages show it
+
+/**
+ * Loads `file` (popup.html, options.html) into an extension tab, or reloads it when `file` is
+ * null, from inside the page: Firefox's driver cannot navigate to moz-extension addresses.
+ * Returns once the new document has drawn its vault section.
+ */
+export async function loadExtensionPage(tab, file = null) {
+  await tab.evaluate((f) => {
+    window.keywardenTestStale = true;
+    setTimeout(() => {
+      if (f) location.href = f;
+      else location.reload();
+    }, 0);
+    return true;
+  }, file);
+  await tab.waitFor(
+    (f) =>
+      !window.keywardenTestStale &&
+      document.readyState === 'complete' &&
+      (!f || location.pathname.endsWith(`/${f}`)) &&
+      document.querySelector('section#vault[data-state]') !== null,
+    file,
+    { what: `${file ?? 'the extension page'} to load and draw its vault section` },
+  );
+}
+
+/** What the vault section of an extension page shows. */
+export function vaultView(tab) {
+  return tab.evaluate(() => {
+    const section = document.querySelector('section#vault');
+    const norm = (s) => s.replace(/\s+/g, ' ').trim();
+    return {
+      state: section?.getAttribute('data-state') ?? null,
+      text: section ? norm(section.textContent) : '',
+      status: norm(document.querySelector('#page-status')?.textContent ?? ''),
+      entries: [...document.querySelectorAll('#entries li[data-entry-id]')].map((li) => ({
+        id: li.getAttribute('data-entry-id'),
+        vendor: li.getAttribute('data-vendor'),
+        text: norm(li.textContent),
+        actions: [...li.querySelectorAll('button[data-action]')].map((b) => b.getAttribute('data-action')),
+      })),
+    };
+  });
+}
+
+/** Waits until the vault section is in `state` and returns what it shows; the error tells what it showed instead. */
+export async function waitForVault(tab, state, { timeout = STEP_TIMEOUT, also = () => true, what = '' } = {}) {
+  let last = null;
+  try {
+    return await poll(
+      async () => {
+        last = await vaultView(tab);
+        return last.state === state && also(last) ? last : null;
+      },
+      { timeout, what: `section#vault[data-state="${state}"]${what ? ` ${what}` : ''}` },
+    );
+  } catch (error) {
+    throw new Error(`${error.message}; saw ${JSON.stringify(last)}`);
+  }
+}
+
+/** The entry whose hint ends the way `token` does. */
+export function entryFor(entries, token) {
+  const hint = `…${token.slice(-4)}`;
+  const matching = entries.filter((e) => e.text.includes(hint));
+  assert.equal(matching.length, 1, `exactly one entry shows the hint ${hint} (entries: ${JSON.stringify(entries)})`);
+  return matching[0];
+}
+
+/**
+ * Creates the vault with `passphrase` in the options page `options` (as an admin does) and waits
+ * until it is unlocked; Argon2 calibration makes this take seconds.
+ */
+export async function setUpVault(options, passphrase, { timeout = 45_000 } = {}) {
+  await bringToFront(options);
+  await loadExtensionPage(options);
+  await waitForVault(options, 'new');
+  await options.type('#setup-passphrase', passphrase);
+  await options.type('#setup-confirm', passphrase);
+  await options.click({ css: '#vault-setup button[type="submit"]', text: 'Create vault' });
+  return waitForVault(options, 'unlocked', { timeout });
+}
+
+/** Reloads the options page and returns the entries its unlocked vault lists. */
+export async function vaultEntries(options) {
+  await bringToFront(options);
+  await loadExtensionPage(options);
+  return (await waitForVault(options, 'unlocked')).entries;
+}

@@ -9,13 +9,17 @@ import {
   BROWSERS,
   bringToFront,
   choose,
+  entryFor,
   expectNotInPanel,
   expectShownOnlyIn,
   findOptionsTab,
   launchForSuite,
+  loadExtensionPage,
   openTab,
   serveFixtures,
+  vaultView,
   vendorFlow,
+  waitForVault,
 } from './flow.mjs';
 
 const APP = 'https://control.predicthq.com';
@@ -103,66 +107,6 @@ function run(file, args, { timeout = 20_000 } = {}) {
 // ---------------------------------------------------------------------------
 // Browser pages
 
-/**
- * Loads `file` (popup.html, options.html) into an extension tab, or reloads it when `file` is
- * null, from inside the page: Firefox's driver cannot navigate to moz-extension addresses.
- * Returns once the new document has drawn its vault section.
- */
-async function loadExtensionPage(tab, file = null) {
-  await tab.evaluate((f) => {
-    window.keywardenTestStale = true;
-    setTimeout(() => {
-      if (f) location.href = f;
-      else location.reload();
-    }, 0);
-    return true;
-  }, file);
-  await tab.waitFor(
-    (f) =>
-      !window.keywardenTestStale &&
-      document.readyState === 'complete' &&
-      (!f || location.pathname.endsWith(`/${f}`)) &&
-      document.querySelector('section#vault[data-state]') !== null,
-    file,
-    { what: `${file ?? 'the extension page'} to load and draw its vault section` },
-  );
-}
-
-/** What the vault section of an extension page shows. */
-function vaultView(tab) {
-  return tab.evaluate(() => {
-    const section = document.querySelector('section#vault');
-    const norm = (s) => s.replace(/\s+/g, ' ').trim();
-    return {
-      state: section?.getAttribute('data-state') ?? null,
-      text: section ? norm(section.textContent) : '',
-      status: norm(document.querySelector('#page-status')?.textContent ?? ''),
-      entries: [...document.querySelectorAll('#entries li[data-entry-id]')].map((li) => ({
-        id: li.getAttribute('data-entry-id'),
-        vendor: li.getAttribute('data-vendor'),
-        text: norm(li.textContent),
-        actions: [...li.querySelectorAll('button[data-action]')].map((b) => b.getAttribute('data-action')),
-      })),
-    };
-  });
-}
-
-/** Waits until the vault section is in `state` and returns what it shows; the error tells what it showed instead. */
-async function waitForVault(tab, state, { timeout = STEP_TIMEOUT, also = () => true, what = '' } = {}) {
-  let last = null;
-  try {
-    return await poll(
-      async () => {
-        last = await vaultView(tab);
-        return last.state === state && also(last) ? last : null;
-      },
-      { timeout, what: `section#vault[data-state="${state}"]${what ? ` ${what}` : ''}` },
-    );
-  } catch (error) {
-    throw new Error(`${error.message}; saw ${JSON.stringify(last)}`);
-  }
-}
-
 /** Waits for the armored age text the page writes into the textarea `css` and returns it; `what` names it. */
 function waitForArmored(tab, css, what) {
   return tab.waitFor(
@@ -243,14 +187,6 @@ async function captureToken(tab, name) {
   );
   await expectNoLeak(tab, token);
   return { token, state };
-}
-
-/** The entry whose hint ends the way `token` does. */
-function entryFor(entries, token) {
-  const hint = `…${token.slice(-4)}`;
-  const matching = entries.filter((e) => e.text.includes(hint));
-  assert.equal(matching.length, 1, `exactly one entry shows the hint ${hint} (entries: ${JSON.stringify(entries)})`);
-  return matching[0];
 }
 
 // ---------------------------------------------------------------------------
