@@ -55,7 +55,8 @@ function expectNoLeak(tab, token) {
 
 for (const name of BROWSERS) {
   describe(name, () => {
-    const session = launchForSuite(name, fixtures);
+    // A fresh install opens keywarden's options page; it settles before the first test navigates.
+    const session = launchForSuite(name, fixtures, { settle: 2_000 });
     let tab;
     beforeEach(async () => {
       tab = await session.newTab();
