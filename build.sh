@@ -112,7 +112,7 @@ run_tests() {
   cargo test --quiet
   cargo test --quiet -p keywarden-strength
   say "tier 2: wasm glue in headless Chromium (wasm-bindgen-test)"
-  cargo test --target wasm32-unknown-unknown --test web
+  cargo test --target wasm32-unknown-unknown --test web --test web_vault
   lint_firefox
   say "tier 3: end to end in Chromium and Firefox"
   (cd "$E2E" && npm test --silent)

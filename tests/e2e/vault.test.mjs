@@ -193,6 +193,27 @@ async function waitForStatus(tab, test, what) {
   }
 }
 
+/** Waits until the message line of the form `form` satisfies `test` and returns its text. */
+async function waitForFormStatus(tab, form, test) {
+  let last = '';
+  try {
+    return await poll(
+      async () => {
+        last = await tab.evaluate((id) => (document.getElementById(`${id}-status`)?.textContent ?? '').replace(/\s+/g, ' ').trim(), form);
+        return test(last) ? last : null;
+      },
+      { timeout: CRYPTO_TIMEOUT, what: `the message beside #${form}` },
+    );
+  } catch (error) {
+    throw new Error(`${error.message}; #${form}-status said ${JSON.stringify(last)}`);
+  }
+}
+
+/** The current values of the fields matching each selector. */
+function fieldValues(tab, selectors) {
+  return tab.evaluate((list) => list.map((css) => document.querySelector(css)?.value ?? null), selectors);
+}
+
 /**
  * Where any of `secrets` appears in an extension page: its markup (textareas included, which
  * must hold ciphertext only), any field's value, its address or title.
@@ -533,10 +554,24 @@ for (const name of BROWSERS) {
       assert.deepEqual(await secretsInExtensionPage(options, Object.values(tokens)), []);
     });
 
-    step('7. exports a backup that the age tool opens with the backup passphrase only', TEST, async (t) => {
+    step('7. export asks for the vault passphrase again: a wrong one is refused beside the form, readably, and both fields are emptied', TEST, async () => {
+      await bringToFront(options);
+      await waitForVault(options, 'unlocked');
+      await options.type('#backup-passphrase', BACKUP_PASSPHRASE);
+      await options.type('#backup-vault-passphrase', WRONG_PASSPHRASE);
+      await options.click({ css: '#export-backup button[type="submit"]', text: 'Export backup' });
+      const said = await waitForFormStatus(options, 'export-backup', (s) => /passphrase/i.test(s) && !/Exporting/.test(s));
+      assert.match(said, /^Wrong passphrase\b.*\.$/, `the refusal reads as a sentence (it says "${said}")`);
+      assert.deepEqual(await fieldValues(options, ['#backup-passphrase', '#backup-vault-passphrase']), ['', ''], 'both passphrase fields are emptied');
+      assert.ok(await options.evaluate(() => document.querySelector('#backup-output').hidden), 'no backup is shown');
+      assert.deepEqual(await secretsInExtensionPage(options, [WRONG_PASSPHRASE, BACKUP_PASSPHRASE, PASSPHRASE]), [], 'no passphrase stays in the page');
+    });
+
+    step('8. exports a backup that the age tool opens with the backup passphrase only', TEST, async (t) => {
       requireAgeTools();
       await bringToFront(options);
       await options.type('#backup-passphrase', BACKUP_PASSPHRASE);
+      await options.type('#backup-vault-passphrase', PASSPHRASE);
       const started = Date.now();
       await options.click({ css: '#export-backup button[type="submit"]', text: 'Export backup' });
       const armored = await waitForArmored(options, 'textarea#backup-output', 'the armored backup');
@@ -573,7 +608,7 @@ for (const name of BROWSERS) {
       rmSync(path.join(work, 'backup.json'), { force: true });
     });
 
-    step('8. shares one key, encrypted to a teammate\'s age identity', TEST, async () => {
+    step('9. shares one key, encrypted to a teammate\'s age identity', TEST, async () => {
       requireAgeTools();
       const identity = path.join(work, 'teammate.txt');
       const keygen = await run(AGE_KEYGEN, ['-o', identity]);
@@ -584,10 +619,12 @@ for (const name of BROWSERS) {
       await bringToFront(options);
       await choose(options, 'select#share-entry', ids.locked);
       await options.type('#share-recipient', recipient);
+      await options.type('#share-vault-passphrase', PASSPHRASE);
       await options.click({ css: '#share-key button[type="submit"]', text: 'Encrypt for teammate' });
       const armored = await waitForArmored(options, 'textarea#share-output', 'the armored key');
       assert.match(armored.trim(), /^-----BEGIN AGE ENCRYPTED FILE-----\n[\s\S]+\n-----END AGE ENCRYPTED FILE-----$/);
       for (const token of Object.values(tokens)) assert.ok(!armored.includes(token), 'the shared text holds no token in clear');
+      assert.deepEqual(await fieldValues(options, ['#share-vault-passphrase']), [''], 'the vault passphrase field is emptied');
 
       const file = path.join(work, 'shared.age');
       writeFileSync(file, armored);
@@ -603,7 +640,7 @@ for (const name of BROWSERS) {
       assert.deepEqual(await secretsInExtensionPage(options, Object.values(tokens)), [], 'after export and share the options page holds no token');
     });
 
-    step('9. copies a key from the popup to the clipboard', TEST, async (t) => {
+    step('10. copies a key from the popup to the clipboard', TEST, async (t) => {
       if (name === 'chromium') {
         // Chromium refuses a grant for the chrome-extension origin ("opaque origins"); one for
         // every origin covers the extension page too.
@@ -632,7 +669,7 @@ for (const name of BROWSERS) {
       });
     }, { independent: true });
 
-    step('10. no token ever shows in the options page, and the vendor page shows only its own', TEST, async () => {
+    step('11. no token ever shows in the options page, and the vendor page shows only its own', TEST, async () => {
       await bringToFront(options);
       await waitForVault(options, 'unlocked');
       assert.deepEqual(await secretsInExtensionPage(options, Object.values(tokens)), []);
@@ -645,7 +682,7 @@ for (const name of BROWSERS) {
       assert.equal(others, 0, 'earlier tokens are gone from the vendor page');
     });
 
-    step('11. the worker, the popup and the step panel never load the passphrase strength module', TEST, async (t) => {
+    step('12. the worker, the popup and the step panel never load the passphrase strength module', TEST, async (t) => {
       const dir = extensionDir(name);
       for (const start of ['worker.js', 'popup.html', 'panel.html']) expectStrengthUnreachable(dir, start);
       assert.ok(reachableFiles(dir, 'options.html').includes('strength_bg.wasm'), 'the options page does reach it');
