@@ -5,6 +5,7 @@ pub mod dom;
 pub mod options;
 pub mod panel;
 pub mod popup;
+pub mod strength;
 pub mod vault_ui;
 pub mod worker;
 

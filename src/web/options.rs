@@ -18,7 +18,6 @@ thread_local! {
     static LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
 }
 
-
 fn say(status: &Element, text: &str) {
     status.set_text_content(Some(text));
 }
@@ -36,7 +35,12 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     clear(&root)?;
     let mut listeners = Vec::new();
     add(&root, "h1", &[], "keywarden settings")?;
-    add(&root, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
+    add(
+        &root,
+        "p",
+        &[("id", "page-status"), ("role", "status")],
+        message.as_deref().unwrap_or(""),
+    )?;
     let again = root.clone();
     let rerender: super::vault_ui::Rerender = std::rc::Rc::new(move |message| {
         let again = again.clone();
@@ -45,10 +49,25 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
         });
     });
     listeners.extend(super::vault_ui::section(&root, true, rerender).await?);
-    let section = add(&root, "section", &[("aria-labelledby", "servers-title")], "")?;
-    add(&section, "h2", &[("id", "servers-title")], "Self-hosted servers")?;
+    let section = add(
+        &root,
+        "section",
+        &[("aria-labelledby", "servers-title")],
+        "",
+    )?;
+    add(
+        &section,
+        "h2",
+        &[("id", "servers-title")],
+        "Self-hosted servers",
+    )?;
     let Ok(Reply::Servers { vendors, servers }) = reply else {
-        add(&section, "p", &[("role", "alert")], "The extension's background is not answering; reload this page.")?;
+        add(
+            &section,
+            "p",
+            &[("role", "alert")],
+            "The extension's background is not answering; reload this page.",
+        )?;
         return Ok(());
     };
     let names: Vec<&str> = vendors.iter().map(|v| v.name.as_str()).collect();
@@ -65,18 +84,43 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     if servers.is_empty() {
         add(&list, "li", &[("class", "empty")], "No server added yet.")?;
     }
-    let status = add(&section, "p", &[("id", "server-status"), ("role", "status")], "")?;
+    let status = add(
+        &section,
+        "p",
+        &[("id", "server-status"), ("role", "status")],
+        "",
+    )?;
     for server in &servers {
-        let vendor = vendors.iter().find(|v| v.id == server.vendor).map_or(server.vendor.as_str(), |v| v.name.as_str());
-        let item = add(&list, "li", &[("data-host", &server.host)], &format!("{} ({vendor}) ", server.host))?;
-        let remove = add(&item, "button", &[("type", "button"), ("aria-label", &format!("Remove {}", server.host))], "Remove")?;
+        let vendor = vendors
+            .iter()
+            .find(|v| v.id == server.vendor)
+            .map_or(server.vendor.as_str(), |v| v.name.as_str());
+        let item = add(
+            &list,
+            "li",
+            &[("data-host", &server.host)],
+            &format!("{} ({vendor}) ", server.host),
+        )?;
+        let remove = add(
+            &item,
+            "button",
+            &[
+                ("type", "button"),
+                ("aria-label", &format!("Remove {}", server.host)),
+            ],
+            "Remove",
+        )?;
         let (root, host) = (root.clone(), server.host.clone());
         listeners.push(on_click(&remove, move |_| {
             let (root, host) = (root.clone(), host.clone());
             spawn_local(async move {
                 let _ = ask(&OutgoingRequest::RemoveServer { host: host.clone() }).await;
                 let _ = JsFuture::from(api::remove_origin(&match_pattern(&host))).await;
-                let _ = render(root, Some(format!("{host} removed; keywarden no longer runs there."))).await;
+                let _ = render(
+                    root,
+                    Some(format!("{host} removed; keywarden no longer runs there.")),
+                )
+                .await;
             });
         }));
     }
@@ -91,7 +135,15 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     add(
         &form,
         "input",
-        &[("id", "server-url"), ("type", "url"), ("required", ""), ("placeholder", "https://planning.example.com/TENANT/PlanningSpace/")],
+        &[
+            ("id", "server-url"),
+            ("type", "url"),
+            ("required", ""),
+            (
+                "placeholder",
+                "https://planning.example.com/TENANT/PlanningSpace/",
+            ),
+        ],
         "",
     )?;
     add(&form, "button", &[("type", "submit")], "Add server")?;
@@ -127,10 +179,14 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Entry point of options.html.
+/// Entry point of options.html. `strength` is options.js's promise of the separate strength
+/// module's `estimate` function (`null` when that module failed to load).
 #[wasm_bindgen]
-pub fn options_main() -> Result<(), JsValue> {
-    let root = document().get_element_by_id("root").ok_or_else(|| JsValue::from_str("options root missing"))?;
+pub fn options_main(strength: js_sys::Promise) -> Result<(), JsValue> {
+    let root = document()
+        .get_element_by_id("root")
+        .ok_or_else(|| JsValue::from_str("options root missing"))?;
+    super::strength::load(strength, super::vault_ui::refresh_strength);
     spawn_local(async move {
         let _ = render(root, None).await;
     });

@@ -2,8 +2,9 @@
 
 use super::api;
 use super::ask;
-use super::dom::{add, form, on_click, value_of, Field};
-use crate::engine::protocol::{EntrySummary, OutgoingRequest, Reply};
+use super::dom::{add, clear, document, form, on_click, value_of, Field};
+use super::strength;
+use crate::engine::protocol::{EntrySummary, EntryTrust, OutgoingRequest, Reply, VaultStatus};
 use crate::engine::secret::SecretString;
 use crate::engine::vault::EntryState;
 use gloo_events::EventListener;
@@ -15,8 +16,125 @@ use web_sys::Element;
 /// Re-renders the page, with a message for its status line.
 pub type Rerender = Rc<dyn Fn(Option<String>)>;
 
+/// The heading of the list of entries the vault holds but keywarden did not save here.
+pub const FOREIGN_TITLE: &str = "Found in storage, not saved by keywarden here";
+
 fn field<'a>(id: &'a str, label: &'a str, kind: &'a str, autocomplete: &'a str) -> Field<'a> {
-    Field { id, label, kind, autocomplete }
+    Field {
+        id,
+        label,
+        kind,
+        autocomplete,
+    }
+}
+
+/// A worker message as a sentence: capital first letter, seconds spelled out, a full stop.
+pub fn readable(message: &str) -> String {
+    let message = message.trim();
+    let mut chars = message.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if let Some(rest) = out.strip_suffix(" s") {
+        let digits = rest.len() - rest.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 {
+            let unit = if &rest[rest.len() - digits..] == "1" {
+                "second"
+            } else {
+                "seconds"
+            };
+            out = format!("{rest} {unit}");
+        }
+    }
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// The new-passphrase fields judged as the admin types, each with the element showing the verdict.
+const JUDGED: [(&str, &str); 2] = [
+    ("setup-passphrase", "setup-strength"),
+    ("new-passphrase", "new-strength"),
+];
+
+/// Draws the strength module's verdict on the field `input_id` into `out_id` (nothing while it is empty).
+fn show_strength(input_id: &str, out_id: &str) {
+    let Some(out) = document().get_element_by_id(out_id) else {
+        return;
+    };
+    let _ = clear(&out);
+    let typed = SecretString::new(value_of(input_id));
+    if typed.expose().is_empty() {
+        let _ = out.remove_attribute("data-acceptable");
+        return;
+    }
+    let _ = match strength::judge(typed.expose()) {
+        Ok(v) => draw_verdict(&out, &v),
+        Err(why) => out
+            .set_attribute("data-acceptable", "unknown")
+            .and_then(|_| add(&out, "p", &[], why).map(drop)),
+    };
+}
+
+fn draw_verdict(out: &Element, v: &strength::Verdict) -> Result<(), JsValue> {
+    out.set_attribute("data-acceptable", if v.acceptable { "yes" } else { "no" })?;
+    let score = v.score.to_string();
+    let meter = [
+        ("min", "0"),
+        ("max", "4"),
+        ("low", "2.5"),
+        ("high", "3.5"),
+        ("optimum", "4"),
+        ("value", score.as_str()),
+        ("aria-hidden", "true"),
+    ];
+    add(out, "meter", &meter, "")?;
+    add(out, "p", &[("class", "verdict")], &v.summary)?;
+    if v.warning.is_some() || !v.suggestions.is_empty() {
+        let list = add(out, "ul", &[], "")?;
+        for line in v.warning.iter().chain(&v.suggestions) {
+            add(&list, "li", &[], line)?;
+        }
+    }
+    Ok(())
+}
+
+/// Redraws every strength verdict on the page (the module has just loaded, say).
+pub fn refresh_strength() {
+    for (input, out) in JUDGED {
+        show_strength(input, out);
+    }
+}
+
+/// Adds the live verdict after the new-passphrase field `input_id` of `form`.
+fn judge_as_typed(
+    form: &Element,
+    input_id: &'static str,
+    out_id: &'static str,
+) -> Result<Option<EventListener>, JsValue> {
+    let Some(input) = form.query_selector(&format!("#{input_id}"))? else {
+        return Ok(None);
+    };
+    let out = document().create_element("div")?;
+    out.set_attribute("id", out_id)?;
+    out.set_attribute("class", "strength")?;
+    out.set_attribute("aria-live", "polite")?;
+    input.insert_adjacent_element("afterend", &out)?;
+    input.set_attribute("aria-describedby", out_id)?;
+    Ok(Some(EventListener::new(&input, "input", move |_| {
+        show_strength(input_id, out_id)
+    })))
+}
+
+/// Why `passphrase` may not become the vault passphrase, if it may not.
+fn refusal(passphrase: &SecretString) -> Option<String> {
+    match strength::judge(passphrase.expose()) {
+        Ok(v) if v.acceptable => None,
+        Ok(v) => Some(v.reasons),
+        Err(why) => Some(why.to_string()),
+    }
 }
 
 /// Sends `request`, then re-renders with `ok` (or the worker's error message).
@@ -24,9 +142,9 @@ fn act(rerender: &Rerender, request: OutgoingRequest, ok: impl Fn(&Reply) -> Str
     let rerender = rerender.clone();
     spawn_local(async move {
         let message = match ask(&request).await {
-            Ok(Reply::Error { message, .. }) => message,
+            Ok(Reply::Error { message, .. }) => readable(&message),
             Ok(reply) => ok(&reply),
-            Err(e) => e,
+            Err(e) => readable(&e),
         };
         rerender(Some(message));
     });
@@ -34,202 +152,649 @@ fn act(rerender: &Rerender, request: OutgoingRequest, ok: impl Fn(&Reply) -> Str
 
 /// Writes to the page's status line without redrawing (which would drop shown output).
 pub fn say(text: &str) {
-    if let Some(status) = super::dom::document().get_element_by_id("page-status") {
+    if let Some(status) = document().get_element_by_id("page-status") {
         status.set_text_content(Some(text));
     }
 }
 
-fn describe(e: &EntrySummary) -> String {
-    let name = if e.key_name.is_empty() { "unnamed key" } else { &e.key_name };
-    let date = js_sys::Date::new(&JsValue::from_f64(e.created_at as f64)).to_locale_date_string("default", &JsValue::UNDEFINED);
+/// A message line at the end of `form`, next to its button, found again by [`tell`].
+fn form_status(form: &Element) -> Result<Element, JsValue> {
+    let id = format!("{}-status", form.id());
+    add(
+        form,
+        "p",
+        &[("id", &id), ("class", "form-status"), ("role", "status")],
+        "",
+    )
+}
+
+/// Shows `text` in the message line of the form `form_id`, as an error or not.
+fn tell(form_id: &str, text: &str, error: bool) {
+    if let Some(line) = document().get_element_by_id(&format!("{form_id}-status")) {
+        line.set_text_content(Some(text));
+        let _ = line.set_attribute(
+            "class",
+            if error {
+                "form-status error"
+            } else {
+                "form-status"
+            },
+        );
+    }
+}
+
+/// An entry in words, around its hint: (vendor, name, tenant and date; the states after the hint).
+fn describe_parts(e: &EntrySummary) -> (String, String) {
+    let name = if e.key_name.is_empty() {
+        "unnamed key"
+    } else {
+        &e.key_name
+    };
+    let date = js_sys::Date::new(&JsValue::from_f64(e.created_at as f64))
+        .to_locale_date_string("default", &JsValue::UNDEFINED);
     let state = match e.state {
         EntryState::Active => "",
         EntryState::Replaced => " · replaced",
         EntryState::Revoked => " · revoked",
     };
-    let check = match e.trust {
-        crate::engine::protocol::EntryTrust::Verified => "",
-        crate::engine::protocol::EntryTrust::Pending => " · saved while locked",
-        crate::engine::protocol::EntryTrust::Foreign => " · found in storage, not saved by keywarden here",
+    let trust = match e.trust {
+        EntryTrust::Verified | EntryTrust::Foreign => "",
+        EntryTrust::Pending => " · saved while locked",
     };
-    format!("{} · {name} · {} · {} · {}{state}{check}", e.vendor, e.tenant, String::from(date), e.hint)
+    let head = format!(
+        "{} · {name} · {} · {} · ",
+        e.vendor,
+        e.tenant,
+        String::from(date)
+    );
+    (head, format!("{state}{trust}"))
 }
 
-/// Draws the vault section into `parent`; `full` on the options page. Returns its listeners.
-pub async fn section(parent: &Element, full: bool, rerender: Rerender) -> Result<Vec<EventListener>, JsValue> {
-    let mut listeners = Vec::new();
-    let section = add(parent, "section", &[("id", "vault"), ("aria-labelledby", "vault-title")], "")?;
-    add(&section, "h2", &[("id", "vault-title")], "Vault")?;
-    let status = match ask(&OutgoingRequest::VaultStatus).await {
-        Ok(Reply::Vault(s)) => s,
+fn describe(e: &EntrySummary) -> String {
+    let (head, tail) = describe_parts(e);
+    format!("{head}{}{tail}", e.hint)
+}
+
+/// An entry's list item: its description (the hint kept on one line), then a place for its buttons.
+fn entry_item(list: &Element, e: &EntrySummary) -> Result<Element, JsValue> {
+    let item = add(
+        list,
+        "li",
+        &[
+            ("data-entry-id", &e.id),
+            ("data-vendor", &e.vendor),
+            ("data-trust", trust_name(e.trust)),
+        ],
+        "",
+    )?;
+    let (head, tail) = describe_parts(e);
+    let text = add(&item, "span", &[("class", "entry")], &head)?;
+    add(&text, "span", &[("class", "hint")], &e.hint)?;
+    if !tail.is_empty() {
+        text.append_with_str_1(&tail)?;
+    }
+    add(&item, "span", &[("class", "actions")], "")
+}
+
+fn trust_name(t: EntryTrust) -> &'static str {
+    match t {
+        EntryTrust::Verified => "verified",
+        EntryTrust::Pending => "pending",
+        EntryTrust::Foreign => "foreign",
+    }
+}
+
+/// Asks the worker how the vault stands and draws its section into `parent`; `full` on the
+/// options page. Returns the section's listeners.
+pub async fn section(
+    parent: &Element,
+    full: bool,
+    rerender: Rerender,
+) -> Result<Vec<EventListener>, JsValue> {
+    let status = ask(&OutgoingRequest::VaultStatus).await;
+    let section = add(
+        parent,
+        "section",
+        &[("id", "vault"), ("aria-labelledby", "vault-title")],
+        "",
+    )?;
+    match status {
+        Ok(Reply::Vault(status)) => draw(&section, &status, full, &rerender),
         _ => {
-            add(&section, "p", &[("role", "alert")], "The vault is not answering; reopen this page.")?;
-            return Ok(listeners);
+            add(&section, "h2", &[("id", "vault-title")], "Vault")?;
+            add(
+                &section,
+                "p",
+                &[("role", "alert")],
+                "The vault is not answering; reopen this page.",
+            )?;
+            Ok(Vec::new())
         }
+    }
+}
+
+/// Draws the vault section for `status` into the empty `section`; `full` on the options page.
+pub fn draw(
+    section: &Element,
+    status: &VaultStatus,
+    full: bool,
+    rerender: &Rerender,
+) -> Result<Vec<EventListener>, JsValue> {
+    let state = match (status.set_up, status.unlocked) {
+        (false, _) => "new",
+        (true, true) => "unlocked",
+        (true, false) => "locked",
     };
-    section.set_attribute("data-state", if !status.set_up { "new" } else if status.unlocked { "unlocked" } else { "locked" })?;
-    if !status.set_up {
-        if !full {
-            add(&section, "p", &[], "Set up the vault to save the keys you create.")?;
-            let button = add(&section, "button", &[("type", "button"), ("id", "open-setup")], "Set up the vault")?;
-            listeners.push(on_click(&button, |_| {
-                let _ = api::open_options_page();
+    section.set_attribute("data-state", state)?;
+    add(section, "h2", &[("id", "vault-title")], "Vault")?;
+    let mut listeners = Vec::new();
+    if let Some(alarm) = &status.alarm {
+        add(
+            section,
+            "p",
+            &[("id", "vault-alarm"), ("class", "alarm"), ("role", "alert")],
+            &readable(alarm),
+        )?;
+        if status.unlocked {
+            // Once the admin has looked at what is listed, the list of vouched-for keys is rebuilt
+            // from the entries that carry a valid MAC; keys found in storage stay apart.
+            let rebuild = add(section, "button", &[("type", "button"), ("id", "rebuild-index")], "I checked them: rebuild the list")?;
+            let r = rerender.clone();
+            listeners.push(on_click(&rebuild, move |_| {
+                act(&r, OutgoingRequest::RebuildIndex, |_| "The list of keys keywarden vouches for is rebuilt.".into());
             }));
-            return Ok(listeners);
         }
-        add(&section, "p", &[], "Choose a passphrase of at least 12 characters. It never leaves this browser and cannot be recovered: a forgotten passphrase means the saved keys are lost (keep a backup).")?;
-        let fields = [field("setup-passphrase", "Passphrase", "password", "new-password"), field("setup-confirm", "Repeat it", "password", "new-password")];
-        let r = rerender.clone();
-        let (_, l) = form(&section, "vault-setup", &fields, "Create vault", move |v| {
-            if v[0] != v[1] {
-                return r(Some("The two passphrases differ.".into()));
-            }
-            act(&r, OutgoingRequest::VaultSetup { passphrase: SecretString::new(v[0].clone()) }, |_| "Vault created and unlocked.".into());
-        })?;
-        listeners.push(l);
-        return Ok(listeners);
     }
-    if !status.unlocked {
-        let noun = if status.items == 1 { "key" } else { "keys" };
-        add(&section, "p", &[], &format!("Locked. {} saved {noun}; keys captured now are still saved.", status.items))?;
-        let r = rerender.clone();
-        let (_, l) = form(&section, "unlock", &[field("unlock-passphrase", "Passphrase", "password", "current-password")], "Unlock", move |v| {
-            act(&r, OutgoingRequest::Unlock { passphrase: SecretString::new(v[0].clone()) }, |_| "Unlocked.".into());
-        })?;
-        listeners.push(l);
-        return Ok(listeners);
-    }
-    let list = add(&section, "ul", &[("id", "entries")], "")?;
-    if status.entries.is_empty() {
+    listeners.extend(match state {
+        "new" if full => setup(section, rerender),
+        "new" => invite(section),
+        "locked" => locked(section, status.items, rerender),
+        _ => unlocked(section, status, full, rerender),
+    }?);
+    Ok(listeners)
+}
+
+/// The popup without a vault: a way to the options page, where it is set up.
+fn invite(section: &Element) -> Result<Vec<EventListener>, JsValue> {
+    add(
+        section,
+        "p",
+        &[],
+        "Set up the vault to save the keys you create.",
+    )?;
+    let button = add(
+        section,
+        "button",
+        &[("type", "button"), ("id", "open-setup")],
+        "Set up the vault",
+    )?;
+    Ok(vec![on_click(&button, |_| {
+        let _ = api::open_options_page();
+    })])
+}
+
+/// The options page without a vault: the setup form, judged as the admin types.
+fn setup(section: &Element, rerender: &Rerender) -> Result<Vec<EventListener>, JsValue> {
+    add(section, "p", &[], "Choose a passphrase of at least 12 characters. It never leaves this browser and cannot be recovered: a forgotten passphrase means the saved keys are lost (keep a backup).")?;
+    let fields = [
+        field("setup-passphrase", "Passphrase", "password", "new-password"),
+        field("setup-confirm", "Repeat it", "password", "new-password"),
+    ];
+    let r = rerender.clone();
+    let (f, l) = form(section, "vault-setup", &fields, "Create vault", move |v| {
+        let (passphrase, confirm) = (v.secret(0), v.secret(1));
+        if let Some(why) = refusal(&passphrase) {
+            return say(&format!("Not set up. {why}"));
+        }
+        refresh_strength();
+        if passphrase != confirm {
+            return say("The two passphrases differ; type them again.");
+        }
+        act(&r, OutgoingRequest::VaultSetup { passphrase }, |_| {
+            "Vault created and unlocked.".into()
+        });
+    })?;
+    let mut listeners = vec![l];
+    listeners.extend(judge_as_typed(&f, "setup-passphrase", "setup-strength")?);
+    Ok(listeners)
+}
+
+/// A locked vault: how many keys it holds, and the unlock form.
+fn locked(
+    section: &Element,
+    items: u32,
+    rerender: &Rerender,
+) -> Result<Vec<EventListener>, JsValue> {
+    let noun = if items == 1 { "key" } else { "keys" };
+    add(
+        section,
+        "p",
+        &[],
+        &format!("Locked. {items} saved {noun}; keys captured now are still saved."),
+    )?;
+    let fields = [field(
+        "unlock-passphrase",
+        "Passphrase",
+        "password",
+        "current-password",
+    )];
+    let r = rerender.clone();
+    let (_, l) = form(section, "unlock", &fields, "Unlock", move |v| {
+        let passphrase = v.secret(0);
+        act(&r, OutgoingRequest::Unlock { passphrase }, |_| {
+            "Unlocked.".into()
+        });
+    })?;
+    Ok(vec![l])
+}
+
+/// An unlocked vault: its keys (one click to copy), the ones found in storage apart, damaged
+/// items, Lock, and on the options page the management forms.
+fn unlocked(
+    section: &Element,
+    status: &VaultStatus,
+    full: bool,
+    rerender: &Rerender,
+) -> Result<Vec<EventListener>, JsValue> {
+    let mut listeners = Vec::new();
+    let (foreign, known): (Vec<&EntrySummary>, Vec<&EntrySummary>) = status
+        .entries
+        .iter()
+        .partition(|e| e.trust == EntryTrust::Foreign);
+    let list = add(section, "ul", &[("id", "entries")], "")?;
+    if known.is_empty() {
         add(&list, "li", &[("class", "empty")], "No keys saved yet.")?;
     }
-    for entry in status.entries.iter().rev() {
-        let item = add(&list, "li", &[("data-entry-id", &entry.id), ("data-vendor", &entry.vendor)], &describe(entry))?;
-        let copy = add(&item, "button", &[("type", "button"), ("data-action", "copy")], "Copy")?;
-        let id = entry.id.clone();
-        let r = rerender.clone();
-        listeners.push(on_click(&copy, move |_| {
-            let (id, r) = (id.clone(), r.clone());
-            spawn_local(async move {
-                let message = match ask(&OutgoingRequest::CopyKey { id }).await {
-                    Ok(Reply::Key { key }) => match JsFuture::from(api::copy_text(key.expose())).await {
-                        Ok(_) => "Key copied to the clipboard. Clipboard history may keep it: paste it where it belongs, then copy something else.".to_string(),
-                        Err(_) => "The browser refused the clipboard.".to_string(),
-                    },
-                    Ok(Reply::Error { message, .. }) => message,
-                    _ => "The vault did not answer.".to_string(),
-                };
-                r(Some(message));
-            });
-        }));
+    for entry in known.iter().rev() {
+        let item = entry_item(&list, entry)?;
+        listeners.push(copy_button(&item, &entry.id, rerender)?);
         if full && entry.state != EntryState::Revoked {
-            let revoke = add(&item, "button", &[("type", "button"), ("data-action", "revoke")], "Mark revoked")?;
+            let revoke = action(&item, "revoke", "Mark revoked")?;
             let (id, r) = (entry.id.clone(), rerender.clone());
             listeners.push(on_click(&revoke, move |_| {
-                act(&r, OutgoingRequest::SetEntryState { id: id.clone(), state: EntryState::Revoked }, |_| "Marked revoked.".into());
+                let request = OutgoingRequest::SetEntryState {
+                    id: id.clone(),
+                    state: EntryState::Revoked,
+                };
+                act(&r, request, |_| "Marked revoked.".into());
             }));
         }
     }
-    for d in &status.damaged {
-        add(&section, "p", &[("role", "alert"), ("data-damaged", &d.item)], &format!("Damaged item {}: {}. Every other key is unaffected.", d.item, d.reason))?;
+    if !foreign.is_empty() {
+        listeners.extend(found_in_storage(section, &foreign, rerender)?);
     }
-    let lock = add(&section, "button", &[("type", "button"), ("id", "lock")], "Lock now")?;
+    for d in &status.damaged {
+        add(
+            section,
+            "p",
+            &[("role", "alert"), ("data-damaged", &d.item)],
+            &format!(
+                "Damaged item {}: {}. Every other key is unaffected.",
+                d.item,
+                d.reason.trim_end_matches('.')
+            ),
+        )?;
+    }
+    let lock = add(
+        section,
+        "button",
+        &[("type", "button"), ("id", "lock")],
+        "Lock now",
+    )?;
     let r = rerender.clone();
-    listeners.push(on_click(&lock, move |_| act(&r, OutgoingRequest::Lock, |_| "Locked.".into())));
+    listeners.push(on_click(&lock, move |_| {
+        act(&r, OutgoingRequest::Lock, |_| "Locked.".into())
+    }));
     if full {
-        listeners.extend(manage(&section, &status.entries, status.auto_lock_minutes, &rerender)?);
+        listeners.extend(manage(section, &known, status.auto_lock_minutes, rerender)?);
     }
     Ok(listeners)
 }
 
-/// The options page's vault management: passphrase, auto-lock, backup, import, sharing.
-fn manage(section: &Element, entries: &[EntrySummary], minutes: u32, rerender: &Rerender) -> Result<Vec<EventListener>, JsValue> {
+/// A button of an entry, named by `data-action`.
+fn action(item: &Element, name: &str, text: &str) -> Result<Element, JsValue> {
+    add(
+        item,
+        "button",
+        &[("type", "button"), ("data-action", name)],
+        text,
+    )
+}
+
+/// Copy: the key goes straight to the clipboard, never into the page.
+fn copy_button(item: &Element, id: &str, rerender: &Rerender) -> Result<EventListener, JsValue> {
+    let copy = action(item, "copy", "Copy")?;
+    let (id, r) = (id.to_string(), rerender.clone());
+    Ok(on_click(&copy, move |_| {
+        let (id, r) = (id.clone(), r.clone());
+        spawn_local(async move {
+            let message = match ask(&OutgoingRequest::CopyKey { id }).await {
+                Ok(Reply::Key { key }) => match JsFuture::from(api::copy_text(key.expose())).await {
+                    Ok(_) => "Key copied to the clipboard. Clipboard history may keep it: paste it where it belongs, then copy something else.".to_string(),
+                    Err(_) => "The browser refused the clipboard.".to_string(),
+                },
+                Ok(Reply::Error { message, .. }) => readable(&message),
+                _ => "The vault did not answer.".to_string(),
+            };
+            r(Some(message));
+        });
+    }))
+}
+
+/// Entries that open with the vault but that keywarden has no record of saving here: listed
+/// apart, not copied or shared, until the admin keeps or deletes each.
+fn found_in_storage(
+    section: &Element,
+    entries: &[&EntrySummary],
+    rerender: &Rerender,
+) -> Result<Vec<EventListener>, JsValue> {
     let mut listeners = Vec::new();
+    let apart = add(
+        section,
+        "section",
+        &[
+            ("id", "foreign"),
+            ("class", "foreign"),
+            ("aria-labelledby", "foreign-title"),
+        ],
+        "",
+    )?;
+    add(&apart, "h3", &[("id", "foreign-title")], FOREIGN_TITLE)?;
+    add(&apart, "p", &[], "These keys open with your vault, but keywarden did not save them in this browser: something else may have written them into its storage. Keep one only if you saved it yourself; until then it cannot be copied or shared.")?;
+    let list = add(&apart, "ul", &[("id", "foreign-entries")], "")?;
+    for entry in entries.iter().rev() {
+        let item = entry_item(&list, entry)?;
+        let keep = action(&item, "adopt", "I saved this — keep it")?;
+        let (id, r) = (entry.id.clone(), rerender.clone());
+        listeners.push(on_click(&keep, move |_| {
+            let request = OutgoingRequest::AdoptEntries {
+                ids: vec![id.clone()],
+            };
+            act(&r, request, |_| {
+                "Kept: it is now one of your vault's keys.".into()
+            });
+        }));
+        let delete = action(&item, "delete", "Delete")?;
+        let (id, r) = (entry.id.clone(), rerender.clone());
+        listeners.push(on_click(&delete, move |_| {
+            let request = OutgoingRequest::DeleteEntry { id: id.clone() };
+            act(&r, request, |_| "Deleted.".into());
+        }));
+    }
+    Ok(listeners)
+}
+
+/// The options page's vault management: auto-lock, passphrase, backup, import, sharing.
+fn manage(
+    section: &Element,
+    entries: &[&EntrySummary],
+    minutes: u32,
+    rerender: &Rerender,
+) -> Result<Vec<EventListener>, JsValue> {
+    let mut listeners = vec![auto_lock(section, minutes, rerender)?];
+    listeners.extend(change_passphrase(section, rerender)?);
+    listeners.push(export_backup(section)?);
+    listeners.push(import_backup(section, rerender)?);
+    if !entries.is_empty() {
+        listeners.push(share_key(section, entries)?);
+    }
+    Ok(listeners)
+}
+
+fn auto_lock(
+    section: &Element,
+    minutes: u32,
+    rerender: &Rerender,
+) -> Result<EventListener, JsValue> {
     add(section, "h3", &[], "Lock after inactivity")?;
     let r = rerender.clone();
-    let (f, l) = form(section, "auto-lock", &[field("auto-lock-minutes", "Minutes", "number", "off")], "Save", move |v| match v[0].trim().parse() {
-        Ok(minutes) => act(&r, OutgoingRequest::SetAutoLock { minutes }, |_| "Saved.".into()),
-        Err(_) => r(Some("Give a number of minutes.".into())),
+    let fields = [field("auto-lock-minutes", "Minutes", "number", "off")];
+    let (f, l) = form(section, "auto-lock", &fields, "Save", move |v| {
+        match v.text(0).trim().parse() {
+            Ok(minutes) => act(&r, OutgoingRequest::SetAutoLock { minutes }, |_| {
+                "Saved.".into()
+            }),
+            Err(_) => r(Some("Give a number of minutes.".into())),
+        }
     })?;
     if let Some(input) = f.query_selector("input")? {
         input.set_attribute("value", &minutes.to_string())?;
     }
-    listeners.push(l);
+    Ok(l)
+}
 
+fn change_passphrase(
+    section: &Element,
+    rerender: &Rerender,
+) -> Result<Vec<EventListener>, JsValue> {
     add(section, "h3", &[], "Change passphrase")?;
     let fields = [
-        field("old-passphrase", "Current passphrase", "password", "current-password"),
-        field("new-passphrase", "New passphrase", "password", "new-password"),
+        field(
+            "old-passphrase",
+            "Current passphrase",
+            "password",
+            "current-password",
+        ),
+        field(
+            "new-passphrase",
+            "New passphrase",
+            "password",
+            "new-password",
+        ),
         field("new-confirm", "Repeat it", "password", "new-password"),
     ];
     let r = rerender.clone();
-    listeners.push(form(section, "change-passphrase", &fields, "Change passphrase", move |v| {
-        if v[1] != v[2] {
-            return r(Some("The two new passphrases differ.".into()));
-        }
-        act(&r, OutgoingRequest::ChangePassphrase { old: SecretString::new(v[0].clone()), new: SecretString::new(v[1].clone()) }, |_| "Passphrase changed.".into());
-    })?.1);
+    let (f, l) = form(
+        section,
+        "change-passphrase",
+        &fields,
+        "Change passphrase",
+        move |v| {
+            let (old, new, confirm) = (v.secret(0), v.secret(1), v.secret(2));
+            if let Some(why) = refusal(&new) {
+                return say(&format!("Passphrase not changed. {why}"));
+            }
+            refresh_strength();
+            if new != confirm {
+                return say("The two new passphrases differ; type them again.");
+            }
+            act(&r, OutgoingRequest::ChangePassphrase { old, new }, |_| {
+                "Passphrase changed.".into()
+            });
+        },
+    )?;
+    let mut listeners = vec![l];
+    listeners.extend(judge_as_typed(&f, "new-passphrase", "new-strength")?);
+    Ok(listeners)
+}
 
+/// Export asks for the vault passphrase again; both fields are emptied at every attempt.
+fn export_backup(section: &Element) -> Result<EventListener, JsValue> {
     add(section, "h3", &[], "Backup")?;
-    add(section, "p", &[], "One file with every key, encrypted with a passphrase of its own in the standard age format: `age -d keywarden-backup.age` opens it too.")?;
-    let output = add(section, "textarea", &[("id", "backup-output"), ("readonly", ""), ("rows", "6"), ("hidden", ""), ("aria-label", "Backup file")], "")?;
-    let download = add(section, "a", &[("id", "backup-download"), ("download", "keywarden-backup.age"), ("hidden", "")], "Download keywarden-backup.age")?;
-    let (out, dl, r) = (output.clone(), download.clone(), rerender.clone());
-    listeners.push(form(section, "export-backup", &[field("backup-passphrase", "Backup passphrase", "password", "new-password"), field("backup-vault-passphrase", "Vault passphrase (asked again)", "password", "current-password")], "Export backup", move |v| {
-        let (out, dl, r) = (out.clone(), dl.clone(), r.clone());
-        let (pass, vault_pass) = (SecretString::new(v[0].clone()), SecretString::new(v[1].clone()));
-        spawn_local(async move {
-            match ask(&OutgoingRequest::ExportBackup { passphrase: pass, vault_passphrase: vault_pass }).await {
-                Ok(Reply::Armored { text, entries, left_out }) => {
-                    out.set_text_content(Some(&text));
-                    let _ = out.remove_attribute("hidden");
-                    let href = format!("data:application/octet-stream;charset=utf-8,{}", String::from(js_sys::encode_uri_component(&text)));
-                    let _ = dl.set_attribute("href", &href);
-                    let _ = dl.remove_attribute("hidden");
-                    let note = if left_out > 0 { format!(" ({left_out} damaged items left out)") } else { String::new() };
-                    say(&format!("Backup of {entries} keys ready{note}."));
-                }
-                Ok(Reply::Error { message, .. }) => r(Some(message)),
-                _ => r(Some("The vault did not answer.".into())),
-            }
-        });
-    })?.1);
-
-    add(section, "h3", &[], "Import a backup")?;
-    let fields = [field("import-text", "Backup file contents", "textarea", "off"), field("import-passphrase", "Backup passphrase", "password", "off")];
-    let r = rerender.clone();
-    listeners.push(form(section, "import-backup", &fields, "Import", move |v| {
-        act(&r, OutgoingRequest::ImportBackup { text: v[0].clone(), passphrase: SecretString::new(v[1].clone()) }, |reply| match reply {
-            Reply::Imported { imported, duplicates, renamed } => {
-                format!("Imported {imported} keys; {duplicates} already here were skipped; {renamed} kept under new ids.")
-            }
-            _ => "Imported.".into(),
-        });
-    })?.1);
-
-    if !entries.is_empty() {
-        add(section, "h3", &[], "Share a key with a teammate")?;
-        add(section, "p", &[], "Encrypts one key to your teammate's age public key (age1…). Send them the text; they open it with `age -d -i their-identity.txt`.")?;
-        let select = add(section, "select", &[("id", "share-entry"), ("aria-label", "Key to share")], "")?;
-        for e in entries {
-            add(&select, "option", &[("value", &e.id)], &describe(e))?;
-        }
-        let shared = add(section, "textarea", &[("id", "share-output"), ("readonly", ""), ("rows", "6"), ("hidden", ""), ("aria-label", "Encrypted key")], "")?;
-        let (out, r) = (shared.clone(), rerender.clone());
-        listeners.push(form(section, "share-key", &[field("share-recipient", "Teammate's public key (age1…)", "text", "off"), field("share-vault-passphrase", "Vault passphrase (asked again)", "password", "current-password")], "Encrypt for teammate", move |v| {
-            let (out, r, recipient, id) = (out.clone(), r.clone(), v[0].clone(), value_of("share-entry"));
-            let vault_passphrase = SecretString::new(v[1].clone());
+    add(section, "p", &[], "One file with every key, encrypted with a passphrase of its own in the standard age format: `age -d keywarden-backup.age` opens it too. The vault passphrase is asked again.")?;
+    let fields = [
+        field(
+            "backup-passphrase",
+            "Backup passphrase",
+            "password",
+            "new-password",
+        ),
+        field(
+            "backup-vault-passphrase",
+            "Vault passphrase",
+            "password",
+            "current-password",
+        ),
+    ];
+    let output = add(
+        section,
+        "textarea",
+        &[
+            ("id", "backup-output"),
+            ("readonly", ""),
+            ("rows", "6"),
+            ("hidden", ""),
+            ("aria-label", "Backup file"),
+        ],
+        "",
+    )?;
+    let download = add(
+        section,
+        "a",
+        &[
+            ("id", "backup-download"),
+            ("download", "keywarden-backup.age"),
+            ("hidden", ""),
+        ],
+        "Download keywarden-backup.age",
+    )?;
+    let (f, l) = form(
+        section,
+        "export-backup",
+        &fields,
+        "Export backup",
+        move |v| {
+            let (passphrase, vault_passphrase) = (v.secret(0), v.secret(1));
+            let (out, dl) = (output.clone(), download.clone());
+            tell("export-backup", "Exporting…", false);
             spawn_local(async move {
-                match ask(&OutgoingRequest::ShareKey { id, recipient, vault_passphrase }).await {
+                let request = OutgoingRequest::ExportBackup {
+                    passphrase,
+                    vault_passphrase,
+                };
+                match ask(&request).await {
+                    Ok(Reply::Armored {
+                        text,
+                        entries,
+                        left_out,
+                    }) => {
+                        out.set_text_content(Some(&text));
+                        let _ = out.remove_attribute("hidden");
+                        let href = format!(
+                            "data:application/octet-stream;charset=utf-8,{}",
+                            String::from(js_sys::encode_uri_component(&text))
+                        );
+                        let _ = dl.set_attribute("href", &href);
+                        let _ = dl.remove_attribute("hidden");
+                        let note = if left_out > 0 {
+                            format!(" ({left_out} damaged items left out)")
+                        } else {
+                            String::new()
+                        };
+                        let done = format!("Backup of {entries} keys ready{note}.");
+                        tell("export-backup", &done, false);
+                        say(&done);
+                    }
+                    Ok(Reply::Error { message, .. }) => {
+                        tell("export-backup", &readable(&message), true)
+                    }
+                    _ => tell("export-backup", "The vault did not answer.", true),
+                }
+            });
+        },
+    )?;
+    form_status(&f)?;
+    Ok(l)
+}
+
+fn import_backup(section: &Element, rerender: &Rerender) -> Result<EventListener, JsValue> {
+    add(section, "h3", &[], "Import a backup")?;
+    let fields = [
+        field("import-text", "Backup file contents", "textarea", "off"),
+        field("import-passphrase", "Backup passphrase", "password", "off"),
+    ];
+    let r = rerender.clone();
+    let (_, l) = form(section, "import-backup", &fields, "Import", move |v| {
+        let request = OutgoingRequest::ImportBackup {
+            text: v.text(0),
+            passphrase: v.secret(1),
+        };
+        act(&r, request, |reply| {
+            match reply {
+            Reply::Imported {
+                imported,
+                duplicates,
+                renamed,
+            } => format!("Imported {imported} keys; {duplicates} already here were skipped; {renamed} kept under new ids."),
+            _ => "Imported.".into(),
+        }
+        });
+    })?;
+    Ok(l)
+}
+
+/// Sharing asks for the vault passphrase again; its field is emptied at every attempt.
+fn share_key(section: &Element, entries: &[&EntrySummary]) -> Result<EventListener, JsValue> {
+    add(section, "h3", &[], "Share a key with a teammate")?;
+    add(section, "p", &[], "Encrypts one key to your teammate's age public key (age1…). Send them the text; they open it with `age -d -i their-identity.txt`. The vault passphrase is asked again.")?;
+    let select = add(
+        section,
+        "select",
+        &[("id", "share-entry"), ("aria-label", "Key to share")],
+        "",
+    )?;
+    for e in entries {
+        add(&select, "option", &[("value", &e.id)], &describe(e))?;
+    }
+    let shared = add(
+        section,
+        "textarea",
+        &[
+            ("id", "share-output"),
+            ("readonly", ""),
+            ("rows", "6"),
+            ("hidden", ""),
+            ("aria-label", "Encrypted key"),
+        ],
+        "",
+    )?;
+    let fields = [
+        field(
+            "share-recipient",
+            "Teammate's public key (age1…)",
+            "text",
+            "off",
+        ),
+        field(
+            "share-vault-passphrase",
+            "Vault passphrase",
+            "password",
+            "current-password",
+        ),
+    ];
+    let (f, l) = form(
+        section,
+        "share-key",
+        &fields,
+        "Encrypt for teammate",
+        move |v| {
+            let (recipient, vault_passphrase) = (v.text(0), v.secret(1));
+            let (out, id) = (shared.clone(), value_of("share-entry"));
+            tell("share-key", "Encrypting…", false);
+            spawn_local(async move {
+                let request = OutgoingRequest::ShareKey {
+                    id,
+                    recipient,
+                    vault_passphrase,
+                };
+                match ask(&request).await {
                     Ok(Reply::Armored { text, .. }) => {
                         out.set_text_content(Some(&text));
                         let _ = out.remove_attribute("hidden");
+                        tell(
+                            "share-key",
+                            "Encrypted for your teammate: send them the text below.",
+                            false,
+                        );
                     }
-                    Ok(Reply::Error { message, .. }) => r(Some(message)),
-                    _ => r(Some("The vault did not answer.".into())),
+                    Ok(Reply::Error { message, .. }) => {
+                        tell("share-key", &readable(&message), true)
+                    }
+                    _ => tell("share-key", "The vault did not answer.", true),
                 }
             });
-        })?.1);
-    }
-    Ok(listeners)
+        },
+    )?;
+    form_status(&f)?;
+    Ok(l)
 }

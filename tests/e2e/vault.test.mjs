@@ -1,10 +1,10 @@
-// End-to-end checks of the encrypted vault in Chromium and Firefox: saving captured PredictHQ tokens, locking, unlocking, backups and shared keys opened with the real age tool, and copying from the popup.
+// End-to-end checks of the encrypted vault in Chromium and Firefox: refusing weak passphrases, saving captured PredictHQ tokens, locking, unlocking, backups and shared keys opened with the real age tool, copying from the popup, and the strength module kept to the options page.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { STEP_TIMEOUT, makeTempDir, poll, removeTempDir, withTimeout } from './harness.mjs';
+import { STEP_TIMEOUT, extensionDir, makeTempDir, poll, removeTempDir, withTimeout } from './harness.mjs';
 import {
   BROWSERS,
   bringToFront,
@@ -29,6 +29,8 @@ const CREATE = { css: 'button', text: 'Create Token' };
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{40}$/;
 
 const PASSPHRASE = 'correct horse battery staple';
+// Twelve characters, so long enough for the vault core, but among the first guesses of any attacker.
+const WEAK_PASSPHRASE = 'password1234';
 const WRONG_PASSPHRASE = 'incorrect horse battery staple';
 const BACKUP_PASSPHRASE = 'a separate backup passphrase';
 
@@ -135,6 +137,27 @@ async function waitForStatus(tab, test, what) {
   }
 }
 
+/** Waits until the message line of the form `form` satisfies `test` and returns its text. */
+async function waitForFormStatus(tab, form, test) {
+  let last = '';
+  try {
+    return await poll(
+      async () => {
+        last = await tab.evaluate((id) => (document.getElementById(`${id}-status`)?.textContent ?? '').replace(/\s+/g, ' ').trim(), form);
+        return test(last) ? last : null;
+      },
+      { timeout: CRYPTO_TIMEOUT, what: `the message beside #${form}` },
+    );
+  } catch (error) {
+    throw new Error(`${error.message}; #${form}-status said ${JSON.stringify(last)}`);
+  }
+}
+
+/** The current values of the fields matching each selector. */
+function fieldValues(tab, selectors) {
+  return tab.evaluate((list) => list.map((css) => document.querySelector(css)?.value ?? null), selectors);
+}
+
 /**
  * Where any of `secrets` appears in an extension page: its markup (textareas included, which
  * must hold ciphertext only), any field's value, its address or title.
@@ -228,6 +251,76 @@ function readClipboard(tab) {
 }
 
 // ---------------------------------------------------------------------------
+// Which extension documents load the passphrase strength module
+
+const STRENGTH_FILES = ['strength.js', 'strength_bg.wasm'];
+
+/**
+ * The scripts and wasm an extension page (or the worker script) can load, found by following
+ * `<script src>` and every `import … from`, `import(…)`, `export … from` and
+ * `new URL(…, import.meta.url)` in the built files, from `start` in the extension directory `dir`.
+ */
+function reachableFiles(dir, start) {
+  const seen = new Set();
+  const queue = [start];
+  const refs = /(?:\bfrom\s*|\bimport\s*\(?\s*|new URL\(\s*)['"]([^'"]+\.(?:m?js|wasm))['"]|<script\b[^>]*\bsrc="([^"]+)"/g;
+  while (queue.length) {
+    const file = queue.shift();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    if (file.endsWith('.wasm')) continue;
+    const text = readFileSync(path.join(dir, file), 'utf8');
+    for (const m of text.matchAll(refs)) {
+      const target = path.normalize(path.join(path.dirname(file), m[1] ?? m[2]));
+      assert.ok(existsSync(path.join(dir, target)), `${file} refers to ${target}, which is in the build`);
+      queue.push(target);
+    }
+  }
+  return [...seen];
+}
+
+/** Expects the built `start` to reach the core's wasm (so the search works) and none of the strength module. */
+function expectStrengthUnreachable(dir, start) {
+  const files = reachableFiles(dir, start);
+  assert.ok(files.includes('keywarden_bg.wasm'), `${start} reaches keywarden_bg.wasm (it reaches ${JSON.stringify(files)})`);
+  for (const file of STRENGTH_FILES) assert.ok(!files.includes(file), `${start} never reaches ${file} (it reaches ${JSON.stringify(files)})`);
+  for (const file of files.filter((f) => f.endsWith('.js'))) {
+    const text = readFileSync(path.join(dir, file), 'utf8');
+    for (const name of STRENGTH_FILES) assert.ok(!text.includes(name), `${file}, loaded by ${start}, never names ${name}`);
+  }
+}
+
+/**
+ * Chromium: records every request of the browser context with the address of the document that
+ * made it (extension pages leave no resource timing entries). Returns the growing list.
+ */
+function recordRequests(browser) {
+  const seen = [];
+  browser.context.on('request', (request) => {
+    let document = null;
+    try {
+      document = request.frame().url();
+    } catch {
+      // A service worker's request has no frame.
+    }
+    seen.push({ file: new URL(request.url()).pathname.split('/').pop(), document });
+  });
+  return seen;
+}
+
+/** Chromium: the files (by name) that every extension document `page` ('popup.html', …) so far requested. */
+function filesRequestedBy(requests, page) {
+  return requests.filter((r) => r.document && new URL(r.document).pathname === `/${page}`).map((r) => r.file);
+}
+
+/** Chromium: expects `page` to have requested the core's wasm (so the record works) and none of the strength module. */
+function expectNoStrengthRequests(requests, page) {
+  const files = filesRequestedBy(requests, page);
+  assert.ok(files.includes('keywarden_bg.wasm'), `${page} is seen loading keywarden_bg.wasm (it loaded ${JSON.stringify(files)})`);
+  for (const file of STRENGTH_FILES) assert.ok(!files.includes(file), `${page} never loads ${file} (it loaded ${JSON.stringify(files)})`);
+}
+
+// ---------------------------------------------------------------------------
 
 for (const name of BROWSERS) {
   describe(`${name}: vault`, () => {
@@ -239,10 +332,12 @@ for (const name of BROWSERS) {
     const tokens = { unsaved: null, unlocked: null, locked: null };
     const ids = {};
     let brokenAt = null;
+    let requests = [];
 
     const { ready } = launchForSuite(name, fixtures, {
       async setup(launched) {
         browser = launched;
+        if (browser.name === 'chromium') requests = recordRequests(browser);
         options = await findOptionsTab(browser);
         vendor = await openTab(browser);
         work = makeTempDir('vault');
@@ -280,7 +375,43 @@ for (const name of BROWSERS) {
       assert.equal(view.entries.length, 0);
     });
 
-    step('2. sets the vault up in the options page and it is unlocked', { timeout: 90_000 }, async (t) => {
+    step('2. refuses a weak passphrase of 12 characters in the options page, says why, and sets nothing up', TEST, async () => {
+      await bringToFront(options);
+      await waitForVault(options, 'new');
+      await options.type('#setup-passphrase', WEAK_PASSPHRASE);
+      const live = await options.waitFor(
+        () => {
+          const out = document.querySelector('#setup-strength');
+          return out?.getAttribute('data-acceptable') === 'no' ? out.textContent.replace(/\s+/g, ' ').trim() : null;
+        },
+        null,
+        { what: 'the verdict beside #setup-passphrase, as it is typed' },
+      );
+      assert.match(live, /too easy to guess/i, `the verdict says why while typing (it says "${live}")`);
+      assert.match(live, /common passwords/i, `and what makes it weak (it says "${live}")`);
+      await options.type('#setup-confirm', WEAK_PASSPHRASE);
+      await options.click({ css: '#vault-setup button[type="submit"]', text: 'Create vault' });
+      const said = await waitForStatus(options, (s) => /Not set up/.test(s), 'the refusal in #page-status');
+      assert.match(said, /too easy to guess/i);
+      assert.ok(!said.includes(WEAK_PASSPHRASE), 'the reason does not repeat the passphrase');
+      const shown = await options.evaluate(() =>
+        ['#page-status', '#setup-strength'].map((css) => {
+          const box = document.querySelector(css)?.getBoundingClientRect();
+          return Boolean(box && box.width > 0 && box.height > 0);
+        }),
+      );
+      assert.deepEqual(shown, [true, true], 'the status line and the verdict beside the field are on screen');
+      assert.deepEqual(
+        await options.evaluate(() => ['#setup-passphrase', '#setup-confirm'].map((css) => document.querySelector(css).value)),
+        ['', ''],
+        'both passphrase fields are emptied after the attempt',
+      );
+      assert.deepEqual(await secretsInExtensionPage(options, [WEAK_PASSPHRASE]), [], 'the weak passphrase is nowhere in the page');
+      await loadExtensionPage(options);
+      await waitForVault(options, 'new', { what: 'after a reload: no vault was set up' });
+    });
+
+    step('3. sets the vault up in the options page and it is unlocked', { timeout: 90_000 }, async (t) => {
       await bringToFront(options);
       await waitForVault(options, 'new');
       await options.type('#setup-passphrase', PASSPHRASE);
@@ -294,7 +425,7 @@ for (const name of BROWSERS) {
       assert.ok(await options.evaluate(() => document.querySelector('#entries li.empty') !== null), 'the list says no keys are saved yet');
     });
 
-    step('3. saves a token captured while unlocked; the list shows only its last four characters', TEST, async () => {
+    step('4. saves a token captured while unlocked; the list shows only its last four characters', TEST, async () => {
       const { token, state } = await captureToken(vendor, 'e2e while unlocked');
       tokens.unlocked = token;
       assert.equal(state, 'saved');
@@ -310,7 +441,7 @@ for (const name of BROWSERS) {
       ids.unlocked = entry.id;
     });
 
-    step('4. locks, still saves a capture while locked, and says so in the options page and the popup', TEST, async () => {
+    step('5. locks, still saves a capture while locked, and says so in the options page and the popup', TEST, async () => {
       await bringToFront(options);
       await options.click('#lock');
       let view = await waitForVault(options, 'locked');
@@ -334,7 +465,7 @@ for (const name of BROWSERS) {
       });
     });
 
-    step('5. refuses a wrong passphrase, then unlocks with the right one and lists both keys', TEST, async () => {
+    step('6. refuses a wrong passphrase, then unlocks with the right one and lists both keys', TEST, async () => {
       await bringToFront(options);
       await waitForVault(options, 'locked');
       await options.type('#unlock-passphrase', WRONG_PASSPHRASE);
@@ -359,10 +490,24 @@ for (const name of BROWSERS) {
       assert.deepEqual(await secretsInExtensionPage(options, Object.values(tokens)), []);
     });
 
-    step('6. exports a backup that the age tool opens with the backup passphrase only', TEST, async (t) => {
+    step('7. export asks for the vault passphrase again: a wrong one is refused beside the form, readably, and both fields are emptied', TEST, async () => {
+      await bringToFront(options);
+      await waitForVault(options, 'unlocked');
+      await options.type('#backup-passphrase', BACKUP_PASSPHRASE);
+      await options.type('#backup-vault-passphrase', WRONG_PASSPHRASE);
+      await options.click({ css: '#export-backup button[type="submit"]', text: 'Export backup' });
+      const said = await waitForFormStatus(options, 'export-backup', (s) => /passphrase/i.test(s) && !/Exporting/.test(s));
+      assert.match(said, /^Wrong passphrase\b.*\.$/, `the refusal reads as a sentence (it says "${said}")`);
+      assert.deepEqual(await fieldValues(options, ['#backup-passphrase', '#backup-vault-passphrase']), ['', ''], 'both passphrase fields are emptied');
+      assert.ok(await options.evaluate(() => document.querySelector('#backup-output').hidden), 'no backup is shown');
+      assert.deepEqual(await secretsInExtensionPage(options, [WRONG_PASSPHRASE, BACKUP_PASSPHRASE, PASSPHRASE]), [], 'no passphrase stays in the page');
+    });
+
+    step('8. exports a backup that the age tool opens with the backup passphrase only', TEST, async (t) => {
       requireAgeTools();
       await bringToFront(options);
       await options.type('#backup-passphrase', BACKUP_PASSPHRASE);
+      await options.type('#backup-vault-passphrase', PASSPHRASE);
       const started = Date.now();
       await options.click({ css: '#export-backup button[type="submit"]', text: 'Export backup' });
       const armored = await waitForArmored(options, 'textarea#backup-output', 'the armored backup');
@@ -399,7 +544,7 @@ for (const name of BROWSERS) {
       rmSync(path.join(work, 'backup.json'), { force: true });
     });
 
-    step('7. shares one key, encrypted to a teammate\'s age identity', TEST, async () => {
+    step('9. shares one key, encrypted to a teammate\'s age identity', TEST, async () => {
       requireAgeTools();
       const identity = path.join(work, 'teammate.txt');
       const keygen = await run(AGE_KEYGEN, ['-o', identity]);
@@ -410,10 +555,12 @@ for (const name of BROWSERS) {
       await bringToFront(options);
       await choose(options, 'select#share-entry', ids.locked);
       await options.type('#share-recipient', recipient);
+      await options.type('#share-vault-passphrase', PASSPHRASE);
       await options.click({ css: '#share-key button[type="submit"]', text: 'Encrypt for teammate' });
       const armored = await waitForArmored(options, 'textarea#share-output', 'the armored key');
       assert.match(armored.trim(), /^-----BEGIN AGE ENCRYPTED FILE-----\n[\s\S]+\n-----END AGE ENCRYPTED FILE-----$/);
       for (const token of Object.values(tokens)) assert.ok(!armored.includes(token), 'the shared text holds no token in clear');
+      assert.deepEqual(await fieldValues(options, ['#share-vault-passphrase']), [''], 'the vault passphrase field is emptied');
 
       const file = path.join(work, 'shared.age');
       writeFileSync(file, armored);
@@ -429,7 +576,7 @@ for (const name of BROWSERS) {
       assert.deepEqual(await secretsInExtensionPage(options, Object.values(tokens)), [], 'after export and share the options page holds no token');
     });
 
-    step('8. copies a key from the popup to the clipboard', TEST, async (t) => {
+    step('10. copies a key from the popup to the clipboard', TEST, async (t) => {
       if (name === 'chromium') {
         // Chromium refuses a grant for the chrome-extension origin ("opaque origins"); one for
         // every origin covers the extension page too.
@@ -458,7 +605,7 @@ for (const name of BROWSERS) {
       });
     }, { independent: true });
 
-    step('9. no token ever shows in the options page, and the vendor page shows only its own', TEST, async () => {
+    step('11. no token ever shows in the options page, and the vendor page shows only its own', TEST, async () => {
       await bringToFront(options);
       await waitForVault(options, 'unlocked');
       assert.deepEqual(await secretsInExtensionPage(options, Object.values(tokens)), []);
@@ -470,5 +617,23 @@ for (const name of BROWSERS) {
       );
       assert.equal(others, 0, 'earlier tokens are gone from the vendor page');
     });
+
+    step('12. the worker, the popup and the step panel never load the passphrase strength module', TEST, async (t) => {
+      const dir = extensionDir(name);
+      for (const start of ['worker.js', 'popup.html', 'panel.html']) expectStrengthUnreachable(dir, start);
+      assert.ok(reachableFiles(dir, 'options.html').includes('strength_bg.wasm'), 'the options page does reach it');
+      if (name !== 'chromium') {
+        t.diagnostic('Firefox records no resource timing or network events for extension documents: the build was checked statically');
+        return;
+      }
+      await bringToFront(vendor);
+      assert.equal((await vendor.goto(`${APP}/tokens`)).status, 200);
+      const panel = await vendor.panel();
+      await panel.waitForSelector('[role="dialog"]');
+      await withPopup(browser, options, (popup) => waitForVault(popup, 'unlocked'));
+      expectNoStrengthRequests(requests, 'panel.html');
+      expectNoStrengthRequests(requests, 'popup.html');
+      assert.ok(filesRequestedBy(requests, 'options.html').includes('strength_bg.wasm'), 'the same record shows the options page loading it');
+    }, { independent: true });
   });
 }

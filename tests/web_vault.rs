@@ -1,0 +1,299 @@
+//! wasm-bindgen tests of the vault section's DOM in headless Chromium: alarms first, keys found in storage apart and never copied or shared, the vault passphrase asked again, readable errors.
+#![cfg(target_arch = "wasm32")]
+
+use keywarden::engine::protocol::{EntrySummary, EntryTrust, VaultStatus};
+use keywarden::engine::vault::EntryState;
+use keywarden::web::dom::{add, document, take_secret};
+use keywarden::web::vault_ui::{draw, readable, Rerender, FOREIGN_TITLE};
+use std::rc::Rc;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+use web_sys::Element;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const ALARM: &str =
+    "the vault's index is missing or damaged: entries found in storage were not adopted";
+
+fn entry(id: &str, trust: EntryTrust) -> EntrySummary {
+    EntrySummary {
+        id: id.into(),
+        vendor: "predicthq".into(),
+        tenant: "control.predicthq.com".into(),
+        account: String::new(),
+        key_name: format!("key {id}"),
+        scopes: Vec::new(),
+        created_at: 1_760_000_000_000,
+        state: EntryState::Active,
+        trust,
+        hint: "…wxyz".into(),
+    }
+}
+
+fn unlocked(entries: Vec<EntrySummary>, alarm: Option<&str>) -> VaultStatus {
+    VaultStatus {
+        set_up: true,
+        unlocked: true,
+        items: entries.len() as u32,
+        entries,
+        damaged: Vec::new(),
+        auto_lock_minutes: 15,
+        alarm: alarm.map(str::to_string),
+    }
+}
+
+/// Draws the section for `status` into a fresh element of the test page, passes it to `check`, and removes it.
+fn with_section(status: &VaultStatus, full: bool, check: impl FnOnce(&Element)) {
+    let body: Element = document().body().expect("test page body").into();
+    let root = add(&body, "div", &[], "").unwrap();
+    let section = add(&root, "section", &[("id", "vault")], "").unwrap();
+    let rerender: Rerender = Rc::new(|_| {});
+    let listeners = draw(&section, status, full, &rerender).expect("the section draws");
+    check(&section);
+    drop(listeners);
+    root.remove();
+}
+
+fn all(el: &Element, css: &str) -> Vec<Element> {
+    let list = el.query_selector_all(css).unwrap();
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| wasm_bindgen::JsCast::dyn_into::<Element>(n).ok())
+        .collect()
+}
+
+fn attrs(el: &Element, css: &str, name: &str) -> Vec<String> {
+    all(el, css)
+        .iter()
+        .filter_map(|e| e.get_attribute(name))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn an_alarm_is_the_first_thing_under_the_heading_in_every_state() {
+    let locked = VaultStatus {
+        unlocked: false,
+        ..unlocked(Vec::new(), Some(ALARM))
+    };
+    for (status, full) in [
+        (unlocked(Vec::new(), Some(ALARM)), true),
+        (unlocked(Vec::new(), Some(ALARM)), false),
+        (locked, false),
+    ] {
+        with_section(&status, full, |s| {
+            let alarm = s
+                .query_selector("h2 + p")
+                .unwrap()
+                .expect("something follows the heading");
+            assert_eq!(alarm.id(), "vault-alarm");
+            assert_eq!(alarm.get_attribute("role").as_deref(), Some("alert"));
+            assert_eq!(alarm.text_content().unwrap(), "The vault's index is missing or damaged: entries found in storage were not adopted.");
+        });
+    }
+    with_section(&unlocked(Vec::new(), None), true, |s| {
+        assert!(s.query_selector("#vault-alarm").unwrap().is_none())
+    });
+}
+
+#[wasm_bindgen_test]
+fn foreign_entries_are_listed_apart_with_keep_and_delete_and_are_never_copied_or_shared() {
+    let status = unlocked(
+        vec![
+            entry("mine", EntryTrust::Verified),
+            entry("planted", EntryTrust::Foreign),
+        ],
+        None,
+    );
+    for full in [true, false] {
+        with_section(&status, full, |s| {
+            assert_eq!(
+                attrs(s, "#entries li[data-entry-id]", "data-entry-id"),
+                ["mine"]
+            );
+            let mine_actions = attrs(s, "#entries li[data-entry-id] button", "data-action");
+            assert_eq!(
+                mine_actions,
+                if full {
+                    vec!["copy", "revoke"]
+                } else {
+                    vec!["copy"]
+                }
+            );
+            let apart = s
+                .query_selector("section#foreign")
+                .unwrap()
+                .expect("a section of its own");
+            assert_eq!(
+                apart
+                    .query_selector("h3")
+                    .unwrap()
+                    .unwrap()
+                    .text_content()
+                    .unwrap(),
+                FOREIGN_TITLE
+            );
+            assert_eq!(
+                attrs(&apart, "li[data-entry-id]", "data-entry-id"),
+                ["planted"]
+            );
+            assert_eq!(
+                attrs(&apart, "li[data-entry-id]", "data-trust"),
+                ["foreign"]
+            );
+            assert_eq!(
+                attrs(&apart, "li button", "data-action"),
+                ["adopt", "delete"]
+            );
+            let keep = all(&apart, "li button[data-action='adopt']");
+            assert_eq!(keep[0].text_content().unwrap(), "I saved this — keep it");
+            if full {
+                assert_eq!(
+                    attrs(s, "#share-entry option", "value"),
+                    ["mine"],
+                    "only keys keywarden saved can be shared"
+                );
+            }
+        });
+    }
+}
+
+#[wasm_bindgen_test]
+fn without_foreign_entries_there_is_no_foreign_section() {
+    with_section(
+        &unlocked(
+            vec![
+                entry("a", EntryTrust::Verified),
+                entry("b", EntryTrust::Pending),
+            ],
+            None,
+        ),
+        true,
+        |s| {
+            assert!(s.query_selector("#foreign").unwrap().is_none());
+            assert_eq!(
+                attrs(s, "#entries li", "data-entry-id"),
+                ["b", "a"],
+                "newest first"
+            );
+            let texts: Vec<String> = all(s, "#entries li")
+                .iter()
+                .map(|li| li.text_content().unwrap())
+                .collect();
+            assert!(texts[0].contains("saved while locked"), "{texts:?}");
+            assert!(!texts[1].contains("saved while locked"), "{texts:?}");
+        },
+    );
+}
+
+#[wasm_bindgen_test]
+fn export_and_share_ask_for_the_vault_passphrase_next_to_the_action() {
+    with_section(
+        &unlocked(vec![entry("a", EntryTrust::Verified)], None),
+        true,
+        |s| {
+            for (form, field) in [
+                ("export-backup", "backup-vault-passphrase"),
+                ("share-key", "share-vault-passphrase"),
+            ] {
+                let input = s
+                    .query_selector(&format!("form#{form} input#{field}"))
+                    .unwrap()
+                    .unwrap_or_else(|| panic!("#{field} in #{form}"));
+                assert_eq!(input.get_attribute("type").as_deref(), Some("password"));
+                assert_eq!(
+                    input.get_attribute("autocomplete").as_deref(),
+                    Some("current-password")
+                );
+                assert!(
+                    s.query_selector(&format!("form#{form} .form-status[role='status']"))
+                        .unwrap()
+                        .is_some(),
+                    "#{form} has its own message line"
+                );
+            }
+        },
+    );
+    with_section(
+        &unlocked(vec![entry("a", EntryTrust::Verified)], None),
+        false,
+        |s| {
+            assert!(
+                s.query_selector("input[type='password']")
+                    .unwrap()
+                    .is_none(),
+                "the popup asks for no passphrase while unlocked"
+            );
+        },
+    );
+}
+
+#[wasm_bindgen_test]
+fn new_passphrases_get_a_verdict_slot_but_the_popup_offers_only_a_way_to_setup() {
+    let new = VaultStatus {
+        set_up: false,
+        unlocked: false,
+        ..unlocked(Vec::new(), None)
+    };
+    with_section(&new, true, |s| {
+        let out = s
+            .query_selector("#setup-passphrase + #setup-strength")
+            .unwrap()
+            .expect("the verdict sits right after the field");
+        assert_eq!(out.get_attribute("aria-live").as_deref(), Some("polite"));
+    });
+    with_section(&new, false, |s| {
+        assert!(s.query_selector("#setup-passphrase").unwrap().is_none());
+        assert!(s.query_selector("#open-setup").unwrap().is_some());
+    });
+}
+
+#[wasm_bindgen_test]
+fn worker_messages_read_as_sentences() {
+    assert_eq!(
+        readable("wrong passphrase: try again in 4 s"),
+        "Wrong passphrase: try again in 4 seconds."
+    );
+    assert_eq!(
+        readable("too many wrong passphrases: try again in 1 s"),
+        "Too many wrong passphrases: try again in 1 second."
+    );
+    assert_eq!(
+        readable("the backup passphrase needs at least 12 characters"),
+        "The backup passphrase needs at least 12 characters."
+    );
+    assert_eq!(readable("Locked."), "Locked.");
+    assert_eq!(readable("  "), "");
+}
+
+#[wasm_bindgen_test]
+fn a_secret_taken_from_a_field_empties_it() {
+    let body: Element = document().body().unwrap().into();
+    let input = add(
+        &body,
+        "input",
+        &[("id", "take-me"), ("type", "password")],
+        "",
+    )
+    .unwrap();
+    js_sys::Reflect::set(
+        &input,
+        &JsValue::from_str("value"),
+        &JsValue::from_str("hunter2 hunter2"),
+    )
+    .unwrap();
+    let secret = take_secret("take-me");
+    assert_eq!(secret.expose(), "hunter2 hunter2");
+    assert_eq!(
+        js_sys::Reflect::get(&input, &JsValue::from_str("value"))
+            .unwrap()
+            .as_string()
+            .as_deref(),
+        Some("")
+    );
+    input.remove();
+}
+
+#[wasm_bindgen_test]
+fn before_the_strength_module_loads_no_passphrase_is_judged_acceptable() {
+    assert!(keywarden::web::strength::judge("gravel orbit tundra mosaic lantern").is_err());
+}
