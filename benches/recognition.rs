@@ -13,12 +13,23 @@ fn page(filler: usize) -> PageModel {
         Element { role: Some(Role::Heading), text: "API Tokens".into(), level: Some(1), ..Element::default() },
     ];
     for i in 0..filler {
-        elements.push(Element { role: Some(Role::Cell), text: format!("integration {i} | nightly export"), ..Element::default() });
+        elements.push(Element {
+            role: Some(Role::Cell),
+            text: format!("integration {i} | nightly export"),
+            ..Element::default()
+        });
     }
     elements.push(Element {
         role: Some(Role::Text),
         text: "•".into(),
-        secret: Some(SecretShape { len: 40, lower: true, upper: true, digit: true, symbols: "-_".into(), ..SecretShape::default() }),
+        secret: Some(SecretShape {
+            len: 40,
+            lower: true,
+            upper: true,
+            digit: true,
+            symbols: "-_".into(),
+            ..SecretShape::default()
+        }),
         ..Element::default()
     });
     elements.push(Element { role: Some(Role::Button), text: "Copy Token".into(), ..Element::default() });
@@ -35,7 +46,8 @@ fn main() {
         let rounds = 200;
         let start = Instant::now();
         for seq in 0..rounds {
-            let out = controller.content(1, &model.url, ContentRequest::Report { seq, page: model.clone(), panel: None }, 0);
+            let out =
+                controller.content(1, &model.url, ContentRequest::Report { seq, page: model.clone(), panel: None }, 0);
             std::hint::black_box(out);
         }
         let per = start.elapsed().as_secs_f64() / rounds as f64;

@@ -24,7 +24,10 @@ fn saved(name: &str) -> String {
 
 /// Every key-like word in a file's source, wherever it sits (visible, hidden or in a template).
 fn keys_in_source(html: &str) -> Vec<String> {
-    html.split(|c: char| !(c.is_ascii_alphanumeric() || "+/=_.~-".contains(c))).filter(|w| keyish(w)).map(str::to_string).collect()
+    html.split(|c: char| !(c.is_ascii_alphanumeric() || "+/=_.~-".contains(c)))
+        .filter(|w| keyish(w))
+        .map(str::to_string)
+        .collect()
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
@@ -34,7 +37,10 @@ fn run(args: &[&str]) -> (i32, String, String) {
 }
 
 fn line<'a>(report: &'a str, prefix: &str) -> &'a str {
-    report.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no line starting {prefix:?} in:\n{report}"))
+    report
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting {prefix:?} in:\n{report}"))
 }
 
 /// The recognized page id and the current step with its target element, as the worker would see them.
@@ -74,7 +80,10 @@ fn hidden_copies_of_the_token_screen_do_not_count() {
     for file in ["predicthq-tokens-first-visit.html", "predicthq-token-list-decorated.html"] {
         let model = page_model(&saved(file), PHQ);
         assert!(model.elements.iter().all(|e| e.secret.is_none()), "{file}: a hidden key was reported");
-        assert!(!model.elements.iter().any(|e| e.text.contains("Copy Token")), "{file}: a hidden Copy Token was reported");
+        assert!(
+            !model.elements.iter().any(|e| e.text.contains("Copy Token")),
+            "{file}: a hidden Copy Token was reported"
+        );
     }
     let list = page_model(&saved("predicthq-token-list-decorated.html"), PHQ);
     assert!(list.elements.iter().any(|e| e.text == "What are token scopes?"), "a closed <details> keeps its summary");
@@ -112,7 +121,10 @@ fn binary_explains_the_token_screen_and_prints_only_its_outline() {
     assert!(out.contains("  4. token-shown (2 of 2 signals)  ← recognized\n"), "{out}");
     assert!(out.contains("       ✗ does not show heading, reading \"api tokens\" or \"tokens\"\n"), "{out}");
     assert!(out.contains("       ✓ shows showing a key\n"), "{out}");
-    assert_eq!(line(&out, "current step:"), "current step: copy-token \"Save the new token now\" → element 7 (button \"Copy Token\")");
+    assert_eq!(
+        line(&out, "current step:"),
+        "current step: copy-token \"Save the new token now\" → element 7 (button \"Copy Token\")"
+    );
     assert_eq!(
         line(&out, "key on screen:"),
         "key on screen: element 6 (text), outline 40 characters: a-z, A-Z, 0-9, symbols \"-_\"; \
@@ -153,13 +165,19 @@ fn server_flag_lets_a_self_hosted_vendor_be_recognized() {
     let url = "https://ps.acme.example/ACME/PlanningSpace/#/generateApiKey";
     let (code, out, _) = run(&["explain", &file, url]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("self-hosted products (planningspace) are recognized only on servers added with --server"), "{out}");
+    assert!(
+        out.contains("self-hosted products (planningspace) are recognized only on servers added with --server"),
+        "{out}"
+    );
 
     let (code, out, err) = run(&["explain", &file, url, "--server", "planningspace=PS.acme.example"]);
     assert_eq!(code, 0, "{err}\n{out}");
     assert_eq!(line(&out, "vendor:"), "vendor:    PlanningSpace (planningspace), on a server added with --server");
     assert_eq!(line(&out, "recognized:"), "recognized: planningspace/generate (page 3 of 4)");
-    assert_eq!(line(&out, "current step:"), "current step: create-key \"Create the key\" → element 4 (button \"Create key\")");
+    assert_eq!(
+        line(&out, "current step:"),
+        "current step: create-key \"Create the key\" → element 4 (button \"Create key\")"
+    );
     let (code, ..) = run(&["explain", &file, url, "--server=planningspace=ps.acme.example"]);
     assert_eq!(code, 0);
 }
@@ -203,7 +221,10 @@ fn key_like_words_are_masked_exactly_as_the_content_script_does() {
     ));
     assert_eq!(els[0].text, "Token: • and more");
     let s = els[0].secret.as_ref().unwrap();
-    assert_eq!((s.len, s.lower, s.upper, s.digit, s.symbols.as_str(), s.hex, s.guid), (27, true, true, true, "_", false, false));
+    assert_eq!(
+        (s.len, s.lower, s.upper, s.digit, s.symbols.as_str(), s.hex, s.guid),
+        (27, true, true, true, "_", false, false)
+    );
     assert_eq!(els[1].secret, None);
     assert_eq!(els[1].text.len(), 40);
     let g = els[2].secret.as_ref().unwrap();
@@ -226,7 +247,8 @@ fn labels_come_from_the_same_sources_in_the_same_order() {
         "<div role=\"dialog\"><h3>Dialog heading</h3></div>",
         "<input title=\"Only title\">",
     ));
-    let labelled: Vec<(Role, &str)> = els.iter().filter(|e| !e.label.is_empty()).map(|e| (e.role(), e.label.as_str())).collect();
+    let labelled: Vec<(Role, &str)> =
+        els.iter().filter(|e| !e.label.is_empty()).map(|e| (e.role(), e.label.as_str())).collect();
     assert_eq!(
         labelled,
         [
@@ -255,7 +277,19 @@ fn nesting_states_and_own_text_follow_the_content_script() {
     ));
     let summary: Vec<String> = els
         .iter()
-        .map(|e| format!("{:?} {:?} d{:?} g{:?} {}{:?}{:?}{:?}", e.role(), e.text, e.dialog, e.group, e.disabled, e.level, e.checked, e.filled))
+        .map(|e| {
+            format!(
+                "{:?} {:?} d{:?} g{:?} {}{:?}{:?}{:?}",
+                e.role(),
+                e.text,
+                e.dialog,
+                e.group,
+                e.disabled,
+                e.level,
+                e.checked,
+                e.filled
+            )
+        })
         .collect();
     assert_eq!(
         summary,

@@ -64,7 +64,8 @@ fn anticipated_absence_is_explained_but_not_logged_as_drift() {
 #[test]
 fn missing_target_waits_out_the_grace_period_then_explains_and_logs_drift_once() {
     // Without a `missing` note, an absent target is unexpected: the vendor changed the page.
-    let recipe = RECIPE.replace("missing = \"No API Keys section: your role lacks the Manage User API Key authority.\"\n", "");
+    let recipe =
+        RECIPE.replace("missing = \"No API Keys section: your role lacks the Manage User API Key authority.\"\n", "");
     assert_ne!(recipe, RECIPE);
     let mut ctrl = Controller::new(Catalog::from_sources(&[("features.toml", &recipe)]).unwrap());
     let page = account_page(false);
@@ -125,7 +126,10 @@ fn captured_key_carries_vendor_host_and_fields_for_the_vault() {
     assert!(matches!(out.reply, Reply::Captured { .. }), "{:?}", out.reply);
     let captured = out.captured.expect("handed on to the vault");
     assert_eq!(captured.secret.expose(), HEX_KEY);
-    assert_eq!((captured.vendor.as_str(), captured.host.as_str(), captured.page_url.as_str()), ("featuretest", "acme.feature.test", TENANT));
+    assert_eq!(
+        (captured.vendor.as_str(), captured.host.as_str(), captured.page_url.as_str()),
+        ("featuretest", "acme.feature.test", TENANT)
+    );
     assert_eq!(captured.fields.get(&FieldName::KeyName).map(String::as_str), Some("billing-sync"));
 }
 
@@ -145,7 +149,14 @@ fn metadata_holding_the_key_is_refused_and_nothing_is_handed_on() {
 fn hex_keys_with_other_letters_are_not_captured() {
     let mut ctrl = feature_controller();
     report_at(&mut ctrl, 1, &generated_page(), 0);
-    let out = ctrl.handle(&sender(), Request::Capture { seq: 1, key: SecretString::new("0123456789abcdef0123456789abcdeg".into()), fields: BTreeMap::new() });
+    let out = ctrl.handle(
+        &sender(),
+        Request::Capture {
+            seq: 1,
+            key: SecretString::new("0123456789abcdef0123456789abcdeg".into()),
+            fields: BTreeMap::new(),
+        },
+    );
     assert!(matches!(out.reply, Reply::Error { code: ErrorCode::Unexpected, .. }));
 }
 
@@ -155,6 +166,14 @@ fn predicthq_form_points_at_token_name_and_scopes() {
     let page = token_form(true);
     let out = report(&mut ctrl, 1, 1, &page.model);
     let fields = &reply_draw(&out).fields;
-    assert!(fields.contains(&FieldMark { name: FieldName::KeyName, element: page.idx("name") as u32, read: Read::Value }));
-    assert!(fields.contains(&FieldMark { name: FieldName::Scopes, element: page.idx("scopes") as u32, read: Read::Checked }));
+    assert!(fields.contains(&FieldMark {
+        name: FieldName::KeyName,
+        element: page.idx("name") as u32,
+        read: Read::Value
+    }));
+    assert!(fields.contains(&FieldMark {
+        name: FieldName::Scopes,
+        element: page.idx("scopes") as u32,
+        read: Read::Checked
+    }));
 }

@@ -6,13 +6,14 @@ use common::popup;
 use keywarden::engine::controller::CapturedKey;
 use keywarden::engine::keeper::{Keeper, Session, VaultOutcome};
 use keywarden::engine::protocol::{
-    admit, Admitted, CaptureState, EntryTrust, ErrorCode, ExtensionPage, PageRequest as Request, Reply, Sender, VaultStatus, VERSION,
+    admit, Admitted, CaptureState, EntryTrust, ErrorCode, ExtensionPage, PageRequest as Request, Reply, Sender,
+    VaultStatus, VERSION,
 };
-use serde_json::json;
 use keywarden::engine::recipe::FieldName;
 use keywarden::engine::secret::SecretString;
 use keywarden::engine::vault::store::{MemoryStore, Store};
 use keywarden::engine::vault::{EntryState, KdfParams};
+use serde_json::json;
 use std::collections::BTreeMap;
 
 const PASS: &str = "correct horse battery staple";
@@ -51,7 +52,10 @@ fn captured(vendor: &str, tenant: &str, key: &str, name: &str, replaces_previous
         host: "control.predicthq.com".into(),
         tenant: tenant.into(),
         page_url: "https://control.predicthq.com/tokens".into(),
-        fields: BTreeMap::from([(FieldName::KeyName, name.to_string()), (FieldName::Scopes, "Account, Events".to_string())]),
+        fields: BTreeMap::from([
+            (FieldName::KeyName, name.to_string()),
+            (FieldName::Scopes, "Account, Events".to_string()),
+        ]),
         replaces_previous,
     }
 }
@@ -135,7 +139,10 @@ fn copy_returns_the_key_only_when_unlocked() {
         other => panic!("{other:?}"),
     }
     run(&mut keeper, &mut store, Request::Lock);
-    assert!(matches!(run(&mut keeper, &mut store, Request::CopyKey { id }).reply, Reply::Error { code: ErrorCode::Locked, .. }));
+    assert!(matches!(
+        run(&mut keeper, &mut store, Request::CopyKey { id }).reply,
+        Reply::Error { code: ErrorCode::Locked, .. }
+    ));
 }
 
 #[test]
@@ -165,12 +172,22 @@ fn backups_and_shares_come_out_as_armored_age() {
     let (mut keeper, mut store) = set_up();
     save(&mut keeper, &mut store, captured("predicthq", "t", KEY_A, "n", false));
     let id = status(&mut keeper, &mut store).entries[0].id.clone();
-    let backup = keeper.handle(&store, &MemoryStore::new(), Request::ExportBackup { passphrase: pass("backup passphrase 123"), vault_passphrase: pass(PASS) }, 5, &mut weak);
+    let backup = keeper.handle(
+        &store,
+        &MemoryStore::new(),
+        Request::ExportBackup { passphrase: pass("backup passphrase 123"), vault_passphrase: pass(PASS) },
+        5,
+        &mut weak,
+    );
     let Reply::Armored { text, entries, .. } = backup.reply else { panic!("{:?}", backup.reply) };
     assert!(text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
     assert_eq!(entries, 1);
     assert!(!text.contains(KEY_A));
-    let share = run(&mut keeper, &mut store, Request::ShareKey { id, recipient: "age1notarecipient".into(), vault_passphrase: pass(PASS) });
+    let share = run(
+        &mut keeper,
+        &mut store,
+        Request::ShareKey { id, recipient: "age1notarecipient".into(), vault_passphrase: pass(PASS) },
+    );
     assert!(matches!(share.reply, Reply::Error { code: ErrorCode::Refused, .. }));
 }
 

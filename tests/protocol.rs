@@ -6,8 +6,8 @@ use common::*;
 use keywarden::engine::controller::{Controller, Outcome};
 use keywarden::engine::page::{Element, PageModel, Role, SecretShape, MAX_ELEMENTS, MAX_TEXT, MAX_URL};
 use keywarden::engine::protocol::{
-    admit, Admitted, CaptureState, ContentRequest, Draw, ErrorCode, ExtensionPage, Incoming, Mark, OutgoingRequest, Out,
-    PageRequest, PanelRequest, Push, RawSender, Reply, Sender, StepEvent, TabStatus, VERSION,
+    admit, Admitted, CaptureState, ContentRequest, Draw, ErrorCode, ExtensionPage, Incoming, Mark, Out,
+    OutgoingRequest, PageRequest, PanelRequest, Push, RawSender, Reply, Sender, StepEvent, TabStatus, VERSION,
 };
 use keywarden::engine::secret::SecretString;
 use keywarden::engine::walkthrough::Event;
@@ -68,7 +68,9 @@ fn report_parses_from_hand_written_json_with_defaults() {
             {"secret":{"len":40,"lower":true,"upper":true,"digit":true,"symbols":"-_"}},
             {}
         ]}}}"#;
-    let Ok(Admitted::Content { request: ContentRequest::Report { seq: 2, page, .. }, .. }) = parse_json(json) else { panic!("report did not parse") };
+    let Ok(Admitted::Content { request: ContentRequest::Report { seq: 2, page, .. }, .. }) = parse_json(json) else {
+        panic!("report did not parse")
+    };
     assert_eq!(page.title, "");
     assert_eq!(page.elements.len(), 4);
     assert_eq!(page.elements[0], el(Role::Button, "Create Token"));
@@ -82,7 +84,9 @@ fn report_parses_from_hand_written_json_with_defaults() {
 fn capture_parses_and_keeps_the_key_out_of_debug_output() {
     let parsed = parse_json(&wire(json!({ "type": "capture", "seq": 4, "key": KEY })));
     let shown = format!("{parsed:?}");
-    let Ok(Admitted::Content { request: ContentRequest::Capture { seq: 4, key, .. }, .. }) = parsed else { panic!("capture did not parse") };
+    let Ok(Admitted::Content { request: ContentRequest::Capture { seq: 4, key, .. }, .. }) = parsed else {
+        panic!("capture did not parse")
+    };
     assert_eq!(key.expose(), KEY);
     assert!(!shown.contains("LEAKCANARY"), "{shown}");
 }
@@ -96,7 +100,10 @@ fn panel_events_parse() {
         }
     }
     // Resume is the popup's: the panel's vocabulary has no word for it.
-    assert_eq!(admit(&panel(1), wire(json!({ "type": "panel", "event": "resume" })).as_str()).unwrap_err().code, ErrorCode::Malformed);
+    assert_eq!(
+        admit(&panel(1), wire(json!({ "type": "panel", "event": "resume" })).as_str()).unwrap_err().code,
+        ErrorCode::Malformed
+    );
 }
 
 #[test]
@@ -124,9 +131,16 @@ fn requests_written_by_extension_pages_parse_back_unchanged() {
         let text = serde_json::to_string(&Out::new(out)).unwrap();
         let parsed = parse_json(&text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
         let same = match (out, &parsed) {
-            (OutgoingRequest::Panel { event: a }, Admitted::Panel { request: PanelRequest::Panel { event: b }, .. }) => a == b,
-            (OutgoingRequest::Status { tab: a }, Admitted::Page { request: PageRequest::Status { tab: b }, .. }) => a == b,
-            (OutgoingRequest::Resume { tab: a }, Admitted::Page { request: PageRequest::Resume { tab: b }, .. }) => a == b,
+            (
+                OutgoingRequest::Panel { event: a },
+                Admitted::Panel { request: PanelRequest::Panel { event: b }, .. },
+            ) => a == b,
+            (OutgoingRequest::Status { tab: a }, Admitted::Page { request: PageRequest::Status { tab: b }, .. }) => {
+                a == b
+            }
+            (OutgoingRequest::Resume { tab: a }, Admitted::Page { request: PageRequest::Resume { tab: b }, .. }) => {
+                a == b
+            }
             _ => false,
         };
         assert!(same, "{text} came back as {parsed:?}");
@@ -164,14 +178,19 @@ fn malformed_messages_are_refused_as_malformed() {
         ("missing type", wire(json!({ "tab": 1 }))),
         ("type in another case", wire(json!({ "type": "Status", "tab": 1 }))),
         // unknown fields
-        ("unknown envelope field", json!({ "v": VERSION, "body": { "type": "status", "tab": 1 }, "from": "popup" }).to_string()),
+        (
+            "unknown envelope field",
+            json!({ "v": VERSION, "body": { "type": "status", "tab": 1 }, "from": "popup" }).to_string(),
+        ),
         ("unknown report field", wire(json!({ "type": "report", "seq": 1, "page": good_page, "sequence": 1 }))),
         ("unknown capture field", wire(json!({ "type": "capture", "seq": 1, "key": KEY, "vendor": "predicthq" }))),
         ("unknown resume field", wire(json!({ "type": "resume", "tab": 1, "all": true }))),
         ("unknown page field", wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "frames": [] } }))),
         (
             "unknown element field",
-            wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "role": "button", "html": "<b>" }] } })),
+            wire(
+                json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "role": "button", "html": "<b>" }] } }),
+            ),
         ),
         // missing fields
         ("report without page", wire(json!({ "type": "report", "seq": 1 }))),
@@ -181,7 +200,12 @@ fn malformed_messages_are_refused_as_malformed() {
         ("panel without event", wire(json!({ "type": "panel" }))),
         ("resume without tab", wire(json!({ "type": "resume" }))),
         ("page without url", wire(json!({ "type": "report", "seq": 1, "page": { "elements": [] } }))),
-        ("secret shape without len", wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "secret": { "lower": true } }] } }))),
+        (
+            "secret shape without len",
+            wire(
+                json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "secret": { "lower": true } }] } }),
+            ),
+        ),
         // wrong types
         ("seq as string", wire(json!({ "type": "report", "seq": "1", "page": good_page }))),
         ("negative seq", wire(json!({ "type": "capture", "seq": -1, "key": KEY }))),
@@ -190,10 +214,24 @@ fn malformed_messages_are_refused_as_malformed() {
         ("tab too large", wire(json!({ "type": "resume", "tab": 1u64 << 40 }))),
         ("unknown event", wire(json!({ "type": "panel", "event": "skip" }))),
         ("event in another case", wire(json!({ "type": "panel", "event": "Next" }))),
-        ("elements as object", wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": {} } }))),
-        ("unknown role", wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "role": "widget" }] } }))),
-        ("filled as string", wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "filled": "yes" }] } }))),
-        ("dialog negative", wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "dialog": -1 }] } }))),
+        (
+            "elements as object",
+            wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": {} } })),
+        ),
+        (
+            "unknown role",
+            wire(
+                json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "role": "widget" }] } }),
+            ),
+        ),
+        (
+            "filled as string",
+            wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "filled": "yes" }] } })),
+        ),
+        (
+            "dialog negative",
+            wire(json!({ "type": "report", "seq": 1, "page": { "url": url("/"), "elements": [{ "dialog": -1 }] } })),
+        ),
     ];
     let mut wrong = Vec::new();
     for (name, text) in &cases {
@@ -211,7 +249,9 @@ fn report_carries_the_panel_nonce_within_its_limits() {
     let page = json!({ "url": url("/tokens"), "elements": [] });
     let nonce = |panel: Value| parse_json(&wire(json!({ "type": "report", "seq": 1, "page": page, "panel": panel })));
     let reported = |r: Result<Admitted, ErrorCode>| match r {
-        Ok(Admitted::Content { request: ContentRequest::Report { panel, .. }, .. }) => Ok(panel.map(|p| p.as_str().to_string())),
+        Ok(Admitted::Content { request: ContentRequest::Report { panel, .. }, .. }) => {
+            Ok(panel.map(|p| p.as_str().to_string()))
+        }
         Ok(other) => panic!("{other:?}"),
         Err(code) => Err(code),
     };
@@ -238,8 +278,16 @@ fn report_carries_the_panel_nonce_within_its_limits() {
 // ---------------------------------------------------------------------------------------------
 // Authorization
 
-const SENDER_KINDS: [&str; 8] =
-    ["content top", "content subframe", "panel in tab", "panel no tab", "popup", "popup in tab", "options", "other page"];
+const SENDER_KINDS: [&str; 8] = [
+    "content top",
+    "content subframe",
+    "panel in tab",
+    "panel no tab",
+    "popup",
+    "popup in tab",
+    "options",
+    "other page",
+];
 
 fn sender(kind: &str) -> Sender {
     match kind {
@@ -333,7 +381,9 @@ fn controller_refuses_unauthorized_requests_before_acting() {
                 if ctrl.progress(1).cloned() != before {
                     wrong.push(format!("{req} from {kind} changed the tab's progress"));
                 }
-                let Reply::Status { captures_received, .. } = ctrl.handle(&popup(), Request::Status { tab: None }).reply else {
+                let Reply::Status { captures_received, .. } =
+                    ctrl.handle(&popup(), Request::Status { tab: None }).reply
+                else {
                     unreachable!()
                 };
                 if captures_received != 0 {
@@ -348,7 +398,8 @@ fn controller_refuses_unauthorized_requests_before_acting() {
 #[test]
 fn forbidden_message_never_echoes_the_request_content() {
     let mut ctrl = busy_controller();
-    let out = ctrl.handle(&popup(), Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: Default::default() });
+    let out = ctrl
+        .handle(&popup(), Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: Default::default() });
     let Reply::Error { code: ErrorCode::Forbidden, message } = &out.reply else { panic!("{:?}", out.reply) };
     assert!(!message.is_empty());
     assert!(!message.contains("LEAKCANARY"), "{message}");
@@ -415,10 +466,16 @@ fn over_limit_reports_are_malformed() {
         ("text too long", with_elements(vec![el(Role::Button, "ok"), el(Role::Text, &long)])),
         ("label too long", with_elements(vec![labelled(Role::Textbox, &long)])),
         ("title too long", PageModel { title: long.clone(), ..with_elements(vec![]) }),
-        ("URL too long", PageModel { url: format!("{}?q={}", url("/tokens"), "a".repeat(MAX_URL)), ..with_elements(vec![]) }),
+        (
+            "URL too long",
+            PageModel { url: format!("{}?q={}", url("/tokens"), "a".repeat(MAX_URL)), ..with_elements(vec![]) },
+        ),
         (
             "forward dialog reference",
-            with_elements(vec![Element { dialog: Some(1), ..el(Role::Button, "Create") }, el(Role::Dialog, "New token")]),
+            with_elements(vec![
+                Element { dialog: Some(1), ..el(Role::Button, "Create") },
+                el(Role::Dialog, "New token"),
+            ]),
         ),
         (
             "forward group reference",
@@ -444,7 +501,10 @@ fn reports_right_at_the_limits_are_accepted() {
         ("title of the longest length", PageModel { title: at_limit.clone(), ..with_elements(vec![]) }),
         (
             "backward references",
-            with_elements(vec![el(Role::Dialog, "New token"), Element { dialog: Some(0), group: Some(0), ..el(Role::Button, "Create") }]),
+            with_elements(vec![
+                el(Role::Dialog, "New token"),
+                Element { dialog: Some(0), group: Some(0), ..el(Role::Button, "Create") },
+            ]),
         ),
     ];
     for (name, model) in cases {
@@ -589,7 +649,10 @@ fn capture_before_any_report_or_on_an_unknown_host_is_unexpected() {
 
     let page = token_shown().moved_to("https://control.predicthq.com.phish.test/tokens");
     report(&mut ctrl, 2, 1, &page.model);
-    let out = ctrl.handle(&content_on(2, &page.model), Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: Default::default() });
+    let out = ctrl.handle(
+        &content_on(2, &page.model),
+        Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: Default::default() },
+    );
     assert_eq!(error_code(&out), Some(ErrorCode::Unexpected));
 }
 
@@ -621,7 +684,12 @@ fn replies_never_contain_the_submitted_key() {
     outcomes.push(capture(&mut ctrl, 1, 1, KEY)); // stale seq
     outcomes.push(capture(&mut ctrl, 1, 2, "LEAKCANARY+/=LEAKCANARY+/=LEAKCANARY")); // wrong shape
     outcomes.push(capture(&mut ctrl, 1, 2, KEY)); // received
-    outcomes.push(ctrl.handle(&popup(), Request::Capture { seq: 2, key: SecretString::new(KEY.into()), fields: Default::default() })); // forbidden
+    outcomes.push(
+        ctrl.handle(
+            &popup(),
+            Request::Capture { seq: 2, key: SecretString::new(KEY.into()), fields: Default::default() },
+        ),
+    ); // forbidden
     outcomes.push(ctrl.handle(&popup(), Request::Status { tab: Some(1) }));
     for out in &outcomes {
         let debug = format!("{out:?}");
@@ -676,11 +744,15 @@ fn replies_go_out_as_version_and_tagged_body() {
 
 #[test]
 fn error_codes_have_snake_case_wire_names() {
-    let names: Vec<Value> = [ErrorCode::Forbidden, ErrorCode::Version, ErrorCode::Malformed, ErrorCode::Unexpected, ErrorCode::Internal]
-        .iter()
-        .map(|c| serde_json::to_value(c).unwrap())
-        .collect();
-    assert_eq!(names, [json!("forbidden"), json!("version"), json!("malformed"), json!("unexpected"), json!("internal")]);
+    let names: Vec<Value> =
+        [ErrorCode::Forbidden, ErrorCode::Version, ErrorCode::Malformed, ErrorCode::Unexpected, ErrorCode::Internal]
+            .iter()
+            .map(|c| serde_json::to_value(c).unwrap())
+            .collect();
+    assert_eq!(
+        names,
+        [json!("forbidden"), json!("version"), json!("malformed"), json!("unexpected"), json!("internal")]
+    );
 }
 
 #[test]
@@ -758,7 +830,10 @@ fn sender_classification_trusts_only_this_extension() {
             Ok(Sender::Page { page: ExtensionPage::Other, tab: Some(4) }),
         ),
         // Someone else's extension, or no id at all.
-        (raw(Some("other@example"), Some("moz-extension://1b2c3d4e/popup.html"), None, None), Err(ErrorCode::Forbidden)),
+        (
+            raw(Some("other@example"), Some("moz-extension://1b2c3d4e/popup.html"), None, None),
+            Err(ErrorCode::Forbidden),
+        ),
         (raw(None, Some("https://control.predicthq.com/"), Some(4), Some(0)), Err(ErrorCode::Forbidden)),
         // No URL, or a content script without its tab or frame.
         (raw(Some(OWN_ID), None, Some(4), Some(0)), Err(ErrorCode::Forbidden)),
@@ -780,8 +855,19 @@ fn sender_classification_accepts_our_pages_under_a_dynamic_url() {
     let dynamic = "chrome-extension://9b0c1d2e-3f4a-5b6c-7d8e-9f0a1b2c3d4e";
     let own_chrome = "chrome-extension://abcdefghijklmnopabcdefghijklmnop";
     let cases: Vec<(RawSender, Result<Sender, ErrorCode>)> = vec![
-        (raw(Some(OWN_ID), Some(&format!("{dynamic}/panel.html#00ff00ff00ff00ff00ff00ff00ff00ff")), Some(4), Some(7)), Ok(panel(4))),
-        (raw(Some(OWN_ID), Some("chrome-extension://hgfedcbahgfedcbahgfedcbahgfedcba/panel.html"), Some(4), Some(7)), Ok(panel(4))),
+        (
+            raw(
+                Some(OWN_ID),
+                Some(&format!("{dynamic}/panel.html#00ff00ff00ff00ff00ff00ff00ff00ff")),
+                Some(4),
+                Some(7),
+            ),
+            Ok(panel(4)),
+        ),
+        (
+            raw(Some(OWN_ID), Some("chrome-extension://hgfedcbahgfedcbahgfedcbahgfedcba/panel.html"), Some(4), Some(7)),
+            Ok(panel(4)),
+        ),
         (raw(Some(OWN_ID), Some("moz-extension://another-uuid/panel.html"), Some(4), Some(7)), Ok(panel(4))),
         (raw(Some(OWN_ID), Some(&format!("{dynamic}/popup.html")), None, None), Ok(popup())),
         (
@@ -789,7 +875,10 @@ fn sender_classification_accepts_our_pages_under_a_dynamic_url() {
             Ok(Sender::Page { page: ExtensionPage::Other, tab: Some(4) }),
         ),
         // Not ours: another extension's id, or no id.
-        (raw(Some("other@example"), Some(&format!("{dynamic}/panel.html")), Some(4), Some(7)), Err(ErrorCode::Forbidden)),
+        (
+            raw(Some("other@example"), Some(&format!("{dynamic}/panel.html")), Some(4), Some(7)),
+            Err(ErrorCode::Forbidden),
+        ),
         (raw(None, Some(&format!("{dynamic}/panel.html")), Some(4), Some(7)), Err(ErrorCode::Forbidden)),
         // Not an extension host: nothing to classify as a page (and no content script runs there).
         (raw(Some(OWN_ID), Some("chrome-extension:///panel.html"), None, None), Err(ErrorCode::Forbidden)),
@@ -815,7 +904,10 @@ fn capture_from_a_sender_on_another_host_than_the_report_is_refused() {
     let mut ctrl = controller();
     report(&mut ctrl, 1, 1, &token_shown().model);
     let elsewhere = Sender::Content { tab: 1, frame: 0, url: "https://elsewhere.example/keys".into() };
-    let out = ctrl.handle(&elsewhere, Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: Default::default() });
+    let out = ctrl.handle(
+        &elsewhere,
+        Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: Default::default() },
+    );
     assert!(
         matches!(error_code(&out), Some(ErrorCode::Forbidden | ErrorCode::Unexpected)),
         "a key from elsewhere.example was taken as PredictHQ's: {:?}",

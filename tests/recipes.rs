@@ -24,11 +24,7 @@ fn builtin_catalog_validates() {
     assert!(!catalog.recipes.is_empty());
     for recipe in &catalog.recipes {
         assert!(recipe.vendor.self_hosted || !recipe.vendor.hosts.is_empty(), "{} serves no host", recipe.vendor.id);
-        assert!(
-            recipe.steps().any(|(_, s)| s.capture),
-            "{} has no step where the key is captured",
-            recipe.vendor.id
-        );
+        assert!(recipe.steps().any(|(_, s)| s.capture), "{} has no step where the key is captured", recipe.vendor.id);
         let (_, total) = recipe.position("no-such-step");
         assert_eq!(total, recipe.pages.iter().map(|p| p.steps.len()).sum::<usize>());
     }
@@ -56,7 +52,13 @@ fn predicthq_recipe_serves_only_its_console_host() {
     let phq = catalog.vendor("predicthq").expect("PredictHQ recipe");
     assert_eq!(phq.vendor.hosts, vec![HostPattern::Exact("control.predicthq.com".into())]);
     assert_eq!(catalog.for_host("control.predicthq.com").map(|r| r.vendor.id.as_str()), Some("predicthq"));
-    for other in ["predicthq.com", "api.predicthq.com", "control.predicthq.com.phish.test", "predicthq-control.test", "xcontrol.predicthq.com"] {
+    for other in [
+        "predicthq.com",
+        "api.predicthq.com",
+        "control.predicthq.com.phish.test",
+        "predicthq-control.test",
+        "xcontrol.predicthq.com",
+    ] {
         assert!(catalog.for_host(other).is_none(), "{other} must not be served");
     }
 }
@@ -152,7 +154,8 @@ fn bad_recipes_are_refused_naming_the_field() {
                     failures.push(format!("{name}: error names file {:?}", e.file));
                 }
                 if e.field != want.field {
-                    failures.push(format!("{name} ({}): field {:?}, expected {:?} [{e}]", want.what, e.field, want.field));
+                    failures
+                        .push(format!("{name} ({}): field {:?}, expected {:?} [{e}]", want.what, e.field, want.field));
                 }
                 if e.problem.trim().is_empty() {
                     failures.push(format!("{name}: error has no explanation"));
@@ -169,7 +172,13 @@ fn bad_recipes_are_refused_naming_the_field() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} bad recipes misreported:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} bad recipes misreported:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

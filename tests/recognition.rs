@@ -176,9 +176,7 @@ fn recognition_survives_case_decoration_wrapping_order_and_placeholders() {
         ),
         case(
             "icon-only copy button named by aria-label",
-            Page::at(&url("/tokens"))
-                .with("key", secret(token_shape()))
-                .with("copy", labelled(Role::Button, "Copy")),
+            Page::at(&url("/tokens")).with("key", secret(token_shape())).with("copy", labelled(Role::Button, "Copy")),
             Some(("token-shown", "copy-token", "copy")),
         ),
         case(
@@ -227,7 +225,9 @@ fn form_opened_over_the_list_is_the_form_and_points_inside_the_dialog() {
 #[test]
 fn lookalike_host_gets_nothing() {
     let catalog = Catalog::builtin().unwrap();
-    for host in ["control.predicthq.com.phish.test", "predicthq-control.test", "control-predicthq.com", "control.predicthq.co"] {
+    for host in
+        ["control.predicthq.com.phish.test", "predicthq-control.test", "control-predicthq.com", "control.predicthq.co"]
+    {
         for fixture in [dashboard(), token_form(true), token_shown(), token_list()] {
             let page = fixture.moved_to(&format!("https://{host}/tokens"));
             assert_eq!(see(&catalog, &page.model), Seen { page: None, step: None }, "{host}");
@@ -258,11 +258,7 @@ fn plain_http_page_is_refused() {
 #[test]
 fn partial_pages_get_no_page_rather_than_a_wrong_step() {
     check_table(vec![
-        case(
-            "create button alone",
-            Page::at(&url("/tokens")).with("", el(Role::Button, "Create Token")),
-            None,
-        ),
+        case("create button alone", Page::at(&url("/tokens")).with("", el(Role::Button, "Create Token")), None),
         case(
             "heading and create button, no name field",
             Page::at(&url("/tokens"))
@@ -270,21 +266,11 @@ fn partial_pages_get_no_page_rather_than_a_wrong_step() {
                 .with("", el(Role::Button, "Create Token")),
             None,
         ),
-        case(
-            "name field alone",
-            Page::at(&url("/tokens")).with("", field("Token name", false)),
-            None,
-        ),
-        case(
-            "copy button without a token",
-            Page::at(&url("/tokens")).with("", el(Role::Button, "Copy Token")),
-            None,
-        ),
+        case("name field alone", Page::at(&url("/tokens")).with("", field("Token name", false)), None),
+        case("copy button without a token", Page::at(&url("/tokens")).with("", el(Role::Button, "Copy Token")), None),
         case(
             "token page still loading",
-            Page::at(&url("/tokens"))
-                .with("", el(Role::Link, "API Tokens"))
-                .with("", el(Role::Heading, "API Tokens")),
+            Page::at(&url("/tokens")).with("", el(Role::Link, "API Tokens")).with("", el(Role::Heading, "API Tokens")),
             None,
         ),
         case("empty page", Page::at(&url("/")), None),
@@ -482,6 +468,15 @@ fn stacked_windows_resolve_to_the_topmost_one() {
     let catalog = Catalog::builtin().unwrap();
     let scene = Scene::new(&page.model, page.model.validate().unwrap());
     let recipe = catalog.vendor("predicthq").unwrap();
-    let create = &recipe.pages.iter().find(|p| p.id == "token-form").unwrap().steps.iter().find(|s| s.id == "create-token").unwrap().target;
+    let create = &recipe
+        .pages
+        .iter()
+        .find(|p| p.id == "token-form")
+        .unwrap()
+        .steps
+        .iter()
+        .find(|s| s.id == "create-token")
+        .unwrap()
+        .target;
     assert_eq!(scene.find_any(create, &recipe.key), Some(page.idx("top-create")));
 }

@@ -16,12 +16,23 @@ fn options() -> Sender {
     Sender::Page { page: ExtensionPage::Options, tab: None }
 }
 
-fn add(ctrl: &mut keywarden::engine::controller::Controller, sender: &Sender, url: &str) -> keywarden::engine::controller::Outcome {
+fn add(
+    ctrl: &mut keywarden::engine::controller::Controller,
+    sender: &Sender,
+    url: &str,
+) -> keywarden::engine::controller::Outcome {
     ctrl.handle(sender, Request::AddServer { vendor: "planningspace".into(), url: url.into() })
 }
 
 fn key_page(host: &str) -> PageModel {
-    let shape = SecretShape { len: KEY.len() as u32, lower: true, upper: true, digit: true, symbols: "-_".into(), ..SecretShape::default() };
+    let shape = SecretShape {
+        len: KEY.len() as u32,
+        lower: true,
+        upper: true,
+        digit: true,
+        symbols: "-_".into(),
+        ..SecretShape::default()
+    };
     PageModel {
         url: format!("https://{host}/ACME/PlanningSpace/#/generateApiKey"),
         title: String::new(),
@@ -67,14 +78,19 @@ fn an_added_server_is_recognized_and_an_unadded_one_is_not() {
     assert_eq!(servers, vec![Server { vendor: "planningspace".into(), host: SERVER.into() }]);
 
     let page = generate_page(SERVER);
-    let out = ctrl.handle(&Sender::Content { tab: 2, frame: 0, url: page.url.clone() }, Request::Report { seq: 1, page, panel: None });
+    let out = ctrl.handle(
+        &Sender::Content { tab: 2, frame: 0, url: page.url.clone() },
+        Request::Report { seq: 1, page, panel: None },
+    );
     assert_eq!(highlighted(reply_draw(&out)), Some("create-key"));
     let view = pushed_panels(&out)[0].1.expect("panel").clone();
     assert!(view.warning.expect("replacement warning").contains("REPLACES"));
 
     let other = key_page("planning.other-company.test");
-    let out =
-        ctrl.handle(&Sender::Content { tab: 3, frame: 0, url: other.url.clone() }, Request::Report { seq: 1, page: other, panel: None });
+    let out = ctrl.handle(
+        &Sender::Content { tab: 3, frame: 0, url: other.url.clone() },
+        Request::Report { seq: 1, page: other, panel: None },
+    );
     assert_eq!(reply_draw(&out).capture, None, "another company's server stays unknown");
 }
 
@@ -86,7 +102,8 @@ fn capture_on_a_server_records_server_and_tenant() {
     let sender = Sender::Content { tab: 1, frame: 0, url: page.url.clone() };
     let out = ctrl.handle(&sender, Request::Report { seq: 1, page, panel: None });
     assert!(reply_draw(&out).capture.is_some());
-    let out = ctrl.handle(&sender, Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: BTreeMap::new() });
+    let out =
+        ctrl.handle(&sender, Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: BTreeMap::new() });
     let captured = out.captured.expect("key handed on");
     assert_eq!(captured.vendor, "planningspace");
     assert_eq!(captured.tenant, format!("{SERVER}/ACME"));
@@ -97,7 +114,8 @@ fn servers_cannot_claim_fixed_vendor_hosts_or_fixed_vendors() {
     let mut ctrl = controller();
     let out = add(&mut ctrl, &options(), "https://control.predicthq.com/");
     assert!(matches!(out.reply, Reply::Error { code: ErrorCode::Unexpected, .. }));
-    let out = ctrl.handle(&options(), Request::AddServer { vendor: "predicthq".into(), url: format!("https://{SERVER}/") });
+    let out =
+        ctrl.handle(&options(), Request::AddServer { vendor: "predicthq".into(), url: format!("https://{SERVER}/") });
     assert!(matches!(out.reply, Reply::Error { .. }));
     let out = add(&mut ctrl, &options(), &format!("http://{SERVER}/"));
     assert!(matches!(out.reply, Reply::Error { code: ErrorCode::Malformed, .. }), "plain http is refused");
@@ -111,7 +129,10 @@ fn removing_a_server_stops_recognition_there() {
     ctrl.handle(&options(), Request::RemoveServer { host: SERVER.into() });
     assert!(ctrl.take_changes().servers);
     let page = generate_page(SERVER);
-    let out = ctrl.handle(&Sender::Content { tab: 1, frame: 0, url: page.url.clone() }, Request::Report { seq: 1, page, panel: None });
+    let out = ctrl.handle(
+        &Sender::Content { tab: 1, frame: 0, url: page.url.clone() },
+        Request::Report { seq: 1, page, panel: None },
+    );
     assert_eq!(highlighted(reply_draw(&out)), None);
 }
 

@@ -7,7 +7,9 @@ use keywarden::engine::protocol::{
     admit, CaptureState, EntryTrust, ErrorCode, ExtensionPage, PanelNonce, Push, Reply, Sender, VaultStatus, VERSION,
 };
 use keywarden::engine::secret::SecretString;
-use keywarden::engine::service::{AlarmChange, Event, IdleState, PanelPort, Platform, Service, SessionKeyChange, AUTO_LOCK_ALARM};
+use keywarden::engine::service::{
+    AlarmChange, Event, IdleState, PanelPort, Platform, Service, SessionKeyChange, AUTO_LOCK_ALARM,
+};
 use keywarden::engine::storage::{self, Snapshot};
 use keywarden::engine::vault::store::{MemoryStore, Store};
 use keywarden::engine::vault::KdfParams;
@@ -391,7 +393,10 @@ fn a_worker_restarted_between_any_two_events_answers_the_same() {
     };
     assert_eq!(blank(&a), blank(&b));
     assert!(!a.iter().any(|r| r.contains("LEAKCANARY")), "no reply carries a key");
-    assert_eq!(steady.session.items().keys().collect::<Vec<_>>(), restarting.session.items().keys().collect::<Vec<_>>());
+    assert_eq!(
+        steady.session.items().keys().collect::<Vec<_>>(),
+        restarting.session.items().keys().collect::<Vec<_>>()
+    );
 }
 
 /// What anyone who can write `storage.local` (a content script, say) can plant: an entry sealed
@@ -424,7 +429,11 @@ fn a_planted_entry_is_shown_as_foreign_and_kept_only_when_the_admin_confirms() {
     let status = b.status();
     let trust: BTreeMap<String, EntryTrust> = status.entries.iter().map(|e| (e.key_name.clone(), e.trust)).collect();
     assert_eq!(trust.get("planted"), Some(&EntryTrust::Foreign), "{trust:?}");
-    assert_eq!(trust.values().filter(|t| **t == EntryTrust::Verified).count(), 1, "our own capture is adopted: {trust:?}");
+    assert_eq!(
+        trust.values().filter(|t| **t == EntryTrust::Verified).count(),
+        1,
+        "our own capture is adopted: {trust:?}"
+    );
     // Copying a foreign key works (the admin may want to look), but it stays foreign until confirmed.
     let planted = status.entries.iter().find(|e| e.key_name == "planted").unwrap().id.clone();
     assert_eq!(b.message(&popup(), json!({ "type": "adopt_entries", "ids": [planted] })), Reply::Done);
@@ -442,7 +451,11 @@ fn a_missing_index_raises_the_alarm_and_adopts_nothing_until_rebuilt() {
     b.unlock();
     let status = b.status();
     assert!(status.alarm.is_some(), "the popup shows an alarm");
-    assert!(status.entries.iter().all(|e| e.trust != EntryTrust::Verified), "nothing adopted silently: {:?}", status.entries);
+    assert!(
+        status.entries.iter().all(|e| e.trust != EntryTrust::Verified),
+        "nothing adopted silently: {:?}",
+        status.entries
+    );
     assert_eq!(b.message(&popup(), json!({ "type": "rebuild_index" })), Reply::Done);
     assert!(b.status().alarm.is_none());
 }
@@ -456,10 +469,13 @@ fn export_and_share_ask_for_the_vault_passphrase_again() {
     let wrong = b.options(json!({ "type": "export_backup", "passphrase": "a backup passphrase 42", "vault_passphrase": "not the passphrase" }));
     assert!(matches!(wrong, Reply::Error { code: ErrorCode::Refused, .. }), "{wrong:?}");
     assert!(b.local.get("vault:throttle").is_some(), "a wrong guess counts against the unlock throttle");
-    let share = b.options(json!({ "type": "share_key", "id": id, "recipient": "age1qqqq", "vault_passphrase": "still wrong!!" }));
+    let share = b.options(
+        json!({ "type": "share_key", "id": id, "recipient": "age1qqqq", "vault_passphrase": "still wrong!!" }),
+    );
     assert!(matches!(share, Reply::Error { code: ErrorCode::Refused, .. }), "{share:?}");
     b.now += 60 * 60 * 1000;
-    let right = b.options(json!({ "type": "export_backup", "passphrase": "a backup passphrase 42", "vault_passphrase": PASS }));
+    let right =
+        b.options(json!({ "type": "export_backup", "passphrase": "a backup passphrase 42", "vault_passphrase": PASS }));
     assert!(matches!(right, Reply::Armored { entries: 1, .. }), "{right:?}");
     // Copy stays one click.
     assert!(matches!(b.message(&popup(), json!({ "type": "copy_key", "id": id })), Reply::Key { .. }));
@@ -491,5 +507,8 @@ fn a_passphrase_change_cut_short_by_a_full_storage_still_opens_with_one_passphra
         assert_eq!(status.entries.len(), 2, "extra {extra}: {status:?}");
         assert!(status.damaged.is_empty(), "extra {extra}: {:?}", status.damaged);
     }
-    assert!(outcomes.contains(&true) && outcomes.contains(&false), "some changes were cut short, some finished: {outcomes:?}");
+    assert!(
+        outcomes.contains(&true) && outcomes.contains(&false),
+        "some changes were cut short, some finished: {outcomes:?}"
+    );
 }

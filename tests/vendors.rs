@@ -30,7 +30,15 @@ fn gtv(path: &str) -> String {
 
 /// The outline of a lower-case GUID, as the content script reports it.
 fn guid_shape() -> SecretShape {
-    SecretShape { len: 36, lower: true, digit: true, symbols: "-".into(), hex: true, guid: true, ..SecretShape::default() }
+    SecretShape {
+        len: 36,
+        lower: true,
+        digit: true,
+        symbols: "-".into(),
+        hex: true,
+        guid: true,
+        ..SecretShape::default()
+    }
 }
 
 /// The outline of 32 lower-case hexadecimal digits.
@@ -107,7 +115,9 @@ fn check_table(cases: Vec<Case>) {
         let got = see(&catalog, &c.page.model, &progress);
         let want = match c.want {
             Some((page, "", _)) => Seen { page: Some(page.into()), step: None },
-            Some((page, step, element)) => Seen { page: Some(page.into()), step: Some((step.into(), c.page.idx(element))) },
+            Some((page, step, element)) => {
+                Seen { page: Some(page.into()), step: Some((step.into(), c.page.idx(element))) }
+            }
             None => Seen { page: None, step: None },
         };
         if got != want {
@@ -143,7 +153,13 @@ fn panel_of(out: &Outcome) -> Option<&PanelView> {
     })
 }
 
-fn capture(ctrl: &mut Controller, page: &PageModel, seq: u64, key: &str, fields: BTreeMap<FieldName, String>) -> Outcome {
+fn capture(
+    ctrl: &mut Controller,
+    page: &PageModel,
+    seq: u64,
+    key: &str,
+    fields: BTreeMap<FieldName, String>,
+) -> Outcome {
     ctrl.handle(&content_on(page), Request::Capture { seq, key: SecretString::new(key.into()), fields })
 }
 
@@ -307,7 +323,13 @@ fn pi_recipe_serves_the_app_host_only() {
     assert_eq!((check.method.as_str(), check.header.as_str(), check.value.as_str()), ("GET", "api-key", "{key}"));
     assert!(check.url.starts_with("https://integrations.predictiveindex.com/api/v1/jobs/"));
     assert_eq!(check.ok_status, vec![200]);
-    for other in ["predictiveindex.com", "pi.predictiveindex.com", "app.predictiveindex.com.evil.test", "predictiveindex-app.test", "xapp.predictiveindex.com"] {
+    for other in [
+        "predictiveindex.com",
+        "pi.predictiveindex.com",
+        "app.predictiveindex.com.evil.test",
+        "predictiveindex-app.test",
+        "xapp.predictiveindex.com",
+    ] {
         assert!(catalog.for_host(other).is_none(), "{other} must not be served");
     }
 }
@@ -320,8 +342,17 @@ fn pi_pages_and_steps_follow_the_flow() {
     assert_eq!(
         pages,
         [
-            "menu", "administration", "user-admin", "user-list", "user-created", "new-user-form", "integrations", "open-api",
-            "user-detail", "api-key-shown", "user-key-shown"
+            "menu",
+            "administration",
+            "user-admin",
+            "user-list",
+            "user-created",
+            "new-user-form",
+            "integrations",
+            "open-api",
+            "user-detail",
+            "api-key-shown",
+            "user-key-shown"
         ]
     );
     let capture: Vec<&str> = pi.steps().filter(|(_, s)| s.capture).map(|(_, s)| s.id.as_str()).collect();
@@ -357,19 +388,47 @@ fn pi_older_layout_pages_point_at_their_steps() {
         case("menu under the admin's name", pi_menu_open(), Some(("menu", "open-administration", "administration"))),
         case("Administration", pi_admin_old(), Some(("user-admin", "open-user-management", "user-management"))),
         case("user list", pi_user_list(), Some(("user-list", "create-user", "create"))),
-        after(&["create-user"], case("user list, user exists", pi_user_list(), Some(("user-list", "open-user", "name-header")))),
-        case("user list right after Create User", pi_user_created(), Some(("user-created", "open-new-user", "name-header"))),
+        after(
+            &["create-user"],
+            case("user list, user exists", pi_user_list(), Some(("user-list", "open-user", "name-header"))),
+        ),
+        case(
+            "user list right after Create User",
+            pi_user_created(),
+            Some(("user-created", "open-new-user", "name-header")),
+        ),
         case("empty form", pi_new_user([false; 5]), Some(("new-user-form", "first-name", "first"))),
-        case("first name typed", pi_new_user([true, false, false, false, false]), Some(("new-user-form", "last-name", "last"))),
+        case(
+            "first name typed",
+            pi_new_user([true, false, false, false, false]),
+            Some(("new-user-form", "last-name", "last")),
+        ),
         case("names typed", pi_new_user([true, true, false, false, false]), Some(("new-user-form", "email", "email"))),
         case("email typed", pi_new_user([true, true, true, false, false]), Some(("new-user-form", "job-title", "job"))),
-        case("job title typed", pi_new_user([true, true, true, true, false]), Some(("new-user-form", "default-folder", "folder"))),
-        case("folder typed, still to confirm", pi_new_user([true; 5]), Some(("new-user-form", "default-folder", "folder"))),
-        after(&["default-folder"], case("folder chosen", pi_new_user([true; 5]), Some(("new-user-form", "role", "role")))),
-        after(&["default-folder", "role"], case("role chosen", pi_new_user([true; 5]), Some(("new-user-form", "submit-user", "submit")))),
+        case(
+            "job title typed",
+            pi_new_user([true, true, true, true, false]),
+            Some(("new-user-form", "default-folder", "folder")),
+        ),
+        case(
+            "folder typed, still to confirm",
+            pi_new_user([true; 5]),
+            Some(("new-user-form", "default-folder", "folder")),
+        ),
+        after(
+            &["default-folder"],
+            case("folder chosen", pi_new_user([true; 5]), Some(("new-user-form", "role", "role"))),
+        ),
+        after(
+            &["default-folder", "role"],
+            case("role chosen", pi_new_user([true; 5]), Some(("new-user-form", "submit-user", "submit"))),
+        ),
         case("user details, no key yet", pi_user_detail(None), Some(("user-detail", "generate-user-key", "generate"))),
         case("key generated", pi_user_detail(Some(guid_shape())), Some(("user-key-shown", "copy-user-key", "copy"))),
-        after(&["copy-user-key"], case("key saved", pi_user_detail(Some(guid_shape())), Some(("user-key-shown", "leave-user", "cancel")))),
+        after(
+            &["copy-user-key"],
+            case("key saved", pi_user_detail(Some(guid_shape())), Some(("user-key-shown", "leave-user", "cancel"))),
+        ),
     ]);
 }
 
@@ -420,7 +479,9 @@ fn pi_survives_casing_decoration_labels_and_layout_variants() {
         ),
         case(
             "section link as a tab",
-            pi_chrome("/administration").with("", heading("Administration", 1)).with("um", el(Role::Tab, "User management")),
+            pi_chrome("/administration")
+                .with("", heading("Administration", 1))
+                .with("um", el(Role::Tab, "User management")),
             Some(("user-admin", "open-user-management", "um")),
         ),
         case(
@@ -512,8 +573,16 @@ fn pi_only_guid_shaped_secrets_count_as_the_key() {
     ];
     for shape in bad_shapes {
         check_table(vec![
-            case("user details with a non-GUID string", pi_user_detail(Some(shape.clone())), Some(("user-detail", "generate-user-key", "generate"))),
-            case("Open API with a non-GUID string", pi_open_api(Some(shape.clone())), Some(("open-api", "generate-api-key", "generate"))),
+            case(
+                "user details with a non-GUID string",
+                pi_user_detail(Some(shape.clone())),
+                Some(("user-detail", "generate-user-key", "generate")),
+            ),
+            case(
+                "Open API with a non-GUID string",
+                pi_open_api(Some(shape.clone())),
+                Some(("open-api", "generate-api-key", "generate")),
+            ),
         ]);
         let mut ctrl = controller();
         let page = pi_open_api(Some(shape.clone()));
@@ -524,8 +593,19 @@ fn pi_only_guid_shaped_secrets_count_as_the_key() {
 #[test]
 fn pi_lookalike_hosts_get_nothing() {
     let catalog = Catalog::builtin().unwrap();
-    for host in ["app.predictiveindex.com.evil.test", "predictiveindex-app.test", "app-predictiveindex.com", "app.predictiveindex.co"] {
-        for page in [pi_menu_open(), pi_user_list(), pi_new_user([false; 5]), pi_user_detail(Some(guid_shape())), pi_open_api(Some(guid_shape()))] {
+    for host in [
+        "app.predictiveindex.com.evil.test",
+        "predictiveindex-app.test",
+        "app-predictiveindex.com",
+        "app.predictiveindex.co",
+    ] {
+        for page in [
+            pi_menu_open(),
+            pi_user_list(),
+            pi_new_user([false; 5]),
+            pi_user_detail(Some(guid_shape())),
+            pi_open_api(Some(guid_shape())),
+        ] {
             let url = page.model.url.replace(PI_HOST, host);
             let moved = page.moved_to(&url);
             assert_eq!(see(&catalog, &moved.model, &Progress::default()), Seen { page: None, step: None }, "{url}");
@@ -550,7 +630,10 @@ fn pi_capture_marks_the_key_its_copy_icon_the_cancel_guard_and_the_account_field
             guards: vec![page.idx("cancel") as u32],
         }
     );
-    assert_eq!(draw.fields, vec![FieldMark { name: FieldName::Account, element: page.idx("email") as u32, read: Read::Value }]);
+    assert_eq!(
+        draw.fields,
+        vec![FieldMark { name: FieldName::Account, element: page.idx("email") as u32, read: Read::Value }]
+    );
     let view = panel_of(&out).expect("panel");
     assert_eq!(view.step, "copy-user-key");
     assert_eq!(view.prerequisites.len(), 3);
@@ -727,7 +810,13 @@ fn gtv_recipe_serves_tenant_subdomains_only() {
     for host in [GTV_HOST, "acme.gotransverse.com", "eu.billing.gotransverse.com"] {
         assert_eq!(catalog.for_host(host).map(|r| r.vendor.id.as_str()), Some("gotransverse"), "{host}");
     }
-    for other in ["gotransverse.com", "partners.gotransverse.com.evil.test", "partners-gotransverse.test", "evilgotransverse.com", "gotransverse.co"] {
+    for other in [
+        "gotransverse.com",
+        "partners.gotransverse.com.evil.test",
+        "partners-gotransverse.test",
+        "evilgotransverse.com",
+        "gotransverse.co",
+    ] {
         assert!(catalog.for_host(other).is_none(), "{other} must not be served");
     }
     let key = &gtv.key;
@@ -750,14 +839,29 @@ fn gtv_pages_and_steps_follow_the_flow() {
     assert_eq!(
         steps,
         [
-            "open-admin", "open-users", "open-username", "generate-key", "name-key", "describe-key", "choose-apis",
-            "finish-key", "save-key", "close-window"
+            "open-admin",
+            "open-users",
+            "open-username",
+            "generate-key",
+            "name-key",
+            "describe-key",
+            "choose-apis",
+            "finish-key",
+            "save-key",
+            "close-window"
         ]
     );
     let choose = gtv.steps().find(|(_, s)| s.id == "choose-apis").unwrap().1;
     for set in [
-        "Billing", "Dunning", "Revenue Management", "Configure Price Quote", "Currex", "Job Scheduler", "Stored Value Service",
-        "Tax Essentials", "Usage Processing",
+        "Billing",
+        "Dunning",
+        "Revenue Management",
+        "Configure Price Quote",
+        "Currex",
+        "Job Scheduler",
+        "Stored Value Service",
+        "Tax Essentials",
+        "Usage Processing",
     ] {
         assert!(choose.body.contains(set), "the API sets step names {set}");
     }
@@ -776,9 +880,15 @@ fn gtv_pages_point_at_their_steps() {
         case("New API Key, empty", gtv_new_key(false, false), Some(("new-key", "name-key", "name"))),
         case("New API Key, named", gtv_new_key(true, false), Some(("new-key", "describe-key", "description"))),
         case("New API Key, described", gtv_new_key(true, true), Some(("new-key", "choose-apis", "available"))),
-        after(&["choose-apis"], case("API sets chosen", gtv_new_key(true, true), Some(("new-key", "finish-key", "finish")))),
+        after(
+            &["choose-apis"],
+            case("API sets chosen", gtv_new_key(true, true), Some(("new-key", "finish-key", "finish"))),
+        ),
         case("Save generated key", gtv_key_shown(hex32_shape()), Some(("key-shown", "save-key", "copy"))),
-        after(&["save-key"], case("key saved", gtv_key_shown(hex32_shape()), Some(("key-shown", "close-window", "close")))),
+        after(
+            &["save-key"],
+            case("key saved", gtv_key_shown(hex32_shape()), Some(("key-shown", "close-window", "close"))),
+        ),
     ]);
 }
 
@@ -898,7 +1008,12 @@ fn gtv_only_32_hex_digits_count_as_the_key() {
 #[test]
 fn gtv_lookalike_hosts_get_nothing() {
     let catalog = Catalog::builtin().unwrap();
-    for host in ["partners.gotransverse.com.evil.test", "partners-gotransverse.test", "gotransverse.com", "partners.gotransverse.co"] {
+    for host in [
+        "partners.gotransverse.com.evil.test",
+        "partners-gotransverse.test",
+        "gotransverse.com",
+        "partners.gotransverse.co",
+    ] {
         for page in [gtv_menu_open(), gtv_user_management(), gtv_new_key(false, false), gtv_key_shown(hex32_shape())] {
             let url = page.model.url.replace(GTV_HOST, host);
             let moved = page.moved_to(&url);

@@ -200,7 +200,11 @@ fn resume_from_the_panel_is_refused() {
     for request in [Request::Panel { event: Event::Resume }, Request::Resume { tab: 4 }] {
         let out = ctrl.handle(&panel(4), request);
         // Refused: forbidden to the panel, or not even a word of the panel's vocabulary.
-        assert!(matches!(out.reply, Reply::Error { code: ErrorCode::Forbidden | ErrorCode::Malformed, .. }), "{:?}", out.reply);
+        assert!(
+            matches!(out.reply, Reply::Error { code: ErrorCode::Forbidden | ErrorCode::Malformed, .. }),
+            "{:?}",
+            out.reply
+        );
         assert!(out.pushes.is_empty());
     }
     assert!(ctrl.progress(4).unwrap().dismissed);
@@ -375,7 +379,11 @@ fn status_reflects_the_tab_and_its_dismissal() {
     };
     assert_eq!(
         status(&mut ctrl, Some(3)),
-        Some(TabStatus { vendor_name: "PredictHQ".into(), step_title: Some("Check the scopes".into()), dismissed: false })
+        Some(TabStatus {
+            vendor_name: "PredictHQ".into(),
+            step_title: Some("Check the scopes".into()),
+            dismissed: false
+        })
     );
     press(&mut ctrl, 3, Event::Dismiss);
     assert_eq!(

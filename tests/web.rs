@@ -1,13 +1,13 @@
 //! wasm-bindgen tests of the browser glue, run in headless Chromium: JS values in and out, and the panel's DOM.
 #![cfg(target_arch = "wasm32")]
 
+use js_sys::{Reflect, JSON};
 use keywarden::engine::protocol::{
     admit, Admitted, ContentRequest, Draw, ErrorCode, ExtensionPage, Mark, PanelView, RawSender, Reply, Sender,
 };
 use keywarden::web::dom::document;
 use keywarden::web::panel::PanelUi;
 use keywarden::web::{out, JsError, JsInbound};
-use js_sys::{JSON, Reflect};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
@@ -35,8 +35,10 @@ fn code(sender: &Sender, message: &JsValue) -> ErrorCode {
 
 #[wasm_bindgen_test]
 fn report_objects_from_content_scripts_parse() {
-    let message = js(r#"{"v":2,"body":{"type":"report","seq":3,"page":{"url":"https://control.predicthq.com/tokens","title":"API Tokens",
-        "elements":[{"role":"button","text":"Create Token"},{"role":"textbox","label":"Token name","filled":false}]}}}"#);
+    let message = js(
+        r#"{"v":2,"body":{"type":"report","seq":3,"page":{"url":"https://control.predicthq.com/tokens","title":"API Tokens",
+        "elements":[{"role":"button","text":"Create Token"},{"role":"textbox","label":"Token name","filled":false}]}}}"#,
+    );
     match admit(&content(), JsInbound(&message)) {
         Ok(Admitted::Content { request: ContentRequest::Report { seq, page, .. }, .. }) => {
             assert_eq!(seq, 3);
@@ -80,7 +82,10 @@ fn firefox_frame_ids_beyond_u32_still_classify() {
         r#"{"id":"kw@test","url":"moz-extension://abc/panel.html","tab":{"id":2,"index":0},"frameId":12884901889,"envType":"content_child"}"#,
     ))
     .expect("sender parses");
-    assert_eq!(sender.classify("kw@test", "moz-extension://abc"), Ok(Sender::Page { page: ExtensionPage::Panel, tab: Some(2) }));
+    assert_eq!(
+        sender.classify("kw@test", "moz-extension://abc"),
+        Ok(Sender::Page { page: ExtensionPage::Panel, tab: Some(2) })
+    );
     let content: RawSender = serde_wasm_bindgen::from_value(js(
         r#"{"id":"kw@test","url":"https://control.predicthq.com/","tab":{"id":7},"frameId":12884901889}"#,
     ))
@@ -94,7 +99,8 @@ fn firefox_frame_ids_beyond_u32_still_classify() {
 #[wasm_bindgen_test]
 fn messages_from_other_extensions_are_refused() {
     let sender: RawSender =
-        serde_wasm_bindgen::from_value(js(r#"{"id":"someone-else","url":"chrome-extension://abc/popup.html"}"#)).unwrap();
+        serde_wasm_bindgen::from_value(js(r#"{"id":"someone-else","url":"chrome-extension://abc/popup.html"}"#))
+            .unwrap();
     assert_eq!(sender.classify("kw", "chrome-extension://abc"), Err(ErrorCode::Forbidden));
 }
 
@@ -150,13 +156,18 @@ fn panel_is_a_labelled_dialog_with_real_buttons() {
     let title_id = dialog.get_attribute("aria-labelledby").unwrap();
     let title = root.query_selector(&format!("#{title_id}")).unwrap().unwrap();
     assert_eq!(title.text_content().as_deref(), Some("Name the token"));
-    let labels: Vec<String> = (0..3)
-        .map(|i| root.query_selector_all("button").unwrap().item(i).unwrap().text_content().unwrap())
-        .collect();
+    let labels: Vec<String> =
+        (0..3).map(|i| root.query_selector_all("button").unwrap().item(i).unwrap().text_content().unwrap()).collect();
     assert_eq!(labels, ["Back", "Next", "Dismiss"]);
     assert!(root.query_selector("button[data-action=back]").unwrap().unwrap().has_attribute("disabled"));
     assert!(root.text_content().unwrap().contains("Step 3 of 6"));
-    assert!(root.query_selector("[aria-live=polite]").unwrap().unwrap().text_content().unwrap().contains("Name the token"));
+    assert!(root
+        .query_selector("[aria-live=polite]")
+        .unwrap()
+        .unwrap()
+        .text_content()
+        .unwrap()
+        .contains("Name the token"));
     root.remove();
 }
 

@@ -12,8 +12,7 @@ use web_sys::Element;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const ALARM: &str =
-    "the vault's index is missing or damaged: entries found in storage were not adopted";
+const ALARM: &str = "the vault's index is missing or damaged: entries found in storage were not adopted";
 
 fn entry(id: &str, trust: EntryTrust) -> EntrySummary {
     EntrySummary {
@@ -63,87 +62,41 @@ fn all(el: &Element, css: &str) -> Vec<Element> {
 }
 
 fn attrs(el: &Element, css: &str, name: &str) -> Vec<String> {
-    all(el, css)
-        .iter()
-        .filter_map(|e| e.get_attribute(name))
-        .collect()
+    all(el, css).iter().filter_map(|e| e.get_attribute(name)).collect()
 }
 
 #[wasm_bindgen_test]
 fn an_alarm_is_the_first_thing_under_the_heading_in_every_state() {
-    let locked = VaultStatus {
-        unlocked: false,
-        ..unlocked(Vec::new(), Some(ALARM))
-    };
-    for (status, full) in [
-        (unlocked(Vec::new(), Some(ALARM)), true),
-        (unlocked(Vec::new(), Some(ALARM)), false),
-        (locked, false),
-    ] {
+    let locked = VaultStatus { unlocked: false, ..unlocked(Vec::new(), Some(ALARM)) };
+    for (status, full) in
+        [(unlocked(Vec::new(), Some(ALARM)), true), (unlocked(Vec::new(), Some(ALARM)), false), (locked, false)]
+    {
         with_section(&status, full, |s| {
-            let alarm = s
-                .query_selector("h2 + p")
-                .unwrap()
-                .expect("something follows the heading");
+            let alarm = s.query_selector("h2 + p").unwrap().expect("something follows the heading");
             assert_eq!(alarm.id(), "vault-alarm");
             assert_eq!(alarm.get_attribute("role").as_deref(), Some("alert"));
-            assert_eq!(alarm.text_content().unwrap(), "The vault's index is missing or damaged: entries found in storage were not adopted.");
+            assert_eq!(
+                alarm.text_content().unwrap(),
+                "The vault's index is missing or damaged: entries found in storage were not adopted."
+            );
         });
     }
-    with_section(&unlocked(Vec::new(), None), true, |s| {
-        assert!(s.query_selector("#vault-alarm").unwrap().is_none())
-    });
+    with_section(&unlocked(Vec::new(), None), true, |s| assert!(s.query_selector("#vault-alarm").unwrap().is_none()));
 }
 
 #[wasm_bindgen_test]
 fn foreign_entries_are_listed_apart_with_keep_and_delete_and_are_never_copied_or_shared() {
-    let status = unlocked(
-        vec![
-            entry("mine", EntryTrust::Verified),
-            entry("planted", EntryTrust::Foreign),
-        ],
-        None,
-    );
+    let status = unlocked(vec![entry("mine", EntryTrust::Verified), entry("planted", EntryTrust::Foreign)], None);
     for full in [true, false] {
         with_section(&status, full, |s| {
-            assert_eq!(
-                attrs(s, "#entries li[data-entry-id]", "data-entry-id"),
-                ["mine"]
-            );
+            assert_eq!(attrs(s, "#entries li[data-entry-id]", "data-entry-id"), ["mine"]);
             let mine_actions = attrs(s, "#entries li[data-entry-id] button", "data-action");
-            assert_eq!(
-                mine_actions,
-                if full {
-                    vec!["copy", "revoke"]
-                } else {
-                    vec!["copy"]
-                }
-            );
-            let apart = s
-                .query_selector("section#foreign")
-                .unwrap()
-                .expect("a section of its own");
-            assert_eq!(
-                apart
-                    .query_selector("h3")
-                    .unwrap()
-                    .unwrap()
-                    .text_content()
-                    .unwrap(),
-                FOREIGN_TITLE
-            );
-            assert_eq!(
-                attrs(&apart, "li[data-entry-id]", "data-entry-id"),
-                ["planted"]
-            );
-            assert_eq!(
-                attrs(&apart, "li[data-entry-id]", "data-trust"),
-                ["foreign"]
-            );
-            assert_eq!(
-                attrs(&apart, "li button", "data-action"),
-                ["adopt", "delete"]
-            );
+            assert_eq!(mine_actions, if full { vec!["copy", "revoke"] } else { vec!["copy"] });
+            let apart = s.query_selector("section#foreign").unwrap().expect("a section of its own");
+            assert_eq!(apart.query_selector("h3").unwrap().unwrap().text_content().unwrap(), FOREIGN_TITLE);
+            assert_eq!(attrs(&apart, "li[data-entry-id]", "data-entry-id"), ["planted"]);
+            assert_eq!(attrs(&apart, "li[data-entry-id]", "data-trust"), ["foreign"]);
+            assert_eq!(attrs(&apart, "li button", "data-action"), ["adopt", "delete"]);
             let keep = all(&apart, "li button[data-action='adopt']");
             assert_eq!(keep[0].text_content().unwrap(), "I saved this — keep it");
             if full {
@@ -159,81 +112,42 @@ fn foreign_entries_are_listed_apart_with_keep_and_delete_and_are_never_copied_or
 
 #[wasm_bindgen_test]
 fn without_foreign_entries_there_is_no_foreign_section() {
-    with_section(
-        &unlocked(
-            vec![
-                entry("a", EntryTrust::Verified),
-                entry("b", EntryTrust::Pending),
-            ],
-            None,
-        ),
-        true,
-        |s| {
-            assert!(s.query_selector("#foreign").unwrap().is_none());
-            assert_eq!(
-                attrs(s, "#entries li", "data-entry-id"),
-                ["b", "a"],
-                "newest first"
-            );
-            let texts: Vec<String> = all(s, "#entries li")
-                .iter()
-                .map(|li| li.text_content().unwrap())
-                .collect();
-            assert!(texts[0].contains("saved while locked"), "{texts:?}");
-            assert!(!texts[1].contains("saved while locked"), "{texts:?}");
-        },
-    );
+    with_section(&unlocked(vec![entry("a", EntryTrust::Verified), entry("b", EntryTrust::Pending)], None), true, |s| {
+        assert!(s.query_selector("#foreign").unwrap().is_none());
+        assert_eq!(attrs(s, "#entries li", "data-entry-id"), ["b", "a"], "newest first");
+        let texts: Vec<String> = all(s, "#entries li").iter().map(|li| li.text_content().unwrap()).collect();
+        assert!(texts[0].contains("saved while locked"), "{texts:?}");
+        assert!(!texts[1].contains("saved while locked"), "{texts:?}");
+    });
 }
 
 #[wasm_bindgen_test]
 fn export_and_share_ask_for_the_vault_passphrase_next_to_the_action() {
-    with_section(
-        &unlocked(vec![entry("a", EntryTrust::Verified)], None),
-        true,
-        |s| {
-            for (form, field) in [
-                ("export-backup", "backup-vault-passphrase"),
-                ("share-key", "share-vault-passphrase"),
-            ] {
-                let input = s
-                    .query_selector(&format!("form#{form} input#{field}"))
-                    .unwrap()
-                    .unwrap_or_else(|| panic!("#{field} in #{form}"));
-                assert_eq!(input.get_attribute("type").as_deref(), Some("password"));
-                assert_eq!(
-                    input.get_attribute("autocomplete").as_deref(),
-                    Some("current-password")
-                );
-                assert!(
-                    s.query_selector(&format!("form#{form} .form-status[role='status']"))
-                        .unwrap()
-                        .is_some(),
-                    "#{form} has its own message line"
-                );
-            }
-        },
-    );
-    with_section(
-        &unlocked(vec![entry("a", EntryTrust::Verified)], None),
-        false,
-        |s| {
+    with_section(&unlocked(vec![entry("a", EntryTrust::Verified)], None), true, |s| {
+        for (form, field) in [("export-backup", "backup-vault-passphrase"), ("share-key", "share-vault-passphrase")] {
+            let input = s
+                .query_selector(&format!("form#{form} input#{field}"))
+                .unwrap()
+                .unwrap_or_else(|| panic!("#{field} in #{form}"));
+            assert_eq!(input.get_attribute("type").as_deref(), Some("password"));
+            assert_eq!(input.get_attribute("autocomplete").as_deref(), Some("current-password"));
             assert!(
-                s.query_selector("input[type='password']")
-                    .unwrap()
-                    .is_none(),
-                "the popup asks for no passphrase while unlocked"
+                s.query_selector(&format!("form#{form} .form-status[role='status']")).unwrap().is_some(),
+                "#{form} has its own message line"
             );
-        },
-    );
+        }
+    });
+    with_section(&unlocked(vec![entry("a", EntryTrust::Verified)], None), false, |s| {
+        assert!(
+            s.query_selector("input[type='password']").unwrap().is_none(),
+            "the popup asks for no passphrase while unlocked"
+        );
+    });
 }
 
 #[wasm_bindgen_test]
 fn new_passphrases_get_a_verdict_slot_but_the_popup_offers_only_a_way_to_setup() {
-    let new = VaultStatus {
-        set_up: false,
-        unlocked: false,
-        ..unlocked(Vec::new(), None)
-    };
+    let new = VaultStatus { set_up: false, unlocked: false, ..unlocked(Vec::new(), None) };
     with_section(&new, true, |s| {
         let out = s
             .query_selector("#setup-passphrase + #setup-strength")
@@ -249,10 +163,7 @@ fn new_passphrases_get_a_verdict_slot_but_the_popup_offers_only_a_way_to_setup()
 
 #[wasm_bindgen_test]
 fn worker_messages_read_as_sentences() {
-    assert_eq!(
-        readable("wrong passphrase: try again in 4 s"),
-        "Wrong passphrase: try again in 4 seconds."
-    );
+    assert_eq!(readable("wrong passphrase: try again in 4 s"), "Wrong passphrase: try again in 4 seconds.");
     assert_eq!(
         readable("too many wrong passphrases: try again in 1 s"),
         "Too many wrong passphrases: try again in 1 second."
@@ -268,28 +179,11 @@ fn worker_messages_read_as_sentences() {
 #[wasm_bindgen_test]
 fn a_secret_taken_from_a_field_empties_it() {
     let body: Element = document().body().unwrap().into();
-    let input = add(
-        &body,
-        "input",
-        &[("id", "take-me"), ("type", "password")],
-        "",
-    )
-    .unwrap();
-    js_sys::Reflect::set(
-        &input,
-        &JsValue::from_str("value"),
-        &JsValue::from_str("hunter2 hunter2"),
-    )
-    .unwrap();
+    let input = add(&body, "input", &[("id", "take-me"), ("type", "password")], "").unwrap();
+    js_sys::Reflect::set(&input, &JsValue::from_str("value"), &JsValue::from_str("hunter2 hunter2")).unwrap();
     let secret = take_secret("take-me");
     assert_eq!(secret.expose(), "hunter2 hunter2");
-    assert_eq!(
-        js_sys::Reflect::get(&input, &JsValue::from_str("value"))
-            .unwrap()
-            .as_string()
-            .as_deref(),
-        Some("")
-    );
+    assert_eq!(js_sys::Reflect::get(&input, &JsValue::from_str("value")).unwrap().as_string().as_deref(), Some(""));
     input.remove();
 }
 

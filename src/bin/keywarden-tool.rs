@@ -56,7 +56,10 @@ fn manifest(dir: &str, browser: &str, version: &str) -> Result<Value, String> {
     }
     let set_matches = |obj: &mut Map<String, Value>, key: &str, matches: Vec<Value>| -> Result<(), String> {
         for entry in obj.get_mut(key).and_then(Value::as_array_mut).ok_or(format!("{key} missing"))? {
-            entry.as_object_mut().ok_or(format!("{key} entry is not an object"))?.insert("matches".into(), Value::Array(matches.clone()));
+            entry
+                .as_object_mut()
+                .ok_or(format!("{key} entry is not an object"))?
+                .insert("matches".into(), Value::Array(matches.clone()));
         }
         Ok(())
     };

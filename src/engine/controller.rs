@@ -3,15 +3,15 @@
 use crate::engine::detect::key_on_screen;
 use crate::engine::page::{Location, PageModel, SecretShape};
 use crate::engine::protocol::{
-    CaptureMark, CaptureState, ContentRequest, DriftEvent, Draw, ErrorCode, FieldMark, Mark, PageRequest, PanelNonce,
+    CaptureMark, CaptureState, ContentRequest, Draw, DriftEvent, ErrorCode, FieldMark, Mark, PageRequest, PanelNonce,
     PanelRequest, PanelView, Push, Reply, SelfHostedVendor, TabStatus,
 };
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 use crate::engine::recipe::{Catalog, FieldName, Server, Step};
 use crate::engine::recognize::{describe, recognize, Recognition, Scene};
 use crate::engine::secret::SecretString;
 use crate::engine::walkthrough::{Event, Progress};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::collections::{BTreeMap, HashMap};
 
 /// How long a recognized page may lack its step's target before the panel says so.
@@ -247,7 +247,13 @@ impl Controller {
                 if drift.len() == MAX_DRIFT {
                     drift.remove(0);
                 }
-                drift.push(DriftEvent { vendor: vendor.clone(), page: page.clone(), step: step.into(), at: now, count: 1 });
+                drift.push(DriftEvent {
+                    vendor: vendor.clone(),
+                    page: page.clone(),
+                    step: step.into(),
+                    at: now,
+                    count: 1,
+                });
             }
         }
     }
@@ -270,28 +276,39 @@ impl Controller {
         let vendor = &rec.recipe.vendor;
         if let Some((step, copy, at)) = key_on_screen(&rec, &scene) {
             let guards = step.guard.iter().filter_map(|m| scene.find(m, key)).map(|i| i as u32).collect();
-            draw.capture = Some(CaptureMark { key: at as u32, copy: Some(copy as u32), vendor: vendor.id.clone(), label: key.label.clone(), guards });
+            draw.capture = Some(CaptureMark {
+                key: at as u32,
+                copy: Some(copy as u32),
+                vendor: vendor.id.clone(),
+                label: key.label.clone(),
+                guards,
+            });
         }
         draw.fields = rec
             .page
             .fields
             .iter()
-            .filter_map(|f| scene.find_any(&f.target, key).map(|i| FieldMark { name: f.name, element: i as u32, read: f.read }))
+            .filter_map(|f| {
+                scene.find_any(&f.target, key).map(|i| FieldMark { name: f.name, element: i as u32, read: f.read })
+            })
             .collect();
         let current = state.progress.current(&rec, &scene);
         let mut newly_missing = None;
         let panel = match current {
             Some(c) => {
                 state.missing = None;
-                draw.highlight = Some(Mark { element: c.target as u32, vendor: vendor.id.clone(), step: c.step.id.clone() });
+                draw.highlight =
+                    Some(Mark { element: c.target as u32, vendor: vendor.id.clone(), step: c.step.id.clone() });
                 Some(panel_view(&rec, c.step, c.can_back, false))
             }
             None if state.progress.dismissed => None,
             None => {
                 // Nothing to point at: is a step of this page expected but absent?
-                let absent = rec.page.steps.iter().find(|s| {
-                    !state.progress.acked.contains(&s.id) && scene.find_any(&s.target, key).is_none()
-                });
+                let absent = rec
+                    .page
+                    .steps
+                    .iter()
+                    .find(|s| !state.progress.acked.contains(&s.id) && scene.find_any(&s.target, key).is_none());
                 match absent {
                     None => {
                         state.missing = None;
@@ -358,7 +375,10 @@ impl Controller {
                 state.model = Some(page);
                 state.panel = panel;
                 let view = self.view(tab, now).expect("model just stored");
-                Outcome { pushes: vec![(tab, Push::Panel { view: view.panel })], ..Outcome::reply(Reply::Draw(view.draw)) }
+                Outcome {
+                    pushes: vec![(tab, Push::Panel { view: view.panel })],
+                    ..Outcome::reply(Reply::Draw(view.draw))
+                }
             }
             ContentRequest::Capture { seq, key, fields } => match sender_host {
                 Some(host) => self.capture(tab, &host, seq, key, fields),
@@ -417,13 +437,24 @@ impl Controller {
             }
             PageRequest::Status { tab } => {
                 let status = tab.and_then(|t| self.view(t, now)).and_then(|v| v.status);
-                Outcome::reply(Reply::Status { tab: status, captures_received: captures_saved, drift: self.drift.clone() })
+                Outcome::reply(Reply::Status {
+                    tab: status,
+                    captures_received: captures_saved,
+                    drift: self.drift.clone(),
+                })
             }
             other => Outcome::error(ErrorCode::Unexpected, format!("{} is answered by the vault", other.name())),
         }
     }
 
-    fn capture(&mut self, tab: u32, sender_host: &str, seq: u64, key: SecretString, fields: BTreeMap<FieldName, String>) -> Outcome {
+    fn capture(
+        &mut self,
+        tab: u32,
+        sender_host: &str,
+        seq: u64,
+        key: SecretString,
+        fields: BTreeMap<FieldName, String>,
+    ) -> Outcome {
         let Some(state) = self.tabs.get(&tab) else {
             return Outcome::error(ErrorCode::Unexpected, "no page reported in this tab yet");
         };
@@ -436,7 +467,9 @@ impl Controller {
         let Some(model) = state.model.as_ref() else {
             return Outcome::error(ErrorCode::Unexpected, "no page reported in this tab yet");
         };
-        let Ok(location) = model.validate() else { return Outcome::error(ErrorCode::Unexpected, "no vendor page here") };
+        let Ok(location) = model.validate() else {
+            return Outcome::error(ErrorCode::Unexpected, "no vendor page here");
+        };
         let tenant_location = location.clone();
         let scene = Scene::new(model, location);
         let Some(rec) = recognize(&self.catalog, &scene) else {
@@ -447,7 +480,10 @@ impl Controller {
         };
         let spec = &rec.recipe.key;
         if !spec.accepts(key.expose()) {
-            return Outcome::error(ErrorCode::Unexpected, format!("that is not shaped like a {} {}", rec.recipe.vendor.name, spec.label));
+            return Outcome::error(
+                ErrorCode::Unexpected,
+                format!("that is not shaped like a {} {}", rec.recipe.vendor.name, spec.label),
+            );
         }
         if !outline_matches(model, at, key.expose()) {
             return Outcome::error(
@@ -462,8 +498,18 @@ impl Controller {
             return Outcome::error(ErrorCode::Malformed, format!("the {name:?} field is too long or holds the key"));
         }
         let vendor = rec.recipe.vendor.id.clone();
-        let captured =
-            CapturedKey { secret: key, vendor: vendor.clone(), host: state.host.clone(), tenant: rec.recipe.vendor.tenant_of(&tenant_location), page_url: model.url.clone(), fields, replaces_previous: spec.replaces_previous };
-        Outcome { captured: Some(captured), ..Outcome::reply(Reply::Captured { state: CaptureState::Received, vendor, hint: None }) }
+        let captured = CapturedKey {
+            secret: key,
+            vendor: vendor.clone(),
+            host: state.host.clone(),
+            tenant: rec.recipe.vendor.tenant_of(&tenant_location),
+            page_url: model.url.clone(),
+            fields,
+            replaces_previous: spec.replaces_previous,
+        };
+        Outcome {
+            captured: Some(captured),
+            ..Outcome::reply(Reply::Captured { state: CaptureState::Received, vendor, hint: None })
+        }
     }
 }

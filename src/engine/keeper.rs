@@ -1,10 +1,12 @@
 //! The vault service: answers the vault's requests and saves captures over a storage snapshot, returning what to write.
 
 use crate::engine::controller::CapturedKey;
-use crate::engine::protocol::{DamagedSummary, EntrySummary, EntryTrust, ErrorCode, PageRequest, Reply, Revealed, VaultStatus};
-use crate::engine::storage::Settings;
+use crate::engine::protocol::{
+    DamagedSummary, EntrySummary, EntryTrust, ErrorCode, PageRequest, Reply, Revealed, VaultStatus,
+};
 use crate::engine::recipe::FieldName;
 use crate::engine::secret::SecretString;
+use crate::engine::storage::Settings;
 use crate::engine::vault::replace::{replaced_by, stale_actives};
 use crate::engine::vault::secrets::{hint, Passphrase};
 use crate::engine::vault::share::share;
@@ -170,8 +172,11 @@ impl Keeper {
                     hint: hint(&e.secret),
                 })
                 .collect();
-            status.damaged =
-                listing.damaged.iter().map(|d| DamagedSummary { item: d.key.clone(), reason: d.reason.to_string() }).collect();
+            status.damaged = listing
+                .damaged
+                .iter()
+                .map(|d| DamagedSummary { item: d.key.clone(), reason: d.reason.to_string() })
+                .collect();
             status.alarm = match listing.index {
                 IndexState::Ok => None,
                 IndexState::Missing => Some("The list of keys keywarden vouched for is missing: someone or something removed it. Keys found in storage were not adopted; check each before keeping it, then rebuild the list.".into()),
@@ -184,7 +189,13 @@ impl Keeper {
     /// Saves a captured key: sealed to the vault's public recipient when locked (it lists once the
     /// vault is unlocked), or sealed and authenticated when unlocked, where older keys for the same
     /// vendor, tenant and account are marked replaced at once.
-    pub fn save_capture(&mut self, store: &impl Store, private: &impl Store, captured: CapturedKey, now: u64) -> VaultOutcome {
+    pub fn save_capture(
+        &mut self,
+        store: &impl Store,
+        private: &impl Store,
+        captured: CapturedKey,
+        now: u64,
+    ) -> VaultOutcome {
         if !is_set_up(store) {
             // No vault to seal into yet: acknowledge, keep nothing (the page still shows the key,
             // and the control says why it was not saved).
@@ -200,7 +211,11 @@ impl Keeper {
             tenant: captured.tenant.clone(),
             account: field(FieldName::Account),
             key_name: field(FieldName::KeyName),
-            scopes: field(FieldName::Scopes).split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            scopes: field(FieldName::Scopes)
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
             created_at: now,
             page_url: captured.page_url.clone(),
             notes: field(FieldName::Description),
@@ -241,7 +256,12 @@ impl Keeper {
     /// keys out of the browser: someone at an unlocked browser must not walk away with them).
     /// Wrong guesses count against the same throttle as unlocking. The throttle's change is
     /// written whatever the outcome, through [`VaultOutcome::changes`] of the error.
-    fn reconfirmed(&self, store: &impl Store, passphrase: SecretString, now: u64) -> Result<&UnlockedVault, Box<VaultOutcome>> {
+    fn reconfirmed(
+        &self,
+        store: &impl Store,
+        passphrase: SecretString,
+        now: u64,
+    ) -> Result<&UnlockedVault, Box<VaultOutcome>> {
         let vault = self.unlocked_vault()?;
         let attempt = verify_passphrase(store, &Passphrase::from(passphrase), now);
         match attempt.result {
@@ -260,8 +280,10 @@ impl Keeper {
     /// The unlocked vault and one of its entries, or the outcome explaining why not.
     fn entry(&self, store: &impl Store, id: &str) -> Result<(&UnlockedVault, OpenEntry), Box<VaultOutcome>> {
         let vault = self.unlocked_vault()?;
-        let id = EntryId::parse(id).ok_or_else(|| Box::new(VaultOutcome::error(ErrorCode::Malformed, "not an entry id")))?;
-        let entry = vault.open(store, &id).map_err(|e| Box::new(VaultOutcome::error(ErrorCode::Unexpected, e.to_string())))?;
+        let id =
+            EntryId::parse(id).ok_or_else(|| Box::new(VaultOutcome::error(ErrorCode::Malformed, "not an entry id")))?;
+        let entry =
+            vault.open(store, &id).map_err(|e| Box::new(VaultOutcome::error(ErrorCode::Unexpected, e.to_string())))?;
         Ok((vault, entry))
     }
 
@@ -307,7 +329,8 @@ impl Keeper {
                         // sealed while locked, retire keys they replaced, and raise weak KDF
                         // parameters to today's floor.
                         let mut later = attempt.pending;
-                        let store = &overlay(store, &[std::slice::from_ref(&attempt.changes), later.as_slice()].concat());
+                        let store =
+                            &overlay(store, &[std::slice::from_ref(&attempt.changes), later.as_slice()].concat());
                         let private_changes = vault.restore_capture_key(private).changeset().clone();
                         let mut changes = vault.adopt_unverified(store).1;
                         if attempt.upgrade_needed {
@@ -350,7 +373,10 @@ impl Keeper {
                 VaultOutcome { session: Session::Clear, ..VaultOutcome::reply(Reply::Done) }
             }
             PageRequest::CopyKey { id } => match self.entry(store, &id) {
-                Ok((_, entry)) => VaultOutcome { activity: true, ..VaultOutcome::reply(Reply::Key { key: Revealed::new(entry.secret) }) },
+                Ok((_, entry)) => VaultOutcome {
+                    activity: true,
+                    ..VaultOutcome::reply(Reply::Key { key: Revealed::new(entry.secret) })
+                },
                 Err(out) => *out,
             },
             PageRequest::SetEntryState { id, state } => {
@@ -399,7 +425,11 @@ impl Keeper {
                 match vault.export_backup(store, &Passphrase::from(passphrase), now) {
                     Ok(b) => VaultOutcome {
                         activity: true,
-                        ..VaultOutcome::reply(Reply::Armored { text: b.armored, entries: b.entries as u32, left_out: b.left_out.len() as u32 })
+                        ..VaultOutcome::reply(Reply::Armored {
+                            text: b.armored,
+                            entries: b.entries as u32,
+                            left_out: b.left_out.len() as u32,
+                        })
                     },
                     Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
                 }
@@ -432,13 +462,19 @@ impl Keeper {
                     Err(out) => return *out,
                 };
                 match share(&entry, &recipient) {
-                    Ok(text) => VaultOutcome { activity: true, ..VaultOutcome::reply(Reply::Armored { text, entries: 1, left_out: 0 }) },
+                    Ok(text) => VaultOutcome {
+                        activity: true,
+                        ..VaultOutcome::reply(Reply::Armored { text, entries: 1, left_out: 0 })
+                    },
                     Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
                 }
             }
             PageRequest::SetAutoLock { minutes } => {
                 if minutes == 0 || minutes > MAX_AUTO_LOCK_MINUTES {
-                    return VaultOutcome::error(ErrorCode::Malformed, format!("choose 1 to {MAX_AUTO_LOCK_MINUTES} minutes"));
+                    return VaultOutcome::error(
+                        ErrorCode::Malformed,
+                        format!("choose 1 to {MAX_AUTO_LOCK_MINUTES} minutes"),
+                    );
                 }
                 self.auto_lock_minutes = minutes;
                 VaultOutcome {
@@ -448,9 +484,11 @@ impl Keeper {
                 }
             }
             PageRequest::DeleteEntry { id } => match self.entry(store, &id) {
-                Ok((vault, entry)) => {
-                    VaultOutcome { changes: vault.delete(store, &entry.id), activity: true, ..VaultOutcome::reply(Reply::Done) }
-                }
+                Ok((vault, entry)) => VaultOutcome {
+                    changes: vault.delete(store, &entry.id),
+                    activity: true,
+                    ..VaultOutcome::reply(Reply::Done)
+                },
                 Err(out) => *out,
             },
             PageRequest::AdoptEntries { ids } => {
@@ -467,7 +505,11 @@ impl Keeper {
                 }
             }
             PageRequest::RebuildIndex => match self.unlocked_vault() {
-                Ok(vault) => VaultOutcome { changes: vault.rebuild_index(store), activity: true, ..VaultOutcome::reply(Reply::Done) },
+                Ok(vault) => VaultOutcome {
+                    changes: vault.rebuild_index(store),
+                    activity: true,
+                    ..VaultOutcome::reply(Reply::Done)
+                },
                 Err(out) => *out,
             },
             other => VaultOutcome::error(ErrorCode::Unexpected, format!("{} is not a vault request", other.name())),

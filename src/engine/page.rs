@@ -70,7 +70,10 @@ impl SecretShape {
         symbols.dedup();
         let groups: Vec<&str> = word.split('-').collect();
         let guid = groups.len() == 5
-            && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+            && groups
+                .iter()
+                .zip([8, 4, 4, 4, 12])
+                .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
         SecretShape {
             len: word.encode_utf16().count() as u32,
             lower: word.bytes().any(|b| b.is_ascii_lowercase()),
@@ -151,7 +154,9 @@ impl std::fmt::Display for PageError {
             PageError::TextTooLong { index } => write!(f, "element {index} has a text over {MAX_TEXT} characters"),
             PageError::UrlTooLong => write!(f, "page URL is over {MAX_URL} characters"),
             PageError::BadUrl => f.write_str("page URL is not an https URL with a host"),
-            PageError::BadReference { index } => write!(f, "element {index} points at a dialog or group that does not precede it"),
+            PageError::BadReference { index } => {
+                write!(f, "element {index} points at a dialog or group that does not precede it")
+            }
         }
     }
 }
@@ -183,7 +188,11 @@ impl Location {
             return Err(PageError::BadUrl);
         }
         let host = authority.rsplit_once(':').map_or(authority, |(h, port)| {
-            if port.chars().all(|c| c.is_ascii_digit()) { h } else { authority }
+            if port.chars().all(|c| c.is_ascii_digit()) {
+                h
+            } else {
+                authority
+            }
         });
         if host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
             return Err(PageError::BadUrl);

@@ -89,42 +89,79 @@ impl<'de> Deserialize<'de> for PanelNonce {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PageRequest {
     /// How things stand in a tab.
-    Status { tab: Option<u32> },
+    Status {
+        tab: Option<u32>,
+    },
     /// Show the walkthrough again in a tab where it was dismissed.
-    Resume { tab: u32 },
+    Resume {
+        tab: u32,
+    },
     /// Options: the self-hosted products and the servers added for them.
     Servers,
     /// Options: a server of a self-hosted product (any URL on it); its origin was just granted.
-    AddServer { vendor: String, url: String },
+    AddServer {
+        vendor: String,
+        url: String,
+    },
     /// Options: forget a server.
-    RemoveServer { host: String },
+    RemoveServer {
+        host: String,
+    },
     /// The vault's state and, when unlocked, its entries (keys masked).
     VaultStatus,
     /// Options: create the vault with a passphrase.
-    VaultSetup { passphrase: SecretString },
-    Unlock { passphrase: SecretString },
+    VaultSetup {
+        passphrase: SecretString,
+    },
+    Unlock {
+        passphrase: SecretString,
+    },
     /// Lock now.
     Lock,
     /// The key of one entry, to put on the clipboard (one click while unlocked).
-    CopyKey { id: String },
+    CopyKey {
+        id: String,
+    },
     /// Mark an entry revoked (or active again).
-    SetEntryState { id: String, state: EntryState },
+    SetEntryState {
+        id: String,
+        state: EntryState,
+    },
     /// Keep entries found in storage that keywarden did not save here: the admin vouches for them.
-    AdoptEntries { ids: Vec<String> },
+    AdoptEntries {
+        ids: Vec<String>,
+    },
     /// Remove one entry from the vault.
-    DeleteEntry { id: String },
+    DeleteEntry {
+        id: String,
+    },
     /// After the index alarm: vouch again for every entry that carries a valid MAC.
     RebuildIndex,
     /// Options.
-    ChangePassphrase { old: SecretString, new: SecretString },
+    ChangePassphrase {
+        old: SecretString,
+        new: SecretString,
+    },
     /// Options: the whole vault as one age file under `passphrase`; the vault passphrase is asked again.
-    ExportBackup { passphrase: SecretString, vault_passphrase: SecretString },
+    ExportBackup {
+        passphrase: SecretString,
+        vault_passphrase: SecretString,
+    },
     /// Options: merge a backup made by `ExportBackup`.
-    ImportBackup { text: String, passphrase: SecretString },
+    ImportBackup {
+        text: String,
+        passphrase: SecretString,
+    },
     /// One key encrypted to a teammate's `age1…` recipient; the vault passphrase is asked again.
-    ShareKey { id: String, recipient: String, vault_passphrase: SecretString },
+    ShareKey {
+        id: String,
+        recipient: String,
+        vault_passphrase: SecretString,
+    },
     /// Options: minutes of inactivity before the vault locks.
-    SetAutoLock { minutes: u32 },
+    SetAutoLock {
+        minutes: u32,
+    },
 }
 
 #[derive(Deserialize)]
@@ -337,7 +374,8 @@ pub fn admit(sender: &Sender, message: impl Inbound) -> Result<Admitted, Refusal
     // A body that parses for no audience is malformed; one that parses only for a more trusted
     // audience is forbidden.
     let refuse = |code| Refusal { code, message: SHAPE_TEXT };
-    let forbidden_or_malformed = |m: &dyn Fn() -> bool| if m() { refuse(ErrorCode::Forbidden) } else { refuse(ErrorCode::Malformed) };
+    let forbidden_or_malformed =
+        |m: &dyn Fn() -> bool| if m() { refuse(ErrorCode::Forbidden) } else { refuse(ErrorCode::Malformed) };
     let any_other = || {
         message.body::<ContentRequest>().is_ok()
             || message.body::<PanelRequest>().is_ok()
@@ -483,15 +521,31 @@ pub enum Reply {
         #[serde(default)]
         drift: Vec<DriftEvent>,
     },
-    Servers { vendors: Vec<SelfHostedVendor>, servers: Vec<Server> },
+    Servers {
+        vendors: Vec<SelfHostedVendor>,
+        servers: Vec<Server>,
+    },
     Vault(VaultStatus),
     /// A key, for the popup or options page to put on the clipboard.
-    Key { key: Revealed },
+    Key {
+        key: Revealed,
+    },
     /// An age file as armored text (a backup, or a key shared with a teammate).
-    Armored { text: String, entries: u32, left_out: u32 },
-    Imported { imported: u32, duplicates: u32, renamed: u32 },
+    Armored {
+        text: String,
+        entries: u32,
+        left_out: u32,
+    },
+    Imported {
+        imported: u32,
+        duplicates: u32,
+        renamed: u32,
+    },
     Done,
-    Error { code: ErrorCode, message: String },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
 }
 
 /// The vault as the popup and options page see it.
@@ -672,12 +726,23 @@ pub struct Incoming<T> {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutgoingRequest {
-    Panel { event: StepEvent },
-    Status { tab: Option<u32> },
-    Resume { tab: u32 },
+    Panel {
+        event: StepEvent,
+    },
+    Status {
+        tab: Option<u32>,
+    },
+    Resume {
+        tab: u32,
+    },
     Servers,
-    AddServer { vendor: String, url: String },
-    RemoveServer { host: String },
+    AddServer {
+        vendor: String,
+        url: String,
+    },
+    RemoveServer {
+        host: String,
+    },
     VaultStatus,
     VaultSetup {
         #[serde(serialize_with = "expose")]
@@ -688,10 +753,19 @@ pub enum OutgoingRequest {
         passphrase: SecretString,
     },
     Lock,
-    CopyKey { id: String },
-    SetEntryState { id: String, state: EntryState },
-    AdoptEntries { ids: Vec<String> },
-    DeleteEntry { id: String },
+    CopyKey {
+        id: String,
+    },
+    SetEntryState {
+        id: String,
+        state: EntryState,
+    },
+    AdoptEntries {
+        ids: Vec<String>,
+    },
+    DeleteEntry {
+        id: String,
+    },
     RebuildIndex,
     ChangePassphrase {
         #[serde(serialize_with = "expose")]
@@ -716,7 +790,9 @@ pub enum OutgoingRequest {
         #[serde(serialize_with = "expose")]
         vault_passphrase: SecretString,
     },
-    SetAutoLock { minutes: u32 },
+    SetAutoLock {
+        minutes: u32,
+    },
 }
 
 /// Writes a passphrase into an outgoing request: the one place page code lets a secret out, on

@@ -118,7 +118,10 @@ pub fn describe(m: &Matcher) -> String {
         parts.push(format!("labelled {}", m.label.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" or ")));
     }
     if !m.mentions.is_empty() {
-        parts.push(format!("mentioning {}", m.mentions.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" or ")));
+        parts.push(format!(
+            "mentioning {}",
+            m.mentions.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" or ")
+        ));
     }
     if m.in_dialog {
         parts.push("inside a dialog".into());
@@ -137,16 +140,28 @@ pub fn judge<'r>(recipe: &'r Recipe, scene: &Scene<'_>) -> Vec<PageVerdict<'r>> 
         .map(|page| {
             let mut signals = Vec::new();
             if !page.paths.is_empty() {
-                signals.push(Signal { what: format!("path {}", scene.location.path), held: globs_hold(&page.paths, &scene.location.path) });
+                signals.push(Signal {
+                    what: format!("path {}", scene.location.path),
+                    held: globs_hold(&page.paths, &scene.location.path),
+                });
             }
             if !page.hashes.is_empty() {
-                signals.push(Signal { what: format!("hash #{}", scene.location.hash), held: globs_hold(&page.hashes, &scene.location.hash) });
+                signals.push(Signal {
+                    what: format!("hash #{}", scene.location.hash),
+                    held: globs_hold(&page.hashes, &scene.location.hash),
+                });
             }
             for m in &page.all {
-                signals.push(Signal { what: format!("shows {}", describe(m)), held: scene.find(m, &recipe.key).is_some() });
+                signals.push(Signal {
+                    what: format!("shows {}", describe(m)),
+                    held: scene.find(m, &recipe.key).is_some(),
+                });
             }
             for m in &page.none {
-                signals.push(Signal { what: format!("does not show {}", describe(m)), held: scene.find(m, &recipe.key).is_none() });
+                signals.push(Signal {
+                    what: format!("does not show {}", describe(m)),
+                    held: scene.find(m, &recipe.key).is_none(),
+                });
             }
             PageVerdict { page, signals }
         })
@@ -157,9 +172,5 @@ pub fn judge<'r>(recipe: &'r Recipe, scene: &Scene<'_>) -> Vec<PageVerdict<'r>> 
 /// flow whose signals all hold. None when the host is no vendor's or no page fully matches.
 pub fn recognize<'r>(catalog: &'r Catalog, scene: &Scene<'_>) -> Option<Recognition<'r>> {
     let recipe = catalog.for_host(&scene.location.host)?;
-    judge(recipe, scene)
-        .into_iter()
-        .rev()
-        .find(PageVerdict::matched)
-        .map(|v| Recognition { recipe, page: v.page })
+    judge(recipe, scene).into_iter().rev().find(PageVerdict::matched).map(|v| Recognition { recipe, page: v.page })
 }

@@ -25,9 +25,14 @@ pub struct Plan {
 /// `granted[i]` says whether the origin of `servers[i]` is granted; `registered` lists the ids the
 /// browser has now (other registrations are left alone).
 pub fn plan(servers: &[Server], granted: &[bool], registered: &[String]) -> Plan {
-    let wanted: Vec<String> = servers.iter().zip(granted).filter(|(_, g)| **g).map(|(s, _)| script_id(&s.host)).collect();
+    let wanted: Vec<String> =
+        servers.iter().zip(granted).filter(|(_, g)| **g).map(|(s, _)| script_id(&s.host)).collect();
     Plan {
-        register: wanted.iter().filter(|id| !registered.contains(id)).map(|id| id[PREFIX.len()..].to_string()).collect(),
+        register: wanted
+            .iter()
+            .filter(|id| !registered.contains(id))
+            .map(|id| id[PREFIX.len()..].to_string())
+            .collect(),
         unregister: registered.iter().filter(|id| id.starts_with(PREFIX) && !wanted.contains(id)).cloned().collect(),
     }
 }

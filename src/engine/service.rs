@@ -184,7 +184,8 @@ fn read<T: serde::de::DeserializeOwned>(store: &impl Store, key: &str) -> Option
 impl Service {
     /// A service over `catalog` (parsed once, by the caller).
     pub fn new(catalog: Catalog) -> Self {
-        let replacing = catalog.recipes.iter().filter(|r| r.key.replaces_previous).map(|r| r.vendor.id.clone()).collect();
+        let replacing =
+            catalog.recipes.iter().filter(|r| r.key.replaces_previous).map(|r| r.vendor.id.clone()).collect();
         Service {
             controller: Controller::new(catalog),
             keeper: Keeper::new(replacing),
@@ -206,11 +207,9 @@ impl Service {
     /// What to read before `event`.
     pub fn wants(&self, event: &Event) -> Wants {
         match event {
-            Event::Message(Ok(Admitted::Content { tab, request, .. })) => Wants {
-                vault: matches!(request, ContentRequest::Capture { .. }),
-                tabs: vec![*tab],
-                browser: false,
-            },
+            Event::Message(Ok(Admitted::Content { tab, request, .. })) => {
+                Wants { vault: matches!(request, ContentRequest::Capture { .. }), tabs: vec![*tab], browser: false }
+            }
             Event::Message(Ok(Admitted::Panel { tab, .. })) => Wants { tabs: vec![*tab], ..Wants::default() },
             Event::Message(Ok(Admitted::Page { request, .. })) => Wants {
                 vault: request.is_vault(),
@@ -250,13 +249,15 @@ impl Service {
         match &snap.session_key {
             // Locked elsewhere (the key was cleared): forget the vault here too.
             None => self.keeper.lock(),
-            Some(key) if wants.vault && !self.keeper.is_unlocked() => match self.keeper.resume(&snap.local, &snap.private, key) {
-                Some(resumed) => {
-                    effects.local.extend(resumed.local.into_iter().filter(|c| !c.is_empty()));
-                    effects.private.merge(resumed.private);
+            Some(key) if wants.vault && !self.keeper.is_unlocked() => {
+                match self.keeper.resume(&snap.local, &snap.private, key) {
+                    Some(resumed) => {
+                        effects.local.extend(resumed.local.into_iter().filter(|c| !c.is_empty()));
+                        effects.private.merge(resumed.private);
+                    }
+                    None => effects.session_key = SessionKeyChange::Clear,
                 }
-                None => effects.session_key = SessionKeyChange::Clear,
-            },
+            }
             Some(_) => {}
         }
         // Controller changes made by restoring are not news.
@@ -279,12 +280,14 @@ impl Service {
                     let outcome = self.controller.panel(tab, request, now);
                     self.walkthrough(outcome, snap, now, &mut effects);
                 } else {
-                    effects.reply = Some(Reply::Error { code: ErrorCode::Forbidden, message: "not this tab's step panel".into() });
+                    effects.reply =
+                        Some(Reply::Error { code: ErrorCode::Forbidden, message: "not this tab's step panel".into() });
                 }
             }
             Event::Message(Ok(Admitted::Page { request, .. })) => {
                 if request.is_vault() {
-                    let outcome = self.keeper.handle(&snap.local, &snap.private, request, now, &mut || platform.calibrate());
+                    let outcome =
+                        self.keeper.handle(&snap.local, &snap.private, request, now, &mut || platform.calibrate());
                     self.vault(outcome, &mut effects);
                 } else {
                     let outcome = self.controller.page(request, self.counters.captures_saved, now);
@@ -343,12 +346,18 @@ impl Service {
             .iter()
             .map(|s| {
                 let pattern = registration::match_pattern(&s.host);
-                snap.granted_origins.iter().any(|o| *o == pattern || o.trim_end_matches('/') == pattern.trim_end_matches("/*"))
+                snap.granted_origins
+                    .iter()
+                    .any(|o| *o == pattern || o.trim_end_matches('/') == pattern.trim_end_matches("/*"))
             })
             .collect();
         let plan = registration::plan(servers, &granted, &snap.registered_scripts);
         Scripts {
-            register: plan.register.iter().map(|h| (registration::script_id(h), registration::match_pattern(h))).collect(),
+            register: plan
+                .register
+                .iter()
+                .map(|h| (registration::script_id(h), registration::match_pattern(h)))
+                .collect(),
             unregister: plan.unregister,
         }
     }
@@ -387,7 +396,9 @@ impl Service {
             effects.session.put(storage::COUNTERS, to_json(&self.counters));
         }
         if outcome.activity && self.keeper.is_unlocked() {
-            effects.alarms.push(AlarmChange::Set { name: AUTO_LOCK_ALARM, minutes: self.settings.auto_lock_minutes as f64 });
+            effects
+                .alarms
+                .push(AlarmChange::Set { name: AUTO_LOCK_ALARM, minutes: self.settings.auto_lock_minutes as f64 });
         }
         effects.reply = Some(outcome.reply);
     }

@@ -50,10 +50,7 @@ pub fn fit(text: &str, phrase: &str) -> Option<Fit> {
     if want.len() < 2 || words.len() <= want.len() || words.len() > want.len() + EXTRA_WORDS {
         return None;
     }
-    words
-        .windows(want.len())
-        .any(|w| w == want.as_slice())
-        .then_some(Fit::Loose)
+    words.windows(want.len()).any(|w| w == want.as_slice()).then_some(Fit::Loose)
 }
 
 /// True when the phrase's words appear as a contiguous run anywhere in `text`, however long.

@@ -114,7 +114,13 @@ pub fn explain(catalog: &Catalog, model: &PageModel) -> Result<Explanation, Stri
             let ratio = |v: &PageVerdict<'_>| held(v) as f64 / v.signals.len().max(1) as f64;
             ratio(a).total_cmp(&ratio(b)).then(held(a).cmp(&held(b)))
         }) {
-            let _ = writeln!(w, "best partial page: {} ({} of {} signals held); missing:", best.page.id, held(best), best.signals.len());
+            let _ = writeln!(
+                w,
+                "best partial page: {} ({} of {} signals held); missing:",
+                best.page.id,
+                held(best),
+                best.signals.len()
+            );
             for s in best.signals.iter().filter(|s| !s.held) {
                 let _ = writeln!(w, "  ✗ {}", s.what);
             }
@@ -130,7 +136,8 @@ pub fn explain(catalog: &Catalog, model: &PageModel) -> Result<Explanation, Stri
     for step in &rec.page.steps {
         let (at, total) = recipe.position(&step.id);
         let is_current = current.is_some_and(|c| std::ptr::eq(c.step, step));
-        let head = format!("  {} {} {:?} (step {at} of {total})", if is_current { "▶" } else { " " }, step.id, step.title);
+        let head =
+            format!("  {} {} {:?} (step {at} of {total})", if is_current { "▶" } else { " " }, step.id, step.title);
         match scene.find_any(&step.target, &recipe.key) {
             Some(t) => {
                 let el = scene.element(t);
@@ -152,10 +159,19 @@ pub fn explain(catalog: &Catalog, model: &PageModel) -> Result<Explanation, Stri
     }
     match current {
         Some(c) => {
-            let _ = writeln!(w, "current step: {} {:?} → {}", c.step.id, c.step.title, element_line(c.target, scene.element(c.target)));
+            let _ = writeln!(
+                w,
+                "current step: {} {:?} → {}",
+                c.step.id,
+                c.step.title,
+                element_line(c.target, scene.element(c.target))
+            );
         }
         None => {
-            let _ = writeln!(w, "current step: none (every step whose target is on screen is done, or no target is on screen)");
+            let _ = writeln!(
+                w,
+                "current step: none (every step whose target is on screen is done, or no target is on screen)"
+            );
         }
     }
     match key_on_screen(&rec, &scene) {

@@ -41,24 +41,55 @@ const SKIP: &[&str] = &[
 ];
 const HEADINGS: &[&str] = &["h1", "h2", "h3", "h4", "h5", "h6"];
 /// Tags matched by the content script's `SEMANTIC` selector (besides `a[href]` and `[role]`).
-const SEMANTIC_TAGS: &[&str] =
-    &["h1", "h2", "h3", "h4", "h5", "h6", "button", "input", "textarea", "select", "dialog", "label", "fieldset", "tr", "td", "th"];
+const SEMANTIC_TAGS: &[&str] = &[
+    "h1", "h2", "h3", "h4", "h5", "h6", "button", "input", "textarea", "select", "dialog", "label", "fieldset", "tr",
+    "td", "th",
+];
 /// Roles whose text is reported (the content script's `TEXT_ROLES`).
-const TEXT_ROLES: &[Role] =
-    &[Role::Button, Role::Link, Role::Heading, Role::Label, Role::Option, Role::Menuitem, Role::Tab, Role::Cell, Role::Alert];
+const TEXT_ROLES: &[Role] = &[
+    Role::Button,
+    Role::Link,
+    Role::Heading,
+    Role::Label,
+    Role::Option,
+    Role::Menuitem,
+    Role::Tab,
+    Role::Cell,
+    Role::Alert,
+];
 /// Elements a `<label>` can point at.
 const LABELABLE: &[&str] = &["button", "input", "meter", "output", "progress", "select", "textarea"];
 /// Elements browsers style `display: none` whatever the page says, short of an inline override.
 const NEVER_RENDERED: &[&str] = &[
-    "area", "base", "basefont", "datalist", "head", "link", "meta", "noembed", "noframes", "param", "rp", "script", "style",
-    "template", "title", "noscript",
+    "area", "base", "basefont", "datalist", "head", "link", "meta", "noembed", "noframes", "param", "rp", "script",
+    "style", "template", "title", "noscript",
 ];
 /// Elements whose children are fallback content a browser does not draw.
 const FALLBACK_HOSTS: &[&str] = &["canvas", "video", "audio"];
 /// Input types a browser knows; any other `type` behaves as `text`.
 const INPUT_TYPES: &[&str] = &[
-    "hidden", "text", "search", "tel", "url", "email", "password", "date", "month", "week", "time", "datetime-local",
-    "number", "range", "color", "checkbox", "radio", "file", "submit", "image", "reset", "button",
+    "hidden",
+    "text",
+    "search",
+    "tel",
+    "url",
+    "email",
+    "password",
+    "date",
+    "month",
+    "week",
+    "time",
+    "datetime-local",
+    "number",
+    "range",
+    "color",
+    "checkbox",
+    "radio",
+    "file",
+    "submit",
+    "image",
+    "reset",
+    "button",
 ];
 
 /// The content script's `ROLE_ATTR`: an ARIA role to the page model's role.
@@ -90,8 +121,8 @@ fn role_attr(role: &str) -> Option<Role> {
 fn js_space(c: char) -> bool {
     matches!(
         c,
-        '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'..='\u{200A}' | '\u{2028}' | '\u{2029}'
-            | '\u{202F}' | '\u{205F}' | '\u{3000}' | '\u{FEFF}'
+        '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}' | '\u{FEFF}'
     )
 }
 
@@ -121,7 +152,11 @@ fn collapse(s: &str) -> String {
 fn clip(s: &str) -> String {
     let c = collapse(s);
     let units: Vec<u16> = c.encode_utf16().collect();
-    if units.len() > MAX_TEXT { String::from_utf16_lossy(&units[..MAX_TEXT]) } else { c }
+    if units.len() > MAX_TEXT {
+        String::from_utf16_lossy(&units[..MAX_TEXT])
+    } else {
+        c
+    }
 }
 
 /// `keyish`: a word of `KEYISH` characters, 16 or longer, mixing at least two of a-z, A-Z and 0-9.
@@ -129,7 +164,11 @@ pub fn keyish(word: &str) -> bool {
     if word.len() < KEY_MIN || !word.chars().all(|c| c.is_ascii_alphanumeric() || KEY_CHARS.contains(c)) {
         return false;
     }
-    let classes = [word.bytes().any(|b| b.is_ascii_lowercase()), word.bytes().any(|b| b.is_ascii_uppercase()), word.bytes().any(|b| b.is_ascii_digit())];
+    let classes = [
+        word.bytes().any(|b| b.is_ascii_lowercase()),
+        word.bytes().any(|b| b.is_ascii_uppercase()),
+        word.bytes().any(|b| b.is_ascii_digit()),
+    ];
     classes.iter().filter(|&&c| c).count() >= 2
 }
 
@@ -164,7 +203,9 @@ fn js_number(s: &str) -> f64 {
         return 0.0;
     }
     let body = t.strip_prefix(['+', '-']).unwrap_or(t);
-    let radix = [("0x", 16), ("0X", 16), ("0o", 8), ("0O", 8), ("0b", 2), ("0B", 2)].into_iter().find(|(p, _)| t.starts_with(p));
+    let radix = [("0x", 16), ("0X", 16), ("0o", 8), ("0O", 8), ("0b", 2), ("0B", 2)]
+        .into_iter()
+        .find(|(p, _)| t.starts_with(p));
     if let Some((p, r)) = radix {
         return u64::from_str_radix(&t[p.len()..], r).map_or(f64::NAN, |v| v as f64);
     }
@@ -332,7 +373,11 @@ impl Dom {
     /// `el.type` of an `<input>`: lower-cased, unknown types read as "text".
     fn input_type(&self, i: usize) -> String {
         let t = self.attr(i, "type").unwrap_or("text").to_ascii_lowercase();
-        if INPUT_TYPES.contains(&t.as_str()) { t } else { "text".into() }
+        if INPUT_TYPES.contains(&t.as_str()) {
+            t
+        } else {
+            "text".into()
+        }
     }
 
     fn labelable(&self, i: usize) -> bool {
@@ -423,7 +468,9 @@ impl Dom {
             let summary = self.children(parent).find(|&c| self.is(c, "summary"));
             return summary != Some(child);
         }
-        self.until_found(parent) || self.is_any(parent, FALLBACK_HOSTS) || (self.is(parent, "select") && self.drop_down(parent))
+        self.until_found(parent)
+            || self.is_any(parent, FALLBACK_HOSTS)
+            || (self.is(parent, "select") && self.drop_down(parent))
     }
 
     /// `hidden="until-found"`: the element keeps its box, its contents are skipped until found.
@@ -469,11 +516,19 @@ impl Dom {
             "output" => self.text_content(i),
             "li" => {
                 let v = js_number(&attr());
-                if v.is_finite() && v != 0.0 { format!("{}", v.trunc() as i64) } else { String::new() }
+                if v.is_finite() && v != 0.0 {
+                    format!("{}", v.trunc() as i64)
+                } else {
+                    String::new()
+                }
             }
             "meter" | "progress" => {
                 let v = js_number(&attr());
-                if v.is_finite() && v != 0.0 { format!("{v}") } else { String::new() }
+                if v.is_finite() && v != 0.0 {
+                    format!("{v}")
+                } else {
+                    String::new()
+                }
             }
             _ => return None,
         })
@@ -488,11 +543,27 @@ impl Dom {
             "checkbox" | "radio" => raw.unwrap_or("on").to_string(),
             "text" | "search" | "tel" | "password" => no_newlines(),
             "url" | "email" => no_newlines().trim_matches(ascii_space).to_string(),
-            "number" => if valid_float(v) { v.to_string() } else { String::new() },
-            "range" => if valid_float(v) { v.to_string() } else { "50".into() },
+            "number" => {
+                if valid_float(v) {
+                    v.to_string()
+                } else {
+                    String::new()
+                }
+            }
+            "range" => {
+                if valid_float(v) {
+                    v.to_string()
+                } else {
+                    "50".into()
+                }
+            }
             "color" => {
                 let ok = v.len() == 7 && v.starts_with('#') && v[1..].bytes().all(|b| b.is_ascii_hexdigit());
-                if ok { v.to_ascii_lowercase() } else { "#000000".into() }
+                if ok {
+                    v.to_ascii_lowercase()
+                } else {
+                    "#000000".into()
+                }
             }
             "file" => String::new(),
             _ => v.to_string(),
@@ -507,7 +578,9 @@ impl Dom {
                 out.push((c, self.has(c, "disabled")));
             } else if self.is(c, "optgroup") {
                 let off = self.has(c, "disabled");
-                out.extend(self.children(c).filter(|&o| self.is(o, "option")).map(|o| (o, off || self.has(o, "disabled"))));
+                out.extend(
+                    self.children(c).filter(|&o| self.is(o, "option")).map(|o| (o, off || self.has(o, "disabled"))),
+                );
             }
         }
         out
@@ -664,18 +737,26 @@ fn label_of(dom: &Dom, i: usize, role: Role) -> String {
         }
     }
     if role == Role::Dialog {
-        let heading = dom.elements_in(i).find(|&c| dom.is_any(c, &["h1", "h2", "h3", "h4"]) || dom.attr(c, "role") == Some("heading"));
+        let heading = dom
+            .elements_in(i)
+            .find(|&c| dom.is_any(c, &["h1", "h2", "h3", "h4"]) || dom.attr(c, "role") == Some("heading"));
         if let Some(h) = heading {
             return dom.text_content(h);
         }
     }
-    [dom.attr(i, "placeholder"), dom.attr(i, "title")].into_iter().flatten().find(|s| !s.is_empty()).unwrap_or("").to_string()
+    [dom.attr(i, "placeholder"), dom.attr(i, "title")]
+        .into_iter()
+        .flatten()
+        .find(|s| !s.is_empty())
+        .unwrap_or("")
+        .to_string()
 }
 
 /// `shown`: visible, or a checkbox or radio whose label is (styled boxes hide the input itself).
 fn shown(dom: &Dom, i: usize, role: Role) -> bool {
     dom.visible[i]
-        || (matches!(role, Role::Checkbox | Role::Radio) && dom.labels.get(&i).is_some_and(|ls| ls.iter().any(|&l| dom.visible[l])))
+        || (matches!(role, Role::Checkbox | Role::Radio)
+            && dom.labels.get(&i).is_some_and(|ls| ls.iter().any(|&l| dom.visible[l])))
 }
 
 /// The page model the content script would report for `html` shown at `url`.
@@ -711,7 +792,11 @@ fn describe_one(dom: &Dom, i: usize, index: &HashMap<usize, u32>) -> Option<Elem
     let raw = match role {
         RoleOf::Skip => return None,
         RoleOf::Some(r) if TEXT_ROLES.contains(&r) => {
-            if dom.is(i, "input") { dom.value(i).unwrap_or_default() } else { dom.text_content(i) }
+            if dom.is(i, "input") {
+                dom.value(i).unwrap_or_default()
+            } else {
+                dom.text_content(i)
+            }
         }
         RoleOf::Some(_) => String::new(),
         RoleOf::None => {
@@ -755,7 +840,8 @@ fn describe_one(dom: &Dom, i: usize, index: &HashMap<usize, u32>) -> Option<Elem
         el.level = level.filter(|v| v.fract() == 0.0 && (1.0..=255.0).contains(v)).map(|v| v as u8);
     }
     if matches!(role, Role::Checkbox | Role::Radio) {
-        el.checked = Some(if dom.is(i, "input") { dom.has(i, "checked") } else { dom.attr(i, "aria-checked") == Some("true") });
+        el.checked =
+            Some(if dom.is(i, "input") { dom.has(i, "checked") } else { dom.attr(i, "aria-checked") == Some("true") });
     }
     if dom.disabled(i) || dom.attr(i, "aria-disabled") == Some("true") {
         el.disabled = true;

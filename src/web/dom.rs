@@ -6,18 +6,11 @@ use wasm_bindgen::JsValue;
 use web_sys::{Document, Element};
 
 pub fn document() -> Document {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .expect("extension pages have a document")
+    web_sys::window().and_then(|w| w.document()).expect("extension pages have a document")
 }
 
 /// Creates `<tag>` with attributes and text, appended to `parent`.
-pub fn add(
-    parent: &Element,
-    tag: &str,
-    attrs: &[(&str, &str)],
-    text: &str,
-) -> Result<Element, JsValue> {
+pub fn add(parent: &Element, tag: &str, attrs: &[(&str, &str)], text: &str) -> Result<Element, JsValue> {
     let el = document().create_element(tag)?;
     for (k, v) in attrs {
         el.set_attribute(k, v)?;
@@ -55,10 +48,7 @@ impl Submitted {
 
     /// A passphrase field's value, moved into a `SecretString`; the field is emptied.
     pub fn secret(&self, i: usize) -> SecretString {
-        self.ids
-            .get(i)
-            .map(|id| take_secret(id))
-            .unwrap_or_else(|| SecretString::new(String::new()))
+        self.ids.get(i).map(|id| take_secret(id)).unwrap_or_else(|| SecretString::new(String::new()))
     }
 }
 
@@ -75,29 +65,13 @@ pub fn form(
     for field in fields {
         add(&form, "label", &[("for", field.id)], field.label)?;
         if field.kind == "textarea" {
-            add(
-                &form,
-                "textarea",
-                &[("id", field.id), ("rows", "6"), ("spellcheck", "false")],
-                "",
-            )?;
+            add(&form, "textarea", &[("id", field.id), ("rows", "6"), ("spellcheck", "false")], "")?;
         } else {
-            add(
-                &form,
-                "input",
-                &[
-                    ("id", field.id),
-                    ("type", field.kind),
-                    ("autocomplete", field.autocomplete),
-                ],
-                "",
-            )?;
+            add(&form, "input", &[("id", field.id), ("type", field.kind), ("autocomplete", field.autocomplete)], "")?;
         }
     }
     add(&form, "button", &[("type", "submit")], submit)?;
-    let submitted = Submitted {
-        ids: fields.iter().map(|f| f.id.to_string()).collect(),
-    };
+    let submitted = Submitted { ids: fields.iter().map(|f| f.id.to_string()).collect() };
     let listener = EventListener::new_with_options(
         &form,
         "submit",

@@ -9,7 +9,7 @@ pub mod strength;
 pub mod vault_ui;
 pub mod worker;
 
-use crate::engine::protocol::{ErrorCode, Inbound, Incoming, OutgoingRequest, Out, Reply, VersionOnly, VERSION};
+use crate::engine::protocol::{ErrorCode, Inbound, Incoming, Out, OutgoingRequest, Reply, VersionOnly, VERSION};
 use crate::engine::vault::store::StoreError;
 use serde::Serialize;
 use std::fmt;
@@ -99,7 +99,10 @@ pub async fn ask(request: &OutgoingRequest) -> Result<Reply, String> {
     let answer = wasm_bindgen_futures::JsFuture::from(api::send_message(&out(request))).await.map_err(js_error)?;
     let version = serde_wasm_bindgen::from_value::<VersionOnly>(answer.clone()).map_err(|e| e.to_string())?;
     if version.v != VERSION {
-        return Err(format!("the worker speaks protocol version {}, this page {VERSION}: reload the extension", version.v));
+        return Err(format!(
+            "the worker speaks protocol version {}, this page {VERSION}: reload the extension",
+            version.v
+        ));
     }
     serde_wasm_bindgen::from_value::<Incoming<Reply>>(answer).map(|i| i.body).map_err(|e| e.to_string())
 }

@@ -35,12 +35,7 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     clear(&root)?;
     let mut listeners = Vec::new();
     add(&root, "h1", &[], "keywarden settings")?;
-    add(
-        &root,
-        "p",
-        &[("id", "page-status"), ("role", "status")],
-        message.as_deref().unwrap_or(""),
-    )?;
+    add(&root, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
     let again = root.clone();
     let rerender: super::vault_ui::Rerender = std::rc::Rc::new(move |message| {
         let again = again.clone();
@@ -49,25 +44,10 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
         });
     });
     listeners.extend(super::vault_ui::section(&root, true, rerender).await?);
-    let section = add(
-        &root,
-        "section",
-        &[("aria-labelledby", "servers-title")],
-        "",
-    )?;
-    add(
-        &section,
-        "h2",
-        &[("id", "servers-title")],
-        "Self-hosted servers",
-    )?;
+    let section = add(&root, "section", &[("aria-labelledby", "servers-title")], "")?;
+    add(&section, "h2", &[("id", "servers-title")], "Self-hosted servers")?;
     let Ok(Reply::Servers { vendors, servers }) = reply else {
-        add(
-            &section,
-            "p",
-            &[("role", "alert")],
-            "The extension's background is not answering; reload this page.",
-        )?;
+        add(&section, "p", &[("role", "alert")], "The extension's background is not answering; reload this page.")?;
         return Ok(());
     };
     let names: Vec<&str> = vendors.iter().map(|v| v.name.as_str()).collect();
@@ -84,43 +64,19 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     if servers.is_empty() {
         add(&list, "li", &[("class", "empty")], "No server added yet.")?;
     }
-    let status = add(
-        &section,
-        "p",
-        &[("id", "server-status"), ("role", "status")],
-        "",
-    )?;
+    let status = add(&section, "p", &[("id", "server-status"), ("role", "status")], "")?;
     for server in &servers {
-        let vendor = vendors
-            .iter()
-            .find(|v| v.id == server.vendor)
-            .map_or(server.vendor.as_str(), |v| v.name.as_str());
-        let item = add(
-            &list,
-            "li",
-            &[("data-host", &server.host)],
-            &format!("{} ({vendor}) ", server.host),
-        )?;
-        let remove = add(
-            &item,
-            "button",
-            &[
-                ("type", "button"),
-                ("aria-label", &format!("Remove {}", server.host)),
-            ],
-            "Remove",
-        )?;
+        let vendor = vendors.iter().find(|v| v.id == server.vendor).map_or(server.vendor.as_str(), |v| v.name.as_str());
+        let item = add(&list, "li", &[("data-host", &server.host)], &format!("{} ({vendor}) ", server.host))?;
+        let remove =
+            add(&item, "button", &[("type", "button"), ("aria-label", &format!("Remove {}", server.host))], "Remove")?;
         let (root, host) = (root.clone(), server.host.clone());
         listeners.push(on_click(&remove, move |_| {
             let (root, host) = (root.clone(), host.clone());
             spawn_local(async move {
                 let _ = ask(&OutgoingRequest::RemoveServer { host: host.clone() }).await;
                 let _ = JsFuture::from(api::remove_origin(&match_pattern(&host))).await;
-                let _ = render(
-                    root,
-                    Some(format!("{host} removed; keywarden no longer runs there.")),
-                )
-                .await;
+                let _ = render(root, Some(format!("{host} removed; keywarden no longer runs there."))).await;
             });
         }));
     }
@@ -139,10 +95,7 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
             ("id", "server-url"),
             ("type", "url"),
             ("required", ""),
-            (
-                "placeholder",
-                "https://planning.example.com/TENANT/PlanningSpace/",
-            ),
+            ("placeholder", "https://planning.example.com/TENANT/PlanningSpace/"),
         ],
         "",
     )?;
@@ -183,9 +136,7 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
 /// module's `estimate` function (`null` when that module failed to load).
 #[wasm_bindgen]
 pub fn options_main(strength: js_sys::Promise) -> Result<(), JsValue> {
-    let root = document()
-        .get_element_by_id("root")
-        .ok_or_else(|| JsValue::from_str("options root missing"))?;
+    let root = document().get_element_by_id("root").ok_or_else(|| JsValue::from_str("options root missing"))?;
     super::strength::load(strength, super::vault_ui::refresh_strength);
     spawn_local(async move {
         let _ = render(root, None).await;

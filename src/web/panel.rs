@@ -31,7 +31,12 @@ impl PanelUi {
         let dialog = add(
             root,
             "section",
-            &[("role", "dialog"), ("aria-modal", "false"), ("aria-labelledby", "kw-title"), ("aria-describedby", "kw-warning kw-body kw-why")],
+            &[
+                ("role", "dialog"),
+                ("aria-modal", "false"),
+                ("aria-labelledby", "kw-title"),
+                ("aria-describedby", "kw-warning kw-body kw-why"),
+            ],
             "",
         )?;
         let header = add(&dialog, "header", &[], "")?;
@@ -45,7 +50,12 @@ impl PanelUi {
         let nav = add(&dialog, "nav", &[("class", "actions"), ("aria-label", "Walkthrough")], "")?;
         let back = add(&nav, "button", &[("type", "button"), ("data-action", "back")], "Back")?;
         let next = add(&nav, "button", &[("type", "button"), ("data-action", "next"), ("class", "primary")], "Next")?;
-        let dismiss = add(&nav, "button", &[("type", "button"), ("data-action", "dismiss"), ("aria-keyshortcuts", "Escape")], "Dismiss")?;
+        let dismiss = add(
+            &nav,
+            "button",
+            &[("type", "button"), ("data-action", "dismiss"), ("aria-keyshortcuts", "Escape")],
+            "Dismiss",
+        )?;
         let live = add(&dialog, "p", &[("class", "visually-hidden"), ("aria-live", "polite")], "")?;
         let buttons = vec![(back.clone(), Event::Back), (next, Event::Next), (dismiss, Event::Dismiss)];
         Ok(PanelUi { dialog, vendor, progress, title, body, why, warning, prerequisites, back, live, buttons })
@@ -132,7 +142,8 @@ fn send(port: &Port, event: Event) {
 /// fragment when it created this frame (32 hex digits), or None for a frame it did not create.
 pub fn port_name(url: &str) -> Option<String> {
     let (_, nonce) = url.split_once('#')?;
-    (nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then(|| format!("panel:{nonce}"))
+    (nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then(|| format!("panel:{nonce}"))
 }
 
 /// Entry point of panel.html.
@@ -157,11 +168,15 @@ pub fn panel_main() -> Result<(), JsValue> {
     }));
     let shown = ui.clone();
     let port_listener = Listener::new(port.on_message(), move |message| {
-        if let Ok(Incoming { body: Push::Panel { view }, .. }) = serde_wasm_bindgen::from_value::<Incoming<Push>>(message) {
+        if let Ok(Incoming { body: Push::Panel { view }, .. }) =
+            serde_wasm_bindgen::from_value::<Incoming<Push>>(message)
+        {
             // A failed DOM update leaves the previous view; the next push redraws.
             let _ = shown.show(view.as_ref());
         }
     });
-    PANEL.with(|p| *p.borrow_mut() = Some(Panel { _ui: ui, _port: port, _listeners: listeners, _port_listener: port_listener }));
+    PANEL.with(|p| {
+        *p.borrow_mut() = Some(Panel { _ui: ui, _port: port, _listeners: listeners, _port_listener: port_listener })
+    });
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! The popup: what keywarden sees in the current tab, and a way to bring a dismissed walkthrough back.
 
 use super::api;
-use super::dom::{add, document, on_click};
 use super::ask;
+use super::dom::{add, document, on_click};
 use crate::engine::protocol::{OutgoingRequest, Reply};
 use gloo_events::EventListener;
 use std::cell::RefCell;
@@ -15,7 +15,6 @@ thread_local! {
     /// Listeners of the current rendering; replaced (and so removed) on every refresh.
     static LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
 }
-
 
 async fn refresh(root: Element, message: Option<String>) -> Result<(), JsValue> {
     let tab = JsFuture::from(api::active_tab_id()).await?.as_f64().map(|t| t as u32);
@@ -43,9 +42,14 @@ async fn refresh(root: Element, message: Option<String>) -> Result<(), JsValue> 
         None => state.set_text_content(Some("No vendor page recognized in this tab.")),
         Some(s) => {
             let step = s.step_title.as_deref().unwrap_or("no step to show here");
-            state.set_text_content(Some(&format!("{}: {}", s.vendor_name, if s.dismissed { "walkthrough dismissed" } else { step })));
+            state.set_text_content(Some(&format!(
+                "{}: {}",
+                s.vendor_name,
+                if s.dismissed { "walkthrough dismissed" } else { step }
+            )));
             if let (true, Some(tab)) = (s.dismissed, tab) {
-                let button = add(&root, "button", &[("type", "button"), ("id", "resume")], "Show the walkthrough again")?;
+                let button =
+                    add(&root, "button", &[("type", "button"), ("id", "resume")], "Show the walkthrough again")?;
                 let again = root.clone();
                 listeners.push(on_click(&button, move |_| {
                     let again = again.clone();
@@ -58,12 +62,7 @@ async fn refresh(root: Element, message: Option<String>) -> Result<(), JsValue> 
         }
     }
     let noun = if captures_received == 1 { "key" } else { "keys" };
-    add(
-        &root,
-        "p",
-        &[("id", "captures")],
-        &format!("{captures_received} {noun} captured since the browser started."),
-    )?;
+    add(&root, "p", &[("id", "captures")], &format!("{captures_received} {noun} captured since the browser started."))?;
     let settings = add(&root, "button", &[("type", "button"), ("id", "settings")], "Settings")?;
     listeners.push(on_click(&settings, |_| {
         let _ = api::open_options_page();
@@ -73,8 +72,14 @@ async fn refresh(root: Element, message: Option<String>) -> Result<(), JsValue> 
         let list = add(&root, "ul", &[("id", "drift")], "")?;
         for d in drift.iter().rev() {
             let seen = if d.count == 1 { "once".to_string() } else { format!("{} times", d.count) };
-            let when = js_sys::Date::new(&JsValue::from_f64(d.at as f64)).to_locale_string("default", &JsValue::UNDEFINED);
-            add(&list, "li", &[("data-vendor", &d.vendor), ("data-step", &d.step)], &format!("{} › {} › {}: seen {seen}, last {}", d.vendor, d.page, d.step, String::from(when)))?;
+            let when =
+                js_sys::Date::new(&JsValue::from_f64(d.at as f64)).to_locale_string("default", &JsValue::UNDEFINED);
+            add(
+                &list,
+                "li",
+                &[("data-vendor", &d.vendor), ("data-step", &d.step)],
+                &format!("{} › {} › {}: seen {seen}, last {}", d.vendor, d.page, d.step, String::from(when)),
+            )?;
         }
     }
     LISTENERS.with(|l| *l.borrow_mut() = listeners);

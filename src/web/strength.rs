@@ -48,7 +48,11 @@ pub fn judge(passphrase: &str) -> Result<Verdict, &'static str> {
     let estimate = match module {
         Module::Ready(f) => f,
         Module::Loading => return Err("The strength check is still loading; try again in a moment."),
-        Module::Failed => return Err("The passphrase strength check did not load, so no passphrase can be accepted; reload this page."),
+        Module::Failed => {
+            return Err(
+                "The passphrase strength check did not load, so no passphrase can be accepted; reload this page.",
+            )
+        }
     };
     estimate
         .call1(&JsValue::NULL, &JsValue::from_str(passphrase))

@@ -20,12 +20,7 @@ pub type Rerender = Rc<dyn Fn(Option<String>)>;
 pub const FOREIGN_TITLE: &str = "Found in storage, not saved by keywarden here";
 
 fn field<'a>(id: &'a str, label: &'a str, kind: &'a str, autocomplete: &'a str) -> Field<'a> {
-    Field {
-        id,
-        label,
-        kind,
-        autocomplete,
-    }
+    Field { id, label, kind, autocomplete }
 }
 
 /// A worker message as a sentence: capital first letter, seconds spelled out, a full stop.
@@ -39,11 +34,7 @@ pub fn readable(message: &str) -> String {
     if let Some(rest) = out.strip_suffix(" s") {
         let digits = rest.len() - rest.trim_end_matches(|c: char| c.is_ascii_digit()).len();
         if digits > 0 {
-            let unit = if &rest[rest.len() - digits..] == "1" {
-                "second"
-            } else {
-                "seconds"
-            };
+            let unit = if &rest[rest.len() - digits..] == "1" { "second" } else { "seconds" };
             out = format!("{rest} {unit}");
         }
     }
@@ -54,10 +45,7 @@ pub fn readable(message: &str) -> String {
 }
 
 /// The new-passphrase fields judged as the admin types, each with the element showing the verdict.
-const JUDGED: [(&str, &str); 2] = [
-    ("setup-passphrase", "setup-strength"),
-    ("new-passphrase", "new-strength"),
-];
+const JUDGED: [(&str, &str); 2] = [("setup-passphrase", "setup-strength"), ("new-passphrase", "new-strength")];
 
 /// Draws the strength module's verdict on the field `input_id` into `out_id` (nothing while it is empty).
 fn show_strength(input_id: &str, out_id: &str) {
@@ -72,9 +60,7 @@ fn show_strength(input_id: &str, out_id: &str) {
     }
     let _ = match strength::judge(typed.expose()) {
         Ok(v) => draw_verdict(&out, &v),
-        Err(why) => out
-            .set_attribute("data-acceptable", "unknown")
-            .and_then(|_| add(&out, "p", &[], why).map(drop)),
+        Err(why) => out.set_attribute("data-acceptable", "unknown").and_then(|_| add(&out, "p", &[], why).map(drop)),
     };
 }
 
@@ -123,9 +109,7 @@ fn judge_as_typed(
     out.set_attribute("aria-live", "polite")?;
     input.insert_adjacent_element("afterend", &out)?;
     input.set_attribute("aria-describedby", out_id)?;
-    Ok(Some(EventListener::new(&input, "input", move |_| {
-        show_strength(input_id, out_id)
-    })))
+    Ok(Some(EventListener::new(&input, "input", move |_| show_strength(input_id, out_id))))
 }
 
 /// Why `passphrase` may not become the vault passphrase, if it may not.
@@ -160,36 +144,20 @@ pub fn say(text: &str) {
 /// A message line at the end of `form`, next to its button, found again by [`tell`].
 fn form_status(form: &Element) -> Result<Element, JsValue> {
     let id = format!("{}-status", form.id());
-    add(
-        form,
-        "p",
-        &[("id", &id), ("class", "form-status"), ("role", "status")],
-        "",
-    )
+    add(form, "p", &[("id", &id), ("class", "form-status"), ("role", "status")], "")
 }
 
 /// Shows `text` in the message line of the form `form_id`, as an error or not.
 fn tell(form_id: &str, text: &str, error: bool) {
     if let Some(line) = document().get_element_by_id(&format!("{form_id}-status")) {
         line.set_text_content(Some(text));
-        let _ = line.set_attribute(
-            "class",
-            if error {
-                "form-status error"
-            } else {
-                "form-status"
-            },
-        );
+        let _ = line.set_attribute("class", if error { "form-status error" } else { "form-status" });
     }
 }
 
 /// An entry in words, around its hint: (vendor, name, tenant and date; the states after the hint).
 fn describe_parts(e: &EntrySummary) -> (String, String) {
-    let name = if e.key_name.is_empty() {
-        "unnamed key"
-    } else {
-        &e.key_name
-    };
+    let name = if e.key_name.is_empty() { "unnamed key" } else { &e.key_name };
     let date = js_sys::Date::new(&JsValue::from_f64(e.created_at as f64))
         .to_locale_date_string("default", &JsValue::UNDEFINED);
     let state = match e.state {
@@ -201,12 +169,7 @@ fn describe_parts(e: &EntrySummary) -> (String, String) {
         EntryTrust::Verified | EntryTrust::Foreign => "",
         EntryTrust::Pending => " · saved while locked",
     };
-    let head = format!(
-        "{} · {name} · {} · {} · ",
-        e.vendor,
-        e.tenant,
-        String::from(date)
-    );
+    let head = format!("{} · {name} · {} · {} · ", e.vendor, e.tenant, String::from(date));
     (head, format!("{state}{trust}"))
 }
 
@@ -220,11 +183,7 @@ fn entry_item(list: &Element, e: &EntrySummary) -> Result<Element, JsValue> {
     let item = add(
         list,
         "li",
-        &[
-            ("data-entry-id", &e.id),
-            ("data-vendor", &e.vendor),
-            ("data-trust", trust_name(e.trust)),
-        ],
+        &[("data-entry-id", &e.id), ("data-vendor", &e.vendor), ("data-trust", trust_name(e.trust))],
         "",
     )?;
     let (head, tail) = describe_parts(e);
@@ -246,28 +205,14 @@ fn trust_name(t: EntryTrust) -> &'static str {
 
 /// Asks the worker how the vault stands and draws its section into `parent`; `full` on the
 /// options page. Returns the section's listeners.
-pub async fn section(
-    parent: &Element,
-    full: bool,
-    rerender: Rerender,
-) -> Result<Vec<EventListener>, JsValue> {
+pub async fn section(parent: &Element, full: bool, rerender: Rerender) -> Result<Vec<EventListener>, JsValue> {
     let status = ask(&OutgoingRequest::VaultStatus).await;
-    let section = add(
-        parent,
-        "section",
-        &[("id", "vault"), ("aria-labelledby", "vault-title")],
-        "",
-    )?;
+    let section = add(parent, "section", &[("id", "vault"), ("aria-labelledby", "vault-title")], "")?;
     match status {
         Ok(Reply::Vault(status)) => draw(&section, &status, full, &rerender),
         _ => {
             add(&section, "h2", &[("id", "vault-title")], "Vault")?;
-            add(
-                &section,
-                "p",
-                &[("role", "alert")],
-                "The vault is not answering; reopen this page.",
-            )?;
+            add(&section, "p", &[("role", "alert")], "The vault is not answering; reopen this page.")?;
             Ok(Vec::new())
         }
     }
@@ -289,16 +234,16 @@ pub fn draw(
     add(section, "h2", &[("id", "vault-title")], "Vault")?;
     let mut listeners = Vec::new();
     if let Some(alarm) = &status.alarm {
-        add(
-            section,
-            "p",
-            &[("id", "vault-alarm"), ("class", "alarm"), ("role", "alert")],
-            &readable(alarm),
-        )?;
+        add(section, "p", &[("id", "vault-alarm"), ("class", "alarm"), ("role", "alert")], &readable(alarm))?;
         if status.unlocked {
             // Once the admin has looked at what is listed, the list of vouched-for keys is rebuilt
             // from the entries that carry a valid MAC; keys found in storage stay apart.
-            let rebuild = add(section, "button", &[("type", "button"), ("id", "rebuild-index")], "I checked them: rebuild the list")?;
+            let rebuild = add(
+                section,
+                "button",
+                &[("type", "button"), ("id", "rebuild-index")],
+                "I checked them: rebuild the list",
+            )?;
             let r = rerender.clone();
             listeners.push(on_click(&rebuild, move |_| {
                 act(&r, OutgoingRequest::RebuildIndex, |_| "The list of keys keywarden vouches for is rebuilt.".into());
@@ -316,18 +261,8 @@ pub fn draw(
 
 /// The popup without a vault: a way to the options page, where it is set up.
 fn invite(section: &Element) -> Result<Vec<EventListener>, JsValue> {
-    add(
-        section,
-        "p",
-        &[],
-        "Set up the vault to save the keys you create.",
-    )?;
-    let button = add(
-        section,
-        "button",
-        &[("type", "button"), ("id", "open-setup")],
-        "Set up the vault",
-    )?;
+    add(section, "p", &[], "Set up the vault to save the keys you create.")?;
+    let button = add(section, "button", &[("type", "button"), ("id", "open-setup")], "Set up the vault")?;
     Ok(vec![on_click(&button, |_| {
         let _ = api::open_options_page();
     })])
@@ -350,9 +285,7 @@ fn setup(section: &Element, rerender: &Rerender) -> Result<Vec<EventListener>, J
         if passphrase != confirm {
             return say("The two passphrases differ; type them again.");
         }
-        act(&r, OutgoingRequest::VaultSetup { passphrase }, |_| {
-            "Vault created and unlocked.".into()
-        });
+        act(&r, OutgoingRequest::VaultSetup { passphrase }, |_| "Vault created and unlocked.".into());
     })?;
     let mut listeners = vec![l];
     listeners.extend(judge_as_typed(&f, "setup-passphrase", "setup-strength")?);
@@ -360,30 +293,14 @@ fn setup(section: &Element, rerender: &Rerender) -> Result<Vec<EventListener>, J
 }
 
 /// A locked vault: how many keys it holds, and the unlock form.
-fn locked(
-    section: &Element,
-    items: u32,
-    rerender: &Rerender,
-) -> Result<Vec<EventListener>, JsValue> {
+fn locked(section: &Element, items: u32, rerender: &Rerender) -> Result<Vec<EventListener>, JsValue> {
     let noun = if items == 1 { "key" } else { "keys" };
-    add(
-        section,
-        "p",
-        &[],
-        &format!("Locked. {items} saved {noun}; keys captured now are still saved."),
-    )?;
-    let fields = [field(
-        "unlock-passphrase",
-        "Passphrase",
-        "password",
-        "current-password",
-    )];
+    add(section, "p", &[], &format!("Locked. {items} saved {noun}; keys captured now are still saved."))?;
+    let fields = [field("unlock-passphrase", "Passphrase", "password", "current-password")];
     let r = rerender.clone();
     let (_, l) = form(section, "unlock", &fields, "Unlock", move |v| {
         let passphrase = v.secret(0);
-        act(&r, OutgoingRequest::Unlock { passphrase }, |_| {
-            "Unlocked.".into()
-        });
+        act(&r, OutgoingRequest::Unlock { passphrase }, |_| "Unlocked.".into());
     })?;
     Ok(vec![l])
 }
@@ -397,10 +314,8 @@ fn unlocked(
     rerender: &Rerender,
 ) -> Result<Vec<EventListener>, JsValue> {
     let mut listeners = Vec::new();
-    let (foreign, known): (Vec<&EntrySummary>, Vec<&EntrySummary>) = status
-        .entries
-        .iter()
-        .partition(|e| e.trust == EntryTrust::Foreign);
+    let (foreign, known): (Vec<&EntrySummary>, Vec<&EntrySummary>) =
+        status.entries.iter().partition(|e| e.trust == EntryTrust::Foreign);
     let list = add(section, "ul", &[("id", "entries")], "")?;
     if known.is_empty() {
         add(&list, "li", &[("class", "empty")], "No keys saved yet.")?;
@@ -412,10 +327,7 @@ fn unlocked(
             let revoke = action(&item, "revoke", "Mark revoked")?;
             let (id, r) = (entry.id.clone(), rerender.clone());
             listeners.push(on_click(&revoke, move |_| {
-                let request = OutgoingRequest::SetEntryState {
-                    id: id.clone(),
-                    state: EntryState::Revoked,
-                };
+                let request = OutgoingRequest::SetEntryState { id: id.clone(), state: EntryState::Revoked };
                 act(&r, request, |_| "Marked revoked.".into());
             }));
         }
@@ -428,23 +340,12 @@ fn unlocked(
             section,
             "p",
             &[("role", "alert"), ("data-damaged", &d.item)],
-            &format!(
-                "Damaged item {}: {}. Every other key is unaffected.",
-                d.item,
-                d.reason.trim_end_matches('.')
-            ),
+            &format!("Damaged item {}: {}. Every other key is unaffected.", d.item, d.reason.trim_end_matches('.')),
         )?;
     }
-    let lock = add(
-        section,
-        "button",
-        &[("type", "button"), ("id", "lock")],
-        "Lock now",
-    )?;
+    let lock = add(section, "button", &[("type", "button"), ("id", "lock")], "Lock now")?;
     let r = rerender.clone();
-    listeners.push(on_click(&lock, move |_| {
-        act(&r, OutgoingRequest::Lock, |_| "Locked.".into())
-    }));
+    listeners.push(on_click(&lock, move |_| act(&r, OutgoingRequest::Lock, |_| "Locked.".into())));
     if full {
         listeners.extend(manage(section, &known, status.auto_lock_minutes, rerender)?);
     }
@@ -453,12 +354,7 @@ fn unlocked(
 
 /// A button of an entry, named by `data-action`.
 fn action(item: &Element, name: &str, text: &str) -> Result<Element, JsValue> {
-    add(
-        item,
-        "button",
-        &[("type", "button"), ("data-action", name)],
-        text,
-    )
+    add(item, "button", &[("type", "button"), ("data-action", name)], text)
 }
 
 /// Copy: the key goes straight to the clipboard, never into the page.
@@ -489,16 +385,8 @@ fn found_in_storage(
     rerender: &Rerender,
 ) -> Result<Vec<EventListener>, JsValue> {
     let mut listeners = Vec::new();
-    let apart = add(
-        section,
-        "section",
-        &[
-            ("id", "foreign"),
-            ("class", "foreign"),
-            ("aria-labelledby", "foreign-title"),
-        ],
-        "",
-    )?;
+    let apart =
+        add(section, "section", &[("id", "foreign"), ("class", "foreign"), ("aria-labelledby", "foreign-title")], "")?;
     add(&apart, "h3", &[("id", "foreign-title")], FOREIGN_TITLE)?;
     add(&apart, "p", &[], "These keys open with your vault, but keywarden did not save them in this browser: something else may have written them into its storage. Keep one only if you saved it yourself; until then it cannot be copied or shared.")?;
     let list = add(&apart, "ul", &[("id", "foreign-entries")], "")?;
@@ -507,12 +395,8 @@ fn found_in_storage(
         let keep = action(&item, "adopt", "I saved this — keep it")?;
         let (id, r) = (entry.id.clone(), rerender.clone());
         listeners.push(on_click(&keep, move |_| {
-            let request = OutgoingRequest::AdoptEntries {
-                ids: vec![id.clone()],
-            };
-            act(&r, request, |_| {
-                "Kept: it is now one of your vault's keys.".into()
-            });
+            let request = OutgoingRequest::AdoptEntries { ids: vec![id.clone()] };
+            act(&r, request, |_| "Kept: it is now one of your vault's keys.".into());
         }));
         let delete = action(&item, "delete", "Delete")?;
         let (id, r) = (entry.id.clone(), rerender.clone());
@@ -541,21 +425,13 @@ fn manage(
     Ok(listeners)
 }
 
-fn auto_lock(
-    section: &Element,
-    minutes: u32,
-    rerender: &Rerender,
-) -> Result<EventListener, JsValue> {
+fn auto_lock(section: &Element, minutes: u32, rerender: &Rerender) -> Result<EventListener, JsValue> {
     add(section, "h3", &[], "Lock after inactivity")?;
     let r = rerender.clone();
     let fields = [field("auto-lock-minutes", "Minutes", "number", "off")];
-    let (f, l) = form(section, "auto-lock", &fields, "Save", move |v| {
-        match v.text(0).trim().parse() {
-            Ok(minutes) => act(&r, OutgoingRequest::SetAutoLock { minutes }, |_| {
-                "Saved.".into()
-            }),
-            Err(_) => r(Some("Give a number of minutes.".into())),
-        }
+    let (f, l) = form(section, "auto-lock", &fields, "Save", move |v| match v.text(0).trim().parse() {
+        Ok(minutes) => act(&r, OutgoingRequest::SetAutoLock { minutes }, |_| "Saved.".into()),
+        Err(_) => r(Some("Give a number of minutes.".into())),
     })?;
     if let Some(input) = f.query_selector("input")? {
         input.set_attribute("value", &minutes.to_string())?;
@@ -563,46 +439,25 @@ fn auto_lock(
     Ok(l)
 }
 
-fn change_passphrase(
-    section: &Element,
-    rerender: &Rerender,
-) -> Result<Vec<EventListener>, JsValue> {
+fn change_passphrase(section: &Element, rerender: &Rerender) -> Result<Vec<EventListener>, JsValue> {
     add(section, "h3", &[], "Change passphrase")?;
     let fields = [
-        field(
-            "old-passphrase",
-            "Current passphrase",
-            "password",
-            "current-password",
-        ),
-        field(
-            "new-passphrase",
-            "New passphrase",
-            "password",
-            "new-password",
-        ),
+        field("old-passphrase", "Current passphrase", "password", "current-password"),
+        field("new-passphrase", "New passphrase", "password", "new-password"),
         field("new-confirm", "Repeat it", "password", "new-password"),
     ];
     let r = rerender.clone();
-    let (f, l) = form(
-        section,
-        "change-passphrase",
-        &fields,
-        "Change passphrase",
-        move |v| {
-            let (old, new, confirm) = (v.secret(0), v.secret(1), v.secret(2));
-            if let Some(why) = refusal(&new) {
-                return say(&format!("Passphrase not changed. {why}"));
-            }
-            refresh_strength();
-            if new != confirm {
-                return say("The two new passphrases differ; type them again.");
-            }
-            act(&r, OutgoingRequest::ChangePassphrase { old, new }, |_| {
-                "Passphrase changed.".into()
-            });
-        },
-    )?;
+    let (f, l) = form(section, "change-passphrase", &fields, "Change passphrase", move |v| {
+        let (old, new, confirm) = (v.secret(0), v.secret(1), v.secret(2));
+        if let Some(why) = refusal(&new) {
+            return say(&format!("Passphrase not changed. {why}"));
+        }
+        refresh_strength();
+        if new != confirm {
+            return say("The two new passphrases differ; type them again.");
+        }
+        act(&r, OutgoingRequest::ChangePassphrase { old, new }, |_| "Passphrase changed.".into());
+    })?;
     let mut listeners = vec![l];
     listeners.extend(judge_as_typed(&f, "new-passphrase", "new-strength")?);
     Ok(listeners)
@@ -613,86 +468,48 @@ fn export_backup(section: &Element) -> Result<EventListener, JsValue> {
     add(section, "h3", &[], "Backup")?;
     add(section, "p", &[], "One file with every key, encrypted with a passphrase of its own in the standard age format: `age -d keywarden-backup.age` opens it too. The vault passphrase is asked again.")?;
     let fields = [
-        field(
-            "backup-passphrase",
-            "Backup passphrase",
-            "password",
-            "new-password",
-        ),
-        field(
-            "backup-vault-passphrase",
-            "Vault passphrase",
-            "password",
-            "current-password",
-        ),
+        field("backup-passphrase", "Backup passphrase", "password", "new-password"),
+        field("backup-vault-passphrase", "Vault passphrase", "password", "current-password"),
     ];
     let output = add(
         section,
         "textarea",
-        &[
-            ("id", "backup-output"),
-            ("readonly", ""),
-            ("rows", "6"),
-            ("hidden", ""),
-            ("aria-label", "Backup file"),
-        ],
+        &[("id", "backup-output"), ("readonly", ""), ("rows", "6"), ("hidden", ""), ("aria-label", "Backup file")],
         "",
     )?;
     let download = add(
         section,
         "a",
-        &[
-            ("id", "backup-download"),
-            ("download", "keywarden-backup.age"),
-            ("hidden", ""),
-        ],
+        &[("id", "backup-download"), ("download", "keywarden-backup.age"), ("hidden", "")],
         "Download keywarden-backup.age",
     )?;
-    let (f, l) = form(
-        section,
-        "export-backup",
-        &fields,
-        "Export backup",
-        move |v| {
-            let (passphrase, vault_passphrase) = (v.secret(0), v.secret(1));
-            let (out, dl) = (output.clone(), download.clone());
-            tell("export-backup", "Exporting…", false);
-            spawn_local(async move {
-                let request = OutgoingRequest::ExportBackup {
-                    passphrase,
-                    vault_passphrase,
-                };
-                match ask(&request).await {
-                    Ok(Reply::Armored {
-                        text,
-                        entries,
-                        left_out,
-                    }) => {
-                        out.set_text_content(Some(&text));
-                        let _ = out.remove_attribute("hidden");
-                        let href = format!(
-                            "data:application/octet-stream;charset=utf-8,{}",
-                            String::from(js_sys::encode_uri_component(&text))
-                        );
-                        let _ = dl.set_attribute("href", &href);
-                        let _ = dl.remove_attribute("hidden");
-                        let note = if left_out > 0 {
-                            format!(" ({left_out} damaged items left out)")
-                        } else {
-                            String::new()
-                        };
-                        let done = format!("Backup of {entries} keys ready{note}.");
-                        tell("export-backup", &done, false);
-                        say(&done);
-                    }
-                    Ok(Reply::Error { message, .. }) => {
-                        tell("export-backup", &readable(&message), true)
-                    }
-                    _ => tell("export-backup", "The vault did not answer.", true),
+    let (f, l) = form(section, "export-backup", &fields, "Export backup", move |v| {
+        let (passphrase, vault_passphrase) = (v.secret(0), v.secret(1));
+        let (out, dl) = (output.clone(), download.clone());
+        tell("export-backup", "Exporting…", false);
+        spawn_local(async move {
+            let request = OutgoingRequest::ExportBackup { passphrase, vault_passphrase };
+            match ask(&request).await {
+                Ok(Reply::Armored { text, entries, left_out }) => {
+                    out.set_text_content(Some(&text));
+                    let _ = out.remove_attribute("hidden");
+                    let href = format!(
+                        "data:application/octet-stream;charset=utf-8,{}",
+                        String::from(js_sys::encode_uri_component(&text))
+                    );
+                    let _ = dl.set_attribute("href", &href);
+                    let _ = dl.remove_attribute("hidden");
+                    let note =
+                        if left_out > 0 { format!(" ({left_out} damaged items left out)") } else { String::new() };
+                    let done = format!("Backup of {entries} keys ready{note}.");
+                    tell("export-backup", &done, false);
+                    say(&done);
                 }
-            });
-        },
-    )?;
+                Ok(Reply::Error { message, .. }) => tell("export-backup", &readable(&message), true),
+                _ => tell("export-backup", "The vault did not answer.", true),
+            }
+        });
+    })?;
     form_status(&f)?;
     Ok(l)
 }
@@ -705,19 +522,12 @@ fn import_backup(section: &Element, rerender: &Rerender) -> Result<EventListener
     ];
     let r = rerender.clone();
     let (_, l) = form(section, "import-backup", &fields, "Import", move |v| {
-        let request = OutgoingRequest::ImportBackup {
-            text: v.text(0),
-            passphrase: v.secret(1),
-        };
-        act(&r, request, |reply| {
-            match reply {
-            Reply::Imported {
-                imported,
-                duplicates,
-                renamed,
-            } => format!("Imported {imported} keys; {duplicates} already here were skipped; {renamed} kept under new ids."),
+        let request = OutgoingRequest::ImportBackup { text: v.text(0), passphrase: v.secret(1) };
+        act(&r, request, |reply| match reply {
+            Reply::Imported { imported, duplicates, renamed } => format!(
+                "Imported {imported} keys; {duplicates} already here were skipped; {renamed} kept under new ids."
+            ),
             _ => "Imported.".into(),
-        }
         });
     })?;
     Ok(l)
@@ -727,74 +537,37 @@ fn import_backup(section: &Element, rerender: &Rerender) -> Result<EventListener
 fn share_key(section: &Element, entries: &[&EntrySummary]) -> Result<EventListener, JsValue> {
     add(section, "h3", &[], "Share a key with a teammate")?;
     add(section, "p", &[], "Encrypts one key to your teammate's age public key (age1…). Send them the text; they open it with `age -d -i their-identity.txt`. The vault passphrase is asked again.")?;
-    let select = add(
-        section,
-        "select",
-        &[("id", "share-entry"), ("aria-label", "Key to share")],
-        "",
-    )?;
+    let select = add(section, "select", &[("id", "share-entry"), ("aria-label", "Key to share")], "")?;
     for e in entries {
         add(&select, "option", &[("value", &e.id)], &describe(e))?;
     }
     let shared = add(
         section,
         "textarea",
-        &[
-            ("id", "share-output"),
-            ("readonly", ""),
-            ("rows", "6"),
-            ("hidden", ""),
-            ("aria-label", "Encrypted key"),
-        ],
+        &[("id", "share-output"), ("readonly", ""), ("rows", "6"), ("hidden", ""), ("aria-label", "Encrypted key")],
         "",
     )?;
     let fields = [
-        field(
-            "share-recipient",
-            "Teammate's public key (age1…)",
-            "text",
-            "off",
-        ),
-        field(
-            "share-vault-passphrase",
-            "Vault passphrase",
-            "password",
-            "current-password",
-        ),
+        field("share-recipient", "Teammate's public key (age1…)", "text", "off"),
+        field("share-vault-passphrase", "Vault passphrase", "password", "current-password"),
     ];
-    let (f, l) = form(
-        section,
-        "share-key",
-        &fields,
-        "Encrypt for teammate",
-        move |v| {
-            let (recipient, vault_passphrase) = (v.text(0), v.secret(1));
-            let (out, id) = (shared.clone(), value_of("share-entry"));
-            tell("share-key", "Encrypting…", false);
-            spawn_local(async move {
-                let request = OutgoingRequest::ShareKey {
-                    id,
-                    recipient,
-                    vault_passphrase,
-                };
-                match ask(&request).await {
-                    Ok(Reply::Armored { text, .. }) => {
-                        out.set_text_content(Some(&text));
-                        let _ = out.remove_attribute("hidden");
-                        tell(
-                            "share-key",
-                            "Encrypted for your teammate: send them the text below.",
-                            false,
-                        );
-                    }
-                    Ok(Reply::Error { message, .. }) => {
-                        tell("share-key", &readable(&message), true)
-                    }
-                    _ => tell("share-key", "The vault did not answer.", true),
+    let (f, l) = form(section, "share-key", &fields, "Encrypt for teammate", move |v| {
+        let (recipient, vault_passphrase) = (v.text(0), v.secret(1));
+        let (out, id) = (shared.clone(), value_of("share-entry"));
+        tell("share-key", "Encrypting…", false);
+        spawn_local(async move {
+            let request = OutgoingRequest::ShareKey { id, recipient, vault_passphrase };
+            match ask(&request).await {
+                Ok(Reply::Armored { text, .. }) => {
+                    out.set_text_content(Some(&text));
+                    let _ = out.remove_attribute("hidden");
+                    tell("share-key", "Encrypted for your teammate: send them the text below.", false);
                 }
-            });
-        },
-    )?;
+                Ok(Reply::Error { message, .. }) => tell("share-key", &readable(&message), true),
+                _ => tell("share-key", "The vault did not answer.", true),
+            }
+        });
+    })?;
     form_status(&f)?;
     Ok(l)
 }

@@ -4,7 +4,9 @@ use super::api::{self, Listener, Port};
 use super::{out, JsError, JsInbound};
 use crate::engine::protocol::{admit, ExtensionPage, PanelNonce, Push, RawSender, Reply, Sender};
 use crate::engine::secret::SecretString;
-use crate::engine::service::{AlarmChange, Effects, Event, IdleState, PanelPort, Platform, Service, SessionKeyChange, Wants};
+use crate::engine::service::{
+    AlarmChange, Effects, Event, IdleState, PanelPort, Platform, Service, SessionKeyChange, Wants,
+};
 use crate::engine::storage::{self, Snapshot};
 use crate::engine::vault::kdf::{bench_run, calibrate};
 use crate::engine::vault::store::{Changeset, MemoryStore};
@@ -76,7 +78,8 @@ fn store_of(items: &JsValue, keep: impl Fn(&str) -> bool) -> Result<MemoryStore,
     for key in Object::keys(items.unchecked_ref::<Object>()).iter().filter_map(|k| k.as_string()) {
         if keep(&key) {
             let value = Reflect::get(items, &JsValue::from_str(&key))?;
-            let json: serde_json::Value = serde_wasm_bindgen::from_value(value).map_err(|e| JsError::Failed(e.to_string()))?;
+            let json: serde_json::Value =
+                serde_wasm_bindgen::from_value(value).map_err(|e| JsError::Failed(e.to_string()))?;
             store.insert(&key, json);
         }
     }
@@ -97,10 +100,15 @@ async fn snapshot(wants: &Wants) -> Result<Snapshot, JsError> {
     session_keys.push(storage::COUNTERS.into());
     let session = store_of(&JsFuture::from(api::session_get_items(super::to_js(&session_keys))).await?, |_| true)?;
     let session_key = session_key().await?;
-    let private = if wants.vault { store_of(&JsFuture::from(api::private_get_all()).await?, |_| true)? } else { MemoryStore::new() };
+    let private = if wants.vault {
+        store_of(&JsFuture::from(api::private_get_all()).await?, |_| true)?
+    } else {
+        MemoryStore::new()
+    };
     let (granted_origins, registered_scripts) = if wants.browser {
         let granted = serde_wasm_bindgen::from_value(JsFuture::from(api::granted_origins()).await?).unwrap_or_default();
-        let registered = serde_wasm_bindgen::from_value(JsFuture::from(api::registered_script_ids()).await?).unwrap_or_default();
+        let registered =
+            serde_wasm_bindgen::from_value(JsFuture::from(api::registered_script_ids()).await?).unwrap_or_default();
         (granted, registered)
     } else {
         (Vec::new(), Vec::new())
@@ -268,7 +276,10 @@ async fn run(event: Event, port: Option<(u32, Port)>) -> Option<Reply> {
                 } else {
                     "keywarden could not read its storage"
                 };
-                return Some(Reply::Error { code: crate::engine::protocol::ErrorCode::Internal, message: message.into() });
+                return Some(Reply::Error {
+                    code: crate::engine::protocol::ErrorCode::Internal,
+                    message: message.into(),
+                });
             }
         };
         let effects = with(|s| s.handle(event, &snap, now(), &mut Browser));
@@ -317,7 +328,9 @@ fn keep_panel(tab: u32, port: Port) {
             run(Event::PanelDisconnected { tab }, None).await;
         });
     });
-    PANELS.with(|p| p.borrow_mut().insert(tab, PanelPortHandle { port, _on_message: on_message, _on_disconnect: on_disconnect }));
+    PANELS.with(|p| {
+        p.borrow_mut().insert(tab, PanelPortHandle { port, _on_message: on_message, _on_disconnect: on_disconnect })
+    });
 }
 
 /// `runtime.onConnect`: the step panel of a tab opens a port named `panel:<nonce>` to receive

@@ -52,10 +52,7 @@ pub fn judge(passphrase: &str) -> Verdict {
     let (warning, mut suggestions) = match estimate.feedback() {
         Some(f) => (
             f.warning().map(|w| plain_warning(w).to_string()),
-            f.suggestions()
-                .iter()
-                .map(|s| plain_suggestion(*s).to_string())
-                .collect(),
+            f.suggestions().iter().map(|s| plain_suggestion(*s).to_string()).collect(),
         ),
         None => (None, Vec::new()),
     };
@@ -63,11 +60,7 @@ pub fn judge(passphrase: &str) -> Verdict {
     let strong_enough = score >= MIN_SCORE;
     let summary = if !long_enough {
         let missing = MIN_CHARS - chars;
-        let noun = if missing == 1 {
-            "character"
-        } else {
-            "characters"
-        };
+        let noun = if missing == 1 { "character" } else { "characters" };
         format!("Too short: a vault passphrase needs at least {MIN_CHARS} characters ({missing} more {noun}).")
     } else if !strong_enough {
         if suggestions.is_empty() {
@@ -85,11 +78,7 @@ pub fn judge(passphrase: &str) -> Verdict {
         acceptable: long_enough && strong_enough,
         summary,
         warning: if strong_enough { None } else { warning },
-        suggestions: if strong_enough {
-            Vec::new()
-        } else {
-            suggestions
-        },
+        suggestions: if strong_enough { Vec::new() } else { suggestions },
     }
 }
 
@@ -97,18 +86,12 @@ pub fn judge(passphrase: &str) -> Verdict {
 fn plain_warning(w: Warning) -> &'static str {
     match w {
         Warning::StraightRowsOfKeysAreEasyToGuess => "It runs along a row of the keyboard.",
-        Warning::ShortKeyboardPatternsAreEasyToGuess => {
-            "It contains a short pattern of neighbouring keys."
-        }
+        Warning::ShortKeyboardPatternsAreEasyToGuess => "It contains a short pattern of neighbouring keys.",
         Warning::RepeatsLikeAaaAreEasyToGuess => "It repeats one character several times.",
-        Warning::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess => {
-            "It repeats the same group of characters."
-        }
+        Warning::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess => "It repeats the same group of characters.",
         Warning::ThisIsATop10Password => "It is one of the ten passwords people use most.",
         Warning::ThisIsATop100Password => "It is one of the hundred passwords people use most.",
-        Warning::ThisIsACommonPassword => {
-            "It is on the lists of common passwords that attackers try first."
-        }
+        Warning::ThisIsACommonPassword => "It is on the lists of common passwords that attackers try first.",
         Warning::ThisIsSimilarToACommonlyUsedPassword => {
             "It is a common password with small changes, which attackers try too."
         }
@@ -117,9 +100,7 @@ fn plain_warning(w: Warning) -> &'static str {
         Warning::AWordByItselfIsEasyToGuess => "It is essentially a single word.",
         Warning::DatesAreOftenEasyToGuess => "It contains a date.",
         Warning::NamesAndSurnamesByThemselvesAreEasyToGuess => "It is essentially a name.",
-        Warning::CommonNamesAndSurnamesAreEasyToGuess => {
-            "It contains a common first name or surname."
-        }
+        Warning::CommonNamesAndSurnamesAreEasyToGuess => "It contains a common first name or surname.",
     }
 }
 
@@ -134,9 +115,7 @@ fn plain_suggestion(s: Suggestion) -> &'static str {
         }
         Suggestion::AddAnotherWordOrTwo => "Add another word or two, preferably uncommon ones.",
         Suggestion::CapitalizationDoesntHelpVeryMuch => "A capital first letter adds little.",
-        Suggestion::AllUppercaseIsAlmostAsEasyToGuessAsAllLowercase => {
-            "Writing it all in capitals adds little."
-        }
+        Suggestion::AllUppercaseIsAlmostAsEasyToGuessAsAllLowercase => "Writing it all in capitals adds little.",
         Suggestion::ReversedWordsArentMuchHarderToGuess => "Spelling a word backwards adds little.",
         Suggestion::PredictableSubstitutionsDontHelpVeryMuch => {
             "Swapping letters for look-alikes (@ for a, 0 for o) adds little."
@@ -147,9 +126,7 @@ fn plain_suggestion(s: Suggestion) -> &'static str {
         Suggestion::AvoidRepeatedWordsAndCharacters => "Do not repeat words or characters.",
         Suggestion::AvoidSequences => "Leave out runs such as 1234 or abcd.",
         Suggestion::AvoidRecentYears => "Leave out recent years.",
-        Suggestion::AvoidYearsThatAreAssociatedWithYou => {
-            "Leave out years that mean something to you."
-        }
+        Suggestion::AvoidYearsThatAreAssociatedWithYou => "Leave out years that mean something to you.",
         Suggestion::AvoidDatesAndYearsThatAreAssociatedWithYou => {
             "Leave out dates and years that mean something to you."
         }
@@ -171,20 +148,8 @@ pub fn estimate(passphrase: &str) -> wasm_bindgen::JsValue {
     set("guesses_log10", JsValue::from_f64(v.guesses_log10));
     set("acceptable", JsValue::from_bool(v.acceptable));
     set("summary", JsValue::from_str(&v.summary));
-    set(
-        "warning",
-        v.warning
-            .as_deref()
-            .map_or(JsValue::NULL, JsValue::from_str),
-    );
-    set(
-        "suggestions",
-        v.suggestions
-            .iter()
-            .map(|s| JsValue::from_str(s))
-            .collect::<Array>()
-            .into(),
-    );
+    set("warning", v.warning.as_deref().map_or(JsValue::NULL, JsValue::from_str));
+    set("suggestions", v.suggestions.iter().map(|s| JsValue::from_str(s)).collect::<Array>().into());
     set("reasons", JsValue::from_str(&v.reasons()));
     out.into()
 }
@@ -200,10 +165,7 @@ mod tests {
         assert!(v.score < MIN_SCORE, "score {}", v.score);
         assert!(v.summary.starts_with("Too easy to guess"), "{}", v.summary);
         assert!(v.warning.is_some() || !v.suggestions.is_empty(), "{v:?}");
-        assert!(
-            !v.reasons().contains("password1234"),
-            "the reasons never repeat the passphrase"
-        );
+        assert!(!v.reasons().contains("password1234"), "the reasons never repeat the passphrase");
     }
 
     #[test]
@@ -225,18 +187,9 @@ mod tests {
     fn short_passphrases_are_refused_for_length_first() {
         let v = judge("Zq8#pL2!vR");
         assert!(!v.acceptable);
-        assert!(
-            v.summary
-                .contains("at least 12 characters (2 more characters)"),
-            "{}",
-            v.summary
-        );
+        assert!(v.summary.contains("at least 12 characters (2 more characters)"), "{}", v.summary);
         let one = judge("Zq8#pL2!vR7");
-        assert!(
-            one.summary.contains("(1 more character)"),
-            "{}",
-            one.summary
-        );
+        assert!(one.summary.contains("(1 more character)"), "{}", one.summary);
         assert!(!judge("").acceptable);
     }
 
@@ -249,19 +202,10 @@ mod tests {
 
     #[test]
     fn keyboard_rows_repeats_and_the_product_name_are_weak() {
-        for p in [
-            "qwertyuiopasdf",
-            "aaaaaaaaaaaaaaaa",
-            "abcabcabcabcabc",
-            "keywarden2024!",
-            "keywardenvault",
-        ] {
+        for p in ["qwertyuiopasdf", "aaaaaaaaaaaaaaaa", "abcabcabcabcabc", "keywarden2024!", "keywardenvault"] {
             let v = judge(p);
             assert!(!v.acceptable, "{p} passed: {v:?}");
-            assert!(
-                v.warning.is_some() || !v.suggestions.is_empty(),
-                "{p} has no reason: {v:?}"
-            );
+            assert!(v.warning.is_some() || !v.suggestions.is_empty(), "{p} has no reason: {v:?}");
         }
     }
 

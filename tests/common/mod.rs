@@ -28,7 +28,9 @@ impl Request {
     /// The JSON body the extension would send.
     pub fn body(&self) -> serde_json::Value {
         match self {
-            Request::Report { seq, page, panel } => json!({ "type": "report", "seq": seq, "page": page, "panel": panel }),
+            Request::Report { seq, page, panel } => {
+                json!({ "type": "report", "seq": seq, "page": page, "panel": panel })
+            }
             Request::Capture { seq, key, fields } => {
                 json!({ "type": "capture", "seq": seq, "key": key.expose(), "fields": fields })
             }
@@ -81,7 +83,10 @@ pub struct Page {
 
 impl Page {
     pub fn at(url: &str) -> Self {
-        Page { model: PageModel { url: url.to_string(), title: String::new(), elements: Vec::new() }, names: Vec::new() }
+        Page {
+            model: PageModel { url: url.to_string(), title: String::new(), elements: Vec::new() },
+            names: Vec::new(),
+        }
     }
 
     /// Adds an element; `name` ("" for none) lets a test ask for its index later.

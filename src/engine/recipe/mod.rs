@@ -54,7 +54,9 @@ impl HostPattern {
     pub fn matches(&self, host: &str) -> bool {
         match self {
             HostPattern::Exact(h) => host == h,
-            HostPattern::Subdomains(d) => host.strip_suffix(d.as_str()).is_some_and(|p| p.len() > 1 && p.ends_with('.')),
+            HostPattern::Subdomains(d) => {
+                host.strip_suffix(d.as_str()).is_some_and(|p| p.len() > 1 && p.ends_with('.'))
+            }
         }
     }
 
@@ -354,11 +356,19 @@ impl Checker<'_> {
             && id.len() <= 40
             && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !id.starts_with('-');
-        if ok { Ok(id.to_string()) } else { self.err(field, format!("{id:?} is not an id (a-z, 0-9 and '-', at most 40)")) }
+        if ok {
+            Ok(id.to_string())
+        } else {
+            self.err(field, format!("{id:?} is not an id (a-z, 0-9 and '-', at most 40)"))
+        }
     }
 
     fn words(&self, field: &str, s: &str) -> Checked<String> {
-        if s.trim().is_empty() { self.err(field, "must not be empty") } else { Ok(s.trim().to_string()) }
+        if s.trim().is_empty() {
+            self.err(field, "must not be empty")
+        } else {
+            Ok(s.trim().to_string())
+        }
     }
 
     fn recipe(&self, raw: RawRecipe) -> Checked<Recipe> {
@@ -399,7 +409,9 @@ impl Checker<'_> {
         let name = self.words("vendor.name", &raw.name)?;
         match (raw.self_hosted, raw.hosts.is_empty()) {
             (false, true) => return self.err("vendor.hosts", "list at least one host (or set self_hosted = true)"),
-            (true, false) => return self.err("vendor.hosts", "a self-hosted vendor lists no hosts: the admin adds servers"),
+            (true, false) => {
+                return self.err("vendor.hosts", "a self-hosted vendor lists no hosts: the admin adds servers")
+            }
             _ => {}
         }
         let tenant = match raw.tenant.as_deref() {
@@ -424,7 +436,9 @@ impl Checker<'_> {
         let labels: Vec<&str> = name.split('.').collect();
         let ok = labels.len() >= 2
             && labels.iter().all(|l| {
-                !l.is_empty() && !l.starts_with('-') && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                !l.is_empty()
+                    && !l.starts_with('-')
+                    && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             });
         match (ok, sub) {
             (false, _) => self.err(field, format!("{h:?} is not a lower-case host name (or *.domain)")),
@@ -443,7 +457,9 @@ impl Checker<'_> {
                 "digit" => charset.digit = true,
                 "alnum" => (charset.lower, charset.upper, charset.digit) = (true, true, true),
                 "hex" => charset.hex = true,
-                s if s.chars().count() == 1 && s.chars().all(|c| c.is_ascii_punctuation()) => charset.symbols.push_str(s),
+                s if s.chars().count() == 1 && s.chars().all(|c| c.is_ascii_punctuation()) => {
+                    charset.symbols.push_str(s)
+                }
                 other => {
                     return self.err(
                         format!("key.charset[{i}]"),
@@ -465,7 +481,15 @@ impl Checker<'_> {
             Some(other) => return self.err("key.format", format!("{other:?} is not guid or hex")),
         };
         let check = raw.check.map(|c| self.check(c)).transpose()?;
-        Ok(KeySpec { label, charset, min_len: raw.min_len, max_len: raw.max_len, format, check, replaces_previous: raw.replaces_previous })
+        Ok(KeySpec {
+            label,
+            charset,
+            min_len: raw.min_len,
+            max_len: raw.max_len,
+            format,
+            check,
+            replaces_previous: raw.replaces_previous,
+        })
     }
 
     fn check(&self, raw: RawCheck) -> Checked<KeyCheck> {
@@ -530,7 +554,8 @@ impl Checker<'_> {
     }
 
     fn field(&self, at: &str, raw: RawField) -> Checked<Field> {
-        let name: FieldName = self.word_enum(&format!("{at}.name"), &raw.name, "key_name, description, account or scopes")?;
+        let name: FieldName =
+            self.word_enum(&format!("{at}.name"), &raw.name, "key_name, description, account or scopes")?;
         let read: Read = self.word_enum(&format!("{at}.read"), &raw.read, "value, checked, text or items")?;
         if raw.target.is_empty() {
             return self.err(format!("{at}.target"), "a field needs at least one target");
@@ -554,7 +579,8 @@ impl Checker<'_> {
             Some("checked") => Done::Checked,
             Some(other) => return self.err(format!("{at}.done"), format!("{other:?} is not ack, filled or checked")),
         };
-        let fits = |roles: &[Role]| target.iter().all(|m| !m.roles.is_empty() && m.roles.iter().all(|r| roles.contains(r)));
+        let fits =
+            |roles: &[Role]| target.iter().all(|m| !m.roles.is_empty() && m.roles.iter().all(|r| roles.contains(r)));
         if done == Done::Filled && !fits(&[Role::Textbox, Role::Combobox]) {
             return self.err(format!("{at}.done"), "\"filled\" needs every target to be a textbox or combobox");
         }
@@ -586,7 +612,11 @@ impl Checker<'_> {
                 .enumerate()
                 .map(|(i, p)| {
                     let n = normalize(p);
-                    if n.is_empty() { self.err(format!("{at}.{name}[{i}]"), "has no words") } else { Ok(n) }
+                    if n.is_empty() {
+                        self.err(format!("{at}.{name}[{i}]"), "has no words")
+                    } else {
+                        Ok(n)
+                    }
                 })
                 .collect()
         };
@@ -673,9 +703,14 @@ impl Catalog {
     /// Adds (or re-assigns) a server for a self-hosted vendor.
     pub fn add_server(&mut self, vendor: &str, host: &str) -> Result<Server, ServerError> {
         let host = host.to_ascii_lowercase();
-        let recipe = self.vendor(vendor).filter(|r| r.vendor.self_hosted).ok_or_else(|| ServerError::NotSelfHosted(vendor.into()))?;
+        let recipe = self
+            .vendor(vendor)
+            .filter(|r| r.vendor.self_hosted)
+            .ok_or_else(|| ServerError::NotSelfHosted(vendor.into()))?;
         let labels_ok = host.split('.').count() >= 2
-            && host.split('.').all(|l| !l.is_empty() && !l.starts_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+            && host.split('.').all(|l| {
+                !l.is_empty() && !l.starts_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
         if !labels_ok {
             return Err(ServerError::BadHost(host));
         }
