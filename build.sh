@@ -43,9 +43,13 @@ ensure_rust_tools() {
 
 ensure_npm_packages() {
   command -v npm >/dev/null || die "Node.js and npm are required"
-  if [ ! -f "$E2E/node_modules/.package-lock.json" ] || [ "$E2E/package-lock.json" -nt "$E2E/node_modules/.package-lock.json" ]; then
+  # Reinstall only when the lockfile's contents changed (file times mislead after a checkout).
+  local stamp="$E2E/node_modules/.keywarden-lock-sha256" want
+  want=$(sha256sum "$E2E/package-lock.json" | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     say "installing npm packages for the tests and the linter"
     (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
   fi
 }
 
@@ -108,6 +112,10 @@ lint_firefox() {
 }
 
 run_tests() {
+  say "style: rustfmt and clippy (native and wasm32)"
+  cargo fmt --all --check
+  cargo clippy --quiet --workspace --all-targets -- -D warnings
+  cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
   say "tier 1: native core (cargo test)"
   cargo test --quiet
   cargo test --quiet -p keywarden-strength
