@@ -74,15 +74,25 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
         listeners.push(on_click(&remove, move |_| {
             let (root, host) = (root.clone(), host.clone());
             spawn_local(async move {
-                let _ = ask(&OutgoingRequest::RemoveServer { host: host.clone() }).await;
-                let _ = JsFuture::from(api::remove_origin(&match_pattern(&host))).await;
-                let _ = render(root, Some(format!("{host} removed; keywarden no longer runs there."))).await;
+                let message = match ask(&OutgoingRequest::RemoveServer { host: host.clone() }).await {
+                    Ok(Reply::Servers { .. }) => match JsFuture::from(api::remove_origin(&match_pattern(&host))).await {
+                        Ok(_) => format!("{host} removed; keywarden no longer runs there."),
+                        Err(e) => format!(
+                            "{host} removed, but the browser kept keywarden's permission there ({}): withdraw it in the browser's extension settings.",
+                            js_error(e)
+                        ),
+                    },
+                    Ok(Reply::Error { message, .. }) => format!("{host} was not removed: {message}"),
+                    Ok(_) | Err(_) => format!("{host} was not removed: keywarden did not answer."),
+                };
+                if let Err(e) = render(root, Some(message)).await {
+                    web_sys::console::error_1(&e);
+                }
             });
         }));
     }
     let form = add(&section, "form", &[("id", "add-server")], "")?;
-    let vendor_label = add(&form, "label", &[("for", "server-vendor")], "Product")?;
-    let _ = vendor_label;
+    add(&form, "label", &[("for", "server-vendor")], "Product")?;
     let select = add(&form, "select", &[("id", "server-vendor")], "")?;
     for v in &vendors {
         add(&select, "option", &[("value", &v.id)], &v.name)?;

@@ -54,8 +54,14 @@ async fn refresh(root: Element, message: Option<String>) -> Result<(), JsValue> 
                 listeners.push(on_click(&button, move |_| {
                     let again = again.clone();
                     spawn_local(async move {
-                        let _ = ask(&OutgoingRequest::Resume { tab }).await;
-                        let _ = refresh(again, None).await;
+                        let message = match ask(&OutgoingRequest::Resume { tab }).await {
+                            Ok(Reply::Error { message, .. }) => Some(message),
+                            Err(e) => Some(e),
+                            Ok(_) => None,
+                        };
+                        if let Err(e) = refresh(again, message).await {
+                            web_sys::console::error_1(&e);
+                        }
                     });
                 }));
             }
