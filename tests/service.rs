@@ -512,3 +512,16 @@ fn a_passphrase_change_cut_short_by_a_full_storage_still_opens_with_one_passphra
         "some changes were cut short, some finished: {outcomes:?}"
     );
 }
+
+#[test]
+fn a_storage_that_cannot_be_read_says_a_capture_was_not_saved() {
+    let page = token_shown().model;
+    let wire = json!({ "v": VERSION, "body": { "type": "capture", "seq": 1, "key": KEY } }).to_string();
+    let capture = Event::Message(admit(&content_on(1, &page), wire.as_str()));
+    let Reply::Error { code: ErrorCode::Internal, message } = Service::unreadable(&capture) else { panic!() };
+    assert!(message.contains("NOT saved") && !message.contains("LEAKCANARY"), "{message}");
+    let Reply::Error { message, .. } = Service::unreadable(&Event::Alarm { name: AUTO_LOCK_ALARM.into() }) else {
+        panic!()
+    };
+    assert!(!message.contains("NOT saved"), "{message}");
+}

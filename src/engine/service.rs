@@ -132,18 +132,6 @@ pub struct Effects {
 }
 
 impl Effects {
-    fn reply(reply: Reply) -> Self {
-        Effects { reply: Some(reply), ..Effects::default() }
-    }
-
-    /// Whether nothing at all is to be written.
-    pub fn writes_nothing(&self) -> bool {
-        self.private.is_empty()
-            && self.local.iter().all(Changeset::is_empty)
-            && self.session.is_empty()
-            && matches!(self.session_key, SessionKeyChange::Keep)
-    }
-
     fn put_local(&mut self, key: &str, value: serde_json::Value) {
         match self.local.last_mut() {
             Some(batch) => batch.put(key, value),
@@ -438,13 +426,21 @@ impl Service {
         Reply::Error { code, message }
     }
 
+    /// Storage could not even be read for `event`: the reply to send. A key being saved is
+    /// named as not saved, so the admin copies it by hand.
+    pub fn unreadable(event: &Event) -> Reply {
+        let carries_key =
+            matches!(event, Event::Message(Ok(Admitted::Content { request: ContentRequest::Capture { .. }, .. })));
+        let message = if carries_key {
+            "keywarden could not read its storage: the key was NOT saved. Copy it by hand now."
+        } else {
+            "keywarden could not read its storage"
+        };
+        Reply::Error { code: ErrorCode::Internal, message: message.into() }
+    }
+
     /// Tabs with an accepted step panel (for tests and diagnostics).
     pub fn live_panels(&self) -> BTreeSet<u32> {
         self.live_panels.keys().copied().collect()
-    }
-
-    /// Effects for a reply alone (used by the glue for events it cannot even decode).
-    pub fn reply_only(reply: Reply) -> Effects {
-        Effects::reply(reply)
     }
 }

@@ -44,8 +44,8 @@ pub const SESSION_KEY: &str = "vault:session";
 pub const COUNTERS: &str = "counters";
 /// `storage.session`: prefix of per-tab records.
 pub const TAB_PREFIX: &str = "tab:";
-/// Private area: the capture-tag key.
-pub const CAPTURE_KEY: &str = "capture-key";
+/// Private area: the capture-tag key (declared with its format in `vault::capture`).
+pub use crate::engine::vault::CAPTURE_KEY;
 
 /// The storage key of a tab's record.
 pub fn tab_key(tab: u32) -> String {

@@ -3,7 +3,7 @@
 use super::api::{self, Listener, Port};
 use super::dom::{add, document, on_click};
 use super::out;
-use crate::engine::protocol::{Incoming, OutgoingRequest, PanelView, Push, StepEvent as Event};
+use crate::engine::protocol::{Incoming, OutgoingRequest, PanelView, Push, StepEvent as Event, VERSION};
 use gloo_events::EventListener;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -168,7 +168,8 @@ pub fn panel_main() -> Result<(), JsValue> {
     }));
     let shown = ui.clone();
     let port_listener = Listener::new(port.on_message(), move |message| {
-        if let Ok(Incoming { body: Push::Panel { view }, .. }) =
+        // A push of another protocol version is not read (the worker and panel ship together).
+        if let Ok(Incoming { v: VERSION, body: Push::Panel { view } }) =
             serde_wasm_bindgen::from_value::<Incoming<Push>>(message)
         {
             // A failed DOM update leaves the previous view; the next push redraws.

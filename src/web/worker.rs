@@ -264,22 +264,7 @@ async fn run(event: Event, port: Option<(u32, Port)>) -> Option<Reply> {
                 if let Some((_, port)) = port {
                     port.disconnect();
                 }
-                let carries_key = matches!(
-                    &event,
-                    Event::Message(Ok(crate::engine::protocol::Admitted::Content {
-                        request: crate::engine::protocol::ContentRequest::Capture { .. },
-                        ..
-                    }))
-                );
-                let message = if carries_key {
-                    "keywarden could not read its storage: the key was NOT saved. Copy it by hand now."
-                } else {
-                    "keywarden could not read its storage"
-                };
-                return Some(Reply::Error {
-                    code: crate::engine::protocol::ErrorCode::Internal,
-                    message: message.into(),
-                });
+                return Some(Service::unreadable(&event));
             }
         };
         let effects = with(|s| s.handle(event, &snap, now(), &mut Browser));
