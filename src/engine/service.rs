@@ -45,6 +45,29 @@ pub enum Event {
     Started { install: bool },
     /// The admin withdrew host permissions in the browser's settings.
     PermissionsRemoved { origins: Vec<String> },
+    /// A keyboard shortcut of the manifest's `commands` (other than opening the popup).
+    Command { name: String },
+}
+
+/// The manifest command that locks the vault.
+pub const LOCK_COMMAND: &str = "lock-now";
+
+/// What the toolbar badge of a tab says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Badge {
+    /// Nothing: keywarden has nothing to offer here.
+    None,
+    /// A vendor console keywarden can guide on.
+    Guide,
+    /// A key is on screen and not saved yet.
+    Key,
+}
+
+/// The toolbar icon, which shows whether the vault is locked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Icon {
+    Unlocked,
+    Locked,
 }
 
 /// The system's idle state.
@@ -127,6 +150,10 @@ pub struct Effects {
     pub scripts: Option<Scripts>,
     pub panel: Option<PanelPort>,
     pub open_options: bool,
+    /// Toolbar badges to set, per tab.
+    pub badges: Vec<(u32, Badge)>,
+    /// The toolbar icon to show in every tab, when it changes.
+    pub icon: Option<Icon>,
     /// The writes carry a key the admin is saving: a refusal must say the key was not saved.
     pub carries_key: bool,
 }
@@ -213,7 +240,8 @@ impl Service {
             | Event::PanelDisconnected { .. }
             | Event::Alarm { .. }
             | Event::Idle { .. }
-            | Event::TabRemoved { .. } => Wants::default(),
+            | Event::TabRemoved { .. }
+            | Event::Command { .. } => Wants::default(),
         }
     }
 
@@ -316,6 +344,11 @@ impl Service {
                 effects.open_options = install;
             }
             Event::PermissionsRemoved { .. } => effects.scripts = Some(self.scripts(snap)),
+            Event::Command { name } => {
+                if name == LOCK_COMMAND {
+                    self.lock(&mut effects);
+                }
+            }
         }
         self.persist(snap, &mut effects);
         effects

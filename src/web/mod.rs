@@ -1,6 +1,7 @@
 //! The wasm glue: adapts browser events to the engine and back; no decisions are made here.
 
 pub mod api;
+pub mod clipboard;
 pub mod dom;
 pub mod options;
 pub mod panel;

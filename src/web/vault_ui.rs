@@ -10,7 +10,7 @@ use crate::engine::vault::EntryState;
 use gloo_events::EventListener;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::spawn_local;
 use web_sys::Element;
 
 /// Re-renders the page, with a message for its status line.
@@ -365,9 +365,10 @@ fn copy_button(item: &Element, id: &str, rerender: &Rerender) -> Result<EventLis
         let (id, r) = (id.clone(), r.clone());
         spawn_local(async move {
             let message = match ask(&OutgoingRequest::CopyKey { id }).await {
-                Ok(Reply::Key { key }) => match JsFuture::from(api::copy_text(key.expose())).await {
+                Ok(Reply::Key { key }) => match super::clipboard::copy_secret(&key).await {
+                    Ok(super::clipboard::Copied { clears_in: Some(s) }) => format!("Key copied to the clipboard; it is cleared in {s} seconds."),
                     Ok(_) => "Key copied to the clipboard. Clipboard history may keep it: paste it where it belongs, then copy something else.".to_string(),
-                    Err(_) => "The browser refused the clipboard.".to_string(),
+                    Err(why) => why,
                 },
                 Ok(Reply::Error { message, .. }) => readable(&message),
                 _ => "The vault did not answer.".to_string(),
