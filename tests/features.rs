@@ -103,8 +103,23 @@ fn panel_carries_warning_and_prerequisites() {
     let out = report_at(&mut ctrl, 1, &account_page(true), 0);
     let view = pushed_panels(&out)[0].1.unwrap().clone();
     assert!(view.warning.unwrap().contains("selected APIs"));
-    assert_eq!(view.prerequisites, vec!["Test role: Key Admin.".to_string()]);
+    assert_eq!(view.prerequisites[1..], ["Test role: Key Admin.".to_string()]);
     assert!(!view.missing);
+}
+
+#[test]
+fn without_a_vault_the_prerequisites_say_so_first_and_with_one_they_do_not() {
+    let mut ctrl = feature_controller();
+    let out = report_at(&mut ctrl, 1, &account_page(true), 0);
+    let view = pushed_panels(&out)[0].1.unwrap().clone();
+    assert!(view.needs_vault);
+    assert!(view.prerequisites[0].starts_with("No keywarden vault yet"), "{:?}", view.prerequisites);
+
+    ctrl.set_context(Default::default(), true);
+    let out = report_at(&mut ctrl, 1, &account_page(true), 1);
+    let view = pushed_panels(&out)[0].1.unwrap().clone();
+    assert!(!view.needs_vault);
+    assert_eq!(view.prerequisites, ["Test role: Key Admin.".to_string()]);
 }
 
 #[test]

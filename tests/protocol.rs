@@ -710,11 +710,12 @@ fn replies_go_out_as_version_and_tagged_body() {
         fields: Vec::new(),
         recheck_ms: None,
         panel: true,
+        label: Some("PredictHQ · Step 6 of 6".into()),
     });
     let cases = [
         (
             draw,
-            json!({ "type": "draw", "seq": 3, "highlight": { "element": 7, "vendor": "predicthq", "step": "copy-token" }, "capture": null, "fields": [], "recheck_ms": null, "panel": true }),
+            json!({ "type": "draw", "seq": 3, "highlight": { "element": 7, "vendor": "predicthq", "step": "copy-token" }, "capture": null, "fields": [], "recheck_ms": null, "panel": true, "label": "PredictHQ · Step 6 of 6" }),
         ),
         (
             Reply::Captured { state: CaptureState::Received, vendor: "predicthq".into(), hint: None },
@@ -722,11 +723,19 @@ fn replies_go_out_as_version_and_tagged_body() {
         ),
         (
             Reply::Status {
-                tab: Some(TabStatus { vendor_name: "PredictHQ".into(), step_title: None, dismissed: true }),
+                tab: Some(TabStatus {
+                    vendor: "predicthq".into(),
+                    vendor_name: "PredictHQ".into(),
+                    step_title: None,
+                    dismissed: true,
+                    guiding: false,
+                    key_page: false,
+                    quiet: false,
+                }),
                 captures_received: 2,
                 drift: Vec::new(),
             },
-            json!({ "type": "status", "tab": { "vendor_name": "PredictHQ", "step_title": null, "dismissed": true }, "captures_received": 2, "drift": [] }),
+            json!({ "type": "status", "tab": { "vendor": "predicthq", "vendor_name": "PredictHQ", "step_title": null, "dismissed": true, "guiding": false, "key_page": false, "quiet": false }, "captures_received": 2, "drift": [] }),
         ),
         (Reply::Done, json!({ "type": "done" })),
         (

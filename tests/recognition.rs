@@ -394,6 +394,10 @@ fn report_highlights_the_step_target_for_each_flow_page() {
     for (tab, (page, step, element, position)) in rows.into_iter().enumerate() {
         let tab = tab as u32 + 10;
         let mut ctrl = controller();
+        // The admin asked for the walkthrough ("Create a new PredictHQ key"): it shows on the
+        // dashboard too, not only on the key pages.
+        let guided = keywarden::engine::walkthrough::Progress { guide: Some("predicthq".into()), ..Default::default() };
+        ctrl.restore(tab, guided);
         let out = report(&mut ctrl, tab, 42, &page.model);
         let draw = reply_draw(&out);
         assert_eq!(draw.seq, 42);

@@ -4,17 +4,13 @@ mod common;
 
 use common::*;
 use keywarden::engine::page::{Element, PageModel, Role, SecretShape};
-use keywarden::engine::protocol::{ErrorCode, ExtensionPage, Reply, Sender};
+use keywarden::engine::protocol::{ErrorCode, Reply, Sender};
 use keywarden::engine::recipe::Server;
 use keywarden::engine::secret::SecretString;
 use std::collections::BTreeMap;
 
 const SERVER: &str = "planning.example-energy.test";
 const KEY: &str = "pS0-Xa8Jd2_Kq9Lm4Nb7Vc1Zx6Wy3Tu5Rs8Qp2Oo4Ii";
-
-fn options() -> Sender {
-    Sender::Page { page: ExtensionPage::Options, tab: None }
-}
 
 fn add(
     ctrl: &mut keywarden::engine::controller::Controller,

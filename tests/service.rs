@@ -58,7 +58,7 @@ impl Browser {
         let wants = service.wants(event);
         let mut local = MemoryStore::new();
         for (k, v) in self.local.items() {
-            let small = [storage::SETTINGS, storage::SERVERS, storage::DRIFT].contains(&k.as_str());
+            let small = storage::ALWAYS_READ.contains(&k.as_str());
             if small || (wants.vault && storage::is_vault_item(k)) {
                 local.insert(k, v.clone());
             }

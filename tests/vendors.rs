@@ -628,6 +628,7 @@ fn pi_capture_marks_the_key_its_copy_icon_the_cancel_guard_and_the_account_field
             vendor: "predictiveindex".into(),
             label: "API key".into(),
             guards: vec![page.idx("cancel") as u32],
+            vault: false,
         }
     );
     assert_eq!(
@@ -636,7 +637,9 @@ fn pi_capture_marks_the_key_its_copy_icon_the_cancel_guard_and_the_account_field
     );
     let view = panel_of(&out).expect("panel");
     assert_eq!(view.step, "copy-user-key");
-    assert_eq!(view.prerequisites.len(), 3);
+    // The recipe's three, after the missing vault.
+    assert_eq!(view.prerequisites.len(), 4);
+    assert!(view.needs_vault && view.prerequisites[0].contains("No keywarden vault"), "{:?}", view.prerequisites);
 
     let fields = BTreeMap::from([(FieldName::Account, "data.manager@example.com".to_string())]);
     let out = capture(&mut ctrl, &page.model, 4, PI_KEY, fields);
@@ -663,6 +666,9 @@ fn pi_newer_layout_capture_has_no_guard_and_no_account() {
 #[test]
 fn pi_form_moves_on_with_typing_and_next() {
     let mut ctrl = controller();
+    // The new-user form is on the way to a key, not a key page: the admin asked for the walkthrough.
+    let guided = || Progress { guide: Some("predictiveindex".into()), ..Progress::default() };
+    ctrl.restore(1, guided());
     let mut seq = 0;
     let mut step = |ctrl: &mut Controller, page: &Page| {
         seq += 1;
@@ -686,6 +692,7 @@ fn pi_form_moves_on_with_typing_and_next() {
     assert_eq!(moved.as_deref(), Some("submit-user"));
     // The email step carries its warning into the panel.
     let mut fresh = controller();
+    fresh.restore(1, guided());
     let out = report_at(&mut fresh, 1, &pi_new_user([true, true, false, false, false]).model, 0);
     assert!(panel_of(&out).unwrap().warning.as_deref().unwrap_or("").contains("email address"));
 }

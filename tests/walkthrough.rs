@@ -120,11 +120,13 @@ fn back_at_the_first_step_does_nothing() {
 }
 
 #[test]
-fn single_step_pages_cannot_go_back() {
+fn single_step_pages_cannot_go_back_nor_next() {
     let mut ctrl = controller();
+    ctrl.restore(1, Progress { guide: Some("predicthq".into()), ..Progress::default() });
     for (seq, page) in [dashboard(), token_list(), token_shown()].iter().enumerate() {
         let out = report(&mut ctrl, 1, seq as u64 + 1, &page.model);
-        assert!(!pushed_panels(&out)[0].1.unwrap().can_back);
+        let view = pushed_panels(&out)[0].1.unwrap().clone();
+        assert!(!view.can_back && !view.can_next, "{}", view.step);
         assert!(press(&mut ctrl, 1, Event::Back).pushes.is_empty());
     }
 }
@@ -137,7 +139,7 @@ fn dismiss_hides_highlight_and_panel() {
     let (step, view) = refreshed(&out, 1);
     assert_eq!((step, view), (None, None));
     assert!(out.pushes.contains(&(1, Push::Panel { view: None })));
-    assert!(ctrl.progress(1).unwrap().dismissed);
+    assert!(ctrl.progress(1).unwrap().dismissed.is_some());
 
     // Later reports in that tab stay quiet, and Next or Back do nothing while dismissed.
     let out = report(&mut ctrl, 1, 2, &token_form(false).model);
@@ -179,7 +181,7 @@ fn resume_from_the_popup_restores_the_walkthrough() {
     let (step, view) = refreshed(&out, 4);
     assert_eq!(step.as_deref(), Some("choose-scopes"));
     assert_eq!(view.unwrap().step, "choose-scopes");
-    assert!(!ctrl.progress(4).unwrap().dismissed);
+    assert!(ctrl.progress(4).unwrap().dismissed.is_none());
 }
 
 #[test]
@@ -207,7 +209,7 @@ fn resume_from_the_panel_is_refused() {
         );
         assert!(out.pushes.is_empty());
     }
-    assert!(ctrl.progress(4).unwrap().dismissed);
+    assert!(ctrl.progress(4).unwrap().dismissed.is_some());
 }
 
 #[test]
@@ -236,7 +238,7 @@ fn content_scripts_cannot_steer_the_walkthrough() {
             assert!(out.pushes.is_empty());
         }
     }
-    assert!(!ctrl.progress(2).unwrap().dismissed);
+    assert!(ctrl.progress(2).unwrap().dismissed.is_none());
     assert_eq!(current_step(&mut ctrl, 2).as_deref(), Some("choose-scopes"));
 }
 
@@ -247,7 +249,7 @@ fn panel_without_a_tab_cannot_steer_any_walkthrough() {
     let loose_panel = Sender::Page { page: ExtensionPage::Panel, tab: None };
     let out = ctrl.handle(&loose_panel, Request::Panel { event: Event::Dismiss });
     assert!(matches!(out.reply, Reply::Error { code: ErrorCode::Forbidden, .. }), "{:?}", out.reply);
-    assert!(!ctrl.progress(2).unwrap().dismissed);
+    assert!(ctrl.progress(2).unwrap().dismissed.is_none());
 }
 
 #[test]
@@ -291,13 +293,21 @@ fn reporting_the_same_page_again_keeps_acks() {
 }
 
 #[test]
-fn next_on_the_last_step_ends_the_walkthrough_but_keeps_the_capture() {
+fn next_on_the_last_step_keeps_the_panel_and_never_just_hides_it() {
     let mut ctrl = controller();
-    report(&mut ctrl, 1, 1, &token_shown().model);
-    let out = press(&mut ctrl, 1, Event::Next);
-    let (step, view) = refreshed(&out, 1);
-    assert_eq!((step, view), (None, None));
-    assert!(pushed_draws(&out)[0].1.capture.is_some());
+    let out = report(&mut ctrl, 1, 1, &token_form(true).model);
+    assert!(pushed_panels(&out)[0].1.unwrap().can_next, "choose-scopes has create-token after it");
+    press(&mut ctrl, 1, Event::Next);
+    let view = ctrl.panel_view(1, 0).expect("create-token shown");
+    assert_eq!((view.step.as_str(), view.can_next), ("create-token", false));
+    // Next on the last step would only hide the panel: nothing happens, the page moves on by itself.
+    assert!(press(&mut ctrl, 1, Event::Next).pushes.is_empty());
+    assert_eq!(current_step(&mut ctrl, 1).as_deref(), Some("create-token"));
+
+    let out = report(&mut ctrl, 1, 2, &token_shown().model);
+    assert_eq!(highlighted(reply_draw(&out)), Some("copy-token"));
+    assert!(press(&mut ctrl, 1, Event::Next).pushes.is_empty());
+    assert!(reply_draw(&out).capture.is_some());
 }
 
 #[test]
@@ -346,7 +356,7 @@ fn two_tabs_walk_independently_and_pushes_go_to_their_own_tab() {
     let out = press(&mut ctrl, 2, Event::Dismiss);
     refreshed(&out, 2);
     assert_eq!(pushed_draws(&out)[0].1.seq, 9);
-    assert!(!ctrl.progress(1).unwrap().dismissed);
+    assert!(ctrl.progress(1).unwrap().dismissed.is_none());
     assert_eq!(current_step(&mut ctrl, 1).as_deref(), Some("create-token"));
 
     // Dismissing tab 1 must not touch tab 2's state, and Resume of tab 2 pushes only to tab 2.
@@ -354,8 +364,8 @@ fn two_tabs_walk_independently_and_pushes_go_to_their_own_tab() {
     refreshed(&out, 1);
     let out = ctrl.handle(&popup(), Request::Resume { tab: 2 });
     refreshed(&out, 2);
-    assert!(ctrl.progress(1).unwrap().dismissed);
-    assert!(!ctrl.progress(2).unwrap().dismissed);
+    assert!(ctrl.progress(1).unwrap().dismissed.is_some());
+    assert!(ctrl.progress(2).unwrap().dismissed.is_none());
 }
 
 #[test]
@@ -380,15 +390,27 @@ fn status_reflects_the_tab_and_its_dismissal() {
     assert_eq!(
         status(&mut ctrl, Some(3)),
         Some(TabStatus {
+            vendor: "predicthq".into(),
             vendor_name: "PredictHQ".into(),
             step_title: Some("Check the scopes".into()),
-            dismissed: false
+            dismissed: false,
+            guiding: false,
+            key_page: true,
+            quiet: false,
         })
     );
     press(&mut ctrl, 3, Event::Dismiss);
     assert_eq!(
         status(&mut ctrl, Some(3)),
-        Some(TabStatus { vendor_name: "PredictHQ".into(), step_title: None, dismissed: true })
+        Some(TabStatus {
+            vendor: "predicthq".into(),
+            vendor_name: "PredictHQ".into(),
+            step_title: None,
+            dismissed: true,
+            guiding: false,
+            key_page: true,
+            quiet: false,
+        })
     );
     assert_eq!(status(&mut ctrl, Some(4)), None);
     assert_eq!(status(&mut ctrl, None), None);
@@ -407,7 +429,8 @@ fn restored_progress_picks_up_where_it_left_off() {
     assert_eq!(highlighted(reply_draw(&out)), Some("create-token"));
 
     let mut fresh = controller();
-    fresh.restore(1, Progress { dismissed: true, ..Progress::default() });
+    let visit = keywarden::engine::walkthrough::visit_of(&token_form(true).model.url);
+    fresh.restore(1, Progress { dismissed: Some(visit), ..Progress::default() });
     let out = report(&mut fresh, 1, 1, &token_form(true).model);
     assert_eq!(highlighted(reply_draw(&out)), None);
 }
@@ -421,8 +444,12 @@ fn whole_flow_from_dashboard_to_copied_token() {
         let out = report(ctrl, 1, seq, &page.model);
         highlighted(reply_draw(&out)).map(str::to_string)
     };
+    // The dashboard is no key page: nothing is drawn there until the admin asks (the popup's
+    // "Create a new PredictHQ key"); from then on the walkthrough follows them.
+    assert_eq!(step_after_report(&mut ctrl, &dashboard()), None);
+    ctrl.handle(&popup(), Request::Resume { tab: 1 });
     let mut seen = vec![
-        step_after_report(&mut ctrl, &dashboard()),
+        current_step(&mut ctrl, 1),
         step_after_report(&mut ctrl, &token_list()),
         step_after_report(&mut ctrl, &token_form(false)),
         step_after_report(&mut ctrl, &token_form(true)),

@@ -9,7 +9,7 @@ use crate::engine::protocol::{
 use crate::engine::recipe::{Catalog, FieldName, Server, Step};
 use crate::engine::recognize::{describe, recognize, Recognition, Scene};
 use crate::engine::secret::SecretString;
-use crate::engine::walkthrough::{Event, Progress};
+use crate::engine::walkthrough::{visit_of, Event, Progress, SavedNote};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::collections::{BTreeMap, HashMap};
@@ -60,6 +60,17 @@ pub struct CapturedKey {
     pub replaces_previous: bool,
 }
 
+/// What the toolbar badge of a tab says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Badge {
+    /// Nothing: keywarden has nothing to offer here.
+    None,
+    /// A vendor console keywarden can guide on.
+    Guide,
+    /// A key is on screen and not saved yet.
+    Key,
+}
+
 /// A reply to the sender, messages to push to tabs, and a captured key for the vault. What changed
 /// in the controller's own state is collected apart ([`Controller::take_changes`]).
 #[derive(Debug, PartialEq)]
@@ -67,6 +78,11 @@ pub struct Outcome {
     pub reply: Reply,
     pub pushes: Vec<(u32, Push)>,
     pub captured: Option<CapturedKey>,
+    /// The admin switched a vendor's walkthrough off (`false`) or on again: the service keeps it
+    /// in the settings.
+    pub guidance: Option<(String, bool)>,
+    /// Open the options page (vault setup).
+    pub open_options: bool,
 }
 
 /// What changed in the controller since the last [`Controller::take_changes`], to persist.
@@ -80,7 +96,7 @@ pub struct Changes {
 
 impl Outcome {
     fn reply(reply: Reply) -> Self {
-        Outcome { reply, pushes: Vec::new(), captured: None }
+        Outcome { reply, pushes: Vec::new(), captured: None, guidance: None, open_options: false }
     }
 
     fn error(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -94,6 +110,12 @@ pub struct Controller {
     tabs: HashMap<u32, Tab>,
     drift: Vec<DriftEvent>,
     changes: Changes,
+    /// Vendors whose walkthrough the admin asked not to see by itself (from the settings).
+    quiet: BTreeSet<String>,
+    /// Whether a vault is set up (from storage), so a key shown now can be kept.
+    vault_set_up: bool,
+    /// Toolbar badges decided since the last [`Controller::take_badges`].
+    badges: Vec<(u32, Badge)>,
 }
 
 /// The view of one tab: what to draw there and what its panel shows.
@@ -103,7 +125,45 @@ struct View {
     status: Option<TabStatus>,
 }
 
-fn panel_view(rec: &Recognition<'_>, step: &Step, can_back: bool, missing: bool) -> PanelView {
+/// What the panel says right after a save: what was kept, and what comes next.
+fn saved_view(rec: &Recognition<'_>, note: &SavedNote) -> PanelView {
+    let vendor = &rec.recipe.vendor;
+    PanelView {
+        vendor: vendor.id.clone(),
+        vendor_name: vendor.name.clone(),
+        step: "saved".into(),
+        title: format!("Saved: {} {}", note.name, note.hint),
+        body: format!(
+            "The {} is in your keywarden vault as \u{201c}{}\u{201d}. Next: test it and use it from the keywarden popup, where one click copies it.",
+            rec.recipe.key.label, note.name
+        ),
+        why: None,
+        position: 0,
+        total: 0,
+        can_back: false,
+        warning: None,
+        prerequisites: Vec::new(),
+        missing: false,
+        can_next: false,
+        needs_vault: false,
+        saved: Some(note.clone()),
+    }
+}
+
+/// The prerequisites, with the vault first when there is none: a key made now could not be kept.
+fn prerequisites(rec: &Recognition<'_>, vault_set_up: bool) -> Vec<String> {
+    let mut list = Vec::new();
+    if !vault_set_up {
+        list.push(format!(
+            "No keywarden vault yet: set one up before you create the {}, or keywarden cannot keep it.",
+            rec.recipe.key.label
+        ));
+    }
+    list.extend(rec.recipe.prerequisites.iter().cloned());
+    list
+}
+
+fn panel_view(rec: &Recognition<'_>, step: &Step, can_back: bool, can_next: bool, missing: bool) -> PanelView {
     let (position, total) = rec.recipe.position(&step.id);
     let (title, body) = if missing {
         let what = step.target.first().map(describe).unwrap_or_default();
@@ -130,6 +190,9 @@ fn panel_view(rec: &Recognition<'_>, step: &Step, can_back: bool, missing: bool)
         warning: step.warning.clone(),
         prerequisites: rec.recipe.prerequisites.clone(),
         missing,
+        can_next,
+        needs_vault: false,
+        saved: None,
     }
 }
 
@@ -140,7 +203,58 @@ fn outline_matches(model: &PageModel, at: usize, key: &str) -> bool {
 
 impl Controller {
     pub fn new(catalog: Catalog) -> Self {
-        Controller { catalog, tabs: HashMap::new(), drift: Vec::new(), changes: Changes::default() }
+        Controller {
+            catalog,
+            tabs: HashMap::new(),
+            drift: Vec::new(),
+            changes: Changes::default(),
+            quiet: BTreeSet::new(),
+            vault_set_up: false,
+            badges: Vec::new(),
+        }
+    }
+
+    /// The toolbar badges decided since the last call, latest per tab.
+    pub fn take_badges(&mut self) -> Vec<(u32, Badge)> {
+        let mut latest: BTreeMap<u32, Badge> = BTreeMap::new();
+        for (tab, badge) in self.badges.drain(..) {
+            latest.insert(tab, badge);
+        }
+        latest.into_iter().collect()
+    }
+
+    /// What the controller reads from storage before each event: the vendors the admin silenced
+    /// and whether a vault is set up.
+    pub fn set_context(&mut self, quiet: BTreeSet<String>, vault_set_up: bool) {
+        self.quiet = quiet;
+        self.vault_set_up = vault_set_up;
+    }
+
+    /// Every vendor, and whether its walkthrough appears by itself.
+    pub fn guidance(&self) -> Vec<crate::engine::protocol::Guidance> {
+        self.catalog
+            .recipes
+            .iter()
+            .map(|r| crate::engine::protocol::Guidance {
+                vendor: r.vendor.id.clone(),
+                name: r.vendor.name.clone(),
+                on: !self.quiet.contains(&r.vendor.id),
+            })
+            .collect()
+    }
+
+    /// A key from `tab` was sealed into the vault as `name`: the panel says so (then closes),
+    /// the guided walkthrough ends. Returns the pushes that redraw the tab.
+    pub fn saved(&mut self, tab: u32, name: String, hint: String, now: u64) -> Vec<(u32, Push)> {
+        let Some(state) = self.tabs.get_mut(&tab) else { return Vec::new() };
+        let vendor = state.model.as_ref().and_then(|m| {
+            let scene = Scene::new(m, m.validate().ok()?);
+            recognize(&self.catalog, &scene).map(|r| r.recipe.vendor.id.clone())
+        });
+        let Some(vendor) = vendor else { return Vec::new() };
+        state.progress.saved(SavedNote { vendor, name, hint });
+        self.changes.tabs.insert(tab);
+        self.refresh(tab, now)
     }
 
     /// The walkthrough progress of a tab.
@@ -267,13 +381,17 @@ impl Controller {
         let scene = Scene::new(model, model.validate().ok()?);
         let rec = recognize(catalog, &scene);
         state.progress.enter(rec.as_ref());
+        let visit = visit_of(&model.url);
+        state.progress.visit(&visit);
         let mut draw = Draw { seq: state.seq, ..Draw::default() };
         let Some(rec) = rec else {
             state.missing = None;
+            self.badges.push((tab, Badge::None));
             return Some(View { draw, panel: None, status: None });
         };
         let key = &rec.recipe.key;
         let vendor = &rec.recipe.vendor;
+        let mut badge = Badge::Guide;
         if let Some((step, copy, at)) = key_on_screen(&rec, &scene) {
             let guards = step.guard.iter().filter_map(|m| scene.find(m, key)).map(|i| i as u32).collect();
             draw.capture = Some(CaptureMark {
@@ -282,7 +400,11 @@ impl Controller {
                 vendor: vendor.id.clone(),
                 label: key.label.clone(),
                 guards,
+                vault: self.vault_set_up,
             });
+            if state.progress.saved.is_none() {
+                badge = Badge::Key;
+            }
         }
         draw.fields = rec
             .page
@@ -292,17 +414,25 @@ impl Controller {
                 scene.find_any(&f.target, key).map(|i| FieldMark { name: f.name, element: i as u32, read: f.read })
             })
             .collect();
-        let current = state.progress.current(&rec, &scene);
+        let wanted = state.progress.wanted(&rec, &visit, self.quiet.contains(&vendor.id));
+        let current = if wanted { state.progress.current(&rec, &scene) } else { None };
         let mut newly_missing = None;
-        let panel = match current {
-            Some(c) => {
+        let panel = match (&state.progress.saved, current) {
+            (Some(note), _) if note.vendor == vendor.id => {
+                state.missing = None;
+                Some(saved_view(&rec, note))
+            }
+            (_, Some(c)) => {
                 state.missing = None;
                 draw.highlight =
                     Some(Mark { element: c.target as u32, vendor: vendor.id.clone(), step: c.step.id.clone() });
-                Some(panel_view(&rec, c.step, c.can_back, false))
+                Some(panel_view(&rec, c.step, c.can_back, c.can_next, false))
             }
-            None if state.progress.dismissed => None,
-            None => {
+            _ if !wanted => {
+                state.missing = None;
+                None
+            }
+            _ => {
                 // Nothing to point at: is a step of this page expected but absent?
                 let absent = rec
                     .page
@@ -327,7 +457,7 @@ impl Controller {
                                 missing.logged = true;
                                 newly_missing = Some(step.id.clone());
                             }
-                            Some(panel_view(&rec, step, false, true))
+                            Some(panel_view(&rec, step, false, false, true))
                         } else {
                             draw.recheck_ms = Some((MISSING_GRACE_MS - waited) as u32);
                             None
@@ -336,16 +466,32 @@ impl Controller {
                 }
             }
         };
+        let panel = panel.map(|mut p| {
+            if p.saved.is_none() {
+                p.needs_vault = !self.vault_set_up;
+                p.prerequisites = prerequisites(&rec, self.vault_set_up);
+            }
+            p
+        });
         draw.panel = panel.is_some();
+        draw.label = panel.as_ref().map(|p| match p.saved {
+            Some(_) => format!("{} · saved", p.vendor_name),
+            None => format!("{} · Step {} of {}", p.vendor_name, p.position, p.total),
+        });
         let status = Some(TabStatus {
+            vendor: vendor.id.clone(),
             vendor_name: vendor.name.clone(),
             step_title: panel.as_ref().map(|p| p.title.clone()),
-            dismissed: state.progress.dismissed,
+            dismissed: state.progress.dismissed.as_deref() == Some(visit.as_str()),
+            guiding: state.progress.guide.as_ref() == Some(&vendor.id),
+            key_page: rec.page.key_page,
+            quiet: self.quiet.contains(&vendor.id),
         });
         if let Some(step) = newly_missing {
             Self::log_drift(&mut self.drift, &rec, &step, now);
             self.changes.drift = true;
         }
+        self.badges.push((tab, badge));
         Some(View { draw, panel, status })
     }
 
@@ -370,6 +516,10 @@ impl Controller {
                     return Outcome::error(ErrorCode::Forbidden, "the report describes another site than the sender's");
                 }
                 let state = self.tabs.entry(tab).or_default();
+                // Numbers start again in a new document (a reload, a full navigation): a new visit.
+                if state.model.is_some() && seq <= state.seq {
+                    state.progress.new_document();
+                }
                 state.seq = seq;
                 state.host = location.host;
                 state.model = Some(page);
@@ -384,6 +534,11 @@ impl Controller {
                 Some(host) => self.capture(tab, &host, seq, key, fields),
                 None => Outcome::error(ErrorCode::Forbidden, "captures come from content scripts on https pages"),
             },
+            ContentRequest::Dismiss { seq } => match self.tabs.get(&tab) {
+                Some(state) if state.seq == seq => self.step_event(tab, Event::Dismiss, now),
+                _ => Outcome::reply(Reply::Done),
+            },
+            ContentRequest::OpenSetup => Outcome { open_options: true, ..Outcome::reply(Reply::Done) },
         }
     }
 
@@ -400,14 +555,22 @@ impl Controller {
         let model = state.model.as_ref();
         let scene = model.and_then(|m| m.validate().ok().map(|l| Scene::new(m, l)));
         let rec = scene.as_ref().and_then(|s| recognize(&self.catalog, s));
-        let changed = state.progress.apply(event, rec.as_ref(), scene.as_ref());
+        let visit = model.map(|m| visit_of(&m.url));
+        let changed = state.progress.apply(event, rec.as_ref(), scene.as_ref(), visit.as_deref());
+        let guidance = match (event, &rec) {
+            (Event::Quiet, Some(rec)) => {
+                self.quiet.insert(rec.recipe.vendor.id.clone());
+                Some((rec.recipe.vendor.id.clone(), false))
+            }
+            _ => None,
+        };
         let pushes = if changed {
             self.changes.tabs.insert(tab);
             self.refresh(tab, now)
         } else {
             Vec::new()
         };
-        Outcome { pushes, ..Outcome::reply(Reply::Done) }
+        Outcome { pushes, guidance, ..Outcome::reply(Reply::Done) }
     }
 
     /// Answers the walkthrough part of what the popup and options page ask (the service sends
@@ -416,6 +579,18 @@ impl Controller {
         match request {
             PageRequest::Resume { tab } => self.step_event(tab, Event::Resume, now),
             PageRequest::Servers => Outcome::reply(self.servers_reply()),
+            PageRequest::Guidance => Outcome::reply(Reply::Guidance { vendors: self.guidance() }),
+            PageRequest::SetGuidance { vendor, on } => {
+                if !self.catalog.recipes.iter().any(|r| r.vendor.id == vendor) {
+                    return Outcome::error(ErrorCode::Malformed, "no such vendor");
+                }
+                if on {
+                    self.quiet.remove(&vendor);
+                } else {
+                    self.quiet.insert(vendor.clone());
+                }
+                Outcome { guidance: Some((vendor, on)), ..Outcome::reply(Reply::Guidance { vendors: self.guidance() }) }
+            }
             PageRequest::AddServer { vendor, url } => {
                 let host = match Location::parse(&url) {
                     Ok(l) => l.host,

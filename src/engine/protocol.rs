@@ -5,6 +5,7 @@ use crate::engine::recipe::{FieldName, Read, Server};
 use crate::engine::secret::SecretString;
 use crate::engine::vault::EntryState;
 use crate::engine::walkthrough::Event;
+pub use crate::engine::walkthrough::SavedNote;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -32,6 +33,10 @@ pub enum ContentRequest {
         #[serde(default)]
         fields: BTreeMap<FieldName, String>,
     },
+    /// The admin pressed Escape on the page while the step panel showed: "not now".
+    Dismiss { seq: u64 },
+    /// The admin pressed the save control's "Set up the vault": open the options page.
+    OpenSetup,
 }
 
 /// What the step panel may ask, of the tab it is embedded in only.
@@ -48,7 +53,12 @@ pub enum PanelRequest {
 pub enum StepEvent {
     Next,
     Back,
+    /// "Not now": this page visit.
     Dismiss,
+    /// "Don't guide me on <vendor>": kept until the options bring it back.
+    Quiet,
+    /// Close the note shown after a save.
+    Close,
 }
 
 impl From<StepEvent> for Event {
@@ -57,6 +67,8 @@ impl From<StepEvent> for Event {
             StepEvent::Next => Event::Next,
             StepEvent::Back => Event::Back,
             StepEvent::Dismiss => Event::Dismiss,
+            StepEvent::Quiet => Event::Quiet,
+            StepEvent::Close => Event::Close,
         }
     }
 }
@@ -92,9 +104,17 @@ pub enum PageRequest {
     Status {
         tab: Option<u32>,
     },
-    /// Show the walkthrough again in a tab where it was dismissed.
+    /// Show the walkthrough of the vendor recognized in a tab ("Create a new … key"), from
+    /// wherever the admin is, until the key is saved or they stop it.
     Resume {
         tab: u32,
+    },
+    /// Options: the vendors and whether each one's walkthrough appears by itself.
+    Guidance,
+    /// Options: let a vendor's walkthrough appear by itself on its key pages again (or not).
+    SetGuidance {
+        vendor: String,
+        on: bool,
     },
     /// Options: the self-hosted products and the servers added for them.
     Servers,
@@ -263,6 +283,8 @@ impl PageRequest {
                 | PageRequest::Servers
                 | PageRequest::AddServer { .. }
                 | PageRequest::RemoveServer { .. }
+                | PageRequest::Guidance
+                | PageRequest::SetGuidance { .. }
         )
     }
 
@@ -273,6 +295,8 @@ impl PageRequest {
             PageRequest::Servers => "servers",
             PageRequest::AddServer { .. } => "add_server",
             PageRequest::RemoveServer { .. } => "remove_server",
+            PageRequest::Guidance => "guidance",
+            PageRequest::SetGuidance { .. } => "set_guidance",
             PageRequest::VaultStatus => "vault_status",
             PageRequest::VaultSetup { .. } => "vault_setup",
             PageRequest::Unlock { .. } => "unlock",
@@ -309,6 +333,8 @@ impl PageRequest {
             PageRequest::Servers
             | PageRequest::AddServer { .. }
             | PageRequest::RemoveServer { .. }
+            | PageRequest::Guidance
+            | PageRequest::SetGuidance { .. }
             | PageRequest::VaultSetup { .. }
             | PageRequest::ChangePassphrase { .. }
             | PageRequest::ExportBackup { .. }
@@ -420,6 +446,10 @@ pub struct Draw {
     /// Show the step panel (also without a highlight: it then explains what is missing).
     #[serde(default)]
     pub panel: bool,
+    /// What the panel shows in a word, for the small pill it folds into when there is no free
+    /// space beside the vendor's controls ("PredictHQ · Step 2 of 4").
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 /// An element to read a piece of key metadata from.
@@ -448,6 +478,10 @@ pub struct CaptureMark {
     /// Controls that leave the key behind; a click on one before the key is saved asks first.
     #[serde(default)]
     pub guards: Vec<u32>,
+    /// A vault is set up, so a save keeps the key. Without one the control says plainly that
+    /// nothing is kept and offers setup.
+    #[serde(default)]
+    pub vault: bool,
 }
 
 /// What the step panel shows.
@@ -471,6 +505,15 @@ pub struct PanelView {
     /// The step's target cannot be found: the body says what to look for.
     #[serde(default)]
     pub missing: bool,
+    /// A later step of this page is left: Next is offered.
+    #[serde(default)]
+    pub can_next: bool,
+    /// No vault is set up: a key created now could not be saved; the panel offers setup.
+    #[serde(default)]
+    pub needs_vault: bool,
+    /// A key was just saved: the panel says what, and what comes next, instead of a step.
+    #[serde(default)]
+    pub saved: Option<SavedNote>,
 }
 
 /// What became of a handed-over key.
@@ -486,9 +529,27 @@ pub enum CaptureState {
 /// How things stand in one tab, for the popup.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TabStatus {
+    pub vendor: String,
     pub vendor_name: String,
     pub step_title: Option<String>,
     pub dismissed: bool,
+    /// The admin asked for this vendor's walkthrough in this tab and it is under way.
+    #[serde(default)]
+    pub guiding: bool,
+    /// This is a page where a key is generated or shown.
+    #[serde(default)]
+    pub key_page: bool,
+    /// The admin asked not to be guided on this vendor.
+    #[serde(default)]
+    pub quiet: bool,
+}
+
+/// Whether one vendor's walkthrough appears by itself on its key pages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guidance {
+    pub vendor: String,
+    pub name: String,
+    pub on: bool,
 }
 
 /// A step whose target could not be found on a recognized page: a sign the vendor changed its UI.
@@ -524,6 +585,9 @@ pub enum Reply {
     Servers {
         vendors: Vec<SelfHostedVendor>,
         servers: Vec<Server>,
+    },
+    Guidance {
+        vendors: Vec<Guidance>,
     },
     Vault(VaultStatus),
     /// A key, for the popup or options page to put on the clipboard.
@@ -734,6 +798,11 @@ pub enum OutgoingRequest {
     },
     Resume {
         tab: u32,
+    },
+    Guidance,
+    SetGuidance {
+        vendor: String,
+        on: bool,
     },
     Servers,
     AddServer {

@@ -14,7 +14,10 @@
 
 use crate::engine::controller::{Controller, Outcome};
 use crate::engine::keeper::{Keeper, Session, VaultOutcome};
-use crate::engine::protocol::{Admitted, ContentRequest, ErrorCode, PageRequest, PanelNonce, Push, Refusal, Reply};
+use crate::engine::protocol::{
+    Admitted, CaptureState, ContentRequest, ErrorCode, PageRequest, PanelNonce, Push, Refusal, Reply,
+};
+use crate::engine::recipe::FieldName;
 use crate::engine::recipe::{Catalog, Server};
 use crate::engine::registration;
 use crate::engine::secret::SecretString;
@@ -52,16 +55,7 @@ pub enum Event {
 /// The manifest command that locks the vault.
 pub const LOCK_COMMAND: &str = "lock-now";
 
-/// What the toolbar badge of a tab says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Badge {
-    /// Nothing: keywarden has nothing to offer here.
-    None,
-    /// A vendor console keywarden can guide on.
-    Guide,
-    /// A key is on screen and not saved yet.
-    Key,
-}
+pub use crate::engine::controller::Badge;
 
 /// The toolbar icon, which shows whether the vault is locked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -249,6 +243,8 @@ impl Service {
     fn sync(&mut self, snap: &Snapshot, wants: &Wants, effects: &mut Effects) {
         self.settings = read(&snap.local, storage::SETTINGS).unwrap_or_default();
         self.keeper.auto_lock_minutes = self.settings.auto_lock_minutes;
+        let vault_set_up = snap.local.get(crate::engine::vault::HEADER_KEY).is_some();
+        self.controller.set_context(self.settings.quiet_vendors.clone(), vault_set_up);
         self.counters = read(&snap.session, storage::COUNTERS).unwrap_or_default();
         let servers: Vec<Server> = read(&snap.local, storage::SERVERS).unwrap_or_default();
         if servers.as_slice() != self.controller.servers() {
@@ -289,12 +285,12 @@ impl Service {
             Event::Message(Err(refusal)) => effects.reply = Some(refusal.reply()),
             Event::Message(Ok(Admitted::Content { tab, url, request })) => {
                 let outcome = self.controller.content(tab, &url, request, now);
-                self.walkthrough(outcome, snap, now, &mut effects);
+                self.walkthrough(Some(tab), outcome, snap, now, &mut effects);
             }
             Event::Message(Ok(Admitted::Panel { tab, request })) => {
                 if self.live_panels.contains_key(&tab) {
                     let outcome = self.controller.panel(tab, request, now);
-                    self.walkthrough(outcome, snap, now, &mut effects);
+                    self.walkthrough(Some(tab), outcome, snap, now, &mut effects);
                 } else {
                     effects.reply =
                         Some(Reply::Error { code: ErrorCode::Forbidden, message: "not this tab's step panel".into() });
@@ -307,7 +303,7 @@ impl Service {
                     self.vault(outcome, &mut effects);
                 } else {
                     let outcome = self.controller.page(request, self.counters.captures_saved, now);
-                    self.walkthrough(outcome, snap, now, &mut effects);
+                    self.walkthrough(None, outcome, snap, now, &mut effects);
                 }
             }
             Event::PanelConnected { tab, nonce } => {
@@ -383,14 +379,34 @@ impl Service {
         }
     }
 
-    /// The walkthrough's outcome, with a captured key sealed into the vault.
-    fn walkthrough(&mut self, outcome: Outcome, snap: &Snapshot, now: u64, effects: &mut Effects) {
+    /// The walkthrough's outcome, with a captured key sealed into the vault (and the tab's panel
+    /// told what was saved) and a vendor's walkthrough switched on or off in the settings.
+    fn walkthrough(&mut self, tab: Option<u32>, outcome: Outcome, snap: &Snapshot, now: u64, effects: &mut Effects) {
         effects.pushes.extend(outcome.pushes);
+        effects.open_options |= outcome.open_options;
+        if let Some((vendor, on)) = outcome.guidance {
+            let changed = if on {
+                self.settings.quiet_vendors.remove(&vendor)
+            } else {
+                self.settings.quiet_vendors.insert(vendor)
+            };
+            if changed {
+                effects.put_local(storage::SETTINGS, to_json(&self.settings));
+            }
+        }
         match outcome.captured {
             Some(captured) => {
+                let name = captured.fields.get(&FieldName::KeyName).cloned().unwrap_or_default();
                 let saved = self.keeper.save_capture(&snap.local, &snap.private, captured, now);
                 effects.carries_key = true;
                 self.vault(saved, effects);
+                if let (Some(tab), Some(Reply::Captured { state: CaptureState::Saved, hint: Some(hint), .. })) =
+                    (tab, &effects.reply)
+                {
+                    let name = if name.is_empty() { "unnamed key".to_string() } else { name };
+                    let pushes = self.controller.saved(tab, name, hint.clone(), now);
+                    effects.pushes.extend(pushes);
+                }
             }
             None => effects.reply = Some(outcome.reply),
         }
@@ -408,8 +424,8 @@ impl Service {
                 effects.alarms.push(AlarmChange::Clear { name: AUTO_LOCK_ALARM });
             }
         }
-        if let Some(settings) = outcome.settings {
-            self.settings = settings;
+        if let Some(minutes) = outcome.auto_lock_minutes {
+            self.settings.auto_lock_minutes = minutes;
             effects.put_local(storage::SETTINGS, to_json(&self.settings));
         }
         if outcome.saved {
@@ -426,6 +442,7 @@ impl Service {
 
     /// Turns what changed in the controller into writes.
     fn persist(&mut self, snap: &Snapshot, effects: &mut Effects) {
+        effects.badges.extend(self.controller.take_badges());
         let changes = self.controller.take_changes();
         for tab in changes.tabs {
             match self.controller.tab_record(tab) {

@@ -38,6 +38,9 @@ pub const SETTINGS: &str = "settings";
 pub const SERVERS: &str = "servers";
 /// `storage.local`: drift events.
 pub const DRIFT: &str = "drift";
+/// The `storage.local` items read for every event: the settings, servers and drift, and the
+/// vault header (whose presence says a vault is set up).
+pub const ALWAYS_READ: [&str; 4] = [SETTINGS, SERVERS, DRIFT, crate::engine::vault::HEADER_KEY];
 /// `storage.session`: the unlocked vault's session key.
 pub const SESSION_KEY: &str = "vault:session";
 /// `storage.session`: counters for the popup.
@@ -64,11 +67,16 @@ pub fn is_vault_item(key: &str) -> bool {
 #[serde(default)]
 pub struct Settings {
     pub auto_lock_minutes: u32,
+    /// Vendors whose walkthrough the admin asked not to see by itself ("don't guide me on …").
+    pub quiet_vendors: std::collections::BTreeSet<String>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { auto_lock_minutes: crate::engine::keeper::DEFAULT_AUTO_LOCK_MINUTES }
+        Settings {
+            auto_lock_minutes: crate::engine::keeper::DEFAULT_AUTO_LOCK_MINUTES,
+            quiet_vendors: Default::default(),
+        }
     }
 }
 

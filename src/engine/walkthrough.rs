@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the admin has done with the walkthrough in one tab. Everything else is read off the page.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Progress {
     /// The vendor page (`vendor/page`) the acknowledgements below belong to.
     pub page: Option<String>,
@@ -13,8 +14,27 @@ pub struct Progress {
     pub acked: Vec<String>,
     /// A step brought back with Back, shown even if its page signal says it is done.
     pub forced: Option<String>,
-    /// The admin closed the walkthrough in this tab.
-    pub dismissed: bool,
+    /// The page visit ([`visit_of`]) the admin said "not now" on; the walkthrough stays away
+    /// until they leave it.
+    pub dismissed: Option<String>,
+    /// The vendor the admin asked to be guided for in this tab ("Create a new … key"): its
+    /// walkthrough shows on every page of the console until the key is saved or they stop it.
+    pub guide: Option<String>,
+    /// The vendor a key was just saved for in this tab: its walkthrough does not start again by
+    /// itself here (the admin can ask for it again).
+    pub finished: Option<String>,
+    /// What the panel says after a save, until it is closed.
+    pub saved: Option<SavedNote>,
+}
+
+/// What was saved, for the panel's closing word.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedNote {
+    pub vendor: String,
+    /// The vault entry's name.
+    pub name: String,
+    /// The key's last characters, as the vault shows them (`…abcd`).
+    pub hint: String,
 }
 
 /// What the admin asked of the panel.
@@ -23,8 +43,28 @@ pub struct Progress {
 pub enum Event {
     Next,
     Back,
+    /// "Not now": away for this page visit (and a guided walkthrough stops).
     Dismiss,
+    /// "Don't guide me on <vendor>": kept in the settings by the service.
+    Quiet,
+    /// Close the note shown after a save.
+    Close,
+    /// The admin asked for the walkthrough of the vendor recognized in this tab.
     Resume,
+}
+
+/// One visit of a page, as far as dismissal goes: the URL without its query (filters and
+/// sorting stay the same visit), fragment kept (single-page apps route there).
+pub fn visit_of(url: &str) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let base = base.split_once('?').map_or(base, |(b, _)| b);
+    match fragment {
+        Some(f) => format!("{base}#{f}"),
+        None => base.to_string(),
+    }
 }
 
 /// The step to show and the element it points at.
@@ -34,6 +74,9 @@ pub struct Current<'r> {
     pub target: usize,
     /// A step before this one on the same page can be brought back.
     pub can_back: bool,
+    /// A later step of this page is on screen: Next moves there. On the last one the page itself
+    /// moves on (the admin presses the vendor's button), so Next is not offered.
+    pub can_next: bool,
 }
 
 fn page_key(rec: &Recognition<'_>) -> String {
@@ -49,6 +92,42 @@ impl Progress {
             self.acked.clear();
             self.forced = None;
         }
+    }
+
+    /// A report from `visit`: a dismissal made on another visit ends.
+    pub fn visit(&mut self, visit: &str) {
+        if self.dismissed.as_deref().is_some_and(|d| d != visit) {
+            self.dismissed = None;
+        }
+    }
+
+    /// A new document in the tab (a reload or a full navigation): a new visit, even at the same URL.
+    pub fn new_document(&mut self) {
+        self.dismissed = None;
+    }
+
+    /// Whether the walkthrough of `rec`'s vendor shows in this tab now: on a key page unless the
+    /// admin silenced the vendor (`quiet`) or already saved its key here; anywhere in the console
+    /// when they asked for it; never on a visit they dismissed.
+    pub fn wanted(&self, rec: &Recognition<'_>, visit: &str, quiet: bool) -> bool {
+        let vendor = &rec.recipe.vendor.id;
+        if self.dismissed.as_deref() == Some(visit) {
+            return false;
+        }
+        if self.guide.as_ref() == Some(vendor) {
+            return true;
+        }
+        rec.page.key_page && !quiet && self.finished.as_ref() != Some(vendor)
+    }
+
+    /// A key of `note.vendor` was saved in this tab: the guided walkthrough ends, and the panel
+    /// says what was saved until it is closed.
+    pub fn saved(&mut self, note: SavedNote) {
+        if self.guide.as_ref() == Some(&note.vendor) {
+            self.guide = None;
+        }
+        self.finished = Some(note.vendor.clone());
+        self.saved = Some(note);
     }
 
     fn done(&self, step: &Step, scene: &Scene<'_>, target: usize) -> bool {
@@ -73,9 +152,6 @@ impl Progress {
 
     /// The current step: a step brought back by Back, else the first present step not yet done.
     pub fn current<'r>(&self, rec: &Recognition<'r>, scene: &Scene<'_>) -> Option<Current<'r>> {
-        if self.dismissed {
-            return None;
-        }
         let present = Self::present(rec, scene);
         let pick = self
             .forced
@@ -83,26 +159,46 @@ impl Progress {
             .and_then(|f| present.iter().position(|(_, s, _)| s.id == *f))
             .or_else(|| present.iter().position(|&(_, s, t)| !self.done(s, scene, t)))?;
         let (_, step, target) = present[pick];
-        Some(Current { step, target, can_back: pick > 0 })
+        let can_next = present[pick + 1..].iter().any(|&(_, s, t)| !self.done(s, scene, t));
+        Some(Current { step, target, can_back: pick > 0, can_next })
     }
 
-    /// Applies a panel event; returns whether anything changed.
-    pub fn apply(&mut self, event: Event, rec: Option<&Recognition<'_>>, scene: Option<&Scene<'_>>) -> bool {
+    /// Applies a panel event on the page visit `visit`; returns whether anything changed.
+    pub fn apply(
+        &mut self,
+        event: Event,
+        rec: Option<&Recognition<'_>>,
+        scene: Option<&Scene<'_>>,
+        visit: Option<&str>,
+    ) -> bool {
         let before = self.clone();
         match event {
-            Event::Dismiss => self.dismissed = true,
+            Event::Dismiss | Event::Quiet => {
+                self.dismissed = visit.map(str::to_string);
+                self.guide = None;
+                self.saved = None;
+            }
+            Event::Close => self.saved = None,
             Event::Resume => {
-                self.dismissed = false;
+                self.dismissed = None;
+                self.saved = None;
+                self.finished = None;
                 self.acked.clear();
                 self.forced = None;
+                if let Some(rec) = rec {
+                    self.guide = Some(rec.recipe.vendor.id.clone());
+                }
             }
             Event::Next | Event::Back => {
                 let (Some(rec), Some(scene)) = (rec, scene) else { return false };
                 self.enter(Some(rec));
                 let present = Self::present(rec, scene);
-                let at = self.current(rec, scene).and_then(|c| present.iter().position(|(_, s, _)| s.id == c.step.id));
+                let current = self.current(rec, scene);
+                let can_next = current.is_some_and(|c| c.can_next);
+                let at = current.and_then(|c| present.iter().position(|(_, s, _)| s.id == c.step.id));
                 match (event, at) {
-                    (Event::Next, Some(at)) => {
+                    // Never past the last step left to do: that would only hide the panel.
+                    (Event::Next, Some(at)) if can_next => {
                         self.acked.push(present[at].1.id.clone());
                         self.forced = None;
                     }
@@ -119,5 +215,15 @@ impl Progress {
             }
         }
         *self != before
+    }
+
+    /// The admin asked for `vendor`'s walkthrough in this tab (from the popup).
+    pub fn guide(&mut self, vendor: &str) {
+        self.dismissed = None;
+        self.saved = None;
+        self.finished = None;
+        self.acked.clear();
+        self.forced = None;
+        self.guide = Some(vendor.to_string());
     }
 }

@@ -88,7 +88,7 @@ fn store_of(items: &JsValue, keep: impl Fn(&str) -> bool) -> Result<MemoryStore,
 
 /// Reads what the service asked for.
 async fn snapshot(wants: &Wants) -> Result<Snapshot, JsError> {
-    let small = [storage::SETTINGS, storage::SERVERS, storage::DRIFT];
+    let small = storage::ALWAYS_READ;
     let local = if wants.vault {
         let all = JsFuture::from(api::local_get(JsValue::NULL)).await?;
         store_of(&all, |k| small.contains(&k) || storage::is_vault_item(k))?

@@ -22,6 +22,10 @@ pub enum Request {
     Servers,
     AddServer { vendor: String, url: String },
     RemoveServer { host: String },
+    Dismiss { seq: u64 },
+    OpenSetup,
+    Guidance,
+    SetGuidance { vendor: String, on: bool },
 }
 
 impl Request {
@@ -40,6 +44,10 @@ impl Request {
             Request::Servers => json!({ "type": "servers" }),
             Request::AddServer { vendor, url } => json!({ "type": "add_server", "vendor": vendor, "url": url }),
             Request::RemoveServer { host } => json!({ "type": "remove_server", "host": host }),
+            Request::Dismiss { seq } => json!({ "type": "dismiss", "seq": seq }),
+            Request::OpenSetup => json!({ "type": "open_setup" }),
+            Request::Guidance => json!({ "type": "guidance" }),
+            Request::SetGuidance { vendor, on } => json!({ "type": "set_guidance", "vendor": vendor, "on": on }),
         }
     }
 }
@@ -58,7 +66,13 @@ impl Drive for Controller {
     fn handle_at(&mut self, sender: &Sender, request: Request, now: u64) -> Outcome {
         let wire = json!({ "v": keywarden::engine::protocol::VERSION, "body": request.body() }).to_string();
         match admit(sender, wire.as_str()) {
-            Err(refusal) => Outcome { reply: refusal.reply(), pushes: Vec::new(), captured: None },
+            Err(refusal) => Outcome {
+                reply: refusal.reply(),
+                pushes: Vec::new(),
+                captured: None,
+                guidance: None,
+                open_options: false,
+            },
             Ok(Admitted::Content { tab, url, request }) => self.content(tab, &url, request, now),
             Ok(Admitted::Panel { tab, request }) => self.panel(tab, request, now),
             Ok(Admitted::Page { request, .. }) => self.page(request, 0, now),
@@ -210,6 +224,10 @@ pub fn panel(tab: u32) -> Sender {
 
 pub fn popup() -> Sender {
     Sender::Page { page: ExtensionPage::Popup, tab: None }
+}
+
+pub fn options() -> Sender {
+    Sender::Page { page: ExtensionPage::Options, tab: None }
 }
 
 /// Reports `page` from the top frame of `tab` and returns the outcome.

@@ -258,6 +258,9 @@ pub struct Field {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     pub id: String,
+    /// A key is generated or shown here: the walkthrough appears by itself only on such pages
+    /// (elsewhere only when the admin asked for it).
+    pub key_page: bool,
     pub paths: Vec<Glob>,
     pub hashes: Vec<Glob>,
     /// Every one of these must be on screen.
@@ -400,6 +403,9 @@ impl Checker<'_> {
                     return self.err(format!("page[{i}].step[{j}].id"), format!("{:?} is used twice", step.id));
                 }
             }
+        }
+        if !pages.iter().any(|p| p.key_page) {
+            return self.err("page", "mark the pages where a key is generated or shown with key_page = true");
         }
         Ok(Recipe { vendor, key, prerequisites, pages })
     }
@@ -545,7 +551,14 @@ impl Checker<'_> {
             .enumerate()
             .map(|(i, f)| self.field(&format!("{at}.field[{i}]"), f))
             .collect::<Checked<Vec<_>>>()?;
-        Ok(Page { id, paths, hashes, all, none, steps, fields })
+        let shows_key = steps.iter().any(|s| s.capture) || all.iter().any(|m| m.secret);
+        if shows_key && !raw.key_page {
+            return self.err(
+                format!("{at}.key_page"),
+                "a page that shows a key (a capture step or a secret signal) is a key page",
+            );
+        }
+        Ok(Page { id, key_page: raw.key_page, paths, hashes, all, none, steps, fields })
     }
 
     fn word_enum<T: serde::de::DeserializeOwned>(&self, field: &str, value: &str, expected: &str) -> Checked<T> {

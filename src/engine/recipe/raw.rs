@@ -53,6 +53,8 @@ pub(super) struct RawCheck {
 pub(super) struct RawPage {
     pub id: String,
     #[serde(default)]
+    pub key_page: bool,
+    #[serde(default)]
     pub paths: Vec<String>,
     #[serde(default)]
     pub hashes: Vec<String>,
