@@ -11,7 +11,12 @@
   const MAX_TEXT = 200;
   const DEBOUNCE_MS = 150;
   const MAX_WAIT_MS = 1000;
-  const OWN = new Set(['KEYWARDEN-HIGHLIGHT', 'KEYWARDEN-CAPTURE', 'KEYWARDEN-PANEL']);
+  const OWN = new Set(['KEYWARDEN-HIGHLIGHT', 'KEYWARDEN-CAPTURE', 'KEYWARDEN-PANEL', 'KEYWARDEN-PILL']);
+  // The vendor's own controls, which the step panel must leave uncovered near the step's target.
+  const CONTROLS = 'a[href],button,input:not([type=hidden]),select,textarea,summary,[role=button],[role=link],[role=menuitem],[role=tab],[role=checkbox],[role=switch],[role=combobox],[contenteditable=true]';
+  // Containers whose every control belongs with the target (its form, its dialog, its table row).
+  const CONTAINERS = 'form,dialog,[role=dialog],[role=alertdialog],fieldset,tr,[role=row],li';
+  const NEAR = 160;
   const SKIP = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'SVG', 'svg', 'HEAD', 'IFRAME', 'OBJECT', ...OWN]);
   const SEMANTIC = 'h1,h2,h3,h4,h5,h6,button,a[href],input,textarea,select,dialog,label,fieldset,tr,td,th,[role]';
   const DIALOG = 'dialog,[role=dialog],[role=alertdialog]';
@@ -272,6 +277,118 @@
 
   function hidePanel() {
     if (panel) panel.el.style.setProperty('display', 'none', 'important');
+    hidePill();
+    // Focus that was in the panel goes back where the admin was on the page.
+    if (panel && document.activeElement === panel.el) {
+      if (lastFocus?.isConnected) lastFocus.focus({ preventScroll: true }); else panel.el.blur();
+    }
+  }
+
+  // The small pill the panel folds into when no free space is left beside the vendor's controls.
+  let pill = null;        // { el, button }
+  let expanded = null;    // the step the admin unfolded the pill on: the panel then shows anyway
+  let label = '';
+
+  function showPill(vendor) {
+    if (!pill || !pill.el.isConnected) {
+      const { el, root } = host('keywarden-pill', vendor);
+      const button = document.createElement('button');
+      button.type = 'button';
+      Object.assign(button.style, { all: 'initial', font: '600 12.5px system-ui, sans-serif', color: '#fff', background: '#92400e', borderRadius: '999px', padding: '6px 12px', cursor: 'pointer', whiteSpace: 'nowrap', width: '100%', height: '100%', boxSizing: 'border-box', textAlign: 'center', boxShadow: '0 2px 10px rgba(0,0,0,0.25)' });
+      button.addEventListener('focus', () => { button.style.outline = '3px solid #2563eb'; button.style.outlineOffset = '2px'; });
+      button.addEventListener('blur', () => { button.style.outline = 'none'; });
+      button.addEventListener('click', (e) => {
+        if (!e.isTrusted) return;
+        expanded = highlight?.el.getAttribute('data-step') ?? 'any';
+        repositionSoon();
+      });
+      root.appendChild(button);
+      pill = { el, button };
+    }
+    pill.button.textContent = `${label} ▸`;
+    pill.button.setAttribute('aria-label', `${label}: show keywarden's step guide`);
+    pill.el.style.setProperty('display', 'block', 'important');
+  }
+
+  function hidePill() {
+    if (pill) pill.el.style.setProperty('display', 'none', 'important');
+  }
+
+  const overlaps = (a, b) => a.left < b.right && a.right > b.left && a.top < b.bottom && a.bottom > b.top;
+  const rect = (left, top, width, height) => ({ left, top, right: left + width, bottom: top + height, width, height });
+  const grow = (r, by) => rect(r.left - by, r.top - by, r.width + 2 * by, r.height + 2 * by);
+
+  // What the panel must not cover: the step's target, its form, dialog or row (unless that takes
+  // most of the screen), the save control and the key, and every vendor control near the target.
+  function keepClear(vw, vh) {
+    const out = [];
+    const target = highlight?.target;
+    const t = target?.isConnected ? target.getBoundingClientRect() : null;
+    if (t) {
+      out.push(grow(t, 8));
+      const box = target.parentElement?.closest(CONTAINERS)?.getBoundingClientRect();
+      if (box && box.width * box.height < 0.6 * vw * vh) out.push(grow(box, 4));
+    }
+    if (capture) out.push(grow(capture.el.getBoundingClientRect(), 4), capture.key.getBoundingClientRect());
+    const near = t ? grow(t, NEAR) : rect(0, 0, vw, vh);
+    let seen = 0;
+    for (const el of document.querySelectorAll(CONTROLS)) {
+      if (++seen > 4000) break;
+      if (OWN.has(el.nodeName)) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width < 1 || r.height < 1 || r.bottom < 0 || r.top > vh || r.right < 0 || r.left > vw) continue;
+      if (overlaps(r, near)) out.push(r);
+    }
+    return out;
+  }
+
+  // Spots for a box of w × h: beside the target first, then the corners of the view.
+  function spots(w, h, vw, vh) {
+    const m = 12;
+    const list = [];
+    const t = highlight?.target?.isConnected ? highlight.target.getBoundingClientRect() : null;
+    if (t) {
+      list.push([t.right + 16, t.top], [t.left - w - 16, t.top], [t.left, t.bottom + 16], [t.left, t.top - h - 16],
+        [t.right + 16, t.bottom - h], [t.left - w - 16, t.bottom - h], [t.right - w, t.bottom + 16], [t.right - w, t.top - h - 16]);
+    }
+    list.push([vw - w - m, vh - h - m], [m, vh - h - m], [vw - w - m, m + 56], [m, m + 56], [(vw - w) / 2, vh - h - m]);
+    return list
+      .map(([x, y]) => [Math.max(8, Math.min(x, vw - w - 8)), Math.max(8, Math.min(y, vh - h - 8))])
+      .map(([x, y]) => rect(x, y, w, h));
+  }
+
+  function freeSpot(w, h, vw, vh, clear) {
+    return spots(w, h, vw, vh).find((r) => !clear.some((c) => overlaps(r, c))) ?? null;
+  }
+
+  // Places the panel where it covers nothing the admin needs; without such a spot it folds into
+  // the pill, which the admin can unfold (the panel then takes the best spot it can).
+  function placePanel(vw, vh) {
+    const clear = keepClear(vw, vh);
+    const spot = freeSpot(PANEL_W, PANEL_H, vw, vh, clear);
+    const step = highlight?.el.getAttribute('data-step') ?? 'any';
+    if (expanded && expanded !== step) expanded = null;
+    if (spot || expanded) {
+      const r = spot ?? spots(PANEL_W, PANEL_H, vw, vh)[0];
+      panel.el.style.setProperty('display', 'block', 'important');
+      place(panel.el, r.left, r.top, PANEL_W, PANEL_H);
+      panel.el.removeAttribute('data-folded');
+      hidePill();
+      return;
+    }
+    panel.el.style.setProperty('display', 'none', 'important');
+    panel.el.setAttribute('data-folded', '');
+    showPill(panel.el.getAttribute('data-vendor') || '');
+    const w = Math.min(320, textWidth(pill.button.textContent, '600 12.5px system-ui, sans-serif') + 30);
+    const at = freeSpot(w, 32, vw, vh, clear) ?? rect(vw - w - 12, vh - 44, w, 32);
+    place(pill.el, at.left, at.top, w, 32);
+  }
+
+  let measure = null;
+  function textWidth(text, font) {
+    measure ??= document.createElement('canvas').getContext('2d');
+    measure.font = font;
+    return Math.ceil(measure.measureText(text).width);
   }
 
   // 128 random bits as hex: names the one panel frame this script made, for the worker to trust.
@@ -285,6 +402,8 @@
       const { el, root } = host('keywarden-panel', vendor);
       panel = { el, root, nonce: newNonce(), framed: false };
     }
+    panel.el.setAttribute('data-vendor', vendor);
+    panel.el.setAttribute('data-shown', '');
     panel.el.style.setProperty('display', 'block', 'important');
   }
 
@@ -352,17 +471,22 @@
       button.setAttribute('aria-label', `Save this ${mark.label} to keywarden`);
       Object.assign(button.style, { all: 'initial', font: '600 13px system-ui, sans-serif', color: '#fff', background: '#b45309', borderRadius: '6px', padding: '6px 10px', cursor: 'pointer', whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis', width: '100%', height: '100%', boxSizing: 'border-box', textAlign: 'center' });
       root.appendChild(button);
-      button.textContent = STATE_TEXT.ready;
+      button.addEventListener('focus', () => { button.style.outline = '3px solid #2563eb'; button.style.outlineOffset = '2px'; });
+      button.addEventListener('blur', () => { button.style.outline = 'none'; });
       capture = { el, root, button, key, copy, state: 'ready', reason: null, box: null, seen: undefined };
       const c = capture;
       button.addEventListener('click', (e) => onSave(c, e));
       pin(c);
       guard(c);
+      setState(el, mark.vault === false ? 'novault' : 'ready');
     }
     capture.copy = copy;
     capture.guards = (mark.guards || []).map((i) => elements[i]).filter(Boolean);
     capture.label = mark.label;
     capture.el.setAttribute('data-vendor', mark.vendor);
+    // A vault set up meanwhile (or gone): the control says what a save would do now.
+    if (mark.vault === false && ['ready', 'error'].includes(capture.state)) setState(capture.el, 'novault');
+    if (mark.vault !== false && ['novault', 'received'].includes(capture.state)) setState(capture.el, 'ready');
   }
 
   function hideCapture() {
@@ -421,19 +545,32 @@
     setState(control, 'refused', `Not saved: ${why}. Move whatever covers it away and click again.`, null, reason);
   }
 
-  // A click on the save control: trusted, on top and visible, or refused.
+  // A click on the save control: trusted, on top and visible, or refused. Without a vault it
+  // opens the vault setup instead (the key stays on the page meanwhile).
   function onSave(c, e) {
     if (!e.isTrusted || capture !== c) return;
     const blocked = obstruction(c.el, ...clickPoint(e, c.el), c);
-    if (blocked) refuse(c.el, blocked); else handOver();
+    if (blocked) return refuse(c.el, blocked);
+    if (c.state === 'novault' || c.state === 'received') {
+      Promise.resolve(ext.runtime.sendMessage({ v: VERSION, body: { type: 'open_setup' } })).catch(() => {});
+      return;
+    }
+    handOver();
   }
 
   const STATE_TEXT = {
     ready: 'Save to keywarden',
     saving: 'Saving…',
     saved: 'Saved in keywarden ✓',
-    received: 'Not saved: set up the vault',
+    received: 'NOT saved: no vault. Set one up',
+    novault: 'No vault: NOT kept. Set one up',
     error: 'Not saved — try again',
+  };
+  // Readable in both themes: white on a dark amber (ready), green (saved) or red (not kept).
+  const STATE_COLOUR = { saved: '#166534', received: '#b91c1c', novault: '#b91c1c', refused: '#b91c1c', error: '#b91c1c' };
+  const STATE_TIP = {
+    received: 'keywarden has no vault yet, so this key was not kept. Set up the vault (this opens keywarden’s settings), then save it here: the key stays on this page meanwhile.',
+    novault: 'keywarden has no vault yet, so nothing is kept. Set up the vault (this opens keywarden’s settings), then save the key here: it stays on this page meanwhile.',
   };
   const REFUSED_TEXT = {
     covered: 'Not saved: covered', obscured: 'Not saved: obscured', hidden: 'Not saved: hidden', 'off-screen': 'Not saved: off screen',
@@ -449,7 +586,11 @@
     const tail = typeof hint === 'string' && /^…[\x21-\x7e]{1,4}$/.test(hint) ? hint : null;
     capture.button.textContent = state === 'refused' ? REFUSED_TEXT[refusal] || REFUSED_TEXT.covered
       : state === 'saved' && tail ? `Saved ✓ ${tail}` : STATE_TEXT[state] || STATE_TEXT.error;
-    capture.button.title = reason || (state === 'received' ? 'Open keywarden’s settings to create the vault, then save again.' : '');
+    capture.button.title = reason || STATE_TIP[state] || '';
+    capture.button.style.background = STATE_COLOUR[state] || '#b45309';
+    const spoken = state === 'ready' ? `Save this ${capture.label || 'key'} to keywarden` : capture.button.textContent;
+    capture.button.setAttribute('aria-label', spoken);
+    repositionSoon();
   }
 
   // Reads the key the admin asked to save and hands it to the worker; nothing keeps it here.
@@ -471,25 +612,14 @@
     const vw = document.documentElement.clientWidth;
     const vh = document.documentElement.clientHeight;
     if (highlight) {
+      // A target the page took away is not pointed at while the next report is on its way.
+      if (!highlight.target.isConnected) return hideHighlight();
       const r = highlight.target.getBoundingClientRect();
       place(highlight.el, r.left - PAD, r.top - PAD, r.width + 2 * PAD, r.height + 2 * PAD);
-      if (panel) {
-        let left = r.right + 16;
-        let top = r.top;
-        if (left + PANEL_W > vw) { left = r.left; top = r.bottom + 16; }
-        if (top + PANEL_H > vh) top = r.top - PANEL_H - 16;
-        left = Math.max(8, Math.min(left, vw - PANEL_W - 8));
-        top = Math.max(8, Math.min(top, vh - PANEL_H - 8));
-        place(panel.el, left, top, PANEL_W, PANEL_H);
-      }
-    } else if (panel) {
-      // Nothing to point at (the panel explains what is missing): bottom right, clear of the
-      // headers and user menus that vendor apps keep at the top.
-      place(panel.el, Math.max(8, vw - PANEL_W - 16), Math.max(8, vh - PANEL_H - 16), PANEL_W, PANEL_H);
     }
     if (capture) {
       const r = capture.key.getBoundingClientRect();
-      const w = 170;
+      const w = Math.max(170, Math.min(360, textWidth(capture.button.textContent, '600 13px system-ui, sans-serif') + 24));
       const h = 30;
       // Beside the key, else under it, else above it: never over the vendor's own buttons.
       const avoid = [capture.copy, highlight?.target].filter(Boolean).map((el) => el.getBoundingClientRect());
@@ -504,6 +634,7 @@
       capture.box = [left, top, w, h];
       pin(capture);
     }
+    if (panel?.el.hasAttribute('data-shown')) placePanel(vw, vh);
   }
 
   let frame = 0;
@@ -536,7 +667,8 @@
   function draw(d) {
     if (d.highlight) showHighlight(d.highlight); else hideHighlight();
     const vendor = d.highlight?.vendor ?? d.capture?.vendor ?? panel?.el.getAttribute('data-vendor') ?? '';
-    if (d.panel) showPanel(vendor); else hidePanel();
+    label = d.label || 'keywarden';
+    if (d.panel) showPanel(vendor); else { panel?.el.removeAttribute('data-shown'); hidePanel(); }
     if (d.capture) showCapture(d.capture); else hideCapture();
     remember(d.fields);
     clearTimeout(recheck);
@@ -546,6 +678,36 @@
   }
 
   // ---- Listening -------------------------------------------------------------------------------
+
+  // Where the admin's focus was on the page, to return it there when the panel closes.
+  let lastFocus = null;
+  document.addEventListener('focusin', (e) => {
+    if (e.target instanceof Element && !OWN.has(e.target.nodeName)) lastFocus = e.target;
+  }, true);
+
+  // Escape closes the panel from the page too ("not now"), unless a vendor control had a use for it.
+  window.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || !e.isTrusted || e.defaultPrevented || !panel?.el.hasAttribute('data-shown')) return;
+    const a = document.activeElement;
+    if (a && a !== document.body && !OWN.has(a.nodeName)
+      && a.closest('input,textarea,select,[contenteditable=true],dialog,[role=dialog],[role=alertdialog],[role=menu],[role=listbox]')) return;
+    Promise.resolve(ext.runtime.sendMessage({ v: VERSION, body: { type: 'dismiss', seq } })).catch(() => {});
+  });
+
+  // A route change in a single-page app: the old step's highlight and panel go at once, so no
+  // stale step shows while the new page is described.
+  function routed() {
+    if (location.href === lastHref) return;
+    // A reply to a report of the old route is dropped when it arrives.
+    seq += 1;
+    lastHref = location.href;
+    hideHighlight();
+    if (panel?.el.hasAttribute('data-shown')) {
+      panel.el.style.setProperty('display', 'none', 'important');
+      hidePill();
+    }
+    schedule();
+  }
 
   ext.runtime.onMessage.addListener((message, sender) => {
     if (sender.id !== ext.runtime.id || message?.v !== VERSION) return;
@@ -588,13 +750,15 @@
   }, true);
   document.addEventListener('transitionend', schedule, true);
   document.addEventListener('animationend', schedule, true);
-  window.addEventListener('hashchange', schedule);
-  window.addEventListener('popstate', schedule);
-  window.navigation?.addEventListener?.('navigatesuccess', schedule);
+  window.addEventListener('hashchange', routed);
+  window.addEventListener('popstate', routed);
+  window.navigation?.addEventListener?.('navigatesuccess', routed);
+  // Back from setting up the vault in another tab: the save control says what a save does now.
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') schedule(); });
   window.addEventListener('scroll', repositionSoon, { capture: true, passive: true });
   window.addEventListener('resize', repositionSoon, { passive: true });
   // pushState/replaceState leave no event in this isolated world; a cheap URL comparison catches them.
-  setInterval(() => { if (location.href !== lastHref) schedule(); }, 500);
+  setInterval(routed, 250);
 
   report();
 })();

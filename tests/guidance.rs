@@ -202,3 +202,20 @@ fn the_pill_label_names_the_vendor_and_the_step() {
     let out = report(&mut ctrl, 1, 1, &token_list().model);
     assert_eq!(reply_draw(&out).label.as_deref(), Some("PredictHQ · Step 2 of 6"));
 }
+
+#[test]
+fn asking_while_the_page_is_still_loading_guides_once_it_is_recognized() {
+    let mut ctrl = controller();
+    let loading = Page::at(&url("/")).with("", el(keywarden::engine::page::Role::Text, "Loading…"));
+    assert_eq!(shown(&mut ctrl, 1, 1, &loading), None);
+    assert_eq!(ctrl.handle(&popup(), Request::Resume { tab: 1 }).reply, Reply::Done);
+    assert_eq!(shown(&mut ctrl, 1, 2, &dashboard()).as_deref(), Some("open-tokens"));
+}
+
+#[test]
+fn asking_on_a_site_without_a_walkthrough_says_so() {
+    let mut ctrl = controller();
+    let other = Page::at("https://example.test/").with("", el(keywarden::engine::page::Role::Heading, "Hello"));
+    report(&mut ctrl, 1, 1, &other.model);
+    assert!(matches!(ctrl.handle(&popup(), Request::Resume { tab: 1 }).reply, Reply::Error { .. }));
+}

@@ -113,6 +113,7 @@ fn replies_become_plain_versioned_objects() {
         fields: Vec::new(),
         recheck_ms: None,
         panel: true,
+        label: None,
     });
     let v = out(&reply);
     assert_eq!(get(&v, &["v"]).as_f64(), Some(2.0));
@@ -137,7 +138,21 @@ fn view(step: &str, can_back: bool) -> PanelView {
         warning: None,
         prerequisites: vec!["An account that can create tokens.".into()],
         missing: false,
+        can_next: true,
+        needs_vault: false,
+        saved: None,
     }
+}
+
+/// The labels of the panel's buttons that are shown, in order.
+fn shown_buttons(root: &web_sys::Element) -> Vec<String> {
+    let all = root.query_selector_all("button").unwrap();
+    (0..all.length())
+        .filter_map(|i| all.item(i))
+        .map(|n| wasm_bindgen::JsCast::unchecked_into::<web_sys::Element>(n))
+        .filter(|b| !b.has_attribute("hidden"))
+        .map(|b| b.text_content().unwrap())
+        .collect()
 }
 
 fn fresh_root() -> web_sys::Element {
@@ -156,9 +171,7 @@ fn panel_is_a_labelled_dialog_with_real_buttons() {
     let title_id = dialog.get_attribute("aria-labelledby").unwrap();
     let title = root.query_selector(&format!("#{title_id}")).unwrap().unwrap();
     assert_eq!(title.text_content().as_deref(), Some("Name the token"));
-    let labels: Vec<String> =
-        (0..3).map(|i| root.query_selector_all("button").unwrap().item(i).unwrap().text_content().unwrap()).collect();
-    assert_eq!(labels, ["Back", "Next", "Dismiss"]);
+    assert_eq!(shown_buttons(&root), ["Back", "Next", "Not now", "Don\u{2019}t guide me on PredictHQ"]);
     assert!(root.query_selector("button[data-action=back]").unwrap().unwrap().has_attribute("disabled"));
     assert!(root.text_content().unwrap().contains("Step 3 of 6"));
     assert!(root
@@ -168,6 +181,39 @@ fn panel_is_a_labelled_dialog_with_real_buttons() {
         .text_content()
         .unwrap()
         .contains("Name the token"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+fn panel_offers_no_next_on_the_last_step_and_setup_without_a_vault() {
+    let root = fresh_root();
+    let ui = PanelUi::build(&root).unwrap();
+    let last = PanelView { can_next: false, needs_vault: true, ..view("create-token", true) };
+    ui.show(Some(&last)).unwrap();
+    assert_eq!(shown_buttons(&root), ["Set up the vault", "Back", "Not now", "Don\u{2019}t guide me on PredictHQ"]);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+fn after_a_save_the_panel_shows_the_note_with_close_only() {
+    let root = fresh_root();
+    let ui = PanelUi::build(&root).unwrap();
+    let note = keywarden::engine::protocol::SavedNote {
+        vendor: "predicthq".into(),
+        name: "warehouse-sync".into(),
+        hint: "\u{2026}J4hs".into(),
+    };
+    let saved =
+        PanelView { title: "Saved: warehouse-sync \u{2026}J4hs".into(), saved: Some(note), ..view("saved", false) };
+    ui.show(Some(&saved)).unwrap();
+    assert_eq!(shown_buttons(&root), ["Close"]);
+    let dialog = root.query_selector("[role=dialog]").unwrap().unwrap();
+    assert!(dialog.has_attribute("data-saved"));
+    assert!(root.text_content().unwrap().contains("warehouse-sync"));
+    // The next step view brings the walkthrough buttons back.
+    ui.show(Some(&view("name-token", false))).unwrap();
+    assert!(!dialog.has_attribute("data-saved"));
+    assert_eq!(shown_buttons(&root)[0], "Back");
     root.remove();
 }
 

@@ -556,7 +556,19 @@ impl Controller {
         let scene = model.and_then(|m| m.validate().ok().map(|l| Scene::new(m, l)));
         let rec = scene.as_ref().and_then(|s| recognize(&self.catalog, s));
         let visit = model.map(|m| visit_of(&m.url));
-        let changed = state.progress.apply(event, rec.as_ref(), scene.as_ref(), visit.as_deref());
+        let changed = match (event, self.catalog.for_host(&state.host)) {
+            // Asked for from the popup: the vendor is the site's, even while the page is still
+            // loading and not recognized yet.
+            (Event::Resume, Some(recipe)) => {
+                let before = state.progress.clone();
+                state.progress.guide(&recipe.vendor.id);
+                state.progress != before
+            }
+            (Event::Resume, None) => {
+                return Outcome::error(ErrorCode::Unexpected, "keywarden has no walkthrough for this site")
+            }
+            _ => state.progress.apply(event, rec.as_ref(), scene.as_ref(), visit.as_deref()),
+        };
         let guidance = match (event, &rec) {
             (Event::Quiet, Some(rec)) => {
                 self.quiet.insert(rec.recipe.vendor.id.clone());

@@ -180,13 +180,8 @@ impl Progress {
             }
             Event::Close => self.saved = None,
             Event::Resume => {
-                self.dismissed = None;
-                self.saved = None;
-                self.finished = None;
-                self.acked.clear();
-                self.forced = None;
                 if let Some(rec) = rec {
-                    self.guide = Some(rec.recipe.vendor.id.clone());
+                    self.guide(&rec.recipe.vendor.id);
                 }
             }
             Event::Next | Event::Back => {

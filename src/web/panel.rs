@@ -21,6 +21,11 @@ pub struct PanelUi {
     warning: Element,
     prerequisites: Element,
     back: Element,
+    next: Element,
+    dismiss: Element,
+    quiet: Element,
+    close: Element,
+    setup: Element,
     live: Element,
     buttons: Vec<(Element, Event)>,
 }
@@ -47,18 +52,45 @@ impl PanelUi {
         let body = add(&dialog, "p", &[("id", "kw-body")], "")?;
         let why = add(&dialog, "p", &[("id", "kw-why"), ("class", "why")], "")?;
         let prerequisites = add(&dialog, "details", &[("class", "prerequisites")], "")?;
+        let setup = add(&dialog, "button", &[("type", "button"), ("data-action", "setup")], "Set up the vault")?;
         let nav = add(&dialog, "nav", &[("class", "actions"), ("aria-label", "Walkthrough")], "")?;
         let back = add(&nav, "button", &[("type", "button"), ("data-action", "back")], "Back")?;
         let next = add(&nav, "button", &[("type", "button"), ("data-action", "next"), ("class", "primary")], "Next")?;
+        let close =
+            add(&nav, "button", &[("type", "button"), ("data-action", "close"), ("class", "primary")], "Close")?;
         let dismiss = add(
             &nav,
             "button",
             &[("type", "button"), ("data-action", "dismiss"), ("aria-keyshortcuts", "Escape")],
-            "Dismiss",
+            "Not now",
         )?;
+        let quiet = add(&dialog, "button", &[("type", "button"), ("data-action", "quiet"), ("class", "link")], "")?;
         let live = add(&dialog, "p", &[("class", "visually-hidden"), ("aria-live", "polite")], "")?;
-        let buttons = vec![(back.clone(), Event::Back), (next, Event::Next), (dismiss, Event::Dismiss)];
-        Ok(PanelUi { dialog, vendor, progress, title, body, why, warning, prerequisites, back, live, buttons })
+        let buttons = vec![
+            (back.clone(), Event::Back),
+            (next.clone(), Event::Next),
+            (dismiss.clone(), Event::Dismiss),
+            (quiet.clone(), Event::Quiet),
+            (close.clone(), Event::Close),
+        ];
+        Ok(PanelUi {
+            dialog,
+            vendor,
+            progress,
+            title,
+            body,
+            why,
+            warning,
+            prerequisites,
+            back,
+            next,
+            dismiss,
+            quiet,
+            close,
+            setup,
+            live,
+            buttons,
+        })
     }
 
     /// Shows `view`, or hides the dialog when there is no step to show.
@@ -72,8 +104,25 @@ impl PanelUi {
         self.dialog.set_attribute("data-step", &v.step)?;
         self.dialog.set_attribute("data-vendor", &v.vendor)?;
         self.vendor.set_text_content(Some(&v.vendor_name));
-        let progress = format!("Step {} of {}", v.position, v.total);
+        let saved = v.saved.is_some();
+        let progress = if saved { "Saved".to_string() } else { format!("Step {} of {}", v.position, v.total) };
         self.progress.set_text_content(Some(&progress));
+        self.quiet.set_text_content(Some(&format!("Don\u{2019}t guide me on {}", v.vendor_name)));
+        for (el, shown) in [
+            (&self.back, !saved),
+            (&self.next, !saved && v.can_next),
+            (&self.dismiss, !saved),
+            (&self.quiet, !saved),
+            (&self.close, saved),
+            (&self.setup, !saved && v.needs_vault),
+        ] {
+            toggle(el, shown)?;
+        }
+        if saved {
+            self.dialog.set_attribute("data-saved", "")?;
+        } else {
+            self.dialog.remove_attribute("data-saved")?;
+        }
         self.title.set_text_content(Some(&v.title));
         self.body.set_text_content(Some(&v.body));
         match &v.why {
@@ -122,6 +171,19 @@ impl PanelUi {
     }
 }
 
+/// Shows or hides `el` (the `hidden` attribute).
+fn toggle(el: &Element, shown: bool) -> Result<(), JsValue> {
+    if shown {
+        el.remove_attribute("hidden")
+    } else {
+        el.set_attribute("hidden", "")
+    }
+}
+
+/// How long the note after a save stays before the panel closes by itself, unless the admin is
+/// reading it (the pointer or the focus is in the panel).
+const SAVED_NOTE_MS: i32 = 12_000;
+
 /// The running panel; lives as long as the page.
 struct Panel {
     _ui: Rc<PanelUi>,
@@ -146,6 +208,12 @@ pub fn port_name(url: &str) -> Option<String> {
         .then(|| format!("panel:{nonce}"))
 }
 
+/// Whether the admin is reading the panel: the pointer over it or the focus in it.
+fn reading() -> bool {
+    let doc = document();
+    doc.has_focus().unwrap_or(false) || doc.query_selector(":hover").ok().flatten().is_some()
+}
+
 /// Entry point of panel.html.
 #[wasm_bindgen]
 pub fn panel_main() -> Result<(), JsValue> {
@@ -160,6 +228,9 @@ pub fn panel_main() -> Result<(), JsValue> {
         let (port, event) = (port.clone(), *event);
         listeners.push(on_click(button, move |_| send(&port, event)));
     }
+    listeners.push(on_click(&ui.setup, |_| {
+        let _ = api::open_options_page();
+    }));
     let esc_port = port.clone();
     listeners.push(EventListener::new(&document(), "keydown", move |e| {
         if e.dyn_ref::<KeyboardEvent>().is_some_and(|k| k.key() == "Escape") {
@@ -167,6 +238,8 @@ pub fn panel_main() -> Result<(), JsValue> {
         }
     }));
     let shown = ui.clone();
+    let close_port = port.clone();
+    let timer: Rc<RefCell<Option<gloo_timers::callback::Timeout>>> = Rc::new(RefCell::new(None));
     let port_listener = Listener::new(port.on_message(), move |message| {
         // A push of another protocol version is not read (the worker and panel ship together).
         if let Ok(Incoming { v: VERSION, body: Push::Panel { view } }) =
@@ -174,6 +247,20 @@ pub fn panel_main() -> Result<(), JsValue> {
         {
             // A failed DOM update leaves the previous view; the next push redraws.
             let _ = shown.show(view.as_ref());
+            let saved = view.as_ref().is_some_and(|v| v.saved.is_some());
+            let mut slot = timer.borrow_mut();
+            match (saved, slot.is_some()) {
+                (true, false) => {
+                    let port = close_port.clone();
+                    *slot = Some(gloo_timers::callback::Timeout::new(SAVED_NOTE_MS as u32, move || {
+                        if !reading() {
+                            send(&port, Event::Close);
+                        }
+                    }));
+                }
+                (false, _) => *slot = None,
+                _ => {}
+            }
         }
     });
     PANEL.with(|p| {

@@ -61,8 +61,19 @@ export function launchForSuite(name, served, { options, settle = 0, setup, teard
     ready() {
       if (session.error) throw session.error;
     },
-    newTab() {
+    /**
+     * An extension page kept open for the whole suite to talk to the worker through: the tab of
+     * the options page keywarden opened on install, turned into popup.html (so that a later
+     * "open the vault setup" is seen as a new options tab).
+     */
+    extensionTab: null,
+    async newTab() {
       session.ready();
+      if (!session.extensionTab) {
+        session.extensionTab = await findOptionsTab(session.browser);
+        session.browser.newTab.keep(session.extensionTab);
+        await loadExtensionPage(session.extensionTab, 'popup.html');
+      }
       return session.browser.newTab();
     },
   };
@@ -101,9 +112,10 @@ export function vendorFlow(vendor) {
     await waitForHighlight(tab, { vendor, step, target, relation });
     const { panel, dialog } = await waitForPanelStep(tab, step);
     assert.ok(dialog.title, `the panel dialog for "${step}" has an accessible title`);
-    for (const label of ['Back', 'Next', 'Dismiss']) {
+    for (const label of ['Back', 'Not now', `Don’t guide me on ${dialog.vendorName}`]) {
       assert.ok(dialog.buttons.includes(label), `the panel for "${step}" has a "${label}" button (saw ${dialog.buttons})`);
     }
+    await unfold(tab);
     return panel;
   }
 
@@ -159,13 +171,57 @@ export function vendorFlow(vendor) {
     }
   }
 
-  return { CAPTURE, expectStep, captureState, expectReceived, expectHandedOver, expectCaptureBeside, clickCapture, leaveAfterCapture };
+  /**
+   * Without a vault: the control says plainly, before any click, that nothing is kept; clicking it
+   * opens keywarden's vault setup in a new tab, and the key stays on the page.
+   */
+  async function expectSetupOffered(session, tab) {
+    await tab.waitFor((css) => document.querySelector(css)?.getAttribute('data-state') === 'novault', CAPTURE, {
+      what: 'the capture control to say that without a vault nothing is kept (data-state="novault")',
+    });
+    const before = await optionsTabCount(session.browser);
+    await clickCapture(tab);
+    await poll(async () => (await optionsTabCount(session.browser)) > before, { what: 'the vault setup to open in a new tab' });
+    await bringToFront(tab);
+    assert.equal(await captureState(tab), 'novault', 'the control still says nothing is kept');
+  }
+
+  return { CAPTURE, expectStep, captureState, expectReceived, expectHandedOver, expectSetupOffered, expectCaptureBeside, clickCapture, leaveAfterCapture };
 }
 
 /** Presses Next in the panel of `step`. */
 export async function next(tab, step) {
   const { panel } = await waitForPanelStep(tab, step);
+  await unfold(tab);
   await panel.click({ css: 'button', text: 'Next' });
+}
+
+/**
+ * When the panel is folded into its pill (no free space beside the vendor's controls), clicks
+ * the pill as the admin would, so the panel shows.
+ */
+export async function unfold(tab) {
+  const folded = await tab.evaluate(() => document.querySelector('keywarden-panel')?.hasAttribute('data-folded') ?? false);
+  if (!folded) return;
+  const pill = await tab.waitForSelector('keywarden-pill');
+  await tab.mouseClick(pill.x + pill.width / 2, pill.y + pill.height / 2);
+  await tab.waitFor(() => !document.querySelector('keywarden-panel')?.hasAttribute('data-folded'), null, { what: 'the panel to unfold' });
+}
+
+/**
+ * Starts the walkthrough in `tab` the way the popup's "Create a new … key" does: from an
+ * extension page (the options page keywarden opened on install, kept by the suite's `session`),
+ * while `tab` is the active tab, asks the worker to guide in the active tab.
+ */
+export async function startGuide(session, tab) {
+  const options = session.extensionTab ?? (await findOptionsTab(session.browser));
+  await bringToFront(tab);
+  const reply = await options.evaluate(async () => {
+    const ext = globalThis.browser ?? globalThis.chrome;
+    const [active] = await ext.tabs.query({ active: true, currentWindow: true });
+    return ext.runtime.sendMessage({ v: 2, body: { type: 'resume', tab: active.id } });
+  });
+  assert.equal(reply?.body?.type, 'done', `the worker starts the walkthrough (replied ${JSON.stringify(reply)})`);
 }
 
 /**
@@ -279,6 +335,18 @@ export async function findOptionsTab(browser) {
     { timeout: 20_000, what: `the options page the extension opens on install (${wanted})` },
   );
   return new Tab(browser.name, page);
+}
+
+/** How many tabs show keywarden's options page. */
+export async function optionsTabCount(browser) {
+  const wanted = `${browser.extensionOrigin}/options.html`;
+  const pages = browser.name === 'chromium' ? browser.context.pages() : await browser.browser.pages();
+  let count = 0;
+  for (const p of pages) {
+    const at = await withTimeout(p.evaluate(() => location.href), 2_000, 'tab location').catch(() => p.url());
+    if (at.startsWith(wanted)) count += 1;
+  }
+  return count;
 }
 
 /** Picks an option of a <select> the way a user does. */

@@ -545,12 +545,17 @@ export class PanelFrame extends Scope {
  */
 function tabSwitcher(kind, openPage, initialPages) {
   let previous = [...initialPages];
-  return async () => {
+  const newTab = async () => {
     const page = await withTimeout(openPage(), STEP_TIMEOUT, 'open tab');
     for (const old of previous) await withTimeout(old.close(), CLOSE_TIMEOUT, 'close tab').catch(() => {});
     previous = [page];
     return new Tab(kind, page);
   };
+  /** Keeps `tab` open when the next tabs are opened (an extension page the suite talks through). */
+  newTab.keep = (tab) => {
+    previous = previous.filter((p) => p !== tab.page);
+  };
+  return newTab;
 }
 
 async function closeQuietly(label, fn) {
@@ -804,14 +809,15 @@ export async function waitForHighlight(tab, { vendor, step, target, relation = '
 // Describes the panel's dialog: its step, accessible title and button labels.
 function dialogSnapshot() {
   const el = document.querySelector('[role="dialog"]');
-  if (!el) return { step: null, title: '', buttons: [] };
+  if (!el) return { step: null, title: '', buttons: [], vendorName: '' };
   const title = (el.getAttribute('aria-labelledby') || '')
     .split(/\s+/)
     .map((id) => document.getElementById(id)?.textContent.trim() ?? '')
     .join(' ')
     .trim();
-  const buttons = [...el.querySelectorAll('button')].map((b) => b.textContent.replace(/\s+/g, ' ').trim());
-  return { step: el.getAttribute('data-step'), title, buttons };
+  const buttons = [...el.querySelectorAll('button')].filter((b) => !b.hidden).map((b) => b.textContent.replace(/\s+/g, ' ').trim());
+  const vendorName = el.querySelector('.vendor')?.textContent.trim() ?? '';
+  return { step: el.getAttribute('data-step'), title, buttons, vendorName };
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   expectUntouched,
   launchForSuite,
   serveFixtures,
+  startGuide,
   vendorFlow,
 } from './flow.mjs';
 
@@ -24,7 +25,7 @@ const CREATE_NEW = { css: 'button', text: 'Create New Token' };
 const COPY = { css: 'button', text: 'Copy Token' };
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{40}$/;
 
-const { expectStep, captureState, expectReceived, expectCaptureBeside, clickCapture } = vendorFlow(VENDOR);
+const { expectStep, captureState, expectReceived, expectSetupOffered, expectCaptureBeside } = vendorFlow(VENDOR);
 const fixtures = serveFixtures();
 
 /** Fills in the token form and walks through the scopes step up to the "Create Token" highlight. */
@@ -46,6 +47,14 @@ async function createToken(tab, name) {
   await expectCaptureBeside(tab, 'code', 'the token');
   await expectNoLeak(tab, token);
   return token;
+}
+
+/** Waits a moment and expects no highlight, panel or pill drawn on the page. */
+async function expectNothingDrawn(tab, why) {
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const { elements } = await injectedSnapshot(tab);
+  const drawn = elements.filter((el) => el.visible && ['keywarden-highlight', 'keywarden-panel', 'keywarden-pill'].includes(el.name));
+  assert.deepEqual(drawn, [], why);
 }
 
 /** Expects the token in the page's own <code> element and nowhere else in the page. */
@@ -71,8 +80,18 @@ for (const name of BROWSERS) {
       assert.equal(await tab.evaluate(() => document.querySelector('code')), null, 'an empty name creates nothing');
     });
 
+    it('draws nothing on the dashboard by itself, but guides from there when asked', TEST, async () => {
+      await tab.goto(`${APP}/`);
+      await tab.waitForSelector(TOKENS_LINK);
+      await expectNothingDrawn(tab, 'the dashboard is not a key page');
+      await startGuide(session, tab);
+      await expectStep(tab, 'open-tokens', TOKENS_LINK);
+    });
+
     it('walks from the dashboard to a new token and captures it from its own control', TEST, async () => {
       await tab.goto(`${APP}/`);
+      await tab.waitForSelector(TOKENS_LINK);
+      await startGuide(session, tab);
       await expectStep(tab, 'open-tokens', TOKENS_LINK);
       await tab.evaluate(() => {
         window.sameDocument = true;
@@ -83,9 +102,7 @@ for (const name of BROWSERS) {
       });
 
       const token = await createToken(tab, 'e2e nightly sync');
-      assert.notEqual(await captureState(tab), 'received');
-      await clickCapture(tab);
-      await expectReceived(tab);
+      await expectSetupOffered(session, tab);
       await expectNoLeak(tab, token);
     });
 
@@ -117,8 +134,8 @@ for (const name of BROWSERS) {
 
     // Runs last: a dismissal may be remembered for the rest of the browser session.
     it('dismisses the walkthrough with Escape inside the panel', TEST, async () => {
-      await tab.goto(`${APP}/`);
-      const panel = await expectStep(tab, 'open-tokens', TOKENS_LINK);
+      await tab.goto(`${APP}/tokens?state=list`);
+      const panel = await expectStep(tab, 'new-token', CREATE_NEW);
       await panel.press('[role="dialog"]', 'Escape');
       await poll(
         async () => {
