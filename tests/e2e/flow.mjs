@@ -182,6 +182,8 @@ export function vendorFlow(vendor) {
     const before = await optionsTabCount(session.browser);
     await clickCapture(tab);
     await poll(async () => (await optionsTabCount(session.browser)) > before, { what: 'the vault setup to open in a new tab' });
+    // Closed again, so the next test sees a new one open (the browser reuses an open options tab).
+    await optionsTabCount(session.browser, { close: true });
     await bringToFront(tab);
     assert.equal(await captureState(tab), 'novault', 'the control still says nothing is kept');
   }
@@ -337,14 +339,16 @@ export async function findOptionsTab(browser) {
   return new Tab(browser.name, page);
 }
 
-/** How many tabs show keywarden's options page. */
-export async function optionsTabCount(browser) {
+/** How many tabs show keywarden's options page; with `close`, closes them. */
+export async function optionsTabCount(browser, { close = false } = {}) {
   const wanted = `${browser.extensionOrigin}/options.html`;
   const pages = browser.name === 'chromium' ? browser.context.pages() : await browser.browser.pages();
   let count = 0;
   for (const p of pages) {
     const at = await withTimeout(p.evaluate(() => location.href), 2_000, 'tab location').catch(() => p.url());
-    if (at.startsWith(wanted)) count += 1;
+    if (!at.startsWith(wanted)) continue;
+    count += 1;
+    if (close) await withTimeout(p.close(), STEP_TIMEOUT, 'close options tab').catch(() => {});
   }
   return count;
 }

@@ -10,6 +10,7 @@ import {
   launchForSuite,
   next,
   serveFixtures,
+  startGuide,
   vendorFlow,
   watchDialogs,
 } from './flow.mjs';
@@ -33,7 +34,7 @@ const COPY = '#copy-key';
 const CLOSE = '#close-key-window';
 const KEY = '#generated-key';
 
-const { expectStep, captureState, expectHandedOver, expectCaptureBeside, clickCapture, leaveAfterCapture } = vendorFlow(VENDOR);
+const { expectStep, captureState, expectHandedOver, expectCaptureBeside, expectSetupOffered, leaveAfterCapture } = vendorFlow(VENDOR);
 const fixtures = serveFixtures();
 
 function panelBody(panel) {
@@ -55,8 +56,10 @@ async function shownKey(tab) {
 }
 
 /** Goes straight to User Management, opens the signed-in user and generates a key named `name`. */
-async function openKeyWindow(tab, name) {
+async function openKeyWindow(session, tab, name) {
   await tab.goto(`${APP}/admin/users`);
+  await tab.waitForSelector(USERNAME_HEADER);
+  await startGuide(session, tab);
   // Each click waits for its step: while a screen is still loading, the panel of the step before
   // may sit where the next control is about to appear.
   await expectStep(tab, 'open-username', USERNAME_HEADER);
@@ -94,6 +97,7 @@ for (const name of BROWSERS) {
     it('walks from the application menu to a new key, captures it and closes the window', LONG_TEST, async () => {
       await tab.goto(`${APP}/billing/accounts`);
       await tab.waitForSelector('#billing-accounts');
+      await startGuide(session, tab);
       await tab.click(APP_MENU);
       await expectStep(tab, 'open-admin', ADMIN);
       await tab.click(ADMIN);
@@ -131,8 +135,7 @@ for (const name of BROWSERS) {
       assert.deepEqual(await openWindows(tab), ['User Account Details', 'Save generated key']);
       await shownKey(tab);
       assert.notEqual(await captureState(tab), 'received');
-      await clickCapture(tab);
-      await expectHandedOver(tab);
+      await expectSetupOffered(session, tab);
       await shownKey(tab);
 
       await next(tab, 'save-key');
@@ -144,13 +147,13 @@ for (const name of BROWSERS) {
     });
 
     it('hands the key over when "Copy to clipboard" is pressed', TEST, async () => {
-      await openKeyWindow(tab, 'usage-feed');
+      await openKeyWindow(session, tab, 'usage-feed');
       await tab.click(COPY);
       await expectHandedOver(tab);
     });
 
     it('asks before Close leaves an unsaved key: dismissing keeps the window, accepting closes it', TEST, async () => {
-      await openKeyWindow(tab, 'dunning-bot');
+      await openKeyWindow(session, tab, 'dunning-bot');
       const dialogs = watchDialogs(tab);
       try {
         await tab.click(CLOSE);
@@ -173,6 +176,8 @@ for (const name of BROWSERS) {
 
     it('explains a missing API Keys section after a few seconds, naming the Manage User API Key authority', TEST, async () => {
       await tab.goto(`${APP}/admin/users?as=casey.ops`);
+      await tab.waitForSelector(USERNAME_HEADER);
+      await startGuide(session, tab);
       await expectStep(tab, 'open-username', USERNAME_HEADER);
       await tab.click({ css: '#users button', text: 'casey.ops' });
       const opened = Date.now();
@@ -204,6 +209,8 @@ for (const name of BROWSERS) {
 
     it('works on another tenant\'s subdomain', TEST, async () => {
       await tab.goto('https://acme.gotransverse.com/admin');
+      await tab.waitForSelector(USERS);
+      await startGuide(session, tab);
       await expectStep(tab, 'open-users', USERS);
     });
 

@@ -14,6 +14,7 @@ import {
   launchForSuite,
   openTab,
   serveFixtures,
+  startGuide,
   vendorFlow,
 } from './flow.mjs';
 
@@ -44,13 +45,15 @@ const LAUNCH_OPTIONS = {
 };
 const PROMPT_SETTLE_MS = 1_500;
 
-const { CAPTURE, expectStep, expectReceived, expectCaptureBeside, clickCapture } = vendorFlow(VENDOR);
+const { CAPTURE, expectStep, expectReceived, expectCaptureBeside } = vendorFlow(VENDOR);
 const fixtures = serveFixtures();
 
 /** Opens the tenant website, follows the open-web step into PlanningSpace Web and returns when the app has loaded. */
-async function enterWebApp(tab, t) {
+async function enterWebApp(session, tab, t) {
   const started = Date.now();
   await tab.goto(TENANT_HOME);
+  await tab.waitForSelector(LAUNCH_WEB);
+  await startGuide(session, tab);
   await expectStep(tab, 'open-web', LAUNCH_WEB);
   t.diagnostic(`open-web shown ${Date.now() - started} ms after loading the tenant website`);
   await tab.click(LAUNCH_WEB);
@@ -160,7 +163,7 @@ for (const name of BROWSERS) {
       const own = await openTab(browser);
       try {
         await bringToFront(own);
-        const loaded = await enterWebApp(own, t);
+        const loaded = await enterWebApp({ browser, extensionTab: options }, own, t);
         const early = await own.panelFrameNow();
         const earlyText = early ? await early.evaluate(panelText).catch(() => null) : null;
         assert.ok(!earlyText?.missing, 'the panel does not report the item missing at once');
@@ -195,7 +198,7 @@ for (const name of BROWSERS) {
       ready();
       await bringToFront(tab);
       const started = Date.now();
-      await enterWebApp(tab, t);
+      await enterWebApp({ browser, extensionTab: options }, tab, t);
       await tab.click(USER_MENU);
       await expectStep(tab, 'open-generate', GENERATE_ITEM);
 
@@ -210,10 +213,12 @@ for (const name of BROWSERS) {
       const key = await createKey(tab);
       await expectStep(tab, 'copy-key', COPY);
       await expectCaptureBeside(tab, KEY_FIELD, 'the key');
-      assert.equal(await tab.evaluate((css) => document.querySelector(css).getAttribute('data-state'), CAPTURE), 'ready');
+      // No vault in this profile: the control says so before any click.
+      assert.equal(await tab.evaluate((css) => document.querySelector(css).getAttribute('data-state'), CAPTURE), 'novault');
       await expectNoLeak(tab, key);
 
-      await clickCapture(tab);
+      // The page's own Copy hands the key over; with no vault the worker keeps nothing and says so.
+      await tab.click(COPY);
       await expectReceived(tab);
       await expectNoLeak(tab, key);
       t.diagnostic(`whole walk ${Date.now() - started} ms`);

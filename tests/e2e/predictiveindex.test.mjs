@@ -11,6 +11,7 @@ import {
   launchForSuite,
   next,
   serveFixtures,
+  startGuide,
   vendorFlow,
   watchDialogs,
 } from './flow.mjs';
@@ -32,7 +33,7 @@ const COPY_ICON = '#copy-api-key';
 const KEY_FIELD = '#api-key';
 const CANCEL = { css: 'button', text: 'Cancel' };
 
-const { expectStep, captureState, expectHandedOver, expectCaptureBeside, clickCapture, leaveAfterCapture } = vendorFlow(VENDOR);
+const { expectStep, captureState, expectHandedOver, expectCaptureBeside, expectSetupOffered, leaveAfterCapture } = vendorFlow(VENDOR);
 const fixtures = serveFixtures();
 
 /** What the panel shows besides its title: body, warning and prerequisites text. */
@@ -82,6 +83,7 @@ for (const name of BROWSERS) {
       await tab.evaluate(() => {
         window.sameDocument = true;
       });
+      await startGuide(session, tab);
       await tab.click(USER_BUTTON);
       let panel = await expectStep(tab, 'open-administration', ADMINISTRATION);
       const first = await panelTexts(panel);
@@ -141,8 +143,7 @@ for (const name of BROWSERS) {
       await expectCaptureBeside(tab, KEY_FIELD, 'the key');
       await expectNoLeakFromField(tab, key);
       assert.notEqual(await captureState(tab), 'received');
-      await clickCapture(tab);
-      await expectHandedOver(tab);
+      await expectSetupOffered(session, tab);
       await expectNoLeakFromField(tab, key);
 
       // Save Changes stays disabled: Cancel is the way out.
@@ -181,6 +182,7 @@ for (const name of BROWSERS) {
     it('walks the newer layout: gear, Administration, Integrations, Open API', TEST, async () => {
       await tab.goto(`${APP}/v2/people`);
       await tab.waitForSelector('#settings-button');
+      await startGuide(session, tab);
       await tab.click('#settings-button');
       await expectStep(tab, 'open-administration', ADMINISTRATION);
       await tab.click(ADMINISTRATION);
@@ -199,8 +201,7 @@ for (const name of BROWSERS) {
       await expectCaptureBeside(tab, '#org-key', 'the key');
       const before = await secretLeaks(tab, '#org-key');
       assert.deepEqual(before, { secret: key, leaks: [] });
-      await clickCapture(tab);
-      await expectHandedOver(tab);
+      await expectSetupOffered(session, tab);
       assert.deepEqual(await secretLeaks(tab, '#org-key'), { secret: key, leaks: [] });
     });
 
