@@ -219,3 +219,15 @@ fn asking_on_a_site_without_a_walkthrough_says_so() {
     report(&mut ctrl, 1, 1, &other.model);
     assert!(matches!(ctrl.handle(&popup(), Request::Resume { tab: 1 }).reply, Reply::Error { .. }));
 }
+
+#[test]
+fn the_note_after_a_save_ends_when_the_admin_leaves_the_page() {
+    let mut ctrl = controller();
+    ctrl.set_context(Default::default(), true);
+    shown(&mut ctrl, 1, 1, &token_shown());
+    ctrl.saved(1, "warehouse-sync".into(), "…J4hs".into(), 0);
+    assert_eq!(ctrl.panel_view(1, 0).map(|v| v.step), Some("saved".to_string()));
+    // A reload: the note is gone, and the walkthrough does not start again by itself.
+    assert_eq!(shown(&mut ctrl, 1, 1, &token_list()), None);
+    assert!(ctrl.progress(1).unwrap().saved.is_none());
+}

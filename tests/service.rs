@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{content_on, panel, popup, token_form, token_shown, KEY};
+use common::{content_on, panel, popup, token_form, token_list, token_shown, KEY};
 use keywarden::engine::protocol::{
     admit, CaptureState, EntryTrust, ErrorCode, ExtensionPage, PanelNonce, Push, Reply, Sender, VaultStatus, VERSION,
 };
@@ -524,4 +524,65 @@ fn a_storage_that_cannot_be_read_says_a_capture_was_not_saved() {
         panic!()
     };
     assert!(!message.contains("NOT saved"), "{message}");
+}
+
+/// The last panel view pushed to `tab`.
+fn last_panel(b: &Browser, tab: u32) -> Option<keywarden::engine::protocol::PanelView> {
+    b.pushes.iter().rev().find_map(|(t, p)| match p {
+        keywarden::engine::protocol::Push::Panel { view } if *t == tab => Some(view.clone()),
+        _ => None,
+    })?
+}
+
+#[test]
+fn a_saved_capture_tells_the_panel_what_was_kept_and_only_a_kept_one_does() {
+    // No vault: the report already says so, and a capture keeps nothing and tells the panel nothing.
+    let mut b = Browser::restarting();
+    b.report_token_shown(1, 1);
+    assert!(last_panel(&b, 1).is_some_and(|v| v.needs_vault && v.saved.is_none()));
+    let reply = b.capture(1, 1, KEY);
+    assert!(matches!(reply, Reply::Captured { state: CaptureState::Received, .. }), "{reply:?}");
+    assert!(last_panel(&b, 1).is_some_and(|v| v.saved.is_none()));
+    // With a vault (read from storage by a restarted worker): the note names the entry and its hint.
+    b.setup();
+    b.report_token_shown(1, 2);
+    assert!(last_panel(&b, 1).is_some_and(|v| !v.needs_vault));
+    assert!(saved(&b.capture(1, 2, KEY)));
+    let note = last_panel(&b, 1).and_then(|v| v.saved).expect("the note after a save");
+    assert_eq!(note.hint, format!("…{}", &KEY[KEY.len() - 4..]));
+    assert_eq!(note.vendor, "predicthq");
+}
+
+#[test]
+fn dont_guide_me_is_kept_in_the_settings_across_restarts_and_the_options_bring_it_back() {
+    // One worker while the panel's port is open (ports die with the worker), then a new one per event.
+    let mut b = Browser::new();
+    let page = token_list().model;
+    let report = |b: &mut Browser, seq: u64| {
+        let page = token_list().model;
+        match b.message(&content_on(1, &page), json!({ "type": "report", "seq": seq, "page": page })) {
+            Reply::Draw(d) => d.panel,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(report(&mut b, 1));
+    let nonce_hex = "0123456789abcdef0123456789abcdef";
+    b.message(&content_on(1, &page), json!({ "type": "report", "seq": 2, "page": page, "panel": nonce_hex }));
+    b.deliver(Event::PanelConnected { tab: 1, nonce: Some(nonce(nonce_hex)) });
+    let panel = Sender::Page { page: ExtensionPage::Panel, tab: Some(1) };
+    assert_eq!(b.message(&panel, json!({ "type": "panel", "event": "quiet" })), Reply::Done);
+    let settings = b.local.get("settings").expect("settings written");
+    assert_eq!(settings["quiet_vendors"], json!(["predicthq"]));
+    b.restart_every_event = true;
+    // Another tab, a new worker: still quiet.
+    let other = token_list().model;
+    match b.message(&content_on(2, &other), json!({ "type": "report", "seq": 1, "page": other })) {
+        Reply::Draw(d) => assert!(!d.panel),
+        r => panic!("{r:?}"),
+    }
+    let reply = b.options(json!({ "type": "set_guidance", "vendor": "predicthq", "on": true }));
+    assert!(matches!(reply, Reply::Guidance { .. }), "{reply:?}");
+    // (This visit stays dismissed; after a reload the walkthrough is back.)
+    assert!(!report(&mut b, 3));
+    assert!(report(&mut b, 1));
 }

@@ -202,6 +202,7 @@ fn after_a_save_the_panel_shows_the_note_with_close_only() {
         vendor: "predicthq".into(),
         name: "warehouse-sync".into(),
         hint: "\u{2026}J4hs".into(),
+        visit: "https://control.predicthq.com/tokens".into(),
     };
     let saved =
         PanelView { title: "Saved: warehouse-sync \u{2026}J4hs".into(), saved: Some(note), ..view("saved", false) };

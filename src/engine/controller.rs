@@ -252,7 +252,8 @@ impl Controller {
             recognize(&self.catalog, &scene).map(|r| r.recipe.vendor.id.clone())
         });
         let Some(vendor) = vendor else { return Vec::new() };
-        state.progress.saved(SavedNote { vendor, name, hint });
+        let visit = state.model.as_ref().map(|m| visit_of(&m.url)).unwrap_or_default();
+        state.progress.saved(SavedNote { vendor, name, hint, visit });
         self.changes.tabs.insert(tab);
         self.refresh(tab, now)
     }

@@ -35,6 +35,9 @@ pub struct SavedNote {
     pub name: String,
     /// The key's last characters, as the vault shows them (`…abcd`).
     pub hint: String,
+    /// The page visit the key was saved on ([`visit_of`]).
+    #[serde(default)]
+    pub visit: String,
 }
 
 /// What the admin asked of the panel.
@@ -94,16 +97,21 @@ impl Progress {
         }
     }
 
-    /// A report from `visit`: a dismissal made on another visit ends.
+    /// A report from `visit`: a dismissal made on another visit ends, and so does the note
+    /// after a save (it spoke of the page the admin has left).
     pub fn visit(&mut self, visit: &str) {
         if self.dismissed.as_deref().is_some_and(|d| d != visit) {
             self.dismissed = None;
+        }
+        if self.saved.as_ref().is_some_and(|s| s.visit != visit) {
+            self.saved = None;
         }
     }
 
     /// A new document in the tab (a reload or a full navigation): a new visit, even at the same URL.
     pub fn new_document(&mut self) {
         self.dismissed = None;
+        self.saved = None;
     }
 
     /// Whether the walkthrough of `rec`'s vendor shows in this tab now: on a key page unless the
