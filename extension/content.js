@@ -16,6 +16,9 @@
   const CONTROLS = 'a[href],button,input:not([type=hidden]),select,textarea,summary,[role=button],[role=link],[role=menuitem],[role=tab],[role=checkbox],[role=switch],[role=combobox],[contenteditable=true]';
   // Containers whose every control belongs with the target (its form, its dialog, its table row).
   const CONTAINERS = 'form,dialog,[role=dialog],[role=alertdialog],fieldset,tr,[role=row],li';
+  // Blocks of the vendor's content near the target (the token table, a form) that the panel
+  // should not sit on while free space is left elsewhere.
+  const BLOCKS = 'table,[role=table],[role=grid],form,fieldset,dialog,[role=dialog],ul,ol';
   const NEAR = 160;
   const SKIP = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'SVG', 'svg', 'HEAD', 'IFRAME', 'OBJECT', ...OWN]);
   const SEMANTIC = 'h1,h2,h3,h4,h5,h6,button,a[href],input,textarea,select,dialog,label,fieldset,tr,td,th,[role]';
@@ -247,7 +250,7 @@
 
   const PAD = 4;
   const PANEL_W = 340;
-  const PANEL_H = 290;
+  const PANEL_H = 330;
   let remembered = {};    // key metadata read from fields the worker pointed at, for the next capture
   let recheck = null;
   let highlight = null;   // { el, target }
@@ -331,6 +334,12 @@
     }
     if (capture) out.push(grow(capture.el.getBoundingClientRect(), 4), capture.key.getBoundingClientRect());
     const near = t ? grow(t, NEAR) : rect(0, 0, vw, vh);
+    for (const el of document.querySelectorAll(BLOCKS)) {
+      if (OWN.has(el.nodeName)) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width < 1 || r.height < 1 || r.width * r.height > 0.6 * vw * vh) continue;
+      if (overlaps(r, near)) out.push(r);
+    }
     let seen = 0;
     for (const el of document.querySelectorAll(CONTROLS)) {
       if (++seen > 4000) break;

@@ -138,8 +138,57 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
             let _ = render(root, Some(message)).await;
         });
     }));
+    listeners.extend(walkthrough_section(&root).await?);
     LISTENERS.with(|l| *l.borrow_mut() = listeners);
     Ok(())
+}
+
+/// The walkthrough section: per vendor, whether its walkthrough appears by itself on its key
+/// pages (switched off from the panel with "Don't guide me on …").
+async fn walkthrough_section(root: &Element) -> Result<Vec<EventListener>, JsValue> {
+    let section = add(root, "section", &[("id", "walkthrough"), ("aria-labelledby", "walkthrough-title")], "")?;
+    add(&section, "h2", &[("id", "walkthrough-title")], "Walkthrough")?;
+    add(
+        &section,
+        "p",
+        &[],
+        "keywarden shows its step guide by itself only where a key is made or shown. Everywhere else in a vendor's console, ask for it from the toolbar popup.",
+    )?;
+    let Ok(Reply::Guidance { vendors }) = ask(&OutgoingRequest::Guidance).await else {
+        add(&section, "p", &[("role", "alert")], "The extension's background is not answering; reload this page.")?;
+        return Ok(Vec::new());
+    };
+    let fieldset = add(&section, "fieldset", &[], "")?;
+    add(&fieldset, "legend", &[], "Guide me on their key pages")?;
+    let status = add(&section, "p", &[("id", "walkthrough-status"), ("role", "status")], "")?;
+    let mut listeners = Vec::new();
+    for v in vendors {
+        let id = format!("guide-{}", v.vendor);
+        let row = add(&fieldset, "div", &[("class", "switch")], "")?;
+        let input = add(&row, "input", &[("type", "checkbox"), ("id", &id), ("role", "switch")], "")?;
+        if v.on {
+            input.set_attribute("checked", "")?;
+        }
+        add(&row, "label", &[("for", &id)], &v.name)?;
+        let (status, name) = (status.clone(), v.name.clone());
+        listeners.push(EventListener::new(&input, "change", move |event| {
+            let Some(on) = event.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).map(|i| i.checked())
+            else {
+                return;
+            };
+            let (status, name, vendor) = (status.clone(), name.clone(), v.vendor.clone());
+            spawn_local(async move {
+                let message = match ask(&OutgoingRequest::SetGuidance { vendor, on }).await {
+                    Ok(Reply::Guidance { .. }) if on => format!("keywarden guides you again on {name}'s key pages."),
+                    Ok(Reply::Guidance { .. }) => format!("keywarden no longer guides you by itself on {name}."),
+                    Ok(Reply::Error { message, .. }) => super::vault_ui::readable(&message),
+                    _ => "The extension's background did not answer.".to_string(),
+                };
+                say(&status, &message);
+            });
+        }));
+    }
+    Ok(listeners)
 }
 
 /// Entry point of options.html. `strength` is options.js's promise of the separate strength

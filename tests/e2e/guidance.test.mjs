@@ -1,0 +1,121 @@
+// End-to-end checks, in Chromium and Firefox, of where the walkthrough appears on PredictHQ: its panel clear of the token list's row actions (or folded into a pill), Escape from the page, "Don't guide me" kept until the options page brings it back.
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { injectedSnapshot, intersects, poll, sleep, waitForPanelStep, withTimeout, STEP_TIMEOUT } from './harness.mjs';
+import { BROWSERS, bringToFront, launchForSuite, loadExtensionPage, serveFixtures, unfold, vendorFlow } from './flow.mjs';
+
+const APP = 'https://control.predicthq.com';
+const CREATE_NEW = { css: 'button', text: 'Create New Token' };
+const TEST = { timeout: 60_000 };
+
+const { expectStep } = vendorFlow('predicthq');
+const fixtures = serveFixtures();
+
+/** The boxes of the panel (or the pill it folded into), the target and every row action, in one layout pass. */
+function layout(tab) {
+  return tab.evaluate(() => {
+    const box = (el) => {
+      if (!el) return null;
+      const r = el.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && getComputedStyle(el).display !== 'none' ? { x: r.x, y: r.y, width: r.width, height: r.height } : null;
+    };
+    const create = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Create New Token');
+    return {
+      panel: box(document.querySelector('keywarden-panel')),
+      pill: box(document.querySelector('keywarden-pill')),
+      target: box(create),
+      actions: [...document.querySelectorAll('table.tokens button')].map(box).filter(Boolean),
+    };
+  });
+}
+
+/** Fails when `drawn` covers the target or any row action. */
+function expectClear(drawn, seen, what) {
+  assert.ok(!intersects(drawn, seen.target), `the ${what} does not cover Create New Token`);
+  const covered = seen.actions.filter((a) => intersects(drawn, a));
+  assert.deepEqual(covered, [], `the ${what} covers no row's Edit or Delete`);
+}
+
+/** Whether keywarden draws a highlight, a panel or a pill on the page. */
+async function drawn(tab) {
+  const { elements } = await injectedSnapshot(tab);
+  return elements.some((el) => el.visible && ['keywarden-highlight', 'keywarden-panel', 'keywarden-pill'].includes(el.name));
+}
+
+for (const name of BROWSERS) {
+  describe(`${name}: where the walkthrough appears`, () => {
+    const session = launchForSuite(name, fixtures, { settle: 2_000 });
+    let tab;
+    beforeEach(async () => {
+      tab = await session.newTab();
+    }, { timeout: 20_000 });
+
+    it('leaves the token list\'s row actions and the target uncovered', TEST, async () => {
+      await tab.goto(`${APP}/tokens?state=list`);
+      await expectStep(tab, 'new-token', CREATE_NEW);
+      const seen = await poll(async () => {
+        const l = await layout(tab);
+        return l.panel && l.target && l.actions.length ? l : null;
+      }, { what: 'the panel beside the token list' });
+      expectClear(seen.panel, seen, 'panel');
+    });
+
+    it('folds into a pill where no free space is left, and unfolds when the pill is clicked', TEST, async () => {
+      const small = { width: 560, height: 430 };
+      await withTimeout(
+        name === 'chromium' ? tab.page.setViewportSize(small) : tab.page.setViewport(small),
+        STEP_TIMEOUT,
+        'resize the view',
+      );
+      await tab.goto(`${APP}/tokens?state=list`);
+      await waitForPanelStep(tab, 'new-token');
+      const seen = await poll(async () => {
+        const l = await layout(tab);
+        return l.pill && !l.panel ? l : null;
+      }, { what: 'the pill instead of the panel' });
+      expectClear(seen.pill, seen, 'pill');
+      const text = await tab.evaluate(() => document.querySelector('keywarden-pill') !== null);
+      assert.ok(text);
+      await unfold(tab);
+      const open = await layout(tab);
+      assert.ok(open.panel && !open.pill, 'the panel shows once the admin asked for it');
+    });
+
+    it('closes with Escape pressed on the page', TEST, async () => {
+      await tab.goto(`${APP}/tokens?state=list`);
+      await expectStep(tab, 'new-token', CREATE_NEW);
+      await tab.evaluate(() => document.activeElement?.blur());
+      await tab.press('Escape');
+      await poll(async () => !(await drawn(tab)), { what: 'the highlight and the panel to go after Escape' });
+    });
+
+    it('keeps "Don\'t guide me on PredictHQ" until the options page brings it back', TEST, async () => {
+      await tab.goto(`${APP}/tokens?state=list`);
+      const panel = await expectStep(tab, 'new-token', CREATE_NEW);
+      await panel.click({ css: 'button', text: 'Don’t guide me on PredictHQ' });
+      await poll(async () => !(await drawn(tab)), { what: 'the walkthrough to go' });
+
+      tab = await session.newTab();
+      await tab.goto(`${APP}/tokens?state=list`);
+      await tab.waitForSelector(CREATE_NEW);
+      await sleep(1_500);
+      assert.equal(await drawn(tab), false, 'a new tab on the key page stays quiet');
+
+      const options = session.extensionTab;
+      await bringToFront(options);
+      await loadExtensionPage(options, 'options.html');
+      const box = '#walkthrough input#guide-predicthq';
+      await options.waitForSelector(box);
+      assert.equal(await options.evaluate((css) => document.querySelector(css).checked, box), false, 'the switch shows PredictHQ off');
+      await options.click(box);
+      await options.waitFor(() => /guides you again on PredictHQ/.test(document.querySelector('#walkthrough-status')?.textContent), null, {
+        what: 'the options page to confirm',
+      });
+      await loadExtensionPage(options, 'popup.html');
+
+      tab = await session.newTab();
+      await tab.goto(`${APP}/tokens?state=list`);
+      await expectStep(tab, 'new-token', CREATE_NEW);
+    });
+  });
+}
