@@ -301,7 +301,8 @@
       const frame = document.createElement('iframe');
       frame.src = `${ext.runtime.getURL('panel.html')}#${p.nonce}`;
       frame.title = say('panelFrameTitle');
-      Object.assign(frame.style, { border: '0', width: '100%', height: '100%', borderRadius: '8px', boxShadow: '0 6px 24px rgba(0,0,0,0.25)', background: '#fff', colorScheme: 'light' });
+      // The frame's scheme matches the panel page's, so the browser paints no backdrop of its own.
+      Object.assign(frame.style, { border: '0', width: '100%', height: '100%', borderRadius: '8px', boxShadow: '0 6px 24px rgba(0,0,0,0.25)', background: dark() ? '#111827' : '#fff', colorScheme: 'light dark' });
       p.root.appendChild(frame);
     }));
   }
@@ -352,9 +353,10 @@
       const button = document.createElement('button');
       button.type = 'button';
       button.setAttribute('aria-label', say('saveLabel', mark.label));
-      Object.assign(button.style, { all: 'initial', font: '600 13px system-ui, sans-serif', color: '#fff', background: '#b45309', borderRadius: '6px', padding: '6px 10px', cursor: 'pointer', whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis', width: '100%', height: '100%', boxSizing: 'border-box', textAlign: 'center' });
+      Object.assign(button.style, { all: 'initial', font: '600 13px system-ui, sans-serif', borderRadius: '6px', padding: '6px 10px', cursor: 'pointer', whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis', width: '100%', height: '100%', boxSizing: 'border-box', textAlign: 'center' });
       root.appendChild(button);
       button.textContent = STATE_TEXT.ready;
+      paint(button, 'ready');
       capture = { el, root, button, key, copy, state: 'ready', reason: null, box: null, seen: undefined };
       const c = capture;
       button.addEventListener('click', (e) => onSave(c, e));
@@ -430,6 +432,24 @@
     if (blocked) refuse(c.el, blocked); else handOver();
   }
 
+  // The save control's colours per state and scheme (text on background at 4.5:1 or more):
+  // amber to save, green once saved, red when it was refused or failed.
+  const dark = () => matchMedia('(prefers-color-scheme: dark)').matches;
+  const PALETTE = {
+    light: { ready: ['#fff', '#b45309'], saved: ['#fff', '#166534'], refused: ['#fff', '#b91c1c'] },
+    dark: { ready: ['#111827', '#fbbf24'], saved: ['#052e16', '#86efac'], refused: ['#450a0a', '#fca5a5'] },
+  };
+  function paint(button, state) {
+    const tone = state === 'saved' ? 'saved' : ['refused', 'error', 'received'].includes(state) ? 'refused' : 'ready';
+    const [color, background] = PALETTE[dark() ? 'dark' : 'light'][tone];
+    Object.assign(button.style, { color, background });
+  }
+  matchMedia('(prefers-color-scheme: dark)').addEventListener?.('change', () => {
+    if (capture) paint(capture.button, capture.state);
+    const frame = panel?.root.querySelector('iframe');
+    if (frame) frame.style.background = dark() ? '#111827' : '#fff';
+  });
+
   const STATE_TEXT = {
     ready: say('saveReady'),
     saving: say('saveSaving'),
@@ -448,6 +468,7 @@
     capture.state = state;
     capture.reason = refusal || null;
     pin(capture);
+    paint(capture.button, state);
     const tail = typeof hint === 'string' && /^…[\x21-\x7e]{1,4}$/.test(hint) ? hint : null;
     capture.button.textContent = state === 'refused' ? REFUSED_TEXT[refusal] || REFUSED_TEXT.covered
       : state === 'saved' && tail ? say('saveSavedHint', tail) : STATE_TEXT[state] || STATE_TEXT.error;
