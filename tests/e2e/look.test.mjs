@@ -33,13 +33,9 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
 const { CAPTURE, expectStep, clickCapture } = vendorFlow(VENDOR);
 const fixtures = serveFixtures();
 
-/** Emulates the system's colour scheme for `tab`'s page and every frame in it. */
+/** Chromium: emulates the system's colour scheme for `tab`'s page and every frame in it. */
 async function useScheme(tab, scheme) {
-  if (tab.kind === 'chromium') {
-    await withTimeout(tab.page.emulateMedia({ colorScheme: scheme }), 5_000, `emulate ${scheme}`);
-  } else {
-    await withTimeout(tab.page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]), 5_000, `emulate ${scheme}`);
-  }
+  await withTimeout(tab.page.emulateMedia({ colorScheme: scheme }), 5_000, `emulate ${scheme}`);
   // Let a change of scheme repaint (and the content script recolour its control) before judging.
   await sleep(150);
 }
@@ -105,6 +101,27 @@ async function checkPopup(browser, state, label) {
   } finally {
     await withTimeout(popup.page.close(), 5_000, 'close popup').catch(() => {});
   }
+}
+
+/**
+ * Records, in the service worker, every toolbar icon the extension sets from now on: the 16 px
+ * path and whether the browser accepted it. Returns a function that reads the record.
+ */
+async function watchIcons(browser) {
+  await browser.serviceWorker.evaluate(() => {
+    if (globalThis.iconsSet) return;
+    globalThis.iconsSet = [];
+    const set = chrome.action.setIcon.bind(chrome.action);
+    chrome.action.setIcon = (details) => {
+      const entry = { path: details.path?.[16] ?? null, accepted: null };
+      globalThis.iconsSet.push(entry);
+      return set(details).then(
+        () => { entry.accepted = true; },
+        (e) => { entry.accepted = false; throw e; },
+      );
+    };
+  });
+  return () => browser.serviceWorker.evaluate(() => globalThis.iconsSet);
 }
 
 /** Chromium's storage.session, read in the service worker: does it hold the vault's session key? */
@@ -183,34 +200,52 @@ describe('chromium: look', { skip: !BROWSERS.includes('chromium') }, () => {
     await checkPopup(browser, 'unlocked', 'unlocked');
   });
 
-  step('the lock shortcut locks the vault, and the popup locked', async () => {
+  step('the lock shortcut locks the vault and the toolbar shows it; the popup locked', async () => {
     assert.equal(await hasSessionKey(browser), true, 'unlocked before the shortcut');
+    const icons = await watchIcons(browser);
     await bringToFront(vendor);
     await vendor.evaluate(() => window.focus());
     await pressKeysOnDisplay(browser.display, ['alt+shift+l']);
     await poll(async () => !(await hasSessionKey(browser)), { what: 'Alt+Shift+L to clear the session key' });
+    const shown = await poll(async () => (await icons()).find((i) => i.accepted !== null), { what: 'the toolbar icon to be set' });
+    assert.deepEqual(shown, { path: 'icons/keywarden-locked-16.png', accepted: true }, 'the toolbar shows the locked mark');
     await checkPopup(browser, 'locked', 'locked');
+    // Unlocking from the popup brings the open mark back.
+    const popup = await openPopup(browser);
+    try {
+      await popup.type('#unlock-passphrase', PASSPHRASE);
+      await popup.click({ css: '#unlock button[type="submit"]', text: 'Unlock' });
+      await waitForVault(popup, 'unlocked', { timeout: 30_000 });
+    } finally {
+      await withTimeout(popup.page.close(), 5_000, 'close popup').catch(() => {});
+    }
+    const last = await poll(async () => (await icons()).at(-1)?.accepted && (await icons()).at(-1), { what: 'the icon after unlocking' });
+    assert.equal(last.path, 'icons/keywarden-16.png', 'the toolbar shows the open mark again');
   });
 });
 
-// Firefox: the same pages through WebDriver BiDi; without a vault there (setting one up is the
-// vault test's business), and the step panel's frame is out of Puppeteer's reach.
-describe('firefox: look', { skip: !BROWSERS.includes('firefox') }, () => {
-  let options;
-  const { ready } = launchForSuite('firefox', fixtures, {
-    async setup(launched) {
-      options = await findOptionsTab(launched);
-    },
-  });
+// Firefox: the same pages through WebDriver BiDi, which cannot emulate media features: one
+// browser per scheme, set by the pref that overrides the scheme web content sees. Without a vault
+// (setting one up is the vault test's business); the step panel's frame is out of Puppeteer's reach.
+for (const scheme of SCHEMES) {
+  describe(`firefox: look (${scheme})`, { skip: !BROWSERS.includes('firefox') }, () => {
+    let options;
+    const { ready } = launchForSuite('firefox', fixtures, {
+      options: { prefs: { 'layout.css.prefers-color-scheme.content-override': scheme === 'dark' ? 0 : 1 } },
+      async setup(launched) {
+        options = await findOptionsTab(launched);
+      },
+    });
 
-  it('the options page and the popup without a vault', TEST, async () => {
-    ready();
-    await bringToFront(options);
-    await loadExtensionPage(options);
-    await waitForVault(options, 'new');
-    await inBothSchemes(options, options, 'the options page without a vault');
-    await loadExtensionPage(options, 'popup.html');
-    await waitForVault(options, 'new');
-    await inBothSchemes(options, options, 'the popup without a vault');
+    it('the options page and the popup without a vault', TEST, async () => {
+      ready();
+      await bringToFront(options);
+      for (const [file, what] of [['options.html', 'the options page'], ['popup.html', 'the popup']]) {
+        await loadExtensionPage(options, file);
+        await waitForVault(options, 'new');
+        assert.equal(await seenScheme(options), scheme, `${what} sees the ${scheme} scheme`);
+        await expectAccessible(options, `${what} without a vault (${scheme})`);
+      }
+    });
   });
-});
+}
