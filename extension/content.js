@@ -436,7 +436,7 @@
   // amber to save, green once saved, red when it was refused or failed.
   const dark = () => matchMedia('(prefers-color-scheme: dark)').matches;
   const PALETTE = {
-    light: { ready: ['#fff', '#b45309'], saved: ['#fff', '#166534'], refused: ['#fff', '#b91c1c'] },
+    light: { ready: ['#ffffff', '#b45309'], saved: ['#ffffff', '#166534'], refused: ['#ffffff', '#b91c1c'] },
     dark: { ready: ['#111827', '#fbbf24'], saved: ['#052e16', '#86efac'], refused: ['#450a0a', '#fca5a5'] },
   };
   function paint(button, state) {

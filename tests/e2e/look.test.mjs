@@ -129,6 +129,31 @@ function hasSessionKey(browser) {
   return browser.serviceWorker.evaluate(async () => 'vault:session' in (await chrome.storage.session.get('vault:session')));
 }
 
+/** WCAG's contrast ratio of two #rrggbb colours. */
+function contrast(a, b) {
+  const luminance = (hex) => {
+    const [r, g, bl] = [1, 3, 5].map((i) => {
+      const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+// The save control lives in a closed shadow root, out of axe's reach: its colours are checked here.
+it('the save control reads at 4.5:1 or more in every state and scheme', () => {
+  const source = readFileSync(path.join(REPO_ROOT, 'extension', 'content.js'), 'utf8');
+  const palette = /const PALETTE = \{([\s\S]*?)\n {2}\};/.exec(source);
+  assert.ok(palette, 'content.js declares its PALETTE');
+  const pairs = [...palette[1].matchAll(/(\w+): \['(#[0-9a-f]{6})', '(#[0-9a-f]{6})'\]/g)];
+  assert.equal(pairs.length, 6, 'three states in two schemes');
+  for (const [, state, text, background] of pairs) {
+    assert.ok(contrast(text, background) >= 4.5, `${state}: ${text} on ${background} is ${contrast(text, background).toFixed(2)}:1`);
+  }
+});
+
 // Chromium runs in a window on its own X display: the browser takes extension shortcuts from
 // real key presses only, and headless Chromium has no window to press them in.
 describe('chromium: look', { skip: !BROWSERS.includes('chromium') }, () => {
@@ -184,6 +209,25 @@ describe('chromium: look', { skip: !BROWSERS.includes('chromium') }, () => {
     const panel = await expectStep(vendor, 'copy-token', COPY);
     await vendor.waitForSelector(CAPTURE);
     await inBothSchemes(vendor, panel, 'the step panel beside a new key', (scheme) => shoot(vendor, `overlay-${scheme}`));
+    // A click that something of the page's catches is refused: the control turns to its error colours.
+    const box = await vendor.waitForSelector(CAPTURE);
+    await vendor.evaluate((b) => {
+      const cover = document.createElement('div');
+      cover.id = 'look-cover';
+      Object.assign(cover.style, { position: 'fixed', left: `${b.x}px`, top: `${b.y}px`, width: `${b.width}px`, height: `${b.height}px`, zIndex: '2147483647' });
+      // Last in the document at the control's z-index: drawn over it.
+      document.documentElement.appendChild(cover);
+    }, box);
+    await vendor.mouseClick(box.x + box.width / 2, box.y + box.height / 2);
+    await vendor.waitFor((css) => document.querySelector(css)?.getAttribute('data-state') === 'refused', CAPTURE, {
+      what: 'the covered control to refuse the click',
+    });
+    await vendor.evaluate(() => document.getElementById('look-cover').remove());
+    for (const scheme of SCHEMES) {
+      await useScheme(vendor, scheme);
+      await shoot(vendor, `overlay-refused-${scheme}`);
+    }
+    await useScheme(vendor, 'light');
     await clickCapture(vendor);
     await vendor.waitFor((css) => document.querySelector(css)?.getAttribute('data-state') === 'saved', CAPTURE, {
       timeout: 30_000,
