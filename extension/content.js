@@ -3,6 +3,8 @@
 (() => {
   'use strict';
   const ext = globalThis.browser ?? globalThis.chrome;
+  // The message `name` of _locales, with $1… filled from `subs`; the bare name if it is missing.
+  const say = (name, ...subs) => ext.i18n.getMessage(name, subs) || name;
   if (globalThis.keywardenContentLoaded) return;
   globalThis.keywardenContentLoaded = true;
 
@@ -426,8 +428,9 @@
       if (panel !== p || !p.el.isConnected) return;
       const frame = document.createElement('iframe');
       frame.src = `${ext.runtime.getURL('panel.html')}#${p.nonce}`;
-      frame.title = 'keywarden step guide';
-      Object.assign(frame.style, { border: '0', width: '100%', height: '100%', borderRadius: '8px', boxShadow: '0 6px 24px rgba(0,0,0,0.25)', background: '#fff', colorScheme: 'light' });
+      frame.title = say('panelFrameTitle');
+      // The frame's scheme matches the panel page's, so the browser paints no backdrop of its own.
+      Object.assign(frame.style, { border: '0', width: '100%', height: '100%', borderRadius: '8px', boxShadow: '0 6px 24px rgba(0,0,0,0.25)', background: dark() ? '#111827' : '#fff', colorScheme: 'light dark' });
       p.root.appendChild(frame);
     }));
   }
@@ -477,11 +480,12 @@
       const { el, root } = host('keywarden-capture', mark.vendor);
       const button = document.createElement('button');
       button.type = 'button';
-      button.setAttribute('aria-label', `Save this ${mark.label} to keywarden`);
-      Object.assign(button.style, { all: 'initial', font: '600 13px system-ui, sans-serif', color: '#fff', background: '#b45309', borderRadius: '6px', padding: '6px 10px', cursor: 'pointer', whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis', width: '100%', height: '100%', boxSizing: 'border-box', textAlign: 'center' });
+      button.setAttribute('aria-label', say('saveLabel', mark.label));
+      Object.assign(button.style, { all: 'initial', font: '600 13px system-ui, sans-serif', borderRadius: '6px', padding: '6px 10px', cursor: 'pointer', whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis', width: '100%', height: '100%', boxSizing: 'border-box', textAlign: 'center' });
       root.appendChild(button);
       button.addEventListener('focus', () => { button.style.outline = '3px solid #2563eb'; button.style.outlineOffset = '2px'; });
       button.addEventListener('blur', () => { button.style.outline = 'none'; });
+      paint(button, 'ready');
       capture = { el, root, button, key, copy, state: 'ready', reason: null, box: null, seen: undefined };
       const c = capture;
       button.addEventListener('click', (e) => onSave(c, e));
@@ -529,29 +533,29 @@
     const r = el.getBoundingClientRect();
     const vw = document.documentElement.clientWidth || innerWidth;
     const vh = document.documentElement.clientHeight || innerHeight;
-    if (r.width < 4 || r.height < 4) return ['hidden', 'it has no size on screen'];
-    if (own && (r.left < -1 || r.top < -1 || r.right > vw + 1 || r.bottom > vh + 1)) return ['off-screen', 'it is not fully on screen'];
-    if (x < r.left - 1 || x > r.right + 1 || y < r.top - 1 || y > r.bottom + 1) return ['covered', 'the click was not on it'];
+    if (r.width < 4 || r.height < 4) return ['hidden', say('whyNoSize')];
+    if (own && (r.left < -1 || r.top < -1 || r.right > vw + 1 || r.bottom > vh + 1)) return ['off-screen', say('whyOffScreen')];
+    if (x < r.left - 1 || x > r.right + 1 || y < r.top - 1 || y > r.bottom + 1) return ['covered', say('whyNotOnIt')];
     // A closed shadow root answers with its host.
     const top = document.elementsFromPoint(x, y)[0];
-    if (!top || (top !== el && !el.contains(top))) return ['covered', 'something on the page covers it'];
+    if (!top || (top !== el && !el.contains(top))) return ['covered', say('whyCovered')];
     const cs = getComputedStyle(el);
     // Ours is pinned opaque; a vendor's button may be styled a little translucent, never near invisible.
-    if (cs.visibility !== 'visible' || seenOpacity(el) < (own ? 0.98 : 0.5)) return ['hidden', 'the page made it transparent or hid it'];
+    if (cs.visibility !== 'visible' || seenOpacity(el) < (own ? 0.98 : 0.5)) return ['hidden', say('whyTransparent')];
     if (own) {
       if (cs.transform !== 'none' || cs.filter !== 'none' || cs.clipPath !== 'none' || cs.mixBlendMode !== 'normal') {
-        return ['hidden', 'the page distorted it'];
+        return ['hidden', say('whyDistorted')];
       }
       const drawn = (pseudo) => !['none', 'normal', ''].includes(getComputedStyle(el, pseudo).content);
-      if (drawn('::before') || drawn('::after')) return ['obscured', 'the page draws over it'];
-      if (own.seen === false) return ['obscured', 'something on the page is drawn over it'];
+      if (drawn('::before') || drawn('::after')) return ['obscured', say('whyDrawsOver')];
+      if (own.seen === false) return ['obscured', say('whyDrawnOver')];
     }
     return null;
   }
 
   // Refuses a capture the admin may not have meant, and says why on the control.
   function refuse(control, [reason, why]) {
-    setState(control, 'refused', `Not saved: ${why}. Move whatever covers it away and click again.`, null, reason);
+    setState(control, 'refused', say('refusedTip', why), null, reason);
   }
 
   // A click on the save control: trusted, on top and visible, or refused. Without a vault it
@@ -567,22 +571,35 @@
     handOver();
   }
 
+  // The save control's colours per state and scheme (text on background at 4.5:1 or more):
+  // amber to save, green once saved, red when it was refused or failed.
+  const dark = () => matchMedia('(prefers-color-scheme: dark)').matches;
+  const PALETTE = {
+    light: { ready: ['#ffffff', '#b45309'], saved: ['#ffffff', '#166534'], refused: ['#ffffff', '#b91c1c'] },
+    dark: { ready: ['#111827', '#fbbf24'], saved: ['#052e16', '#86efac'], refused: ['#450a0a', '#fca5a5'] },
+  };
+  function paint(button, state) {
+    const tone = state === 'saved' ? 'saved' : ['refused', 'error', 'received', 'novault'].includes(state) ? 'refused' : 'ready';
+    const [color, background] = PALETTE[dark() ? 'dark' : 'light'][tone];
+    Object.assign(button.style, { color, background });
+  }
+  matchMedia('(prefers-color-scheme: dark)').addEventListener?.('change', () => {
+    if (capture) paint(capture.button, capture.state);
+    const frame = panel?.root.querySelector('iframe');
+    if (frame) frame.style.background = dark() ? '#111827' : '#fff';
+  });
+
   const STATE_TEXT = {
-    ready: 'Save to keywarden',
-    saving: 'Saving…',
-    saved: 'Saved in keywarden ✓',
-    received: 'NOT saved: no vault. Set one up',
-    novault: 'No vault: NOT kept. Set one up',
-    error: 'Not saved — try again',
+    ready: say('saveReady'),
+    saving: say('saveSaving'),
+    saved: say('saveSaved'),
+    received: say('saveReceived'),
+    novault: say('saveNoVault'),
+    error: say('saveError'),
   };
-  // Readable in both themes: white on a dark amber (ready), green (saved) or red (not kept).
-  const STATE_COLOUR = { saved: '#166534', received: '#b91c1c', novault: '#b91c1c', refused: '#b91c1c', error: '#b91c1c' };
-  const STATE_TIP = {
-    received: 'keywarden has no vault yet, so this key was not kept. Set up the vault (this opens keywarden’s settings), then save it here: the key stays on this page meanwhile.',
-    novault: 'keywarden has no vault yet, so nothing is kept. Set up the vault (this opens keywarden’s settings), then save the key here: it stays on this page meanwhile.',
-  };
+  const STATE_TIP = { received: say('saveReceivedTip'), novault: say('saveNoVaultTip') };
   const REFUSED_TEXT = {
-    covered: 'Not saved: covered', obscured: 'Not saved: obscured', hidden: 'Not saved: hidden', 'off-screen': 'Not saved: off screen',
+    covered: say('refusedCovered'), obscured: say('refusedObscured'), hidden: say('refusedHidden'), 'off-screen': say('refusedOffScreen'),
   };
 
   // Shows a capture state on the control: its data-state (and data-reason when refused), its
@@ -592,13 +609,12 @@
     capture.state = state;
     capture.reason = refusal || null;
     pin(capture);
+    paint(capture.button, state);
     const tail = typeof hint === 'string' && /^…[\x21-\x7e]{1,4}$/.test(hint) ? hint : null;
     capture.button.textContent = state === 'refused' ? REFUSED_TEXT[refusal] || REFUSED_TEXT.covered
-      : state === 'saved' && tail ? `Saved ✓ ${tail}` : STATE_TEXT[state] || STATE_TEXT.error;
+      : state === 'saved' && tail ? say('saveSavedHint', tail) : STATE_TEXT[state] || STATE_TEXT.error;
     capture.button.title = reason || STATE_TIP[state] || '';
-    capture.button.style.background = STATE_COLOUR[state] || '#b45309';
-    const spoken = state === 'ready' ? `Save this ${capture.label || 'key'} to keywarden` : capture.button.textContent;
-    capture.button.setAttribute('aria-label', spoken);
+    capture.button.setAttribute('aria-label', state === 'ready' ? say('saveLabel', capture.label || 'key') : capture.button.textContent);
     repositionSoon();
   }
 
@@ -745,14 +761,14 @@
     if (e.target !== capture.el && !OWN.has(e.target.nodeName) && e.detail > 0) {
       const r = capture.el.getBoundingClientRect();
       if (e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom) {
-        refuse(capture.el, ['covered', 'something on the page covers it']);
+        refuse(capture.el, ['covered', say('whyCovered')]);
         return;
       }
     }
     // Leaving a key that is shown only once without saving it: ask first.
     const saved = capture.el.getAttribute('data-state') === 'saved';
     if (!saved && capture.guards?.some((g) => g.contains(e.target))
-      && !window.confirm(`This ${capture.label} is shown only once and has not been saved to keywarden. Leave it anyway?`)) {
+      && !window.confirm(say('leaveUnsaved', capture.label))) {
       e.preventDefault();
       e.stopImmediatePropagation();
     }

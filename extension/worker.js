@@ -1,5 +1,5 @@
 // Background entry: starts the Rust core and registers every browser listener synchronously, as MV3 requires.
-import init, { on_message, on_connect, on_tab_removed, on_started, on_alarm, on_idle_state, on_permissions_removed } from './keywarden.js';
+import init, { on_message, on_connect, on_tab_removed, on_started, on_alarm, on_idle_state, on_permissions_removed, on_command } from './keywarden.js';
 
 const ext = globalThis.browser ?? globalThis.chrome;
 const ready = init({ module_or_path: new URL('./keywarden_bg.wasm', import.meta.url) });
@@ -16,3 +16,4 @@ ext.runtime.onInstalled.addListener(({ reason }) => { ready.then(() => on_starte
 ext.alarms.onAlarm.addListener(({ name }) => { ready.then(() => on_alarm(name)); });
 ext.permissions.onRemoved.addListener(({ origins }) => { ready.then(() => on_permissions_removed(origins ?? [])); });
 ext.idle.onStateChanged.addListener((state) => { ready.then(() => on_idle_state(state)); });
+ext.commands.onCommand.addListener((name) => { ready.then(() => on_command(name)); });

@@ -58,3 +58,70 @@ fn firefox_manifest_has_no_dynamic_url_key() {
         assert!(entry["resources"].as_array().unwrap().contains(&Value::from("panel.html")));
     }
 }
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/extension");
+const SIZES: [&str; 4] = ["16", "32", "48", "128"];
+
+/// The width and height a PNG file declares in its header.
+fn png_size(path: &str) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{path} is a PNG");
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+fn expect_icon_set(set: &Value, variant: &str) {
+    for size in SIZES {
+        let path = set[size].as_str().unwrap_or_else(|| panic!("no {size} px icon in {set}"));
+        assert_eq!(path, format!("icons/{variant}-{size}.png"));
+        let px: u32 = size.parse().unwrap();
+        assert_eq!(png_size(&format!("{ROOT}/{path}")), (px, px), "{path}");
+    }
+}
+
+#[test]
+fn both_manifests_show_the_mark_and_start_the_toolbar_locked() {
+    for browser in ["chrome", "firefox"] {
+        let m = manifest(browser);
+        expect_icon_set(&m["icons"], "keywarden");
+        // A browser starts with the vault locked; the worker sets the icon at every start anyway.
+        expect_icon_set(&m["action"]["default_icon"], "keywarden-locked");
+        for size in SIZES {
+            let px: u32 = size.parse().unwrap();
+            let unlocked = format!("{ROOT}/icons/keywarden-{size}.png");
+            assert_eq!(png_size(&unlocked), (px, px), "the worker's unlocked icon exists at {size} px");
+        }
+    }
+}
+
+#[test]
+fn both_manifests_offer_the_popup_and_lock_shortcuts() {
+    for browser in ["chrome", "firefox"] {
+        let m = manifest(browser);
+        let commands = m["commands"].as_object().expect("commands");
+        let names: Vec<&str> = commands.keys().map(String::as_str).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        let lock = keywarden::engine::service::LOCK_COMMAND;
+        for name in ["_execute_action", lock] {
+            let command = &commands[name];
+            let key = command["suggested_key"]["default"].as_str().expect("a suggested key");
+            // Alt+Shift with a letter: valid in both browsers and taken by neither by default.
+            assert!(key.starts_with("Alt+Shift+") && key.len() == "Alt+Shift+K".len(), "{name}: {key}");
+            assert!(command["description"].as_str().unwrap().starts_with("__MSG_"), "{name}");
+        }
+        assert_ne!(commands["_execute_action"]["suggested_key"], commands[lock]["suggested_key"]);
+    }
+    let worker = std::fs::read_to_string(format!("{ROOT}/worker.js")).unwrap();
+    assert!(worker.contains("commands.onCommand.addListener"), "the background listens to its commands");
+}
+
+#[test]
+fn both_manifests_take_their_words_from_the_english_locale() {
+    for browser in ["chrome", "firefox"] {
+        let m = manifest(browser);
+        assert_eq!(m["default_locale"], "en");
+        for text in [&m["name"], &m["description"], &m["action"]["default_title"]] {
+            assert!(text.as_str().unwrap().starts_with("__MSG_"), "{text}");
+        }
+    }
+}

@@ -8,7 +8,7 @@ use keywarden::engine::protocol::{
 };
 use keywarden::engine::secret::SecretString;
 use keywarden::engine::service::{
-    AlarmChange, Event, IdleState, PanelPort, Platform, Service, SessionKeyChange, AUTO_LOCK_ALARM,
+    AlarmChange, Event, Icon, IdleState, PanelPort, Platform, Service, SessionKeyChange, AUTO_LOCK_ALARM, LOCK_COMMAND,
 };
 use keywarden::engine::storage::{self, Snapshot};
 use keywarden::engine::vault::store::{MemoryStore, Store};
@@ -39,6 +39,10 @@ struct Browser {
     session_key: Option<String>,
     alarms: BTreeMap<String, f64>,
     pushes: Vec<(u32, Push)>,
+    /// The toolbar icon as the browser shows it (`None`: the manifest's default, never set).
+    icon: Option<Icon>,
+    /// How many times the service asked for an icon.
+    icon_sets: usize,
     now: u64,
     /// Build a fresh service before every event, as if the worker had been stopped.
     restart_every_event: bool,
@@ -118,6 +122,10 @@ impl Browser {
             };
         }
         self.pushes.extend(effects.pushes);
+        if let Some(icon) = effects.icon {
+            self.icon = Some(icon);
+            self.icon_sets += 1;
+        }
         self.service = Some(service);
         effects.reply.unwrap_or(Reply::Done)
     }
@@ -585,4 +593,94 @@ fn dont_guide_me_is_kept_in_the_settings_across_restarts_and_the_options_bring_i
     // (This visit stays dismissed; after a reload the walkthrough is back.)
     assert!(!report(&mut b, 3));
     assert!(report(&mut b, 1));
+
+/// Delivers `event` and returns the icon the browser shows afterwards.
+fn icon_after(b: &mut Browser, event: Event) -> Option<Icon> {
+    b.deliver(event);
+    b.icon
+}
+
+#[test]
+fn the_toolbar_icon_follows_every_way_of_locking_and_unlocking() {
+    for mut b in [Browser::new(), Browser::restarting()] {
+        assert_eq!(icon_after(&mut b, Event::Started { install: true }), Some(Icon::Locked), "no vault yet");
+        b.setup();
+        assert_eq!(b.icon, Some(Icon::Unlocked), "set-up unlocks");
+        b.lock();
+        assert_eq!(b.icon, Some(Icon::Locked), "the popup's Lock");
+        assert_eq!(b.unlock(), Reply::Done);
+        assert_eq!(b.icon, Some(Icon::Unlocked), "unlock");
+        assert_eq!(icon_after(&mut b, Event::Alarm { name: AUTO_LOCK_ALARM.into() }), Some(Icon::Locked), "auto-lock");
+        b.unlock();
+        assert_eq!(
+            icon_after(&mut b, Event::Idle { state: IdleState::Idle }),
+            Some(Icon::Unlocked),
+            "idle is not locked"
+        );
+        assert_eq!(icon_after(&mut b, Event::Idle { state: IdleState::Locked }), Some(Icon::Locked), "system lock");
+        b.unlock();
+        let other = Event::Command { name: "something-else".into() };
+        assert_eq!(icon_after(&mut b, other), Some(Icon::Unlocked), "another command locks nothing");
+        let lock = Event::Command { name: LOCK_COMMAND.into() };
+        assert_eq!(icon_after(&mut b, lock), Some(Icon::Locked), "the lock-now command");
+        assert!(b.session_key.is_none());
+    }
+}
+
+#[test]
+fn a_wrong_passphrase_leaves_the_icon_locked() {
+    let mut b = Browser::new();
+    b.setup();
+    b.lock();
+    let reply = b.message(&popup(), json!({ "type": "unlock", "passphrase": "not the passphrase at all" }));
+    assert!(matches!(reply, Reply::Error { .. }), "{reply:?}");
+    assert_eq!(b.icon, Some(Icon::Locked));
+}
+
+#[test]
+fn start_up_shows_the_icon_of_the_session_key_found() {
+    // With the session key still in storage.session (a worker restart within the browser
+    // session), the vault is unlocked; without it (a browser restart), locked.
+    let mut b = Browser::new();
+    b.setup();
+    b.service = None;
+    b.icon = None;
+    assert_eq!(icon_after(&mut b, Event::Started { install: false }), Some(Icon::Unlocked));
+    b.session_key = None;
+    b.service = None;
+    b.icon = None;
+    assert_eq!(icon_after(&mut b, Event::Started { install: false }), Some(Icon::Locked));
+}
+
+#[test]
+fn the_browser_icon_is_set_again_at_each_start_but_not_at_every_event() {
+    let mut b = Browser::new();
+    b.setup();
+    let sets = b.icon_sets;
+    b.status();
+    b.report_token_shown(1, 1);
+    assert_eq!(b.icon_sets, sets, "nothing changed: no icon call");
+    // The browser shows the manifest's icon after a start, whatever the service last set.
+    b.icon = None;
+    assert_eq!(icon_after(&mut b, Event::Started { install: false }), Some(Icon::Unlocked));
+}
+
+#[test]
+fn a_session_key_cleared_elsewhere_turns_the_icon_locked_at_the_next_event() {
+    let mut b = Browser::new();
+    b.setup();
+    assert_eq!(b.icon, Some(Icon::Unlocked));
+    b.session_key = None;
+    assert_eq!(icon_after(&mut b, Event::TabRemoved { tab: 9 }), Some(Icon::Locked));
+}
+
+#[test]
+fn a_damaged_session_key_is_cleared_and_shows_locked() {
+    let mut b = Browser::new();
+    b.setup();
+    b.service = None;
+    b.session_key = Some("not a session key".into());
+    b.status();
+    assert!(b.session_key.is_none(), "the unusable key is dropped");
+    assert_eq!(b.icon, Some(Icon::Locked));
 }

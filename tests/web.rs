@@ -251,3 +251,10 @@ fn panel_connects_only_with_the_nonce_its_content_script_gave_it() {
         assert_eq!(port_name(&url), None, "{url}");
     }
 }
+
+#[wasm_bindgen_test]
+fn a_message_outside_an_extension_or_missing_from_the_catalog_shows_its_name() {
+    // A blank would hide the gap; the name says which entry is missing.
+    assert_eq!(keywarden::web::i18n::t("noSuchMessage"), "noSuchMessage");
+    assert_eq!(keywarden::web::i18n::t_with("serverAdded", &["planning.example.com"]), "serverAdded");
+}

@@ -58,6 +58,10 @@ pub const LOCK_COMMAND: &str = "lock-now";
 pub use crate::engine::controller::Badge;
 
 /// The toolbar icon, which shows whether the vault is locked.
+///
+/// The vault counts as unlocked exactly while `storage.session` holds its session key, so the
+/// icon follows the session key as an event leaves it. The service says which icon to show on
+/// every start-up, on the first event a (re)started worker answers, and whenever it changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Icon {
     Unlocked,
@@ -180,6 +184,8 @@ pub struct Service {
     counters: Counters,
     /// The nonce of the accepted panel port of each tab.
     live_panels: HashMap<u32, PanelNonce>,
+    /// The icon last asked for, `None` when the browser's icon is not known to match it.
+    icon_shown: Option<Icon>,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
@@ -201,6 +207,7 @@ impl Service {
             settings: Settings::default(),
             counters: Counters::default(),
             live_panels: HashMap::new(),
+            icon_shown: None,
         }
     }
 
@@ -281,6 +288,10 @@ impl Service {
         let wants = self.wants(&event);
         let mut effects = Effects::default();
         self.sync(snap, &wants, &mut effects);
+        // The browser shows the manifest's icon again after a start.
+        if matches!(event, Event::Started { .. }) {
+            self.icon_shown = None;
+        }
         match event {
             Event::Message(Err(refusal)) => effects.reply = Some(refusal.reply()),
             Event::Message(Ok(Admitted::Content { tab, url, request })) => {
@@ -347,7 +358,22 @@ impl Service {
             }
         }
         self.persist(snap, &mut effects);
+        self.icon(snap, &mut effects);
         effects
+    }
+
+    /// Sets `effects.icon` when the vault's state after `effects` differs from the icon shown.
+    fn icon(&mut self, snap: &Snapshot, effects: &mut Effects) {
+        let unlocked = match effects.session_key {
+            SessionKeyChange::Store(_) => true,
+            SessionKeyChange::Clear => false,
+            SessionKeyChange::Keep => snap.session_key.is_some(),
+        };
+        let icon = if unlocked { Icon::Unlocked } else { Icon::Locked };
+        if self.icon_shown != Some(icon) {
+            self.icon_shown = Some(icon);
+            effects.icon = Some(icon);
+        }
     }
 
     fn lock(&mut self, effects: &mut Effects) {
@@ -464,6 +490,8 @@ impl Service {
     pub fn refused(&mut self, error: &StoreError, effects: &Effects) -> Reply {
         self.controller = Controller::new(self.controller.catalog().clone());
         self.keeper.lock();
+        // The icon change, if any, was not applied either.
+        self.icon_shown = None;
         let (code, what) = match error {
             StoreError::QuotaExceeded { .. } => (ErrorCode::StorageFull, "extension storage is full"),
             StoreError::Failed(_) => (ErrorCode::Internal, "extension storage refused the write"),

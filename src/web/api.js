@@ -104,3 +104,21 @@ export function openOptionsPage() { return typed(ext.runtime.openOptionsPage());
 export function startAlarm(name, minutes) { return typed(ext.alarms.create(name, { delayInMinutes: minutes })); }
 export function clearAlarm(name) { return typed(ext.alarms.clear(name)); }
 export function copyText(text) { return typed(navigator.clipboard.writeText(text)); }
+
+// The toolbar: one icon for every tab (locked or not), and a badge with its tooltip per tab.
+const ICON_SIZES = [16, 32, 48, 128];
+export function setIcon(locked) {
+  const name = locked ? 'keywarden-locked' : 'keywarden';
+  const path = Object.fromEntries(ICON_SIZES.map((s) => [s, `icons/${name}-${s}.png`]));
+  return typed(ext.action.setIcon({ path }));
+}
+export function setBadge(tabId, text, color, title) {
+  const a = ext.action;
+  const steps = [a.setBadgeText({ tabId, text }), a.setTitle({ tabId, title })];
+  if (text) {
+    steps.push(a.setBadgeBackgroundColor({ tabId, color }));
+    if (typeof a.setBadgeTextColor === 'function') steps.push(a.setBadgeTextColor({ tabId, color: '#ffffff' }));
+  }
+  return typed(Promise.all(steps));
+}
+export function message(name, substitutions) { return ext?.i18n?.getMessage(name, substitutions) || ''; }

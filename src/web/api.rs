@@ -56,6 +56,12 @@ extern "C" {
     pub fn copy_text(text: &str) -> Promise;
     #[wasm_bindgen(js_name = activeTabId)]
     pub fn active_tab_id() -> Promise;
+    #[wasm_bindgen(js_name = setIcon)]
+    pub fn set_icon(locked: bool) -> Promise;
+    #[wasm_bindgen(js_name = setBadge)]
+    pub fn set_badge(tab: u32, text: &str, color: &str, title: &str) -> Promise;
+    /// `i18n.getMessage`, or an empty string for a name `messages.json` lacks.
+    pub fn message(name: &str, substitutions: Vec<String>) -> String;
 }
 
 #[wasm_bindgen]

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod clipboard;
 pub mod dom;
+pub mod i18n;
 pub mod options;
 pub mod panel;
 pub mod popup;

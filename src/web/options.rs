@@ -2,6 +2,7 @@
 
 use super::api;
 use super::dom::{add, document, on_click};
+use super::i18n::{t, t_with};
 use super::{ask, js_error};
 use crate::engine::page::Location;
 use crate::engine::protocol::{OutgoingRequest, Reply};
@@ -34,7 +35,7 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     let reply = ask(&OutgoingRequest::Servers).await;
     clear(&root)?;
     let mut listeners = Vec::new();
-    add(&root, "h1", &[], "keywarden settings")?;
+    add(&root, "h1", &[], &t("optionsTitle"))?;
     add(&root, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
     let again = root.clone();
     let rerender: super::vault_ui::Rerender = std::rc::Rc::new(move |message| {
@@ -45,45 +46,36 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     });
     listeners.extend(super::vault_ui::section(&root, true, rerender).await?);
     let section = add(&root, "section", &[("aria-labelledby", "servers-title")], "")?;
-    add(&section, "h2", &[("id", "servers-title")], "Self-hosted servers")?;
+    add(&section, "h2", &[("id", "servers-title")], &t("serversTitle"))?;
     let Ok(Reply::Servers { vendors, servers }) = reply else {
-        add(&section, "p", &[("role", "alert")], "The extension's background is not answering; reload this page.")?;
+        add(&section, "p", &[("role", "alert")], &t("backgroundSilent"))?;
         return Ok(());
     };
     let names: Vec<&str> = vendors.iter().map(|v| v.name.as_str()).collect();
-    add(
-        &section,
-        "p",
-        &[],
-        &format!(
-            "{} runs on your organization's own servers. Add yours and allow keywarden there when the browser asks; keywarden runs on no other server.",
-            names.join(", ")
-        ),
-    )?;
+    add(&section, "p", &[], &t_with("serversIntro", &[&names.join(", ")]))?;
     let list = add(&section, "ul", &[("id", "server-list")], "")?;
     if servers.is_empty() {
-        add(&list, "li", &[("class", "empty")], "No server added yet.")?;
+        add(&list, "li", &[("class", "empty")], &t("noServers"))?;
     }
     let status = add(&section, "p", &[("id", "server-status"), ("role", "status")], "")?;
     for server in &servers {
         let vendor = vendors.iter().find(|v| v.id == server.vendor).map_or(server.vendor.as_str(), |v| v.name.as_str());
         let item = add(&list, "li", &[("data-host", &server.host)], &format!("{} ({vendor}) ", server.host))?;
-        let remove =
-            add(&item, "button", &[("type", "button"), ("aria-label", &format!("Remove {}", server.host))], "Remove")?;
+        let label = t_with("removeServerLabel", &[&server.host]);
+        let remove = add(&item, "button", &[("type", "button"), ("aria-label", &label)], &t("removeServer"))?;
         let (root, host) = (root.clone(), server.host.clone());
         listeners.push(on_click(&remove, move |_| {
             let (root, host) = (root.clone(), host.clone());
             spawn_local(async move {
                 let message = match ask(&OutgoingRequest::RemoveServer { host: host.clone() }).await {
-                    Ok(Reply::Servers { .. }) => match JsFuture::from(api::remove_origin(&match_pattern(&host))).await {
-                        Ok(_) => format!("{host} removed; keywarden no longer runs there."),
-                        Err(e) => format!(
-                            "{host} removed, but the browser kept keywarden's permission there ({}): withdraw it in the browser's extension settings.",
-                            js_error(e)
-                        ),
-                    },
-                    Ok(Reply::Error { message, .. }) => format!("{host} was not removed: {message}"),
-                    Ok(_) | Err(_) => format!("{host} was not removed: keywarden did not answer."),
+                    Ok(Reply::Servers { .. }) => {
+                        match JsFuture::from(api::remove_origin(&match_pattern(&host))).await {
+                            Ok(_) => t_with("serverRemoved", &[&host]),
+                            Err(e) => t_with("serverRemovedPermissionKept", &[&host, &js_error(e)]),
+                        }
+                    }
+                    Ok(Reply::Error { message, .. }) => t_with("serverNotRemoved", &[&host, &message]),
+                    Ok(_) | Err(_) => t_with("serverNotRemovedSilent", &[&host]),
                 };
                 if let Err(e) = render(root, Some(message)).await {
                     web_sys::console::error_1(&e);
@@ -92,12 +84,12 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
         }));
     }
     let form = add(&section, "form", &[("id", "add-server")], "")?;
-    add(&form, "label", &[("for", "server-vendor")], "Product")?;
+    add(&form, "label", &[("for", "server-vendor")], &t("productLabel"))?;
     let select = add(&form, "select", &[("id", "server-vendor")], "")?;
     for v in &vendors {
         add(&select, "option", &[("value", &v.id)], &v.name)?;
     }
-    add(&form, "label", &[("for", "server-url")], "Server address")?;
+    add(&form, "label", &[("for", "server-url")], &t("serverAddressLabel"))?;
     add(
         &form,
         "input",
@@ -109,18 +101,22 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
         ],
         "",
     )?;
-    add(&form, "button", &[("type", "submit")], "Add server")?;
+    add(&form, "button", &[("type", "submit")], &t("addServer"))?;
     let root_for_submit = root.clone();
     let options = EventListenerOptions::enable_prevent_default();
     listeners.push(EventListener::new_with_options(&form, "submit", options, move |event| {
         event.prevent_default();
         let doc = document();
-        let url = doc.get_element_by_id("server-url").and_then(|e| e.dyn_into::<HtmlInputElement>().ok()).map(|i| i.value());
-        let vendor = doc.get_element_by_id("server-vendor").and_then(|e| e.dyn_into::<HtmlSelectElement>().ok()).map(|s| s.value());
+        let url =
+            doc.get_element_by_id("server-url").and_then(|e| e.dyn_into::<HtmlInputElement>().ok()).map(|i| i.value());
+        let vendor = doc
+            .get_element_by_id("server-vendor")
+            .and_then(|e| e.dyn_into::<HtmlSelectElement>().ok())
+            .map(|s| s.value());
         let (Some(url), Some(vendor)) = (url, vendor) else { return };
         let host = match Location::parse(url.trim()) {
             Ok(l) => l.host,
-            Err(_) => return say(&status, "Give the server as an https:// address, for example https://planning.example.com/TENANT/PlanningSpace/."),
+            Err(_) => return say(&status, &t("serverAddressInvalid")),
         };
         // The permission prompt must be asked for within the click, before any await.
         let granted = JsFuture::from(api::request_origin(&match_pattern(&host)));
@@ -128,11 +124,11 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
         spawn_local(async move {
             let message = match granted.await.map(|g| g.is_truthy()) {
                 Ok(true) => match ask(&OutgoingRequest::AddServer { vendor, url: url.trim().to_string() }).await {
-                    Ok(Reply::Servers { .. }) => format!("{host} added: keywarden will guide you there."),
+                    Ok(Reply::Servers { .. }) => t_with("serverAdded", &[&host]),
                     Ok(Reply::Error { message, .. }) => message,
-                    _ => "The extension's background did not answer.".to_string(),
+                    _ => t("backgroundNoAnswer"),
                 },
-                Ok(false) => format!("Permission for {host} was not granted, so keywarden will not run there."),
+                Ok(false) => t_with("permissionNotGranted", &[&host]),
                 Err(e) => js_error(e),
             };
             let _ = render(root, Some(message)).await;

@@ -1,11 +1,12 @@
 //! Service-worker glue: every browser event goes through one queue, gets a storage snapshot, is answered by the engine's service, and has its effects applied.
 
 use super::api::{self, Listener, Port};
+use super::i18n::t;
 use super::{out, JsError, JsInbound};
 use crate::engine::protocol::{admit, ExtensionPage, PanelNonce, Push, RawSender, Reply, Sender};
 use crate::engine::secret::SecretString;
 use crate::engine::service::{
-    AlarmChange, Effects, Event, IdleState, PanelPort, Platform, Service, SessionKeyChange, Wants,
+    AlarmChange, Badge, Effects, Event, Icon, IdleState, PanelPort, Platform, Service, SessionKeyChange, Wants,
 };
 use crate::engine::storage::{self, Snapshot};
 use crate::engine::vault::kdf::{bench_run, calibrate};
@@ -220,12 +221,37 @@ async fn apply(mut effects: Effects, port: Option<(u32, Port)>) -> Option<Reply>
         _ => {}
     }
     deliver(std::mem::take(&mut effects.pushes));
+    toolbar(effects.icon, &effects.badges).await;
     if effects.open_options {
         if let Err(e) = JsFuture::from(api::open_options_page()).await {
             report("opening the options page", &JsError::from_js(e));
         }
     }
     effects.reply
+}
+
+/// The badge's text, colour and tooltip. Blue for a console keywarden can guide on; amber, the
+/// save control's colour, for a key on screen that is not saved yet. Both carry white text at a
+/// contrast above 4.5:1.
+fn badge_look(badge: Badge) -> (&'static str, &'static str, String) {
+    match badge {
+        Badge::None => ("", "#1d4ed8", t("actionTitle")),
+        Badge::Guide => ("•", "#1d4ed8", t("badgeGuideTitle")),
+        Badge::Key => ("KEY", "#b45309", t("badgeKeyTitle")),
+    }
+}
+
+/// Shows the icon and badges an event asked for. A tab that closed meanwhile simply misses its badge.
+async fn toolbar(icon: Option<Icon>, badges: &[(u32, Badge)]) {
+    if let Some(icon) = icon {
+        if let Err(e) = JsFuture::from(api::set_icon(icon == Icon::Locked)).await {
+            report("setting the toolbar icon", &JsError::from_js(e));
+        }
+    }
+    for &(tab, badge) in badges {
+        let (text, color, title) = badge_look(badge);
+        JsFuture::from(api::set_badge(tab, text, color, &title)).await.ok();
+    }
 }
 
 async fn sync_scripts(scripts: &crate::engine::service::Scripts) -> Result<(), JsError> {
@@ -363,4 +389,10 @@ pub async fn on_idle_state(state: String) {
 #[wasm_bindgen]
 pub async fn on_permissions_removed(origins: Vec<String>) {
     run(Event::PermissionsRemoved { origins }, None).await;
+}
+
+/// `commands.onCommand`: a keyboard shortcut of the manifest (opening the popup never comes here).
+#[wasm_bindgen]
+pub async fn on_command(name: String) {
+    run(Event::Command { name }, None).await;
 }

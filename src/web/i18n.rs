@@ -1,0 +1,22 @@
+//! Looks up the extension's messages (`_locales/<lang>/messages.json`) for the text Rust draws.
+//!
+//! Every name used here is checked against `messages.json` by a native test, which reads the
+//! source for `t("…")` and `t_with("…", …)` calls: keep the name a literal at the call.
+
+use super::api;
+
+/// The message `name` in the browser's language, falling back to the default locale; the bare
+/// name when the catalog lacks it, so a missing entry shows instead of a blank.
+pub fn t(name: &str) -> String {
+    t_with(name, &[])
+}
+
+/// The message `name` with `$1`…`$9` placeholders filled from `substitutions`, in order.
+pub fn t_with(name: &str, substitutions: &[&str]) -> String {
+    let text = api::message(name, substitutions.iter().map(|s| s.to_string()).collect());
+    if text.is_empty() {
+        name.to_string()
+    } else {
+        text
+    }
+}
