@@ -311,7 +311,7 @@
       pill = { el, button };
     }
     pill.button.textContent = `${label} ▸`;
-    pill.button.setAttribute('aria-label', `${label}: show keywarden's step guide`);
+    pill.button.setAttribute('aria-label', say('pillLabel', label));
     pill.el.style.setProperty('display', 'block', 'important');
   }
 
@@ -692,7 +692,9 @@
   function draw(d) {
     if (d.highlight) showHighlight(d.highlight); else hideHighlight();
     const vendor = d.highlight?.vendor ?? d.capture?.vendor ?? panel?.el.getAttribute('data-vendor') ?? '';
-    label = d.label || 'keywarden';
+    label = !d.pill ? 'keywarden'
+      : d.pill.saved ? say('pillSaved', d.pill.vendor_name)
+        : say('pillStep', d.pill.vendor_name, String(d.pill.position), String(d.pill.total));
     if (d.panel) showPanel(vendor); else { panel?.el.removeAttribute('data-shown'); hidePanel(); }
     if (d.capture) showCapture(d.capture); else hideCapture();
     remember(d.fields);

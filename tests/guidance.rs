@@ -24,7 +24,7 @@ fn an_unrelated_console_page_draws_nothing_by_itself() {
     let mut ctrl = controller();
     let out = report(&mut ctrl, 1, 1, &dashboard().model);
     let draw = reply_draw(&out);
-    assert!(draw.highlight.is_none() && !draw.panel && draw.label.is_none(), "{draw:?}");
+    assert!(draw.highlight.is_none() && !draw.panel && draw.pill.is_none(), "{draw:?}");
     assert_eq!(pushed_panels(&out)[0].1, None);
     // ...but the toolbar says keywarden can guide here.
     assert_eq!(ctrl.take_badges(), [(1, Badge::Guide)]);
@@ -200,7 +200,8 @@ fn badges_say_what_keywarden_can_do_in_each_tab() {
 fn the_pill_label_names_the_vendor_and_the_step() {
     let mut ctrl = controller();
     let out = report(&mut ctrl, 1, 1, &token_list().model);
-    assert_eq!(reply_draw(&out).label.as_deref(), Some("PredictHQ · Step 2 of 6"));
+    let pill = reply_draw(&out).pill.clone().expect("the pill's words");
+    assert_eq!((pill.vendor_name.as_str(), pill.position, pill.total, pill.saved), ("PredictHQ", 2, 6, false));
 }
 
 #[test]

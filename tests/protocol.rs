@@ -710,12 +710,17 @@ fn replies_go_out_as_version_and_tagged_body() {
         fields: Vec::new(),
         recheck_ms: None,
         panel: true,
-        label: Some("PredictHQ · Step 6 of 6".into()),
+        pill: Some(keywarden::engine::protocol::Pill {
+            vendor_name: "PredictHQ".into(),
+            position: 6,
+            total: 6,
+            saved: false,
+        }),
     });
     let cases = [
         (
             draw,
-            json!({ "type": "draw", "seq": 3, "highlight": { "element": 7, "vendor": "predicthq", "step": "copy-token" }, "capture": null, "fields": [], "recheck_ms": null, "panel": true, "label": "PredictHQ · Step 6 of 6" }),
+            json!({ "type": "draw", "seq": 3, "highlight": { "element": 7, "vendor": "predicthq", "step": "copy-token" }, "capture": null, "fields": [], "recheck_ms": null, "panel": true, "pill": { "vendor_name": "PredictHQ", "position": 6, "total": 6, "saved": false } }),
         ),
         (
             Reply::Captured { state: CaptureState::Received, vendor: "predicthq".into(), hint: None },

@@ -593,6 +593,7 @@ fn dont_guide_me_is_kept_in_the_settings_across_restarts_and_the_options_bring_i
     // (This visit stays dismissed; after a reload the walkthrough is back.)
     assert!(!report(&mut b, 3));
     assert!(report(&mut b, 1));
+}
 
 /// Delivers `event` and returns the icon the browser shows afterwards.
 fn icon_after(b: &mut Browser, event: Event) -> Option<Icon> {

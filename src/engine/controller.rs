@@ -4,7 +4,7 @@ use crate::engine::detect::key_on_screen;
 use crate::engine::page::{Location, PageModel, SecretShape};
 use crate::engine::protocol::{
     CaptureMark, CaptureState, ContentRequest, Draw, DriftEvent, ErrorCode, FieldMark, Mark, PageRequest, PanelNonce,
-    PanelRequest, PanelView, Push, Reply, SelfHostedVendor, TabStatus,
+    PanelRequest, PanelView, Pill, Push, Reply, SelfHostedVendor, TabStatus,
 };
 use crate::engine::recipe::{Catalog, FieldName, Server, Step};
 use crate::engine::recognize::{describe, recognize, Recognition, Scene};
@@ -146,21 +146,9 @@ fn saved_view(rec: &Recognition<'_>, note: &SavedNote) -> PanelView {
         missing: false,
         can_next: false,
         needs_vault: false,
+        key_label: rec.recipe.key.label.clone(),
         saved: Some(note.clone()),
     }
-}
-
-/// The prerequisites, with the vault first when there is none: a key made now could not be kept.
-fn prerequisites(rec: &Recognition<'_>, vault_set_up: bool) -> Vec<String> {
-    let mut list = Vec::new();
-    if !vault_set_up {
-        list.push(format!(
-            "No keywarden vault yet: set one up before you create the {}, or keywarden cannot keep it.",
-            rec.recipe.key.label
-        ));
-    }
-    list.extend(rec.recipe.prerequisites.iter().cloned());
-    list
 }
 
 fn panel_view(rec: &Recognition<'_>, step: &Step, can_back: bool, can_next: bool, missing: bool) -> PanelView {
@@ -192,6 +180,7 @@ fn panel_view(rec: &Recognition<'_>, step: &Step, can_back: bool, can_next: bool
         missing,
         can_next,
         needs_vault: false,
+        key_label: rec.recipe.key.label.clone(),
         saved: None,
     }
 }
@@ -253,7 +242,14 @@ impl Controller {
         });
         let Some(vendor) = vendor else { return Vec::new() };
         let visit = state.model.as_ref().map(|m| visit_of(&m.url)).unwrap_or_default();
-        state.progress.saved(SavedNote { vendor, name, hint, visit });
+        let label = self
+            .catalog
+            .recipes
+            .iter()
+            .find(|r| r.vendor.id == vendor)
+            .map(|r| r.key.label.clone())
+            .unwrap_or_default();
+        state.progress.saved(SavedNote { vendor, name, hint, label, visit });
         self.changes.tabs.insert(tab);
         self.refresh(tab, now)
     }
@@ -468,16 +464,15 @@ impl Controller {
             }
         };
         let panel = panel.map(|mut p| {
-            if p.saved.is_none() {
-                p.needs_vault = !self.vault_set_up;
-                p.prerequisites = prerequisites(&rec, self.vault_set_up);
-            }
+            p.needs_vault = p.saved.is_none() && !self.vault_set_up;
             p
         });
         draw.panel = panel.is_some();
-        draw.label = panel.as_ref().map(|p| match p.saved {
-            Some(_) => format!("{} · saved", p.vendor_name),
-            None => format!("{} · Step {} of {}", p.vendor_name, p.position, p.total),
+        draw.pill = panel.as_ref().map(|p| Pill {
+            vendor_name: p.vendor_name.clone(),
+            position: p.position,
+            total: p.total,
+            saved: p.saved.is_some(),
         });
         let status = Some(TabStatus {
             vendor: vendor.id.clone(),

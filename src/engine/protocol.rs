@@ -449,7 +449,16 @@ pub struct Draw {
     /// What the panel shows in a word, for the small pill it folds into when there is no free
     /// space beside the vendor's controls ("PredictHQ · Step 2 of 4").
     #[serde(default)]
-    pub label: Option<String>,
+    pub pill: Option<Pill>,
+}
+
+/// The pill's words: the vendor and the step, or that a key was saved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pill {
+    pub vendor_name: String,
+    pub position: u32,
+    pub total: u32,
+    pub saved: bool,
 }
 
 /// An element to read a piece of key metadata from.
@@ -508,9 +517,13 @@ pub struct PanelView {
     /// A later step of this page is left: Next is offered.
     #[serde(default)]
     pub can_next: bool,
-    /// No vault is set up: a key created now could not be saved; the panel offers setup.
+    /// No vault is set up: a key created now could not be saved; the panel says so first among
+    /// the prerequisites and offers setup.
     #[serde(default)]
     pub needs_vault: bool,
+    /// What the vendor calls its keys ("API token"), for the panel's own sentences.
+    #[serde(default)]
+    pub key_label: String,
     /// A key was just saved: the panel says what, and what comes next, instead of a step.
     #[serde(default)]
     pub saved: Option<SavedNote>,

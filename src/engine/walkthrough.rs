@@ -35,6 +35,9 @@ pub struct SavedNote {
     pub name: String,
     /// The key's last characters, as the vault shows them (`…abcd`).
     pub hint: String,
+    /// What the vendor calls its keys ("API token").
+    #[serde(default)]
+    pub label: String,
     /// The page visit the key was saved on ([`visit_of`]).
     #[serde(default)]
     pub visit: String,

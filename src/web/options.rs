@@ -143,19 +143,14 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
 /// pages (switched off from the panel with "Don't guide me on …").
 async fn walkthrough_section(root: &Element) -> Result<Vec<EventListener>, JsValue> {
     let section = add(root, "section", &[("id", "walkthrough"), ("aria-labelledby", "walkthrough-title")], "")?;
-    add(&section, "h2", &[("id", "walkthrough-title")], "Walkthrough")?;
-    add(
-        &section,
-        "p",
-        &[],
-        "keywarden shows its step guide by itself only where a key is made or shown. Everywhere else in a vendor's console, ask for it from the toolbar popup.",
-    )?;
+    add(&section, "h2", &[("id", "walkthrough-title")], &t("walkthroughTitle"))?;
+    add(&section, "p", &[], &t("walkthroughIntro"))?;
     let Ok(Reply::Guidance { vendors }) = ask(&OutgoingRequest::Guidance).await else {
-        add(&section, "p", &[("role", "alert")], "The extension's background is not answering; reload this page.")?;
+        add(&section, "p", &[("role", "alert")], &t("backgroundSilent"))?;
         return Ok(Vec::new());
     };
     let fieldset = add(&section, "fieldset", &[], "")?;
-    add(&fieldset, "legend", &[], "Guide me on their key pages")?;
+    add(&fieldset, "legend", &[], &t("walkthroughLegend"))?;
     let status = add(&section, "p", &[("id", "walkthrough-status"), ("role", "status")], "")?;
     let mut listeners = Vec::new();
     for v in vendors {
@@ -175,10 +170,10 @@ async fn walkthrough_section(root: &Element) -> Result<Vec<EventListener>, JsVal
             let (status, name, vendor) = (status.clone(), name.clone(), v.vendor.clone());
             spawn_local(async move {
                 let message = match ask(&OutgoingRequest::SetGuidance { vendor, on }).await {
-                    Ok(Reply::Guidance { .. }) if on => format!("keywarden guides you again on {name}'s key pages."),
-                    Ok(Reply::Guidance { .. }) => format!("keywarden no longer guides you by itself on {name}."),
+                    Ok(Reply::Guidance { .. }) if on => t_with("walkthroughOn", &[&name]),
+                    Ok(Reply::Guidance { .. }) => t_with("walkthroughOff", &[&name]),
                     Ok(Reply::Error { message, .. }) => super::vault_ui::readable(&message),
-                    _ => "The extension's background did not answer.".to_string(),
+                    _ => t("backgroundNoAnswer"),
                 };
                 say(&status, &message);
             });

@@ -2,6 +2,7 @@
 
 use super::api::{self, Listener, Port};
 use super::dom::{add, document, on_click};
+use super::i18n::{t, t_with};
 use super::out;
 use crate::engine::protocol::{Incoming, OutgoingRequest, PanelView, Push, StepEvent as Event, VERSION};
 use gloo_events::EventListener;
@@ -52,17 +53,22 @@ impl PanelUi {
         let body = add(&dialog, "p", &[("id", "kw-body")], "")?;
         let why = add(&dialog, "p", &[("id", "kw-why"), ("class", "why")], "")?;
         let prerequisites = add(&dialog, "details", &[("class", "prerequisites")], "")?;
-        let setup = add(&dialog, "button", &[("type", "button"), ("data-action", "setup")], "Set up the vault")?;
-        let nav = add(&dialog, "nav", &[("class", "actions"), ("aria-label", "Walkthrough")], "")?;
-        let back = add(&nav, "button", &[("type", "button"), ("data-action", "back")], "Back")?;
-        let next = add(&nav, "button", &[("type", "button"), ("data-action", "next"), ("class", "primary")], "Next")?;
-        let close =
-            add(&nav, "button", &[("type", "button"), ("data-action", "close"), ("class", "primary")], "Close")?;
+        let setup = add(&dialog, "button", &[("type", "button"), ("data-action", "setup")], &t("panelSetUpVault"))?;
+        let nav = add(&dialog, "nav", &[("class", "actions"), ("aria-label", &t("panelNav"))], "")?;
+        let back = add(&nav, "button", &[("type", "button"), ("data-action", "back")], &t("panelBack"))?;
+        let next =
+            add(&nav, "button", &[("type", "button"), ("data-action", "next"), ("class", "primary")], &t("panelNext"))?;
+        let close = add(
+            &nav,
+            "button",
+            &[("type", "button"), ("data-action", "close"), ("class", "primary")],
+            &t("panelClose"),
+        )?;
         let dismiss = add(
             &nav,
             "button",
             &[("type", "button"), ("data-action", "dismiss"), ("aria-keyshortcuts", "Escape")],
-            "Not now",
+            &t("panelNotNow"),
         )?;
         let quiet = add(&dialog, "button", &[("type", "button"), ("data-action", "quiet"), ("class", "link")], "")?;
         let live = add(&dialog, "p", &[("class", "visually-hidden"), ("aria-live", "polite")], "")?;
@@ -105,9 +111,13 @@ impl PanelUi {
         self.dialog.set_attribute("data-vendor", &v.vendor)?;
         self.vendor.set_text_content(Some(&v.vendor_name));
         let saved = v.saved.is_some();
-        let progress = if saved { "Saved".to_string() } else { format!("Step {} of {}", v.position, v.total) };
+        let progress = if saved {
+            t("panelSavedBadge")
+        } else {
+            t_with("panelStep", &[&v.position.to_string(), &v.total.to_string()])
+        };
         self.progress.set_text_content(Some(&progress));
-        self.quiet.set_text_content(Some(&format!("Don\u{2019}t guide me on {}", v.vendor_name)));
+        self.quiet.set_text_content(Some(&t_with("panelQuiet", &[&v.vendor_name])));
         for (el, shown) in [
             (&self.back, !saved),
             (&self.next, !saved && v.can_next),
@@ -123,34 +133,51 @@ impl PanelUi {
         } else {
             self.dialog.remove_attribute("data-saved")?;
         }
-        self.title.set_text_content(Some(&v.title));
-        self.body.set_text_content(Some(&v.body));
+        match &v.saved {
+            Some(note) => {
+                let label = if note.label.is_empty() { &v.key_label } else { &note.label };
+                self.title.set_text_content(Some(&t_with("panelSavedTitle", &[&note.name, &note.hint])));
+                self.body.set_text_content(Some(&t_with("panelSavedBody", &[label, &note.name])));
+            }
+            None => {
+                self.title.set_text_content(Some(&v.title));
+                self.body.set_text_content(Some(&v.body));
+            }
+        }
         match &v.why {
             Some(why) => {
-                self.why.set_text_content(Some(&format!("Why: {why}")));
+                self.why.set_text_content(Some(&t_with("panelWhy", &[why])));
                 self.why.remove_attribute("hidden")?;
             }
             None => self.why.set_attribute("hidden", "")?,
         }
         match &v.warning {
             Some(w) => {
-                self.warning.set_text_content(Some(&format!("Warning: {w}")));
+                self.warning.set_text_content(Some(&t_with("panelWarning", &[w])));
                 self.warning.remove_attribute("hidden")?;
             }
             None => self.warning.set_attribute("hidden", "")?,
         }
         self.prerequisites.set_text_content(None);
-        if v.prerequisites.is_empty() {
+        // No vault comes first: a key made now could not be kept.
+        let no_vault = v.needs_vault.then(|| t_with("panelNoVault", &[&v.key_label]));
+        let listed: Vec<&str> =
+            no_vault.iter().map(String::as_str).chain(v.prerequisites.iter().map(String::as_str)).collect();
+        if listed.is_empty() || saved {
             self.prerequisites.set_attribute("hidden", "")?;
         } else {
             self.prerequisites.remove_attribute("hidden")?;
-            add(&self.prerequisites, "summary", &[], "Before you start")?;
+            add(&self.prerequisites, "summary", &[], &t("panelBefore"))?;
             let list = add(&self.prerequisites, "ul", &[], "")?;
-            for p in &v.prerequisites {
-                add(&list, "li", &[], p)?;
+            for (i, p) in listed.iter().enumerate() {
+                let item = add(&list, "li", &[], p)?;
+                if i == 0 && no_vault.is_some() {
+                    item.set_attribute("class", "no-vault")?;
+                }
             }
-            // Open on the first step and when something is missing: that is when they matter.
-            if v.position == 1 || v.missing {
+            // Open on the first step, when something is missing and without a vault: that is
+            // when they matter.
+            if v.position == 1 || v.missing || v.needs_vault {
                 self.prerequisites.set_attribute("open", "")?;
             } else {
                 self.prerequisites.remove_attribute("open")?;
