@@ -33,10 +33,17 @@ fn clear(el: &Element) -> Result<(), JsValue> {
 /// Draws the server section from the worker's answer.
 async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     let reply = ask(&OutgoingRequest::Servers).await;
+    let first_run = matches!(ask(&OutgoingRequest::VaultStatus).await, Ok(Reply::Vault(v)) if !v.set_up);
+    let guidance = ask(&OutgoingRequest::Guidance).await;
     clear(&root)?;
     let mut listeners = Vec::new();
-    add(&root, "h1", &[], &t("optionsTitle"))?;
+    add(&root, "h1", &[], &t(if first_run { "welcomeTitle" } else { "optionsTitle" }))?;
     add(&root, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
+    if first_run {
+        if let Ok(Reply::Guidance { vendors }) = &guidance {
+            welcome(&root, vendors)?;
+        }
+    }
     let again = root.clone();
     let rerender: super::vault_ui::Rerender = std::rc::Rc::new(move |message| {
         let again = again.clone();
@@ -136,6 +143,24 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     }));
     listeners.extend(walkthrough_section(&root).await?);
     LISTENERS.with(|l| *l.borrow_mut() = listeners);
+    Ok(())
+}
+
+/// Before there is a vault (a first install opens this page): what keywarden does and for whom,
+/// then the vault setup that follows.
+fn welcome(root: &Element, vendors: &[crate::engine::protocol::Guidance]) -> Result<(), JsValue> {
+    let section = add(root, "section", &[("id", "welcome"), ("aria-labelledby", "welcome-title")], "")?;
+    add(&section, "h2", &[("id", "welcome-title")], &t("welcomeWhat"))?;
+    let steps = add(&section, "ol", &[], "")?;
+    for name in ["welcomeGuide", "welcomeCapture", "welcomeCopy"] {
+        add(&steps, "li", &[], &t(name))?;
+    }
+    add(&section, "p", &[], &t("welcomeVendors"))?;
+    let list = add(&section, "ul", &[("id", "welcome-vendors")], "")?;
+    for v in vendors {
+        add(&list, "li", &[], &v.name)?;
+    }
+    add(&section, "p", &[("class", "next")], &t("welcomeNext"))?;
     Ok(())
 }
 

@@ -383,6 +383,13 @@ for (const name of BROWSERS) {
       const view = await waitForVault(options, 'new');
       assert.ok(await options.evaluate(() => document.querySelector('#vault-setup #setup-passphrase') !== null), 'the setup form is shown');
       assert.equal(view.entries.length, 0);
+      // Before the vault exists the page opens with a short welcome naming the vendors.
+      const welcome = await options.evaluate(() => ({
+        heading: document.querySelector('h1')?.textContent,
+        vendors: [...document.querySelectorAll('#welcome-vendors li')].map((li) => li.textContent),
+      }));
+      assert.equal(welcome.heading, 'Welcome to keywarden');
+      assert.deepEqual([...welcome.vendors].sort(), ['Gotransverse', 'PlanningSpace', 'PredictHQ', 'Predictive Index']);
     });
 
     step('2. refuses a weak passphrase of 12 characters in the options page, says why, and sets nothing up', TEST, async () => {
@@ -432,6 +439,7 @@ for (const name of BROWSERS) {
       t.diagnostic(`vault set up ${Date.now() - started} ms after the click`);
       assert.match(view.status, /Vault created and unlocked/);
       assert.equal(view.entries.length, 0, 'the token captured before setup was not kept');
+      assert.equal(await options.evaluate(() => document.querySelector('#welcome')), null, 'the welcome is gone once the vault exists');
       assert.ok(await options.evaluate(() => document.querySelector('#entries li.empty') !== null), 'the list says no keys are saved yet');
     });
 
