@@ -37,7 +37,8 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     let guidance = ask(&OutgoingRequest::Guidance).await;
     clear(&root)?;
     let mut listeners = Vec::new();
-    add(&root, "h1", &[], &t(if first_run { "welcomeTitle" } else { "optionsTitle" }))?;
+    let title = if first_run { t("welcomeTitle") } else { t("optionsTitle") };
+    add(&root, "h1", &[], &title)?;
     add(&root, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
     if first_run {
         if let Ok(Reply::Guidance { vendors }) = &guidance {
@@ -152,8 +153,8 @@ fn welcome(root: &Element, vendors: &[crate::engine::protocol::Guidance]) -> Res
     let section = add(root, "section", &[("id", "welcome"), ("aria-labelledby", "welcome-title")], "")?;
     add(&section, "h2", &[("id", "welcome-title")], &t("welcomeWhat"))?;
     let steps = add(&section, "ol", &[], "")?;
-    for name in ["welcomeGuide", "welcomeCapture", "welcomeCopy"] {
-        add(&steps, "li", &[], &t(name))?;
+    for line in [t("welcomeGuide"), t("welcomeCapture"), t("welcomeCopy")] {
+        add(&steps, "li", &[], &line)?;
     }
     add(&section, "p", &[], &t("welcomeVendors"))?;
     let list = add(&section, "ul", &[("id", "welcome-vendors")], "")?;
