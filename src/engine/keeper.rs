@@ -6,7 +6,6 @@ use crate::engine::protocol::{
 };
 use crate::engine::recipe::FieldName;
 use crate::engine::secret::SecretString;
-use crate::engine::storage::Settings;
 use crate::engine::vault::replace::{replaced_by, stale_actives};
 use crate::engine::vault::secrets::{hint, Passphrase};
 use crate::engine::vault::share::share;
@@ -44,8 +43,8 @@ pub struct VaultOutcome {
     pub private: Changeset,
     pub session: Session,
     pub activity: bool,
-    /// The settings changed: write them.
-    pub settings: Option<Settings>,
+    /// The auto-lock period changed: write it into the settings.
+    pub auto_lock_minutes: Option<u32>,
     /// A key was sealed into the vault.
     pub saved: bool,
 }
@@ -59,7 +58,7 @@ impl VaultOutcome {
             private: Changeset::default(),
             session: Session::Keep,
             activity: false,
-            settings: None,
+            auto_lock_minutes: None,
             saved: false,
         }
     }
@@ -477,11 +476,7 @@ impl Keeper {
                     );
                 }
                 self.auto_lock_minutes = minutes;
-                VaultOutcome {
-                    activity: true,
-                    settings: Some(Settings { auto_lock_minutes: minutes }),
-                    ..self.status_outcome(store)
-                }
+                VaultOutcome { activity: true, auto_lock_minutes: Some(minutes), ..self.status_outcome(store) }
             }
             PageRequest::DeleteEntry { id } => match self.entry(store, &id) {
                 Ok((vault, entry)) => VaultOutcome {

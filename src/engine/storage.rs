@@ -14,6 +14,7 @@
 //! | session   | `vault:session`    | the unlocked vault's session key, as bytes (never a string)   | service      |
 //! | session   | `tab:<id>`         | [`TabRecord`](crate::engine::controller::TabRecord): a tab's last report and walkthrough progress | service |
 //! | session   | `counters`         | [`Counters`] as JSON                                           | service      |
+//! | session   | `clipboard`        | [`PendingClear`](crate::engine::clipboard::PendingClear): the digest of what was copied and when to clear it | service |
 //! | private   | `capture-key`      | the key that tags captures sealed while locked                | vault        |
 //!
 //! *local* is `storage.local`: it survives restarts, and content scripts can read and write it,
@@ -42,6 +43,8 @@ pub const DRIFT: &str = "drift";
 pub const SESSION_KEY: &str = "vault:session";
 /// `storage.session`: counters for the popup.
 pub const COUNTERS: &str = "counters";
+/// `storage.session`: the pending clipboard clear.
+pub use crate::engine::clipboard::CLIPBOARD_KEY as CLIPBOARD;
 /// `storage.session`: prefix of per-tab records.
 pub const TAB_PREFIX: &str = "tab:";
 /// Private area: the capture-tag key (declared with its format in `vault::capture`).
@@ -64,11 +67,16 @@ pub fn is_vault_item(key: &str) -> bool {
 #[serde(default)]
 pub struct Settings {
     pub auto_lock_minutes: u32,
+    /// Seconds after a copy before the clipboard is cleared; 0 is never (see [`crate::engine::clipboard`]).
+    pub clipboard_clear_seconds: u32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { auto_lock_minutes: crate::engine::keeper::DEFAULT_AUTO_LOCK_MINUTES }
+        Settings {
+            auto_lock_minutes: crate::engine::keeper::DEFAULT_AUTO_LOCK_MINUTES,
+            clipboard_clear_seconds: crate::engine::clipboard::DEFAULT_SECONDS,
+        }
     }
 }
 
