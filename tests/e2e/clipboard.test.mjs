@@ -163,6 +163,8 @@ for (const name of BROWSERS) {
       token = await saveToken(vendor, 'e2e clipboard');
       await bringToFront(options);
       await loadExtensionPage(options);
+      // The clipboard section is drawn after the vault section, from a reply of its own.
+      await options.waitForSelector('section#clipboard select#clipboard-clear');
       const select = await options.evaluate(() => {
         const s = document.querySelector('section#clipboard select#clipboard-clear');
         const label = s && document.querySelector(`label[for="${s.id}"]`);
