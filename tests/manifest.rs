@@ -125,3 +125,38 @@ fn both_manifests_take_their_words_from_the_english_locale() {
         }
     }
 }
+
+fn permissions(m: &Value) -> Vec<&str> {
+    m["permissions"].as_array().expect("permissions").iter().filter_map(Value::as_str).collect()
+}
+
+/// Clearing the clipboard after a copy: both browsers write and read it back (to clear only
+/// what keywarden put there); only Chrome needs an offscreen document for that, and Firefox's
+/// manifest schema has no such permission (web-ext lint would warn).
+#[test]
+fn both_browsers_may_read_and_write_the_clipboard_and_only_chrome_asks_for_offscreen() {
+    for browser in ["chrome", "firefox"] {
+        let m = manifest(browser);
+        let p = permissions(&m);
+        for wanted in ["storage", "scripting", "alarms", "idle", "clipboardWrite", "clipboardRead"] {
+            assert!(p.contains(&wanted), "{browser} lacks {wanted}: {p:?}");
+        }
+        assert_eq!(p.contains(&"offscreen"), browser == "chrome", "{browser}: {p:?}");
+        let mut sorted = p.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), p.len(), "{browser} lists a permission twice: {p:?}");
+    }
+}
+
+/// The clipboard device runs in Firefox's background page, loaded before the worker's glue; in
+/// Chrome it runs in the offscreen document, which ships with the extension.
+#[test]
+fn the_clipboard_device_is_loaded_where_each_browser_clears_the_clipboard() {
+    let firefox = manifest("firefox");
+    assert_eq!(firefox["background"]["scripts"], serde_json::json!(["clipboard.js", "worker.js"]));
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/extension");
+    let offscreen = std::fs::read_to_string(format!("{dir}/offscreen.html")).unwrap();
+    assert!(offscreen.contains(r#"src="clipboard.js""#) && offscreen.contains(r#"src="offscreen.js""#));
+    assert!(std::path::Path::new(&format!("{dir}/clipboard.js")).exists());
+}

@@ -929,3 +929,26 @@ fn capture_from_a_sender_on_another_host_than_the_report_is_refused() {
     );
     assert_eq!(captures_received(&mut ctrl), 0);
 }
+
+/// The clipboard requests: popup and options page arm and clear; only the options page sets the delay.
+#[test]
+fn clipboard_requests_are_split_between_popup_and_options() {
+    use keywarden::engine::clipboard::ClipboardDigest;
+    let digest = ClipboardDigest::of("abc");
+    assert_eq!(digest.as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    let cases = [
+        (json!({ "type": "arm_clipboard", "digest": digest.as_str() }), true),
+        (json!({ "type": "clear_clipboard" }), true),
+        (json!({ "type": "clipboard_status" }), true),
+        (json!({ "type": "set_clipboard_clear", "seconds": 10 }), false),
+    ];
+    for (body, popup_too) in cases {
+        let text = json!({ "v": VERSION, "body": body }).to_string();
+        let from = |page| admit(&Sender::Page { page, tab: None }, text.as_str());
+        assert!(from(ExtensionPage::Options).is_ok(), "{body}");
+        assert_eq!(from(ExtensionPage::Popup).is_ok(), popup_too, "{body}");
+        assert!(from(ExtensionPage::Other).is_err(), "{body}");
+        assert!(admit(&panel(1), text.as_str()).is_err(), "{body}");
+        assert!(admit(&content(1), text.as_str()).is_err(), "{body}");
+    }
+}

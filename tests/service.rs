@@ -1,10 +1,12 @@
-//! Scenarios for the worker service with in-memory storage and no browser: captures while locked, locks racing unlocks, alarms mid-operation, two tabs at once, and a worker restarted between any two events.
+//! Scenarios for the worker service with in-memory storage and no browser: captures while locked, locks racing unlocks, alarms mid-operation, two tabs at once, clipboard clears, and a worker restarted between any two events.
 
 mod common;
 
 use common::{content_on, panel, popup, token_form, token_list, token_shown, KEY};
+use keywarden::engine::clipboard::{ClipboardDigest, ClipboardJob, PendingClear, CLIPBOARD_ALARM};
 use keywarden::engine::protocol::{
-    admit, CaptureState, EntryTrust, ErrorCode, ExtensionPage, PanelNonce, Push, Reply, Sender, VaultStatus, VERSION,
+    admit, CaptureState, ClipboardStatus, EntryTrust, ErrorCode, ExtensionPage, PanelNonce, Push, Reply, Sender,
+    VaultStatus, VERSION,
 };
 use keywarden::engine::secret::SecretString;
 use keywarden::engine::service::{
@@ -39,6 +41,8 @@ struct Browser {
     session_key: Option<String>,
     alarms: BTreeMap<String, f64>,
     pushes: Vec<(u32, Push)>,
+    /// Every job handed to the clipboard device, oldest first.
+    clipboard_jobs: Vec<ClipboardJob>,
     /// The toolbar icon as the browser shows it (`None`: the manifest's default, never set).
     icon: Option<Icon>,
     /// How many times the service asked for an icon.
@@ -70,7 +74,7 @@ impl Browser {
         let mut session = MemoryStore::new();
         for (k, v) in self.session.items() {
             let tab_wanted = wants.tabs.iter().any(|t| *k == storage::tab_key(*t));
-            if tab_wanted || k == storage::COUNTERS {
+            if tab_wanted || k == storage::COUNTERS || k == storage::CLIPBOARD {
                 session.insert(k, v.clone());
             }
         }
@@ -122,6 +126,7 @@ impl Browser {
             };
         }
         self.pushes.extend(effects.pushes);
+        self.clipboard_jobs.extend(effects.clipboard);
         if let Some(icon) = effects.icon {
             self.icon = Some(icon);
             self.icon_sets += 1;
@@ -684,4 +689,202 @@ fn a_damaged_session_key_is_cleared_and_shows_locked() {
     b.status();
     assert!(b.session_key.is_none(), "the unusable key is dropped");
     assert_eq!(b.icon, Some(Icon::Locked));
+}
+
+// ---------------------------------------------------------------------------
+// The clipboard
+
+fn digest_of(text: &str) -> ClipboardDigest {
+    ClipboardDigest::of(text)
+}
+
+impl Browser {
+    fn arm(&mut self, copied: &str) -> Reply {
+        self.message(&popup(), json!({ "type": "arm_clipboard", "digest": digest_of(copied).as_str() }))
+    }
+
+    fn clears_in(&mut self, copied: &str) -> Option<u32> {
+        match self.arm(copied) {
+            Reply::Clipboard(ClipboardStatus { clears_in, .. }) => clears_in,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn set_clipboard_clear(&mut self, seconds: u32) -> Reply {
+        self.options(json!({ "type": "set_clipboard_clear", "seconds": seconds }))
+    }
+
+    fn clipboard_setting(&mut self) -> u32 {
+        match self.message(&popup(), json!({ "type": "clipboard_status" })) {
+            Reply::Clipboard(ClipboardStatus { clear_seconds, .. }) => clear_seconds,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn pending_clear(&self) -> Option<PendingClear> {
+        self.session.get(storage::CLIPBOARD).map(|v| serde_json::from_value(v).expect("a pending clear"))
+    }
+
+    fn fire(&mut self, alarm: &str) -> Reply {
+        self.alarms.remove(alarm);
+        self.deliver(Event::Alarm { name: alarm.into() })
+    }
+
+    fn last_job(&self) -> Option<&ClipboardJob> {
+        self.clipboard_jobs.last()
+    }
+}
+
+#[test]
+fn a_copy_arms_a_clear_after_30_seconds_by_default_with_only_the_digest_kept() {
+    let mut b = Browser::new();
+    assert_eq!(b.clipboard_setting(), 30);
+    assert_eq!(b.clears_in(KEY), Some(30));
+    let armed_at = b.now;
+    let pending = b.pending_clear().expect("recorded in storage.session");
+    assert_eq!(pending, PendingClear { digest: digest_of(KEY), due_at: armed_at + 30_000 });
+    assert_eq!(b.last_job(), Some(&ClipboardJob::Arm { digest: digest_of(KEY), due_at: armed_at + 30_000 }));
+    assert_eq!(b.alarms.get(CLIPBOARD_ALARM), Some(&0.5));
+    let stored = serde_json::to_string(b.session.items()).unwrap();
+    assert!(!stored.contains(KEY), "the key itself is nowhere in storage.session: {stored}");
+
+    b.now = armed_at + 30_000;
+    b.fire(CLIPBOARD_ALARM);
+    assert_eq!(b.last_job(), Some(&ClipboardJob::Clear { only_if: Some(digest_of(KEY)) }));
+    assert_eq!(b.pending_clear(), None);
+    assert!(!b.alarms.contains_key(CLIPBOARD_ALARM));
+}
+
+#[test]
+fn a_second_copy_re_arms_the_clear_for_the_new_text() {
+    let mut b = Browser::new();
+    b.clears_in(KEY);
+    let first = b.pending_clear().unwrap();
+    b.now += 20_000;
+    assert_eq!(b.clears_in(OTHER_KEY), Some(30));
+    let second = b.pending_clear().unwrap();
+    assert_eq!(second.digest, digest_of(OTHER_KEY));
+    assert_eq!(second.due_at, b.now + 30_000);
+    assert!(second.due_at > first.due_at);
+    assert_eq!(b.last_job(), Some(&ClipboardJob::Arm { digest: digest_of(OTHER_KEY), due_at: second.due_at }));
+
+    // The first copy's moment passes: nothing is due yet, the alarm is set again for the rest.
+    b.now = first.due_at;
+    let jobs = b.clipboard_jobs.len();
+    b.fire(CLIPBOARD_ALARM);
+    assert_eq!(b.clipboard_jobs.len(), jobs, "no clear before the second copy's time");
+    assert!(b.alarms.contains_key(CLIPBOARD_ALARM));
+    b.now = second.due_at;
+    b.fire(CLIPBOARD_ALARM);
+    assert_eq!(b.last_job(), Some(&ClipboardJob::Clear { only_if: Some(digest_of(OTHER_KEY)) }));
+}
+
+#[test]
+fn clear_now_clears_whatever_the_clipboard_holds_and_drops_the_pending_clear() {
+    let mut b = Browser::new();
+    b.clears_in(KEY);
+    assert_eq!(b.message(&popup(), json!({ "type": "clear_clipboard" })), Reply::Done);
+    assert_eq!(b.last_job(), Some(&ClipboardJob::Clear { only_if: None }));
+    assert_eq!(b.pending_clear(), None);
+    assert!(!b.alarms.contains_key(CLIPBOARD_ALARM));
+    // The alarm of the dropped clear, had it fired anyway, does nothing.
+    let jobs = b.clipboard_jobs.len();
+    b.now += 60_000;
+    b.fire(CLIPBOARD_ALARM);
+    assert_eq!(b.clipboard_jobs.len(), jobs);
+    // With nothing pending, clearing is still asked of the device.
+    assert_eq!(b.message(&popup(), json!({ "type": "clear_clipboard" })), Reply::Done);
+    assert_eq!(b.last_job(), Some(&ClipboardJob::Clear { only_if: None }));
+}
+
+#[test]
+fn the_delay_is_the_options_page_s_to_choose_among_the_listed_choices() {
+    let mut b = Browser::new();
+    assert!(matches!(b.set_clipboard_clear(10), Reply::Clipboard(ClipboardStatus { clear_seconds: 10, .. })));
+    assert_eq!(b.clipboard_setting(), 10);
+    assert_eq!(b.clears_in(KEY), Some(10));
+    assert_eq!(b.pending_clear().unwrap().due_at, b.now + 10_000);
+    // Chrome fires no alarm sooner than 30 s: the device's timer clears at 10 s, the alarm after.
+    assert_eq!(b.alarms.get(CLIPBOARD_ALARM), Some(&0.5));
+    b.set_clipboard_clear(300);
+    b.clears_in(KEY);
+    assert_eq!(b.alarms.get(CLIPBOARD_ALARM), Some(&5.0));
+
+    for refused in [1, 45, 600] {
+        assert!(matches!(b.set_clipboard_clear(refused), Reply::Error { code: ErrorCode::Malformed, .. }), "{refused}");
+    }
+    let from_popup = b.message(&popup(), json!({ "type": "set_clipboard_clear", "seconds": 0 }));
+    assert!(matches!(from_popup, Reply::Error { code: ErrorCode::Forbidden, .. }), "{from_popup:?}");
+    assert_eq!(b.clipboard_setting(), 300);
+
+    // Other settings leave it alone, and it outlives the worker.
+    b.setup();
+    assert!(matches!(b.options(json!({ "type": "set_auto_lock", "minutes": 7 })), Reply::Vault(_)));
+    b.service = None;
+    assert_eq!(b.clipboard_setting(), 300);
+    assert_eq!(b.status().auto_lock_minutes, 7);
+}
+
+#[test]
+fn a_stored_delay_that_is_not_a_choice_counts_as_the_default() {
+    let mut b = Browser::new();
+    b.local.insert(storage::SETTINGS, json!({ "auto_lock_minutes": 15, "clipboard_clear_seconds": 99999 }));
+    assert_eq!(b.clipboard_setting(), 30);
+    assert_eq!(b.clears_in(KEY), Some(30));
+}
+
+#[test]
+fn a_worker_restarted_between_the_copy_and_the_clear_still_clears() {
+    let mut b = Browser::restarting();
+    b.set_clipboard_clear(60);
+    assert_eq!(b.clears_in(KEY), Some(60));
+    let due = b.pending_clear().unwrap().due_at;
+    assert_eq!(b.alarms.get(CLIPBOARD_ALARM), Some(&1.0));
+    // Unrelated events in between, each in a fresh worker.
+    b.status();
+    b.now = due - 5_000;
+    b.fire(CLIPBOARD_ALARM);
+    assert!(matches!(b.last_job(), Some(ClipboardJob::Arm { .. })), "not due yet: {:?}", b.last_job());
+    b.now = due;
+    b.fire(CLIPBOARD_ALARM);
+    assert_eq!(b.last_job(), Some(&ClipboardJob::Clear { only_if: Some(digest_of(KEY)) }));
+    assert_eq!(b.pending_clear(), None);
+}
+
+#[test]
+fn never_arms_nothing_and_cancels_an_earlier_clear() {
+    let mut b = Browser::new();
+    b.clears_in(KEY);
+    b.set_clipboard_clear(0);
+    assert_eq!(b.clears_in(OTHER_KEY), None);
+    assert_eq!(b.last_job(), Some(&ClipboardJob::Cancel));
+    assert_eq!(b.pending_clear(), None);
+    assert!(!b.alarms.contains_key(CLIPBOARD_ALARM));
+    let jobs = b.clipboard_jobs.len();
+    assert_eq!(b.clears_in(KEY), None);
+    assert_eq!(b.clipboard_jobs.len(), jobs, "nothing to cancel a second time");
+    b.now += 10 * 60_000;
+    b.fire(CLIPBOARD_ALARM);
+    assert_eq!(b.clipboard_jobs.len(), jobs);
+}
+
+#[test]
+fn only_a_digest_is_accepted_and_only_from_the_popup_or_options_page() {
+    let mut b = Browser::new();
+    for bad in [json!(KEY), json!("ABC"), json!(digest_of(KEY).as_str().to_uppercase()), json!(null)] {
+        let reply = b.message(&popup(), json!({ "type": "arm_clipboard", "digest": bad }));
+        assert!(matches!(reply, Reply::Error { code: ErrorCode::Malformed, .. }), "{bad}: {reply:?}");
+    }
+    let page = token_shown().model;
+    let digest = digest_of(KEY);
+    for body in [
+        json!({ "type": "arm_clipboard", "digest": digest.as_str() }),
+        json!({ "type": "clear_clipboard" }),
+        json!({ "type": "set_clipboard_clear", "seconds": 0 }),
+    ] {
+        let reply = b.message(&content_on(1, &page), body.clone());
+        assert!(matches!(reply, Reply::Error { code: ErrorCode::Forbidden, .. }), "{body}: {reply:?}");
+    }
+    assert!(b.clipboard_jobs.is_empty());
+    assert_eq!(b.pending_clear(), None);
 }

@@ -41,7 +41,23 @@ fn manifest(dir: &str, browser: &str, version: &str) -> Result<Value, String> {
     }
     let catalog = Catalog::builtin().map_err(|e| e.to_string())?;
     let mut m = read_json(&format!("{dir}/manifest.base.json"))?;
-    merge(&mut m, read_json(&format!("{dir}/manifest.{browser}.json"))?);
+    let mut own = read_json(&format!("{dir}/manifest.{browser}.json"))?;
+    // A browser's own permissions (Chrome's `offscreen`) come on top of the shared ones.
+    let extra = own.as_object_mut().and_then(|o| o.remove("permissions"));
+    merge(&mut m, own);
+    if let Some(Value::Array(extra)) = extra {
+        let list = m
+            .as_object_mut()
+            .ok_or("manifest is not an object")?
+            .entry("permissions")
+            .or_insert(Value::Array(Vec::new()));
+        let list = list.as_array_mut().ok_or("permissions is not a list")?;
+        for p in extra {
+            if !list.contains(&p) {
+                list.push(p);
+            }
+        }
+    }
     let hosts: Vec<Value> =
         catalog.recipes.iter().flat_map(|r| r.vendor.hosts.iter().map(|h| Value::String(h.match_pattern()))).collect();
     // Self-hosted products run on servers the admin adds: their origins are asked for at that

@@ -1,5 +1,6 @@
 //! The pure core: everything the extension decides, in plain Rust with no browser APIs, tested natively.
 
+pub mod clipboard;
 pub mod controller;
 pub mod detect;
 pub mod keeper;

@@ -1,5 +1,6 @@
 //! The message protocol between content scripts, extension pages and the service worker, with the sender check done before dispatch.
 
+use crate::engine::clipboard::ClipboardDigest;
 use crate::engine::page::PageModel;
 use crate::engine::recipe::{FieldName, Read, Server};
 use crate::engine::secret::SecretString;
@@ -182,6 +183,19 @@ pub enum PageRequest {
     SetAutoLock {
         minutes: u32,
     },
+    /// The page just put text on the clipboard whose SHA-256 digest is `digest`: clear it after
+    /// the chosen delay if it still holds that text. The text itself never comes here.
+    ArmClipboard {
+        digest: ClipboardDigest,
+    },
+    /// Clear the clipboard now, whatever it holds, and forget any pending clear.
+    ClearClipboard,
+    /// The clipboard setting.
+    ClipboardStatus,
+    /// Options: seconds after a copy before the clipboard is cleared (0: never).
+    SetClipboardClear {
+        seconds: u32,
+    },
 }
 
 #[derive(Deserialize)]
@@ -285,6 +299,17 @@ impl PageRequest {
                 | PageRequest::RemoveServer { .. }
                 | PageRequest::Guidance
                 | PageRequest::SetGuidance { .. }
+        ) && !self.is_clipboard()
+    }
+
+    /// Requests about the clipboard, answered by the service itself.
+    pub fn is_clipboard(&self) -> bool {
+        matches!(
+            self,
+            PageRequest::ArmClipboard { .. }
+                | PageRequest::ClearClipboard
+                | PageRequest::ClipboardStatus
+                | PageRequest::SetClipboardClear { .. }
         )
     }
 
@@ -311,11 +336,16 @@ impl PageRequest {
             PageRequest::ImportBackup { .. } => "import_backup",
             PageRequest::ShareKey { .. } => "share_key",
             PageRequest::SetAutoLock { .. } => "set_auto_lock",
+            PageRequest::ArmClipboard { .. } => "arm_clipboard",
+            PageRequest::ClearClipboard => "clear_clipboard",
+            PageRequest::ClipboardStatus => "clipboard_status",
+            PageRequest::SetClipboardClear { .. } => "set_clipboard_clear",
         }
     }
 
     /// Which full extension page may ask this: the popup handles the daily vault (unlock, copy,
-    /// share, adopt); setup, passphrase, backups, servers and settings are the options page's.
+    /// share, adopt, and the clipboard after a copy); setup, passphrase, backups, servers and
+    /// settings (the clipboard delay among them) are the options page's.
     pub fn allowed_from(&self, page: ExtensionPage) -> bool {
         use ExtensionPage::*;
         match self {
@@ -329,7 +359,10 @@ impl PageRequest {
             | PageRequest::AdoptEntries { .. }
             | PageRequest::DeleteEntry { .. }
             | PageRequest::RebuildIndex
-            | PageRequest::ShareKey { .. } => matches!(page, Popup | Options),
+            | PageRequest::ShareKey { .. }
+            | PageRequest::ArmClipboard { .. }
+            | PageRequest::ClearClipboard
+            | PageRequest::ClipboardStatus => matches!(page, Popup | Options),
             PageRequest::Servers
             | PageRequest::AddServer { .. }
             | PageRequest::RemoveServer { .. }
@@ -339,7 +372,8 @@ impl PageRequest {
             | PageRequest::ChangePassphrase { .. }
             | PageRequest::ExportBackup { .. }
             | PageRequest::ImportBackup { .. }
-            | PageRequest::SetAutoLock { .. } => page == Options,
+            | PageRequest::SetAutoLock { .. }
+            | PageRequest::SetClipboardClear { .. } => page == Options,
         }
     }
 }
@@ -619,10 +653,24 @@ pub enum Reply {
         renamed: u32,
     },
     Done,
+    /// The clipboard setting, and after a copy when the clipboard is cleared.
+    Clipboard(ClipboardStatus),
     Error {
         code: ErrorCode,
         message: String,
     },
+}
+
+/// The clipboard as the popup and options page see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClipboardStatus {
+    /// Seconds after a copy before the clipboard is cleared; 0 is never.
+    pub clear_seconds: u32,
+    /// The delays the admin may choose (0: never).
+    pub choices: Vec<u32>,
+    /// After an arm: seconds until this copy is cleared, if it will be.
+    #[serde(default)]
+    pub clears_in: Option<u32>,
 }
 
 /// The vault as the popup and options page see it.
@@ -874,6 +922,14 @@ pub enum OutgoingRequest {
     },
     SetAutoLock {
         minutes: u32,
+    },
+    ArmClipboard {
+        digest: ClipboardDigest,
+    },
+    ClearClipboard,
+    ClipboardStatus,
+    SetClipboardClear {
+        seconds: u32,
     },
 }
 

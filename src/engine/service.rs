@@ -12,10 +12,11 @@
 //! because everything it needs is restored from storage (tab records from `storage.session`, the
 //! unlocked vault from the session key, settings, servers and drift from `storage.local`).
 
+use crate::engine::clipboard::{self, ClipboardJob, PendingClear, CLIPBOARD_ALARM};
 use crate::engine::controller::{Controller, Outcome};
 use crate::engine::keeper::{Keeper, Session, VaultOutcome};
 use crate::engine::protocol::{
-    Admitted, CaptureState, ContentRequest, ErrorCode, PageRequest, PanelNonce, Push, Refusal, Reply,
+    Admitted, CaptureState, ClipboardStatus, ContentRequest, ErrorCode, PageRequest, PanelNonce, Push, Refusal, Reply,
 };
 use crate::engine::recipe::FieldName;
 use crate::engine::recipe::{Catalog, Server};
@@ -87,8 +88,8 @@ impl IdleState {
     }
 }
 
-/// What the glue must read for an event. The small items (settings, servers, drift, counters and
-/// the session key) are always read.
+/// What the glue must read for an event. The small items (settings, servers, drift, counters, the
+/// pending clipboard clear and the session key) are always read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Wants {
     /// Every vault item of `storage.local` and the private area.
@@ -154,6 +155,8 @@ pub struct Effects {
     pub icon: Option<Icon>,
     /// The writes carry a key the admin is saving: a refusal must say the key was not saved.
     pub carries_key: bool,
+    /// What the clipboard device must do (after the session writes, which record it).
+    pub clipboard: Option<ClipboardJob>,
 }
 
 impl Effects {
@@ -182,6 +185,8 @@ pub struct Service {
     keeper: Keeper,
     settings: Settings,
     counters: Counters,
+    /// The clipboard clear that is waiting, as `storage.session` holds it.
+    pending_clear: Option<PendingClear>,
     /// The nonce of the accepted panel port of each tab.
     live_panels: HashMap<u32, PanelNonce>,
     /// The icon last asked for, `None` when the browser's icon is not known to match it.
@@ -206,6 +211,7 @@ impl Service {
             keeper: Keeper::new(replacing),
             settings: Settings::default(),
             counters: Counters::default(),
+            pending_clear: None,
             live_panels: HashMap::new(),
             icon_shown: None,
         }
@@ -252,7 +258,9 @@ impl Service {
         self.keeper.auto_lock_minutes = self.settings.auto_lock_minutes;
         let vault_set_up = snap.local.get(crate::engine::vault::HEADER_KEY).is_some();
         self.controller.set_context(self.settings.quiet_vendors.clone(), vault_set_up);
+        self.settings.clipboard_clear_seconds = clipboard::sanitize(self.settings.clipboard_clear_seconds);
         self.counters = read(&snap.session, storage::COUNTERS).unwrap_or_default();
+        self.pending_clear = read(&snap.session, storage::CLIPBOARD);
         let servers: Vec<Server> = read(&snap.local, storage::SERVERS).unwrap_or_default();
         if servers.as_slice() != self.controller.servers() {
             self.controller.restore_servers(servers);
@@ -308,7 +316,9 @@ impl Service {
                 }
             }
             Event::Message(Ok(Admitted::Page { request, .. })) => {
-                if request.is_vault() {
+                if request.is_clipboard() {
+                    effects.reply = Some(self.clipboard(request, now, &mut effects));
+                } else if request.is_vault() {
                     let outcome =
                         self.keeper.handle(&snap.local, &snap.private, request, now, &mut || platform.calibrate());
                     self.vault(outcome, &mut effects);
@@ -335,6 +345,8 @@ impl Service {
             Event::Alarm { name } => {
                 if name == AUTO_LOCK_ALARM {
                     self.lock(&mut effects);
+                } else if name == CLIPBOARD_ALARM {
+                    self.clipboard_alarm(now, &mut effects);
                 }
             }
             Event::Idle { state } => {
@@ -380,6 +392,85 @@ impl Service {
         self.keeper.lock();
         effects.session_key = SessionKeyChange::Clear;
         effects.alarms.push(AlarmChange::Clear { name: AUTO_LOCK_ALARM });
+    }
+
+    /// The clipboard setting as the pages see it.
+    fn clipboard_status(&self, clears_in: Option<u32>) -> Reply {
+        Reply::Clipboard(ClipboardStatus {
+            clear_seconds: self.settings.clipboard_clear_seconds,
+            choices: clipboard::CHOICES.to_vec(),
+            clears_in,
+        })
+    }
+
+    /// Drops the pending clear, its record and its alarm.
+    fn forget_clear(&mut self, effects: &mut Effects) {
+        self.pending_clear = None;
+        effects.session.delete(storage::CLIPBOARD);
+        effects.alarms.push(AlarmChange::Clear { name: CLIPBOARD_ALARM });
+    }
+
+    /// The clipboard requests (see [`crate::engine::clipboard`] for the design).
+    fn clipboard(&mut self, request: PageRequest, now: u64, effects: &mut Effects) -> Reply {
+        match request {
+            PageRequest::ArmClipboard { digest } => {
+                let seconds = self.settings.clipboard_clear_seconds;
+                if seconds == 0 {
+                    // Never: an earlier copy's clear has nothing left to do either, since the
+                    // clipboard now holds this text.
+                    if self.pending_clear.is_some() {
+                        self.forget_clear(effects);
+                        effects.clipboard = Some(ClipboardJob::Cancel);
+                    }
+                    return self.clipboard_status(None);
+                }
+                let pending = PendingClear { digest, due_at: now + seconds as u64 * 1_000 };
+                effects.session.put(storage::CLIPBOARD, to_json(&pending));
+                effects.alarms.push(AlarmChange::Set { name: CLIPBOARD_ALARM, minutes: pending.alarm_minutes(now) });
+                effects.clipboard = Some(ClipboardJob::Arm { digest: pending.digest.clone(), due_at: pending.due_at });
+                self.pending_clear = Some(pending);
+                self.clipboard_status(Some(seconds))
+            }
+            PageRequest::ClearClipboard => {
+                if self.pending_clear.is_some() {
+                    self.forget_clear(effects);
+                }
+                effects.clipboard = Some(ClipboardJob::Clear { only_if: None });
+                Reply::Done
+            }
+            PageRequest::ClipboardStatus => self.clipboard_status(None),
+            PageRequest::SetClipboardClear { seconds } => {
+                if !clipboard::is_choice(seconds) {
+                    return Reply::Error {
+                        code: ErrorCode::Malformed,
+                        message: "choose never, 10 s, 30 s, 1, 2 or 5 minutes".into(),
+                    };
+                }
+                // A copy already made keeps the delay it was promised; the new one applies from
+                // the next copy on.
+                self.settings.clipboard_clear_seconds = seconds;
+                effects.put_local(storage::SETTINGS, to_json(&self.settings));
+                self.clipboard_status(None)
+            }
+            other => Reply::Error {
+                code: ErrorCode::Unexpected,
+                message: format!("{} is not a clipboard request", other.name()),
+            },
+        }
+    }
+
+    /// The clipboard alarm: a due clear is done (again, if the device's timer already did it);
+    /// one not due yet gets its alarm again.
+    fn clipboard_alarm(&mut self, now: u64, effects: &mut Effects) {
+        let Some(pending) = self.pending_clear.clone() else {
+            return;
+        };
+        if pending.is_due(now) {
+            self.forget_clear(effects);
+            effects.clipboard = Some(ClipboardJob::Clear { only_if: Some(pending.digest) });
+        } else {
+            effects.alarms.push(AlarmChange::Set { name: CLIPBOARD_ALARM, minutes: pending.alarm_minutes(now) });
+        }
     }
 
     /// The registrations that make exactly the granted servers run the content script.

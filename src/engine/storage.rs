@@ -14,6 +14,7 @@
 //! | session   | `vault:session`    | the unlocked vault's session key, as bytes (never a string)   | service      |
 //! | session   | `tab:<id>`         | [`TabRecord`](crate::engine::controller::TabRecord): a tab's last report and walkthrough progress | service |
 //! | session   | `counters`         | [`Counters`] as JSON                                           | service      |
+//! | session   | `clipboard`        | [`PendingClear`](crate::engine::clipboard::PendingClear): the digest of what was copied and when to clear it | service |
 //! | private   | `capture-key`      | the key that tags captures sealed while locked                | vault        |
 //!
 //! *local* is `storage.local`: it survives restarts, and content scripts can read and write it,
@@ -45,6 +46,8 @@ pub const ALWAYS_READ: [&str; 4] = [SETTINGS, SERVERS, DRIFT, crate::engine::vau
 pub const SESSION_KEY: &str = "vault:session";
 /// `storage.session`: counters for the popup.
 pub const COUNTERS: &str = "counters";
+/// `storage.session`: the pending clipboard clear.
+pub use crate::engine::clipboard::CLIPBOARD_KEY as CLIPBOARD;
 /// `storage.session`: prefix of per-tab records.
 pub const TAB_PREFIX: &str = "tab:";
 /// Private area: the capture-tag key (declared with its format in `vault::capture`).
@@ -69,6 +72,8 @@ pub struct Settings {
     pub auto_lock_minutes: u32,
     /// Vendors whose walkthrough the admin asked not to see by itself ("don't guide me on …").
     pub quiet_vendors: std::collections::BTreeSet<String>,
+    /// Seconds after a copy before the clipboard is cleared; 0 is never (see [`crate::engine::clipboard`]).
+    pub clipboard_clear_seconds: u32,
 }
 
 impl Default for Settings {
@@ -76,6 +81,7 @@ impl Default for Settings {
         Settings {
             auto_lock_minutes: crate::engine::keeper::DEFAULT_AUTO_LOCK_MINUTES,
             quiet_vendors: Default::default(),
+            clipboard_clear_seconds: crate::engine::clipboard::DEFAULT_SECONDS,
         }
     }
 }

@@ -122,3 +122,36 @@ export function setBadge(tabId, text, color, title) {
   return typed(Promise.all(steps));
 }
 export function message(name, substitutions) { return ext?.i18n?.getMessage(name, substitutions) || ''; }
+// The clipboard device that clears a copied key later. The service worker has no document, so
+// in Chrome it is an offscreen document (reason CLIPBOARD); Firefox's background page has one and
+// loads the device (clipboard.js) itself. Only SHA-256 digests are handed over, never the text.
+const OFFSCREEN = 'offscreen.html';
+async function offscreenDocument() {
+  const open = await ext.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'], documentUrls: [ext.runtime.getURL(OFFSCREEN)] });
+  if (open.length) return;
+  await ext.offscreen.createDocument({
+    url: OFFSCREEN,
+    reasons: ['CLIPBOARD'],
+    justification: 'Clears a key keywarden copied from the clipboard after the delay the admin chose.',
+  }).catch(async (e) => {
+    // Created meanwhile by an earlier call: fine.
+    if (!(await ext.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] })).length) throw e;
+  });
+}
+function clipboardDevice(op, args) {
+  if (ext.offscreen) {
+    return typed(offscreenDocument()
+      .then(() => ext.runtime.sendMessage({ keywardenClipboard: { op, ...args } }))
+      .then((answer) => {
+        if (!answer || !answer.ok) throw new Error((answer && answer.message) || 'the offscreen document did not answer');
+        // After a clear nothing is pending: the document can go until the next copy.
+        return op === 'clear' ? ext.offscreen.closeDocument().catch(() => undefined) : undefined;
+      }));
+  }
+  const device = globalThis.keywardenClipboard;
+  if (!device) return Promise.reject(failure(new Error('no clipboard device in this context')));
+  return typed(device[op](args));
+}
+export function clipboardArm(digest, dueAt) { return clipboardDevice('arm', { digest, dueAt }); }
+export function clipboardClear(onlyIf) { return clipboardDevice('clear', { onlyIf: onlyIf ?? null }); }
+export function clipboardCancel() { return clipboardDevice('cancel', {}); }

@@ -54,6 +54,12 @@ extern "C" {
     pub fn clear_alarm(name: &str) -> Promise;
     #[wasm_bindgen(js_name = copyText)]
     pub fn copy_text(text: &str) -> Promise;
+    #[wasm_bindgen(js_name = clipboardArm)]
+    pub fn clipboard_arm(digest: &str, due_at: f64) -> Promise;
+    #[wasm_bindgen(js_name = clipboardClear)]
+    pub fn clipboard_clear(only_if: Option<String>) -> Promise;
+    #[wasm_bindgen(js_name = clipboardCancel)]
+    pub fn clipboard_cancel() -> Promise;
     #[wasm_bindgen(js_name = activeTabId)]
     pub fn active_tab_id() -> Promise;
     #[wasm_bindgen(js_name = setIcon)]

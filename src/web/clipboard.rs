@@ -1,7 +1,8 @@
 //! Putting a key on the clipboard from an extension page, and arranging for it to be cleared later.
 
-use super::api;
-use crate::engine::protocol::Revealed;
+use super::{api, ask};
+use crate::engine::clipboard::ClipboardDigest;
+use crate::engine::protocol::{ClipboardStatus, OutgoingRequest, Reply, Revealed};
 use wasm_bindgen_futures::JsFuture;
 
 /// What became of a copy.
@@ -11,10 +12,27 @@ pub struct Copied {
     pub clears_in: Option<u32>,
 }
 
-/// Writes `key` to the clipboard. The error is a sentence for the admin.
+/// Writes `key` to the clipboard, then asks the worker to clear it after the admin's delay. The
+/// worker gets only the key's SHA-256 digest, computed here before the write. The error is a
+/// sentence for the admin; a clear that could not be arranged is `clears_in: None`.
 pub async fn copy_secret(key: &Revealed) -> Result<Copied, String> {
-    match JsFuture::from(api::copy_text(key.expose())).await {
-        Ok(_) => Ok(Copied { clears_in: None }),
-        Err(_) => Err("The browser refused the clipboard.".to_string()),
+    let digest = ClipboardDigest::of(key.expose());
+    if JsFuture::from(api::copy_text(key.expose())).await.is_err() {
+        return Err("The browser refused the clipboard.".to_string());
+    }
+    let clears_in = match ask(&OutgoingRequest::ArmClipboard { digest }).await {
+        Ok(Reply::Clipboard(ClipboardStatus { clears_in, .. })) => clears_in,
+        _ => None,
+    };
+    Ok(Copied { clears_in })
+}
+
+/// Asks the worker to clear the clipboard now, whatever it holds. The error is a sentence for the admin.
+pub async fn clear_now() -> Result<(), String> {
+    match ask(&OutgoingRequest::ClearClipboard).await {
+        Ok(Reply::Done) => Ok(()),
+        Ok(Reply::Error { message, .. }) => Err(super::vault_ui::readable(&message)),
+        Ok(_) => Err("keywarden did not answer as expected.".to_string()),
+        Err(e) => Err(super::vault_ui::readable(&e)),
     }
 }

@@ -52,7 +52,8 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
             let _ = render(again, message).await;
         });
     });
-    listeners.extend(super::vault_ui::section(&root, true, rerender).await?);
+    listeners.extend(super::vault_ui::section(&root, true, rerender.clone()).await?);
+    listeners.extend(super::vault_ui::clipboard_section(&root, rerender).await?);
     let section = add(&root, "section", &[("aria-labelledby", "servers-title")], "")?;
     add(&section, "h2", &[("id", "servers-title")], &t("serversTitle"))?;
     let Ok(Reply::Servers { vendors, servers }) = reply else {

@@ -256,7 +256,68 @@ pub fn draw(
         "locked" => locked(section, status.items, rerender),
         _ => unlocked(section, status, full, rerender),
     }?);
+    if state == "locked" && !full {
+        // A key copied before the vault locked may still be on the clipboard.
+        listeners.push(clear_clipboard_button(section, rerender)?);
+    }
     Ok(listeners)
+}
+
+/// A delay in words: "10 seconds", "1 minute", "5 minutes".
+pub fn duration_text(seconds: u32) -> String {
+    match seconds {
+        s if s >= 60 && s % 60 == 0 => {
+            let m = s / 60;
+            format!("{m} {}", if m == 1 { "minute" } else { "minutes" })
+        }
+        s => format!("{s} {}", if s == 1 { "second" } else { "seconds" }),
+    }
+}
+
+/// The popup's "Clear clipboard now": empties the clipboard whatever it holds.
+fn clear_clipboard_button(section: &Element, rerender: &Rerender) -> Result<EventListener, JsValue> {
+    let button = add(section, "button", &[("type", "button"), ("id", "clear-clipboard")], "Clear clipboard now")?;
+    let r = rerender.clone();
+    Ok(on_click(&button, move |_| {
+        let r = r.clone();
+        spawn_local(async move {
+            let message = match super::clipboard::clear_now().await {
+                Ok(()) => "Clipboard cleared.".to_string(),
+                Err(why) => why,
+            };
+            r(Some(message));
+        });
+    }))
+}
+
+/// The options page's clipboard section: how long after a copy keywarden clears the clipboard.
+/// Drawn into `parent` as a section of its own; returns its listener.
+pub async fn clipboard_section(parent: &Element, rerender: Rerender) -> Result<Vec<EventListener>, JsValue> {
+    let section = add(parent, "section", &[("id", "clipboard"), ("aria-labelledby", "clipboard-title")], "")?;
+    add(&section, "h2", &[("id", "clipboard-title")], "Clipboard")?;
+    let Ok(Reply::Clipboard(status)) = ask(&OutgoingRequest::ClipboardStatus).await else {
+        add(&section, "p", &[("role", "alert")], "The extension's background is not answering; reload this page.")?;
+        return Ok(Vec::new());
+    };
+    add(&section, "p", &[], "After you copy a key, keywarden clears the clipboard once this delay has passed, unless you have copied something else meanwhile.")?;
+    add(&section, "label", &[("for", "clipboard-clear")], "Clear the clipboard after")?;
+    let select = add(&section, "select", &[("id", "clipboard-clear")], "")?;
+    for &choice in &status.choices {
+        let value = choice.to_string();
+        let text = if choice == 0 { "Never".to_string() } else { duration_text(choice) };
+        let option = add(&select, "option", &[("value", &value)], &text)?;
+        if choice == status.clear_seconds {
+            option.set_attribute("selected", "")?;
+        }
+    }
+    let r = rerender.clone();
+    Ok(vec![EventListener::new(&select, "change", move |_| {
+        let Ok(seconds) = value_of("clipboard-clear").parse::<u32>() else { return };
+        act(&r, OutgoingRequest::SetClipboardClear { seconds }, move |_| match seconds {
+            0 => "Saved: keywarden leaves copied keys on the clipboard.".to_string(),
+            s => format!("Saved: the clipboard is cleared {} after a copy.", duration_text(s)),
+        });
+    })])
 }
 
 /// The popup without a vault: a way to the options page, where it is set up.
@@ -320,6 +381,9 @@ fn unlocked(
     if known.is_empty() {
         add(&list, "li", &[("class", "empty")], "No keys saved yet.")?;
     }
+    if !full {
+        listeners.push(clear_clipboard_button(section, rerender)?);
+    }
     for entry in known.iter().rev() {
         let item = entry_item(&list, entry)?;
         listeners.push(copy_button(&item, &entry.id, rerender)?);
@@ -366,7 +430,7 @@ fn copy_button(item: &Element, id: &str, rerender: &Rerender) -> Result<EventLis
         spawn_local(async move {
             let message = match ask(&OutgoingRequest::CopyKey { id }).await {
                 Ok(Reply::Key { key }) => match super::clipboard::copy_secret(&key).await {
-                    Ok(super::clipboard::Copied { clears_in: Some(s) }) => format!("Key copied to the clipboard; it is cleared in {s} seconds."),
+                    Ok(super::clipboard::Copied { clears_in: Some(s) }) => format!("Key copied to the clipboard; it is cleared in {}.", duration_text(s)),
                     Ok(_) => "Key copied to the clipboard. Clipboard history may keep it: paste it where it belongs, then copy something else.".to_string(),
                     Err(why) => why,
                 },

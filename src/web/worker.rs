@@ -3,7 +3,8 @@
 use super::api::{self, Listener, Port};
 use super::i18n::t;
 use super::{out, JsError, JsInbound};
-use crate::engine::protocol::{admit, ExtensionPage, PanelNonce, Push, RawSender, Reply, Sender};
+use crate::engine::clipboard::ClipboardJob;
+use crate::engine::protocol::{admit, ErrorCode, ExtensionPage, PanelNonce, Push, RawSender, Reply, Sender};
 use crate::engine::secret::SecretString;
 use crate::engine::service::{
     AlarmChange, Badge, Effects, Event, Icon, IdleState, PanelPort, Platform, Service, SessionKeyChange, Wants,
@@ -99,6 +100,7 @@ async fn snapshot(wants: &Wants) -> Result<Snapshot, JsError> {
     };
     let mut session_keys: Vec<String> = wants.tabs.iter().map(|t| storage::tab_key(*t)).collect();
     session_keys.push(storage::COUNTERS.into());
+    session_keys.push(storage::CLIPBOARD.into());
     let session = store_of(&JsFuture::from(api::session_get_items(super::to_js(&session_keys))).await?, |_| true)?;
     let session_key = session_key().await?;
     let private = if wants.vault {
@@ -210,6 +212,18 @@ async fn apply(mut effects: Effects, port: Option<(u32, Port)>) -> Option<Reply>
             report("an alarm change", &JsError::from_js(e));
         }
     }
+    if let Some(job) = &effects.clipboard {
+        if let Err(e) = clipboard_job(job).await {
+            report("the clipboard", &e);
+            // Only a clear the admin asked for has someone waiting to hear that it failed.
+            if matches!(job, ClipboardJob::Clear { only_if: None }) {
+                effects.reply = Some(Reply::Error {
+                    code: ErrorCode::Internal,
+                    message: "the browser did not let keywarden clear the clipboard".into(),
+                });
+            }
+        }
+    }
     if let Some(scripts) = &effects.scripts {
         if let Err(e) = sync_scripts(scripts).await {
             report("updating content-script registrations", &e);
@@ -252,6 +266,18 @@ async fn toolbar(icon: Option<Icon>, badges: &[(u32, Badge)]) {
         let (text, color, title) = badge_look(badge);
         JsFuture::from(api::set_badge(tab, text, color, &title)).await.ok();
     }
+}
+
+/// Hands a clipboard job to the device: Chrome's offscreen document or Firefox's background page
+/// (`api.js` picks). Only digests travel; the device reads the clipboard itself at clearing time.
+async fn clipboard_job(job: &ClipboardJob) -> Result<(), JsError> {
+    let done = match job {
+        ClipboardJob::Arm { digest, due_at } => api::clipboard_arm(digest.as_str(), *due_at as f64),
+        ClipboardJob::Clear { only_if } => api::clipboard_clear(only_if.as_ref().map(|d| d.as_str().to_string())),
+        ClipboardJob::Cancel => api::clipboard_cancel(),
+    };
+    JsFuture::from(done).await?;
+    Ok(())
 }
 
 async fn sync_scripts(scripts: &crate::engine::service::Scripts) -> Result<(), JsError> {

@@ -1,0 +1,220 @@
+// End-to-end checks of the clipboard that clears, in Chromium and Firefox: a key copied from the popup is cleared after the chosen delay with the popup closed, text copied since is left alone, and "Clear clipboard now" empties it.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { STEP_TIMEOUT, poll, withTimeout } from './harness.mjs';
+import {
+  BROWSERS,
+  bringToFront,
+  choose,
+  entryFor,
+  findOptionsTab,
+  launchForSuite,
+  loadExtensionPage,
+  openTab,
+  serveFixtures,
+  setUpVault,
+  vaultView,
+  vendorFlow,
+  waitForVault,
+} from './flow.mjs';
+
+const APP = 'https://control.predicthq.com';
+const PASSPHRASE = 'correct horse battery staple';
+const OTHER_TEXT = 'copied by the admin after the key: not keywarden\'s to clear';
+const DELAY_SECONDS = 10;
+// The clipboard device's timer clears at the delay; the worker's alarm, no sooner than 30 s after
+// the copy (Chrome's floor for alarms), makes good a lost timer. A clear must show by then.
+const CLEARED_WITHIN = 40_000;
+const TEST = { timeout: 120_000 };
+
+const { CAPTURE, clickCapture } = vendorFlow('predicthq');
+const fixtures = serveFixtures();
+
+/** Creates a PredictHQ token in the vendor tab and saves it into the (unlocked) vault; returns it. */
+async function saveToken(vendor, name) {
+  await bringToFront(vendor);
+  assert.equal((await vendor.goto(`${APP}/tokens`)).status, 200);
+  await vendor.type('#token-name', name);
+  await vendor.click({ css: 'button', text: 'Create Token' });
+  const token = await vendor.waitFor(() => document.querySelector('code')?.textContent.trim(), null, { what: 'the new token' });
+  await vendor.waitForSelector(CAPTURE);
+  await clickCapture(vendor);
+  await vendor.waitFor((css) => document.querySelector(css)?.getAttribute('data-state') === 'saved', CAPTURE, {
+    timeout: 30_000,
+    what: 'the capture control to say saved',
+  });
+  return token;
+}
+
+/** The text of the page's status line. */
+async function status(tab) {
+  return (await vaultView(tab)).status;
+}
+
+/** Waits until the status line matches `pattern` and returns it. */
+async function waitForStatus(tab, pattern, what) {
+  let last = '';
+  try {
+    return await poll(async () => {
+      last = await status(tab);
+      return pattern.test(last) ? last : null;
+    }, { what });
+  } catch (error) {
+    throw new Error(`${error.message}; #page-status said ${JSON.stringify(last)}`);
+  }
+}
+
+/**
+ * Chooses the clipboard delay in the options page (0: never) as an admin does, and waits until it
+ * is saved.
+ */
+async function chooseDelay(options, seconds) {
+  await bringToFront(options);
+  await loadExtensionPage(options, 'options.html');
+  await options.waitForSelector('#clipboard-clear');
+  await choose(options, '#clipboard-clear', String(seconds));
+  await waitForStatus(options, /^Saved:/, 'the saved clipboard delay in #page-status');
+  await loadExtensionPage(options);
+  await options.waitForSelector('#clipboard-clear');
+  assert.equal(await options.evaluate(() => document.querySelector('#clipboard-clear').value), String(seconds), 'the choice is kept');
+}
+
+/** The clipboard's text, read in an extension page (which has the clipboardRead permission). */
+function readClipboard(tab) {
+  return tab.evaluate(() => navigator.clipboard.readText());
+}
+
+function writeClipboard(tab, text) {
+  return tab.evaluate((t) => navigator.clipboard.writeText(t), text);
+}
+
+/** The pending clear the worker keeps in storage.session (a digest and a time), or null. */
+function pendingClear(tab) {
+  return tab.evaluate(async () => {
+    const ext = globalThis.browser ?? globalThis.chrome;
+    return (await ext.storage.session.get('clipboard')).clipboard ?? null;
+  });
+}
+
+for (const name of BROWSERS) {
+  describe(`${name}: clipboard`, () => {
+    let browser;
+    let options;
+    let vendor;
+    let token;
+    let brokenAt = null;
+
+    const { ready } = launchForSuite(name, fixtures, {
+      async setup(launched) {
+        browser = launched;
+        if (browser.name === 'chromium') await browser.context.grantPermissions(['clipboard-read', 'clipboard-write']);
+        options = await findOptionsTab(browser);
+        vendor = await openTab(browser);
+      },
+    });
+
+    const step = (title, opts, fn) =>
+      it(title, opts, async (t) => {
+        ready();
+        if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
+        try {
+          await fn(t);
+        } catch (error) {
+          brokenAt = title;
+          throw error;
+        }
+      });
+
+    /**
+     * Opens the popup as a page, presses Copy beside the saved token and returns what the popup
+     * said, then closes it: Chromium closes the popup's tab; in Firefox (whose driver cannot open
+     * extension addresses) the popup was loaded into the options tab, which goes back to the
+     * options page, so the popup's document is gone either way. `beforeClose(popup)` runs first.
+     */
+    async function copyFromPopup(beforeClose = async () => {}) {
+      let popup;
+      if (browser.name === 'chromium') {
+        popup = await openTab(browser);
+        await popup.goto(`${browser.extensionOrigin}/popup.html`);
+      } else {
+        popup = options;
+        await loadExtensionPage(options, 'popup.html');
+      }
+      try {
+        await bringToFront(popup);
+        const view = await waitForVault(popup, 'unlocked', { also: (v) => v.entries.length === 1 });
+        const entry = entryFor(view.entries, token);
+        assert.ok(await popup.evaluate(() => document.querySelector('#clear-clipboard') !== null), 'the popup offers Clear clipboard now');
+        await writeClipboard(popup, 'placed by the test before Copy');
+        await popup.click(`#entries li[data-entry-id="${entry.id}"] button[data-action="copy"]`);
+        const said = await waitForStatus(popup, /copied|refused/i, 'the copy message in #page-status');
+        assert.equal(await readClipboard(popup), token, 'the clipboard holds the token right after Copy');
+        await beforeClose(popup);
+        return said;
+      } finally {
+        if (browser.name === 'chromium') await withTimeout(popup.page.close(), STEP_TIMEOUT, 'close popup tab').catch(() => {});
+        else await loadExtensionPage(options, 'options.html');
+        await bringToFront(options);
+      }
+    }
+
+    step('1. sets the vault up, saves a token, and chooses a 10 s delay', TEST, async () => {
+      await setUpVault(options, PASSPHRASE);
+      token = await saveToken(vendor, 'e2e clipboard');
+      await bringToFront(options);
+      await loadExtensionPage(options);
+      // The clipboard section is drawn after the vault section, from a reply of its own.
+      await options.waitForSelector('section#clipboard select#clipboard-clear');
+      const select = await options.evaluate(() => {
+        const s = document.querySelector('section#clipboard select#clipboard-clear');
+        const label = s && document.querySelector(`label[for="${s.id}"]`);
+        return s && { value: s.value, label: label?.textContent.trim(), choices: [...s.options].map((o) => o.textContent.trim()) };
+      });
+      assert.deepEqual(select, {
+        value: '30',
+        label: 'Clear the clipboard after',
+        choices: ['Never', '10 seconds', '30 seconds', '1 minute', '2 minutes', '5 minutes'],
+      }, 'the options page has a labelled delay choice, 30 s by default');
+      await chooseDelay(options, DELAY_SECONDS);
+    });
+
+    step('2. a key copied from the popup is cleared after the delay, with the popup closed', TEST, async () => {
+      const said = await copyFromPopup();
+      assert.match(said, /Key copied to the clipboard; it is cleared in 10 seconds\./);
+      const pending = await pendingClear(options);
+      assert.ok(pending && /^[0-9a-f]{64}$/.test(pending.digest), `the worker keeps a digest (${JSON.stringify(pending)})`);
+      assert.ok(!JSON.stringify(pending).includes(token), 'and not the token');
+      let last;
+      await poll(async () => {
+        last = await readClipboard(options);
+        return last === '';
+      }, { timeout: CLEARED_WITHIN, what: 'the clipboard to be cleared' }).catch((error) => {
+        throw new Error(`${error.message}; it still held ${last === token ? 'the token' : JSON.stringify(last)}`);
+      });
+    });
+
+    step('3. text the admin copies after the key is left on the clipboard', TEST, async () => {
+      await copyFromPopup();
+      await bringToFront(options);
+      await writeClipboard(options, OTHER_TEXT);
+      // The worker drops its record when its alarm has had the clear done, after the device's timer.
+      await poll(async () => (await pendingClear(options)) === null, {
+        timeout: CLEARED_WITHIN,
+        what: 'the pending clear to be done',
+      });
+      assert.equal(await readClipboard(options), OTHER_TEXT, 'the clipboard still holds what was copied after the key');
+    });
+
+    step('4. "Clear clipboard now" in the popup empties the clipboard (with the delay set to never)', TEST, async () => {
+      await chooseDelay(options, 0);
+      const said = await copyFromPopup(async (popup) => {
+        await popup.click('#clear-clipboard');
+        await waitForStatus(popup, /Clipboard cleared\.|did not|not answer/, 'the clear message in #page-status');
+        assert.equal(await status(popup), 'Clipboard cleared.');
+        assert.equal(await readClipboard(popup), '', 'the clipboard is empty');
+      });
+      assert.match(said, /Key copied to the clipboard\. Clipboard history may keep it/, 'with never, no clear is promised');
+      assert.equal(await pendingClear(options), null, 'nothing is pending with never');
+    });
+  });
+}
