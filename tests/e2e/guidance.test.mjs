@@ -50,6 +50,27 @@ for (const name of BROWSERS) {
       tab = await session.newTab();
     }, { timeout: 20_000 });
 
+    it('shows on the toolbar that it can guide on the dashboard, and when a key is on screen', TEST, async () => {
+      const badge = async () => {
+        await bringToFront(tab);
+        return session.extensionTab.evaluate(async () => {
+          const ext = globalThis.browser ?? globalThis.chrome;
+          const [active] = await ext.tabs.query({ active: true, currentWindow: true });
+          return ext.action.getBadgeText({ tabId: active.id });
+        });
+      };
+      await tab.goto('https://example.test/');
+      await tab.waitForSelector('form button');
+      await poll(async () => (await badge()) === '', { what: 'no badge on a page of no vendor' });
+      await tab.goto(`${APP}/`);
+      await poll(async () => (await badge()) === '•', { what: 'the "can guide here" badge on the dashboard' });
+      await tab.goto(`${APP}/tokens`);
+      await tab.type('#token-name', 'e2e badge');
+      await tab.click({ css: 'button', text: 'Create Token' });
+      await tab.waitForSelector('code');
+      await poll(async () => (await badge()) === 'KEY', { what: 'the "key on screen" badge' });
+    });
+
     it('leaves the token list\'s row actions and the target uncovered', TEST, async () => {
       await tab.goto(`${APP}/tokens?state=list`);
       await expectStep(tab, 'new-token', CREATE_NEW);
