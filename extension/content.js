@@ -315,6 +315,14 @@
     pill.el.style.setProperty('display', 'block', 'important');
   }
 
+  // The step shown belongs to a page that is gone: hidden until the next draw says what to show.
+  function hideStalePanel() {
+    if (!panel) return;
+    panel.el.removeAttribute('data-shown');
+    panel.el.style.setProperty('display', 'none', 'important');
+    hidePill();
+  }
+
   function hidePill() {
     if (pill) pill.el.style.setProperty('display', 'none', 'important');
   }
@@ -637,8 +645,13 @@
     const vw = document.documentElement.clientWidth;
     const vh = document.documentElement.clientHeight;
     if (highlight) {
-      // A target the page took away is not pointed at while the next report is on its way.
-      if (!highlight.target.isConnected) return hideHighlight();
+      // A target the page took away (a route change, a closed dialog) is not pointed at, and its
+      // step not shown, while the next report is on its way.
+      if (!highlight.target.isConnected) {
+        hideHighlight();
+        hideStalePanel();
+        return;
+      }
       const r = highlight.target.getBoundingClientRect();
       place(highlight.el, r.left - PAD, r.top - PAD, r.width + 2 * PAD, r.height + 2 * PAD);
     }
@@ -729,10 +742,7 @@
     seq += 1;
     lastHref = location.href;
     hideHighlight();
-    if (panel?.el.hasAttribute('data-shown')) {
-      panel.el.style.setProperty('display', 'none', 'important');
-      hidePill();
-    }
+    hideStalePanel();
     schedule();
   }
 
@@ -780,6 +790,7 @@
   window.addEventListener('hashchange', routed);
   window.addEventListener('popstate', routed);
   window.navigation?.addEventListener?.('navigatesuccess', routed);
+  window.navigation?.addEventListener?.('currententrychange', routed);
   // Back from setting up the vault in another tab: the save control says what a save does now.
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') schedule(); });
   window.addEventListener('scroll', repositionSoon, { capture: true, passive: true });

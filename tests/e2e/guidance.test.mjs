@@ -102,6 +102,32 @@ for (const name of BROWSERS) {
       assert.ok(open.panel && !open.pill, 'the panel shows once the admin asked for it');
     });
 
+    it('shows no stale step while the app routes to another page', TEST, async () => {
+      await tab.goto(`${APP}/tokens?state=list`);
+      await expectStep(tab, 'new-token', CREATE_NEW);
+      // Every frame from the click on: where the app is, and what keywarden shows.
+      await tab.evaluate(() => {
+        window.seenFrames = [];
+        const shown = (el) => el && el.getBoundingClientRect().width > 0 && getComputedStyle(el).display !== 'none';
+        const sample = () => {
+          const h = document.querySelector('keywarden-highlight');
+          window.seenFrames.push({
+            path: location.pathname,
+            step: shown(h) ? h.getAttribute('data-step') : null,
+            panel: shown(document.querySelector('keywarden-panel')),
+          });
+          if (window.seenFrames.length < 120) requestAnimationFrame(sample);
+        };
+        requestAnimationFrame(sample);
+      });
+      await tab.click({ css: 'nav a', text: 'Dashboard' });
+      await tab.waitFor(() => location.pathname === '/' && window.seenFrames.length >= 120, null, { what: 'two seconds of frames after the route change' });
+      const frames = await tab.evaluate(() => window.seenFrames);
+      const stale = frames.filter((f) => f.path === '/' && (f.step === 'new-token' || f.panel));
+      assert.deepEqual(stale.slice(0, 3), [], `no frame on the dashboard shows the token list's step (${stale.length} did)`);
+      assert.ok(frames.some((f) => f.path === '/'), 'the app routed while frames were sampled');
+    });
+
     it('closes with Escape pressed on the page', TEST, async () => {
       await tab.goto(`${APP}/tokens?state=list`);
       await expectStep(tab, 'new-token', CREATE_NEW);
