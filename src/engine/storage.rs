@@ -14,6 +14,7 @@
 //! | session   | `vault:session`    | the unlocked vault's session key, as bytes (never a string)   | service      |
 //! | session   | `tab:<id>`         | [`TabRecord`](crate::engine::controller::TabRecord): a tab's last report and walkthrough progress | service |
 //! | session   | `counters`         | [`Counters`] as JSON                                           | service      |
+//! | session   | `trash`            | `[Trashed]`: sealed items of entries deleted moments ago, for undo | keeper   |
 //! | private   | `capture-key`      | the key that tags captures sealed while locked                | vault        |
 //!
 //! *local* is `storage.local`: it survives restarts, and content scripts can read and write it,
@@ -42,6 +43,9 @@ pub const DRIFT: &str = "drift";
 pub const SESSION_KEY: &str = "vault:session";
 /// `storage.session`: counters for the popup.
 pub const COUNTERS: &str = "counters";
+/// `storage.session`: entries deleted moments ago ([`Trashed`](crate::engine::keeper::Trashed)),
+/// restorable until the undo window passes or the vault locks.
+pub const TRASH: &str = "trash";
 /// `storage.session`: prefix of per-tab records.
 pub const TAB_PREFIX: &str = "tab:";
 /// Private area: the capture-tag key (declared with its format in `vault::capture`).
