@@ -104,3 +104,5 @@ export function openOptionsPage() { return typed(ext.runtime.openOptionsPage());
 export function startAlarm(name, minutes) { return typed(ext.alarms.create(name, { delayInMinutes: minutes })); }
 export function clearAlarm(name) { return typed(ext.alarms.clear(name)); }
 export function copyText(text) { return typed(navigator.clipboard.writeText(text)); }
+// The event of changes to extension storage (the popup watches for the vault locking elsewhere).
+export function storageChanged() { return ext.storage.onChanged; }

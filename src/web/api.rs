@@ -56,6 +56,8 @@ extern "C" {
     pub fn copy_text(text: &str) -> Promise;
     #[wasm_bindgen(js_name = activeTabId)]
     pub fn active_tab_id() -> Promise;
+    #[wasm_bindgen(js_name = storageChanged)]
+    pub fn storage_changed() -> ApiEvent;
 }
 
 #[wasm_bindgen]

@@ -48,6 +48,8 @@ thread_local! {
     static LIST_LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
     /// Listeners on the popup's window, for as long as the popup is open.
     static PAGE_LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
+    /// Listeners on extension events, for as long as the popup is open.
+    static API_LISTENERS: RefCell<Vec<api::Listener>> = const { RefCell::new(Vec::new()) };
     /// Timers of the current rendering (toasts, the revealed key), cancelled when dropped.
     static TIMERS: RefCell<Vec<Timeout>> = const { RefCell::new(Vec::new()) };
 }
@@ -875,6 +877,23 @@ pub fn popup_main() -> Result<(), JsValue> {
         }
     });
     PAGE_LISTENERS.with(|l| l.borrow_mut().push(hide));
+    // Locked elsewhere (the idle alarm, the shortcut, the options page): the session key leaves
+    // `storage.session`, and the popup masks a revealed key and shows the lock screen.
+    let locked = api::Listener::new(api::storage_changed(), |changes| {
+        let change = js_sys::Reflect::get(&changes, &JsValue::from_str(crate::engine::storage::SESSION_KEY));
+        let Ok(change) = change else { return };
+        if change.is_undefined() {
+            return;
+        }
+        let cleared = js_sys::Reflect::get(&change, &JsValue::from_str("newValue")).map_or(true, |v| v.is_undefined());
+        if cleared {
+            if let Some(value) = document().get_element_by_id("secret-value") {
+                value.set_text_content(Some(""));
+            }
+            spawn(load());
+        }
+    });
+    API_LISTENERS.with(|l| l.borrow_mut().push(locked));
     spawn(load());
     Ok(())
 }

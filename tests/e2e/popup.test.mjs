@@ -408,6 +408,22 @@ for (const name of BROWSERS) {
       await waitForVault(tab, 'unlocked', { timeout: CRYPTO_TIMEOUT, also: (v) => v.entries.length === 2 });
       await closePopup();
     });
+
+    step('8. a key revealed in the popup is masked when the vault is locked elsewhere', TEST, async () => {
+      if (name !== 'chromium') return; // Firefox shows the popup in the options tab: no second page to lock from.
+      const tab = await openPopup(vendor);
+      await waitForVault(tab, 'unlocked', { also: (v) => v.entries.length === 2 });
+      await press(tab, 'button', 'Details of e2e bravo');
+      await press(tab, 'button', 'Reveal');
+      await tab.waitFor((t) => document.querySelector('#secret-value')?.textContent === t, tokens.bravo, { what: 'the revealed key' });
+      await bringToFront(options);
+      await loadExtensionPage(options, 'options.html');
+      await options.click('#lock');
+      await waitForVault(options, 'locked');
+      await waitForVault(tab, 'locked', { what: 'in the popup, without a click there' });
+      assert.equal(await inPage(tab, tokens.bravo), false, 'the revealed key left the popup');
+      await closePopup();
+    });
   });
 }
 
