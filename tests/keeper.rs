@@ -224,3 +224,141 @@ fn vault_requests_cannot_even_be_expressed_by_content_scripts_or_the_panel() {
     let export = admit(&popup(), wire(&bodies[3]).as_str()).expect_err("export is the options page's");
     assert_eq!(export.code, ErrorCode::Forbidden);
 }
+
+/// Runs `request` at `now` (ms), writing its outcome.
+fn run_at(keeper: &mut Keeper, store: &mut MemoryStore, request: Request, now: u64) -> VaultOutcome {
+    let private = PRIVATE.with(|p| p.borrow().clone());
+    let out = keeper.handle(store, &private, request, now, &mut weak);
+    write(store, &out);
+    out
+}
+
+fn one_entry() -> (Keeper, MemoryStore, String) {
+    let (mut keeper, mut store) = set_up();
+    save(&mut keeper, &mut store, captured("predicthq", "control.predicthq.com", KEY_A, "nightly", false));
+    let id = status(&mut keeper, &mut store).entries[0].id.clone();
+    (keeper, store, id)
+}
+
+#[test]
+fn the_listing_names_the_vendor_and_carries_page_and_notes_but_never_the_key() {
+    use keywarden::engine::protocol::VendorCard;
+    let card = VendorCard {
+        id: "predicthq".into(),
+        name: "PredictHQ".into(),
+        key_page_url: Some("https://control.predicthq.com/tokens".into()),
+        self_hosted: false,
+        hosts: vec!["control.predicthq.com".into()],
+    };
+    let (keeper, mut store) = set_up();
+    let mut keeper = keeper.with_vendors(vec![card.clone()]);
+    let mut c = captured("predicthq", "control.predicthq.com", KEY_A, "nightly", false);
+    c.fields.insert(FieldName::Description, "for the warehouse".into());
+    save(&mut keeper, &mut store, c);
+    let s = status(&mut keeper, &mut store);
+    assert_eq!(s.vendors, vec![card]);
+    let e = &s.entries[0];
+    assert_eq!(e.vendor_name, "PredictHQ");
+    assert_eq!(e.page_url, "https://control.predicthq.com/tokens");
+    assert_eq!(e.notes, "for the warehouse");
+    assert!(!format!("{s:?}").contains(KEY_A));
+    assert!(!serde_json::to_string(&s).unwrap().contains(KEY_A));
+}
+
+#[test]
+fn rename_and_notes_are_sealed_into_the_entry_and_the_key_is_kept() {
+    let (mut keeper, mut store, id) = one_entry();
+    let out = run(&mut keeper, &mut store, Request::RenameEntry { id: id.clone(), name: "  warehouse export ".into() });
+    assert_eq!(out.reply, Reply::Done);
+    let out = run(&mut keeper, &mut store, Request::SetEntryNotes { id: id.clone(), notes: "rotate in May\n".into() });
+    assert_eq!(out.reply, Reply::Done);
+    // A fresh keeper (a restarted worker) reads the same from storage.
+    let mut fresh = Keeper::new(vec![]);
+    run(&mut fresh, &mut store, Request::Unlock { passphrase: pass(PASS) });
+    let e = status(&mut fresh, &mut store).entries.remove(0);
+    assert_eq!(
+        (e.key_name.as_str(), e.notes.as_str(), e.id.as_str()),
+        ("warehouse export", "rotate in May", id.as_str())
+    );
+    assert!(
+        !store.items().iter().any(|(_, v)| v.to_string().contains("warehouse")),
+        "the new name is sealed, not in clear"
+    );
+    match run(&mut fresh, &mut store, Request::CopyKey { id: id.clone() }).reply {
+        Reply::Key { key } => assert_eq!(key.expose(), KEY_A),
+        other => panic!("{other:?}"),
+    }
+    let too_long = "n".repeat(10_000);
+    let out = run(&mut fresh, &mut store, Request::RenameEntry { id: id.clone(), name: too_long });
+    assert!(matches!(out.reply, Reply::Error { code: ErrorCode::Refused, .. }), "{:?}", out.reply);
+    run(&mut fresh, &mut store, Request::Lock);
+    let out = run(&mut fresh, &mut store, Request::RenameEntry { id, name: "x".into() });
+    assert!(matches!(out.reply, Reply::Error { code: ErrorCode::Locked, .. }));
+}
+
+#[test]
+fn a_deleted_entry_comes_back_within_the_undo_window() {
+    use keywarden::engine::keeper::UNDO_DELETE_MS;
+    let (mut keeper, mut store, id) = one_entry();
+    let before = store.get(&format!("entry:{id}")).expect("stored");
+    let out = run_at(&mut keeper, &mut store, Request::DeleteEntry { id: id.clone() }, 10_000);
+    assert_eq!(out.reply, Reply::Deleted { id: id.clone(), undo_until: 10_000 + UNDO_DELETE_MS });
+    assert!(store.get(&format!("entry:{id}")).is_none(), "gone from storage at once");
+    let s = status(&mut keeper, &mut store);
+    assert!(s.entries.is_empty());
+    assert_eq!(s.deleted.len(), 1, "listed as restorable");
+    assert_eq!((s.deleted[0].key_name.as_str(), s.deleted[0].undo_until), ("nightly", 10_000 + UNDO_DELETE_MS));
+    let trash = keeper.take_trash_change().expect("the deletion is to be kept in storage.session");
+    assert!(!serde_json::to_string(&trash).unwrap().contains(KEY_A), "kept sealed, never in clear");
+
+    let out = run_at(&mut keeper, &mut store, Request::UndoDelete { id: id.clone() }, 10_000 + UNDO_DELETE_MS - 1);
+    assert_eq!(out.reply, Reply::Done);
+    assert_eq!(store.get(&format!("entry:{id}")), Some(before), "the item is back as it was");
+    let s = status(&mut keeper, &mut store);
+    assert_eq!((s.entries.len(), s.deleted.len()), (1, 0));
+    assert_eq!(s.entries[0].trust, EntryTrust::Verified, "vouched for again: back in the index");
+    assert!(s.alarm.is_none());
+    assert_eq!(keeper.take_trash_change(), Some(Vec::new()));
+    // A second undo has nothing to put back.
+    let again = run_at(&mut keeper, &mut store, Request::UndoDelete { id }, 10_001);
+    assert!(matches!(again.reply, Reply::Error { code: ErrorCode::Refused, .. }));
+}
+
+#[test]
+fn undo_is_refused_once_the_window_has_passed() {
+    use keywarden::engine::keeper::UNDO_DELETE_MS;
+    let (mut keeper, mut store, id) = one_entry();
+    run_at(&mut keeper, &mut store, Request::DeleteEntry { id: id.clone() }, 10_000);
+    let late = run_at(&mut keeper, &mut store, Request::UndoDelete { id: id.clone() }, 10_000 + UNDO_DELETE_MS);
+    assert!(matches!(late.reply, Reply::Error { code: ErrorCode::Refused, .. }), "{:?}", late.reply);
+    assert!(store.get(&format!("entry:{id}")).is_none());
+    assert!(status(&mut keeper, &mut store).deleted.is_empty());
+}
+
+#[test]
+fn undo_is_refused_after_a_lock_even_within_the_window() {
+    let (mut keeper, mut store, id) = one_entry();
+    run_at(&mut keeper, &mut store, Request::DeleteEntry { id: id.clone() }, 10_000);
+    keeper.take_trash_change();
+    run_at(&mut keeper, &mut store, Request::Lock, 10_001);
+    assert_eq!(keeper.take_trash_change(), Some(Vec::new()), "locking drops the deletion from storage.session");
+    let locked = run_at(&mut keeper, &mut store, Request::UndoDelete { id: id.clone() }, 10_002);
+    assert!(matches!(locked.reply, Reply::Error { code: ErrorCode::Locked, .. }), "{:?}", locked.reply);
+    run_at(&mut keeper, &mut store, Request::Unlock { passphrase: pass(PASS) }, 10_003);
+    let after = run_at(&mut keeper, &mut store, Request::UndoDelete { id: id.clone() }, 10_004);
+    assert!(matches!(after.reply, Reply::Error { code: ErrorCode::Refused, .. }), "{:?}", after.reply);
+    assert!(store.get(&format!("entry:{id}")).is_none(), "the key stays deleted");
+}
+
+#[test]
+fn undo_never_overwrites_an_item_stored_under_the_same_id_meanwhile() {
+    let (mut keeper, mut store, id) = one_entry();
+    let item = store.get(&format!("entry:{id}")).unwrap();
+    run_at(&mut keeper, &mut store, Request::DeleteEntry { id: id.clone() }, 10_000);
+    let mut other = item.clone();
+    other["age"] = json!("AAAA");
+    store.insert(&format!("entry:{id}"), other.clone());
+    let out = run_at(&mut keeper, &mut store, Request::UndoDelete { id: id.clone() }, 10_001);
+    assert!(matches!(out.reply, Reply::Error { .. }), "{:?}", out.reply);
+    assert_eq!(store.get(&format!("entry:{id}")), Some(other));
+}

@@ -737,10 +737,11 @@ fn replies_go_out_as_version_and_tagged_body() {
                     key_page: false,
                     quiet: false,
                 }),
+                host: Some("control.predicthq.com".into()),
                 captures_received: 2,
                 drift: Vec::new(),
             },
-            json!({ "type": "status", "tab": { "vendor": "predicthq", "vendor_name": "PredictHQ", "step_title": null, "dismissed": true, "guiding": false, "key_page": false, "quiet": false }, "captures_received": 2, "drift": [] }),
+            json!({ "type": "status", "tab": { "vendor": "predicthq", "vendor_name": "PredictHQ", "step_title": null, "dismissed": true, "guiding": false, "key_page": false, "quiet": false }, "host": "control.predicthq.com", "captures_received": 2, "drift": [] }),
         ),
         (Reply::Done, json!({ "type": "done" })),
         (
@@ -951,4 +952,47 @@ fn clipboard_requests_are_split_between_popup_and_options() {
         assert!(admit(&panel(1), text.as_str()).is_err(), "{body}");
         assert!(admit(&content(1), text.as_str()).is_err(), "{body}");
     }
+}
+
+#[test]
+fn entry_edits_are_the_popup_and_options_pages_and_parse_back_unchanged() {
+    use keywarden::engine::protocol::ExtensionPage as P;
+    let id = "AAAAAAAAAAAAAAAAAAAAAA".to_string();
+    let sent = [
+        OutgoingRequest::RenameEntry { id: id.clone(), name: "nightly export".into() },
+        OutgoingRequest::SetEntryNotes { id: id.clone(), notes: "used by the warehouse job\nrotate in May".into() },
+        OutgoingRequest::UndoDelete { id: id.clone() },
+    ];
+    for out in &sent {
+        let text = serde_json::to_string(&Out::new(out)).unwrap();
+        for (page, allowed) in [(P::Popup, true), (P::Options, true), (P::Panel, false), (P::Other, false)] {
+            let got = admit(&Sender::Page { page, tab: Some(1) }, text.as_str());
+            assert_eq!(got.is_ok(), allowed, "{text} from {page:?}: {got:?}");
+        }
+        let refused = admit(&content(1), text.as_str()).expect_err("a content script cannot ask");
+        assert_eq!(refused.code, ErrorCode::Forbidden, "{text}");
+        let Ok(Admitted::Page { request, .. }) = admit(&popup(), text.as_str()) else { unreachable!() };
+        assert!(request.is_vault(), "{text} goes to the vault");
+        let same = match (out, &request) {
+            (OutgoingRequest::RenameEntry { id: a, name: x }, PageRequest::RenameEntry { id: b, name: y }) => {
+                a == b && x == y
+            }
+            (OutgoingRequest::SetEntryNotes { id: a, notes: x }, PageRequest::SetEntryNotes { id: b, notes: y }) => {
+                a == b && x == y
+            }
+            (OutgoingRequest::UndoDelete { id: a }, PageRequest::UndoDelete { id: b }) => a == b,
+            _ => false,
+        };
+        assert!(same, "{text} came back as {request:?}");
+    }
+    // The options page's own business stays out of the popup's reach.
+    let setup = wire(json!({ "type": "vault_setup", "passphrase": "correct horse battery staple" }));
+    assert_eq!(admit(&popup(), setup.as_str()).unwrap_err().code, ErrorCode::Forbidden);
+}
+
+#[test]
+fn a_deletion_reply_says_until_when_it_can_be_undone() {
+    let reply = Reply::Deleted { id: "AAAAAAAAAAAAAAAAAAAAAA".into(), undo_until: 31_000 };
+    let text = serde_json::to_string(&Out::new(&reply)).unwrap();
+    assert_eq!(text, r#"{"v":2,"body":{"type":"deleted","id":"AAAAAAAAAAAAAAAAAAAAAA","undo_until":31000}}"#);
 }

@@ -269,3 +269,29 @@ fn hex_charset_admits_only_hex_digits() {
         "a key of 'z's is accepted by a recipe whose charset is [\"hex\"]"
     );
 }
+
+#[test]
+fn key_pages_of_the_builtin_vendors_are_on_their_own_hosts() {
+    let catalog = Catalog::builtin().unwrap();
+    let page = |id: &str| catalog.vendor(id).and_then(|r| r.vendor.key_page_url.clone());
+    assert_eq!(page("predicthq").as_deref(), Some("https://control.predicthq.com/tokens"));
+    assert_eq!(page("predictiveindex").as_deref(), Some("https://app.predictiveindex.com/"));
+    // Tenants of their own, or the customer's servers: no one address to link to.
+    assert_eq!(page("gotransverse"), None);
+    assert_eq!(page("planningspace"), None);
+}
+
+#[test]
+fn a_key_page_is_read_as_written_and_optional() {
+    let with = minimal().replacen(
+        "hosts = [\"app.example.com\", \"*.example.net\"]",
+        "hosts = [\"app.example.com\", \"*.example.net\"]\nkey_page_url = \"https://app.example.com/settings/keys\"",
+        1,
+    );
+    let r = Recipe::parse("with.toml", &with).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.vendor.key_page_url.as_deref(), Some("https://app.example.com/settings/keys"));
+    assert_eq!(Recipe::parse("minimal.toml", &minimal()).unwrap().vendor.key_page_url, None);
+    let wildcard = with.replacen("https://app.example.com/settings/keys", "https://eu.example.net/keys", 1);
+    let e = Recipe::parse("wild.toml", &wildcard).expect_err("a host only a wildcard covers names no fixed page");
+    assert_eq!(e.field, "vendor.key_page_url");
+}

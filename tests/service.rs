@@ -74,7 +74,7 @@ impl Browser {
         let mut session = MemoryStore::new();
         for (k, v) in self.session.items() {
             let tab_wanted = wants.tabs.iter().any(|t| *k == storage::tab_key(*t));
-            if tab_wanted || k == storage::COUNTERS || k == storage::CLIPBOARD {
+            if tab_wanted || k == storage::COUNTERS || k == storage::CLIPBOARD || k == storage::TRASH {
                 session.insert(k, v.clone());
             }
         }
@@ -887,4 +887,45 @@ fn only_a_digest_is_accepted_and_only_from_the_popup_or_options_page() {
     }
     assert!(b.clipboard_jobs.is_empty());
     assert_eq!(b.pending_clear(), None);
+}
+
+#[test]
+fn a_deletion_can_be_undone_from_a_reopened_popup_and_a_restarted_worker_until_the_vault_locks() {
+    let mut b = Browser::restarting();
+    b.setup();
+    assert!(saved(&b.show_and_capture(1, 1, KEY)));
+    let id = b.status().entries[0].id.clone();
+    let reply = b.message(&popup(), json!({ "type": "delete_entry", "id": id }));
+    let Reply::Deleted { undo_until, .. } = reply else { panic!("{reply:?}") };
+    assert!(undo_until > b.now);
+    assert!(b.session.get(storage::TRASH).is_some(), "the deletion is kept in storage.session");
+    assert!(!b.session.get(storage::TRASH).unwrap().to_string().contains(KEY), "sealed, never in clear");
+    // The popup closed and opened again, served by a new worker: the deletion is still offered back.
+    let status = b.status();
+    assert!(status.entries.is_empty());
+    assert_eq!(status.deleted.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+    assert_eq!(b.message(&popup(), json!({ "type": "undo_delete", "id": id })), Reply::Done);
+    assert_eq!(b.status().entries.len(), 1);
+    assert!(b.session.get(storage::TRASH).is_none());
+
+    // Deleted again, then the idle alarm locks the vault: the deletion is final.
+    b.message(&popup(), json!({ "type": "delete_entry", "id": id }));
+    b.deliver(Event::Alarm { name: AUTO_LOCK_ALARM.into() });
+    assert!(b.session.get(storage::TRASH).is_none(), "locking forgets what could be undone");
+    b.unlock();
+    let refused = b.message(&popup(), json!({ "type": "undo_delete", "id": id }));
+    assert!(matches!(refused, Reply::Error { code: ErrorCode::Refused, .. }), "{refused:?}");
+    assert!(b.status().entries.is_empty());
+}
+
+#[test]
+fn the_status_names_the_host_of_the_tab() {
+    let mut b = Browser::new();
+    b.report_token_shown(1, 1);
+    let host = |b: &mut Browser, tab: u32| match b.message(&popup(), json!({ "type": "status", "tab": tab })) {
+        Reply::Status { host, .. } => host,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(host(&mut b, 1).as_deref(), Some("control.predicthq.com"));
+    assert_eq!(host(&mut b, 2), None, "a tab that never reported");
 }

@@ -18,11 +18,14 @@ fn entry(id: &str, trust: EntryTrust) -> EntrySummary {
     EntrySummary {
         id: id.into(),
         vendor: "predicthq".into(),
+        vendor_name: "PredictHQ".into(),
         tenant: "control.predicthq.com".into(),
         account: String::new(),
         key_name: format!("key {id}"),
         scopes: Vec::new(),
         created_at: 1_760_000_000_000,
+        page_url: "https://control.predicthq.com/tokens".into(),
+        notes: String::new(),
         state: EntryState::Active,
         trust,
         hint: "…wxyz".into(),
@@ -38,6 +41,8 @@ fn unlocked(entries: Vec<EntrySummary>, alarm: Option<&str>) -> VaultStatus {
         damaged: Vec::new(),
         auto_lock_minutes: 15,
         alarm: alarm.map(str::to_string),
+        deleted: Vec::new(),
+        vendors: Vec::new(),
     }
 }
 

@@ -620,8 +620,10 @@ impl Controller {
             }
             PageRequest::Status { tab } => {
                 let status = tab.and_then(|t| self.view(t, now)).and_then(|v| v.status);
+                let host = tab.and_then(|t| self.tabs.get(&t)).map(|s| s.host.clone()).filter(|h| !h.is_empty());
                 Outcome::reply(Reply::Status {
                     tab: status,
+                    host,
                     captures_received: captures_saved,
                     drift: self.drift.clone(),
                 })

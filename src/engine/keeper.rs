@@ -2,7 +2,8 @@
 
 use crate::engine::controller::CapturedKey;
 use crate::engine::protocol::{
-    DamagedSummary, EntrySummary, EntryTrust, ErrorCode, PageRequest, Reply, Revealed, VaultStatus,
+    DamagedSummary, DeletedSummary, EntrySummary, EntryTrust, ErrorCode, PageRequest, Reply, Revealed, VaultStatus,
+    VendorCard,
 };
 use crate::engine::recipe::FieldName;
 use crate::engine::secret::SecretString;
@@ -14,11 +15,31 @@ use crate::engine::vault::{
     is_set_up, resume, seal_locked, setup, unlock, verify_passphrase, EntryId, EntryMeta, EntryState, IndexState,
     KdfParams, OpenEntry, Trust, UnlockError, UnlockedVault, ENTRY_PREFIX,
 };
+use serde::{Deserialize, Serialize};
 
 /// Default minutes of inactivity before the vault locks itself.
 pub const DEFAULT_AUTO_LOCK_MINUTES: u32 = 15;
 /// Longest idle period an admin may choose.
 pub const MAX_AUTO_LOCK_MINUTES: u32 = 24 * 60;
+/// How long a deleted entry can be put back (milliseconds), unless the vault locks first.
+pub const UNDO_DELETE_MS: u64 = 30_000;
+
+/// An entry deleted moments ago: its storage item exactly as it was, kept in `storage.session`
+/// (trusted contexts only, gone with the browser) until the undo window passes or the vault locks.
+/// The item is the sealed entry (ciphertext and MAC), never the key in clear.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trashed {
+    pub id: String,
+    pub item: serde_json::Value,
+    /// Unix ms of the deletion.
+    pub deleted_at: u64,
+}
+
+impl Trashed {
+    fn undo_until(&self) -> u64 {
+        self.deleted_at.saturating_add(UNDO_DELETE_MS)
+    }
+}
 
 /// What happens to the unlocked state kept for this browser session (`storage.session`).
 #[derive(Debug)]
@@ -74,6 +95,12 @@ pub struct Keeper {
     pub auto_lock_minutes: u32,
     /// Vendors with one key per account, whose older keys a new one marks replaced.
     replacing: Vec<String>,
+    /// The vendors the pages name and link to.
+    vendors: Vec<VendorCard>,
+    /// Entries deleted moments ago, restorable while unlocked (see [`Trashed`]).
+    trash: Vec<Trashed>,
+    /// `trash` changed and must be written to `storage.session`.
+    trash_changed: bool,
 }
 
 /// What resuming a session asks to write: a passphrase change to finish, the capture key to restore.
@@ -101,7 +128,47 @@ fn overlay(store: &impl Store, batches: &[Changeset]) -> MemoryStore {
 impl Keeper {
     /// `replacing`: the vendors whose new keys replace the account's previous key.
     pub fn new(replacing: Vec<String>) -> Self {
-        Keeper { unlocked: None, auto_lock_minutes: DEFAULT_AUTO_LOCK_MINUTES, replacing }
+        Keeper {
+            unlocked: None,
+            auto_lock_minutes: DEFAULT_AUTO_LOCK_MINUTES,
+            replacing,
+            vendors: Vec::new(),
+            trash: Vec::new(),
+            trash_changed: false,
+        }
+    }
+
+    /// The same keeper, naming `vendors` in what it lists.
+    pub fn with_vendors(self, vendors: Vec<VendorCard>) -> Self {
+        Keeper { vendors, ..self }
+    }
+
+    /// Takes up the deleted entries kept in `storage.session` (the snapshot is the truth).
+    pub fn restore_trash(&mut self, trash: Vec<Trashed>) {
+        self.trash = trash;
+    }
+
+    /// The deleted entries to write to `storage.session`, when they changed since the last call
+    /// (an empty list: remove the item).
+    pub fn take_trash_change(&mut self) -> Option<Vec<Trashed>> {
+        std::mem::take(&mut self.trash_changed).then(|| self.trash.clone())
+    }
+
+    fn set_trash(&mut self, trash: Vec<Trashed>) {
+        if trash != self.trash {
+            self.trash = trash;
+            self.trash_changed = true;
+        }
+    }
+
+    /// Forgets deletions whose undo window has passed.
+    fn prune_trash(&mut self, now: u64) {
+        let kept = self.trash.iter().filter(|t| t.undo_until() > now).cloned().collect();
+        self.set_trash(kept);
+    }
+
+    fn vendor_name(&self, vendor: &str) -> String {
+        self.vendors.iter().find(|v| v.id == vendor).map_or_else(|| vendor.to_string(), |v| v.name.clone())
     }
 }
 
@@ -132,9 +199,11 @@ impl Keeper {
         Some(resumed)
     }
 
-    /// Locks: the vault key and identity are dropped (and zeroized).
+    /// Locks: the vault key and identity are dropped (and zeroized), and deletions can no longer
+    /// be undone.
     pub fn lock(&mut self) {
         self.unlocked = None;
+        self.set_trash(Vec::new());
     }
 
     /// What the popup and options page show.
@@ -148,6 +217,8 @@ impl Keeper {
             damaged: Vec::new(),
             auto_lock_minutes: self.auto_lock_minutes,
             alarm: None,
+            deleted: Vec::new(),
+            vendors: self.vendors.clone(),
         };
         if let Some(vault) = &self.unlocked {
             let listing = vault.list(store);
@@ -157,11 +228,14 @@ impl Keeper {
                 .map(|e| EntrySummary {
                     id: e.id.as_str().to_string(),
                     vendor: e.meta.vendor.clone(),
+                    vendor_name: self.vendor_name(&e.meta.vendor),
                     tenant: e.meta.tenant.clone(),
                     account: e.meta.account.clone(),
                     key_name: e.meta.key_name.clone(),
                     scopes: e.meta.scopes.clone(),
                     created_at: e.meta.created_at,
+                    page_url: e.meta.page_url.clone(),
+                    notes: e.meta.notes.clone(),
                     state: e.meta.state,
                     trust: match e.trust {
                         Trust::Authenticated => EntryTrust::Verified,
@@ -171,6 +245,7 @@ impl Keeper {
                     hint: hint(&e.secret),
                 })
                 .collect();
+            status.deleted = self.trash.iter().filter_map(|t| self.deleted_summary(vault, t)).collect();
             status.damaged = listing
                 .damaged
                 .iter()
@@ -272,6 +347,34 @@ impl Keeper {
         }
     }
 
+    /// A deletion as listed: the entry's names, read from its sealed item.
+    fn deleted_summary(&self, vault: &UnlockedVault, t: &Trashed) -> Option<DeletedSummary> {
+        let id = EntryId::parse(&t.id)?;
+        let mut alone = MemoryStore::new();
+        alone.insert(&id.item_key(), t.item.clone());
+        let entry = vault.open(&alone, &id).ok()?;
+        Some(DeletedSummary {
+            id: t.id.clone(),
+            vendor_name: self.vendor_name(&entry.meta.vendor),
+            key_name: entry.meta.key_name.clone(),
+            undo_until: t.undo_until(),
+        })
+    }
+
+    /// Rewrites one entry's metadata with `change`, refusing entries found in storage unconfirmed.
+    fn edit(&self, store: &impl Store, id: &str, change: impl FnOnce(&mut EntryMeta)) -> VaultOutcome {
+        let (vault, entry) = match self.entry(store, id) {
+            Ok(found) => found,
+            Err(out) => return *out,
+        };
+        let mut meta = entry.meta.clone();
+        change(&mut meta);
+        match vault.update(store, &entry, &meta) {
+            Ok(changes) => VaultOutcome { changes, activity: true, ..VaultOutcome::reply(Reply::Done) },
+            Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
+        }
+    }
+
     fn unlocked_vault(&self) -> Result<&UnlockedVault, Box<VaultOutcome>> {
         self.unlocked.as_ref().ok_or_else(|| Box::new(VaultOutcome::error(ErrorCode::Locked, "unlock the vault first")))
     }
@@ -296,6 +399,7 @@ impl Keeper {
         now: u64,
         calibrate: &mut dyn FnMut() -> KdfParams,
     ) -> VaultOutcome {
+        self.prune_trash(now);
         match request {
             PageRequest::VaultStatus => VaultOutcome::reply(Reply::Vault(self.status(store))),
             PageRequest::VaultSetup { passphrase } => {
@@ -351,6 +455,7 @@ impl Keeper {
                         }
                         let key = vault.session_key();
                         self.unlocked = Some(vault);
+                        self.set_trash(Vec::new());
                         later.push(changes);
                         VaultOutcome {
                             changes: attempt.changes,
@@ -478,14 +583,55 @@ impl Keeper {
                 self.auto_lock_minutes = minutes;
                 VaultOutcome { activity: true, auto_lock_minutes: Some(minutes), ..self.status_outcome(store) }
             }
-            PageRequest::DeleteEntry { id } => match self.entry(store, &id) {
-                Ok((vault, entry)) => VaultOutcome {
-                    changes: vault.delete(store, &entry.id),
+            PageRequest::DeleteEntry { id } => {
+                let (changes, id) = match self.entry(store, &id) {
+                    Ok((vault, entry)) => (vault.delete(store, &entry.id), entry.id),
+                    Err(out) => return *out,
+                };
+                let Some(item) = store.get(&id.item_key()) else {
+                    return VaultOutcome::error(ErrorCode::Unexpected, "that key is already gone");
+                };
+                let mut trash = self.trash.clone();
+                trash.retain(|t| t.id != id.as_str());
+                let trashed = Trashed { id: id.as_str().to_string(), item, deleted_at: now };
+                let undo_until = trashed.undo_until();
+                trash.push(trashed);
+                self.set_trash(trash);
+                VaultOutcome {
+                    changes,
                     activity: true,
-                    ..VaultOutcome::reply(Reply::Done)
-                },
-                Err(out) => *out,
-            },
+                    ..VaultOutcome::reply(Reply::Deleted { id: id.as_str().to_string(), undo_until })
+                }
+            }
+            PageRequest::UndoDelete { id } => {
+                let vault = match self.unlocked_vault() {
+                    Ok(v) => v,
+                    Err(out) => return *out,
+                };
+                let Some(trashed) = self.trash.iter().find(|t| t.id == id).cloned() else {
+                    return VaultOutcome::error(ErrorCode::Refused, "too late to undo: the key stays deleted");
+                };
+                let Some(entry_id) = EntryId::parse(&trashed.id) else {
+                    return VaultOutcome::error(ErrorCode::Malformed, "not an entry id");
+                };
+                if store.get(&entry_id.item_key()).is_some() {
+                    return VaultOutcome::error(ErrorCode::Unexpected, "another key is stored under that id");
+                }
+                match vault.restore(store, &entry_id, &trashed.item) {
+                    Ok(changes) => {
+                        let rest = self.trash.iter().filter(|t| t.id != id).cloned().collect();
+                        self.set_trash(rest);
+                        VaultOutcome { changes, activity: true, ..VaultOutcome::reply(Reply::Done) }
+                    }
+                    Err(e) => VaultOutcome::error(ErrorCode::Unexpected, format!("the key could not be put back: {e}")),
+                }
+            }
+            PageRequest::RenameEntry { id, name } => {
+                self.edit(store, &id, |meta| meta.key_name = name.trim().to_string())
+            }
+            PageRequest::SetEntryNotes { id, notes } => {
+                self.edit(store, &id, |meta| meta.notes = notes.trim_end().to_string())
+            }
             PageRequest::AdoptEntries { ids } => {
                 let vault = match self.unlocked_vault() {
                     Ok(v) => v,

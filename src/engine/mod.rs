@@ -4,6 +4,7 @@ pub mod clipboard;
 pub mod controller;
 pub mod detect;
 pub mod keeper;
+pub mod listing;
 pub mod page;
 pub mod protocol;
 pub mod recipe;

@@ -139,8 +139,23 @@ pub enum PageRequest {
     },
     /// Lock now.
     Lock,
-    /// The key of one entry, to put on the clipboard (one click while unlocked).
+    /// The key of one entry, to put on the clipboard (one click while unlocked) or to show in
+    /// the popup while the admin holds Reveal.
     CopyKey {
+        id: String,
+    },
+    /// Give an entry another name (the key's name at the vendor, as the admin calls it).
+    RenameEntry {
+        id: String,
+        name: String,
+    },
+    /// Replace an entry's notes.
+    SetEntryNotes {
+        id: String,
+        notes: String,
+    },
+    /// Put back an entry deleted moments ago, while its undo window lasts and the vault stays unlocked.
+    UndoDelete {
         id: String,
     },
     /// Mark an entry revoked (or active again).
@@ -327,6 +342,9 @@ impl PageRequest {
             PageRequest::Unlock { .. } => "unlock",
             PageRequest::Lock => "lock",
             PageRequest::CopyKey { .. } => "copy_key",
+            PageRequest::RenameEntry { .. } => "rename_entry",
+            PageRequest::SetEntryNotes { .. } => "set_entry_notes",
+            PageRequest::UndoDelete { .. } => "undo_delete",
             PageRequest::SetEntryState { .. } => "set_entry_state",
             PageRequest::AdoptEntries { .. } => "adopt_entries",
             PageRequest::DeleteEntry { .. } => "delete_entry",
@@ -344,8 +362,9 @@ impl PageRequest {
     }
 
     /// Which full extension page may ask this: the popup handles the daily vault (unlock, copy,
-    /// share, adopt, and the clipboard after a copy); setup, passphrase, backups, servers and
-    /// settings (the clipboard delay among them) are the options page's.
+    /// reveal, rename, notes, revoke, delete and undo, share, adopt, and the clipboard after a
+    /// copy); setup, passphrase, backups, servers and settings (the clipboard delay among them)
+    /// are the options page's.
     pub fn allowed_from(&self, page: ExtensionPage) -> bool {
         use ExtensionPage::*;
         match self {
@@ -355,6 +374,9 @@ impl PageRequest {
             | PageRequest::Unlock { .. }
             | PageRequest::Lock
             | PageRequest::CopyKey { .. }
+            | PageRequest::RenameEntry { .. }
+            | PageRequest::SetEntryNotes { .. }
+            | PageRequest::UndoDelete { .. }
             | PageRequest::SetEntryState { .. }
             | PageRequest::AdoptEntries { .. }
             | PageRequest::DeleteEntry { .. }
@@ -625,6 +647,10 @@ pub enum Reply {
     },
     Status {
         tab: Option<TabStatus>,
+        /// The host of the tab's page, once its content script reported (a vendor page or not).
+        #[serde(default)]
+        host: Option<String>,
+        /// Keys sealed into the vault in this browser session.
         captures_received: u32,
         #[serde(default)]
         drift: Vec<DriftEvent>,
@@ -651,6 +677,12 @@ pub enum Reply {
         imported: u32,
         duplicates: u32,
         renamed: u32,
+    },
+    /// An entry was deleted; [`PageRequest::UndoDelete`] puts it back until `undo_until` (Unix ms)
+    /// unless the vault locks first.
+    Deleted {
+        id: String,
+        undo_until: u64,
     },
     Done,
     /// The clipboard setting, and after a copy when the clipboard is cleared.
@@ -688,6 +720,37 @@ pub struct VaultStatus {
     /// Something the admin must see first: the index of verified entries is missing or damaged.
     #[serde(default)]
     pub alarm: Option<String>,
+    /// When unlocked: entries deleted moments ago that can still be put back.
+    #[serde(default)]
+    pub deleted: Vec<DeletedSummary>,
+    /// The vendors keywarden knows, for the pages to name and link to.
+    #[serde(default)]
+    pub vendors: Vec<VendorCard>,
+}
+
+/// An entry deleted moments ago, restorable until `undo_until` (Unix ms).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedSummary {
+    pub id: String,
+    pub vendor_name: String,
+    pub key_name: String,
+    pub undo_until: u64,
+}
+
+/// A vendor as the pages present it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VendorCard {
+    pub id: String,
+    pub name: String,
+    /// Where its keys are made, when it has one fixed address.
+    #[serde(default)]
+    pub key_page_url: Option<String>,
+    /// Runs on the customer's own servers (added in the options page).
+    #[serde(default)]
+    pub self_hosted: bool,
+    /// Its hosts as the admin reads them (`control.predicthq.com`, `*.gotransverse.com`).
+    #[serde(default)]
+    pub hosts: Vec<String>,
 }
 
 /// One saved key as listed: its metadata and the last characters of the key, never the key.
@@ -695,11 +758,19 @@ pub struct VaultStatus {
 pub struct EntrySummary {
     pub id: String,
     pub vendor: String,
+    /// The vendor's display name (its id when no recipe names it).
+    #[serde(default)]
+    pub vendor_name: String,
     pub tenant: String,
     pub account: String,
     pub key_name: String,
     pub scopes: Vec<String>,
     pub created_at: u64,
+    /// The page the key was captured on.
+    #[serde(default)]
+    pub page_url: String,
+    #[serde(default)]
+    pub notes: String,
     pub state: EntryState,
     /// How far the entry is vouched for (see the vault's design notes).
     pub trust: EntryTrust,
@@ -884,6 +955,17 @@ pub enum OutgoingRequest {
     },
     Lock,
     CopyKey {
+        id: String,
+    },
+    RenameEntry {
+        id: String,
+        name: String,
+    },
+    SetEntryNotes {
+        id: String,
+        notes: String,
+    },
+    UndoDelete {
         id: String,
     },
     SetEntryState {

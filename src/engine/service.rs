@@ -15,11 +15,12 @@
 use crate::engine::clipboard::{self, ClipboardJob, PendingClear, CLIPBOARD_ALARM};
 use crate::engine::controller::{Controller, Outcome};
 use crate::engine::keeper::{Keeper, Session, VaultOutcome};
+use crate::engine::protocol::VendorCard;
 use crate::engine::protocol::{
     Admitted, CaptureState, ClipboardStatus, ContentRequest, ErrorCode, PageRequest, PanelNonce, Push, Refusal, Reply,
 };
 use crate::engine::recipe::FieldName;
-use crate::engine::recipe::{Catalog, Server};
+use crate::engine::recipe::{Catalog, HostPattern, Server, Vendor};
 use crate::engine::registration;
 use crate::engine::secret::SecretString;
 use crate::engine::storage::{self, Counters, Settings, Snapshot};
@@ -201,14 +202,33 @@ fn read<T: serde::de::DeserializeOwned>(store: &impl Store, key: &str) -> Option
     store.get(key).and_then(|v| serde_json::from_value(v).ok())
 }
 
+/// A vendor as the pages present it.
+fn vendor_card(vendor: &Vendor) -> VendorCard {
+    VendorCard {
+        id: vendor.id.clone(),
+        name: vendor.name.clone(),
+        key_page_url: vendor.key_page_url.clone(),
+        self_hosted: vendor.self_hosted,
+        hosts: vendor
+            .hosts
+            .iter()
+            .map(|h| match h {
+                HostPattern::Exact(host) => host.clone(),
+                HostPattern::Subdomains(domain) => format!("*.{domain}"),
+            })
+            .collect(),
+    }
+}
+
 impl Service {
     /// A service over `catalog` (parsed once, by the caller).
     pub fn new(catalog: Catalog) -> Self {
         let replacing =
             catalog.recipes.iter().filter(|r| r.key.replaces_previous).map(|r| r.vendor.id.clone()).collect();
+        let vendors = catalog.recipes.iter().map(|r| vendor_card(&r.vendor)).collect();
         Service {
             controller: Controller::new(catalog),
-            keeper: Keeper::new(replacing),
+            keeper: Keeper::new(replacing).with_vendors(vendors),
             settings: Settings::default(),
             counters: Counters::default(),
             pending_clear: None,
@@ -261,6 +281,7 @@ impl Service {
         self.settings.clipboard_clear_seconds = clipboard::sanitize(self.settings.clipboard_clear_seconds);
         self.counters = read(&snap.session, storage::COUNTERS).unwrap_or_default();
         self.pending_clear = read(&snap.session, storage::CLIPBOARD);
+        self.keeper.restore_trash(read(&snap.session, storage::TRASH).unwrap_or_default());
         let servers: Vec<Server> = read(&snap.local, storage::SERVERS).unwrap_or_default();
         if servers.as_slice() != self.controller.servers() {
             self.controller.restore_servers(servers);
@@ -287,7 +308,7 @@ impl Service {
             }
             Some(_) => {}
         }
-        // Controller changes made by restoring are not news.
+        // Changes made by restoring are not news; a deletion dropped by a lock elsewhere is.
         self.controller.take_changes();
     }
 
@@ -557,9 +578,14 @@ impl Service {
         effects.reply = Some(outcome.reply);
     }
 
-    /// Turns what changed in the controller into writes.
+    /// Turns what changed in the controller and the keeper's deleted entries into writes.
     fn persist(&mut self, snap: &Snapshot, effects: &mut Effects) {
         effects.badges.extend(self.controller.take_badges());
+        match self.keeper.take_trash_change() {
+            Some(trash) if trash.is_empty() => effects.session.delete(storage::TRASH),
+            Some(trash) => effects.session.put(storage::TRASH, to_json(&trash)),
+            None => {}
+        }
         let changes = self.controller.take_changes();
         for tab in changes.tabs {
             match self.controller.tab_record(tab) {

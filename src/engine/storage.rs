@@ -15,6 +15,7 @@
 //! | session   | `tab:<id>`         | [`TabRecord`](crate::engine::controller::TabRecord): a tab's last report and walkthrough progress | service |
 //! | session   | `counters`         | [`Counters`] as JSON                                           | service      |
 //! | session   | `clipboard`        | [`PendingClear`](crate::engine::clipboard::PendingClear): the digest of what was copied and when to clear it | service |
+//! | session   | `trash`            | `[Trashed]`: sealed items of entries deleted moments ago, for undo | keeper   |
 //! | private   | `capture-key`      | the key that tags captures sealed while locked                | vault        |
 //!
 //! *local* is `storage.local`: it survives restarts, and content scripts can read and write it,
@@ -48,6 +49,9 @@ pub const SESSION_KEY: &str = "vault:session";
 pub const COUNTERS: &str = "counters";
 /// `storage.session`: the pending clipboard clear.
 pub use crate::engine::clipboard::CLIPBOARD_KEY as CLIPBOARD;
+/// `storage.session`: entries deleted moments ago ([`Trashed`](crate::engine::keeper::Trashed)),
+/// restorable until the undo window passes or the vault locks.
+pub const TRASH: &str = "trash";
 /// `storage.session`: prefix of per-tab records.
 pub const TAB_PREFIX: &str = "tab:";
 /// Private area: the capture-tag key (declared with its format in `vault::capture`).

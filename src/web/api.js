@@ -155,3 +155,5 @@ function clipboardDevice(op, args) {
 export function clipboardArm(digest, dueAt) { return clipboardDevice('arm', { digest, dueAt }); }
 export function clipboardClear(onlyIf) { return clipboardDevice('clear', { onlyIf: onlyIf ?? null }); }
 export function clipboardCancel() { return clipboardDevice('cancel', {}); }
+// The event of changes to extension storage (the popup watches for the vault locking elsewhere).
+export function storageChanged() { return ext.storage.onChanged; }

@@ -68,6 +68,8 @@ extern "C" {
     pub fn set_badge(tab: u32, text: &str, color: &str, title: &str) -> Promise;
     /// `i18n.getMessage`, or an empty string for a name `messages.json` lacks.
     pub fn message(name: &str, substitutions: Vec<String>) -> String;
+    #[wasm_bindgen(js_name = storageChanged)]
+    pub fn storage_changed() -> ApiEvent;
 }
 
 #[wasm_bindgen]

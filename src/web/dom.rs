@@ -2,7 +2,8 @@
 
 use crate::engine::secret::SecretString;
 use gloo_events::EventListener;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element};
 
 pub fn document() -> Document {
@@ -20,6 +21,48 @@ pub fn add(parent: &Element, tag: &str, attrs: &[(&str, &str)], text: &str) -> R
     }
     parent.append_child(&el)?;
     Ok(el)
+}
+
+/// Creates an SVG element `<tag>` with attributes, appended to `parent`.
+pub fn add_svg(parent: &Element, tag: &str, attrs: &[(&str, &str)]) -> Result<Element, JsValue> {
+    let el = document().create_element_ns(Some("http://www.w3.org/2000/svg"), tag)?;
+    for (k, v) in attrs {
+        el.set_attribute(k, v)?;
+    }
+    parent.append_child(&el)?;
+    Ok(el)
+}
+
+/// A timer that runs `f` once after `ms` milliseconds, cancelled when dropped first.
+pub struct Timeout {
+    handle: i32,
+    _closure: Closure<dyn FnMut()>,
+}
+
+impl Timeout {
+    pub fn new(ms: u32, f: impl FnOnce() + 'static) -> Self {
+        let mut f = Some(f);
+        let closure = Closure::<dyn FnMut()>::new(move || {
+            if let Some(f) = f.take() {
+                f();
+            }
+        });
+        let handle = web_sys::window()
+            .and_then(|w| {
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(closure.as_ref().unchecked_ref(), ms as i32)
+                    .ok()
+            })
+            .unwrap_or(0);
+        Timeout { handle, _closure: closure }
+    }
+}
+
+impl Drop for Timeout {
+    fn drop(&mut self) {
+        if let Some(w) = web_sys::window() {
+            w.clear_timeout_with_handle(self.handle);
+        }
+    }
 }
 
 /// A click listener on `el`, removed when the returned value is dropped.

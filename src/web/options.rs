@@ -144,6 +144,7 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
         });
     }));
     listeners.extend(walkthrough_section(&root).await?);
+    maintenance(&root).await?;
     LISTENERS.with(|l| *l.borrow_mut() = listeners);
     Ok(())
 }
@@ -207,6 +208,39 @@ async fn walkthrough_section(root: &Element) -> Result<Vec<EventListener>, JsVal
         }));
     }
     Ok(listeners)
+}
+
+/// For recipe maintainers: the steps keywarden could not find on recognized vendor pages.
+async fn maintenance(root: &Element) -> Result<(), JsValue> {
+    let section = add(root, "section", &[("id", "maintenance"), ("aria-labelledby", "maintenance-title")], "")?;
+    add(&section, "h2", &[("id", "maintenance-title")], "Maintenance")?;
+    let Ok(Reply::Status { drift, .. }) = ask(&OutgoingRequest::Status { tab: None }).await else {
+        add(&section, "p", &[("role", "alert")], "The extension's background is not answering; reload this page.")?;
+        return Ok(());
+    };
+    add(&section, "h3", &[], "Steps keywarden could not find")?;
+    if drift.is_empty() {
+        add(&section, "p", &[("class", "empty")], "None so far: every step was found where its recipe expects it.")?;
+        return Ok(());
+    }
+    add(
+        &section,
+        "p",
+        &[],
+        "A vendor may have changed its pages here; the recipe's maintainers need to know which step.",
+    )?;
+    let list = add(&section, "ul", &[("id", "drift")], "")?;
+    for d in drift.iter().rev() {
+        let seen = if d.count == 1 { "once".to_string() } else { format!("{} times", d.count) };
+        let when = js_sys::Date::new(&JsValue::from_f64(d.at as f64)).to_locale_string("default", &JsValue::UNDEFINED);
+        add(
+            &list,
+            "li",
+            &[("data-vendor", &d.vendor), ("data-step", &d.step)],
+            &format!("{} › {} › {}: seen {seen}, last {}", d.vendor, d.page, d.step, String::from(when)),
+        )?;
+    }
+    Ok(())
 }
 
 /// Entry point of options.html. `strength` is options.js's promise of the separate strength

@@ -1,103 +1,906 @@
-//! The popup: what keywarden sees in the current tab, and a way to bring a dismissed walkthrough back.
+//! The popup: the vault's keys searched, grouped and copied in one click, each key's details and edits, the lock screen, and what keywarden sees in the current tab.
 
 use super::api;
 use super::ask;
-use super::dom::{add, document, on_click};
-use crate::engine::protocol::{OutgoingRequest, Reply};
-use gloo_events::EventListener;
+use super::clipboard::{copy_secret, Copied};
+use super::dom::{add, add_svg, clear, document, on_click, value_of, Timeout};
+use super::i18n::t_with;
+use super::vault_ui::{readable, FOREIGN_TITLE};
+use crate::engine::listing::{self, arrange, copied_message, display_name, masked, monogram, state_label};
+use crate::engine::protocol::{EntrySummary, EntryTrust, OutgoingRequest, Reply, TabStatus, VaultStatus, VendorCard};
+use crate::engine::secret::SecretString;
+use crate::engine::vault::EntryState;
+use gloo_events::{EventListener, EventListenerOptions};
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::future::Future;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use web_sys::Element;
+use web_sys::{Element, HtmlElement};
 
-thread_local! {
-    /// Listeners of the current rendering; replaced (and so removed) on every refresh.
-    static LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
+/// How long a copy toast stays beside its button (ms).
+const TOAST_MS: u32 = 4_000;
+/// How long a revealed key stays on screen before it is masked again (ms).
+const REVEAL_MS: u32 = 30_000;
+
+/// What the popup knows between renderings.
+#[derive(Default)]
+struct State {
+    tab: Option<u32>,
+    host: Option<String>,
+    tab_status: Option<TabStatus>,
+    captures: u32,
+    /// `None` while the worker does not answer.
+    vault: Option<VaultStatus>,
+    query: String,
+    /// The entry whose details are shown, if any.
+    detail: Option<String>,
+    /// A line for the status region after an action.
+    message: Option<String>,
+    /// An inline error of the unlock form.
+    unlock_error: Option<String>,
 }
 
-async fn refresh(root: Element, message: Option<String>) -> Result<(), JsValue> {
-    let tab = JsFuture::from(api::active_tab_id()).await?.as_f64().map(|t| t as u32);
-    while let Some(child) = root.first_child() {
-        root.remove_child(&child)?;
-    }
-    let mut listeners = Vec::new();
-    add(&root, "h1", &[], "keywarden")?;
-    add(&root, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
-    let again = root.clone();
-    let rerender: super::vault_ui::Rerender = Rc::new(move |message| {
-        let again = again.clone();
-        spawn_local(async move {
-            let _ = refresh(again, message).await;
-        });
-    });
-    listeners.extend(super::vault_ui::section(&root, false, rerender).await?);
-    let reply = ask(&OutgoingRequest::Status { tab }).await;
-    let Ok(Reply::Status { tab: status, captures_received, drift }) = reply else {
-        add(&root, "p", &[("role", "alert")], "The extension's background is not answering; reopen this popup.")?;
-        return Ok(());
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+    /// Listeners of the current rendering; replaced (and so removed) on every rendering.
+    static LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
+    /// Listeners of the entry list, replaced as the admin types a search.
+    static LIST_LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
+    /// Listeners on the popup's window, for as long as the popup is open.
+    static PAGE_LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
+    /// Listeners on extension events, for as long as the popup is open.
+    static API_LISTENERS: RefCell<Vec<api::Listener>> = const { RefCell::new(Vec::new()) };
+    /// Timers of the current rendering (toasts, the revealed key), cancelled when dropped.
+    static TIMERS: RefCell<Vec<Timeout>> = const { RefCell::new(Vec::new()) };
+}
+
+fn root() -> Option<Element> {
+    document().get_element_by_id("root")
+}
+
+fn spawn(f: impl Future<Output = ()> + 'static) {
+    spawn_local(f);
+}
+
+fn keep_timer(timer: Timeout) {
+    TIMERS.with(|t| t.borrow_mut().push(timer));
+}
+
+/// Asks the worker how the tab and the vault stand, then draws.
+async fn load() {
+    let tab = match JsFuture::from(api::active_tab_id()).await {
+        Ok(v) => v.as_f64().map(|t| t as u32),
+        Err(_) => None,
     };
-    let state = add(&root, "p", &[("id", "tab-state")], "")?;
-    match status {
-        None => state.set_text_content(Some("No vendor page recognized in this tab.")),
-        Some(s) => {
-            let step = s.step_title.as_deref().unwrap_or("no step to show here");
-            state.set_text_content(Some(&format!(
-                "{}: {}",
-                s.vendor_name,
-                if s.dismissed { "walkthrough dismissed" } else { step }
-            )));
-            if let (true, Some(tab)) = (s.dismissed, tab) {
-                let button =
-                    add(&root, "button", &[("type", "button"), ("id", "resume")], "Show the walkthrough again")?;
-                let again = root.clone();
-                listeners.push(on_click(&button, move |_| {
-                    let again = again.clone();
-                    spawn_local(async move {
-                        let message = match ask(&OutgoingRequest::Resume { tab }).await {
-                            Ok(Reply::Error { message, .. }) => Some(message),
-                            Err(e) => Some(e),
-                            Ok(_) => None,
-                        };
-                        if let Err(e) = refresh(again, message).await {
-                            web_sys::console::error_1(&e);
-                        }
-                    });
+    let status = ask(&OutgoingRequest::Status { tab }).await;
+    let vault = match ask(&OutgoingRequest::VaultStatus).await {
+        Ok(Reply::Vault(v)) => Some(v),
+        _ => None,
+    };
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.tab = tab;
+        if let Ok(Reply::Status { tab: tab_status, host, captures_received, .. }) = status {
+            s.tab_status = tab_status;
+            s.host = host;
+            s.captures = captures_received;
+        }
+        let unlocked = vault.as_ref().is_some_and(|v| v.unlocked);
+        if !unlocked {
+            s.detail = None;
+        }
+        if let (Some(id), Some(v)) = (&s.detail, &vault) {
+            if !v.entries.iter().any(|e| &e.id == id) {
+                s.detail = None;
+            }
+        }
+        s.vault = vault;
+    });
+    if let Err(e) = draw() {
+        web_sys::console::error_1(&e);
+    }
+}
+
+/// Sends `request`; then shows what `done` makes of the reply (or the worker's error) and draws again.
+fn act(request: OutgoingRequest, done: impl FnOnce(&Reply) -> Option<String> + 'static) {
+    spawn(async move {
+        let message = match ask(&request).await {
+            Ok(Reply::Error { message, .. }) => Some(readable(&message)),
+            Ok(reply) => done(&reply),
+            Err(e) => Some(readable(&e)),
+        };
+        STATE.with(|s| s.borrow_mut().message = message);
+        load().await;
+    });
+}
+
+/// Redraws the whole popup from the state.
+fn draw() -> Result<(), JsValue> {
+    let Some(root) = root() else { return Ok(()) };
+    // Drop the old listeners and timers only once this task owns the page (never inside one of them).
+    let old = LISTENERS.with(|l| std::mem::take(&mut *l.borrow_mut()));
+    let old_list = LIST_LISTENERS.with(|l| std::mem::take(&mut *l.borrow_mut()));
+    let old_timers = TIMERS.with(|t| std::mem::take(&mut *t.borrow_mut()));
+    clear(&root)?;
+    drop((old, old_list, old_timers));
+    let mut listeners = Vec::new();
+    let message = STATE.with(|s| std::mem::take(&mut s.borrow_mut().message));
+    STATE.with(|s| -> Result<(), JsValue> {
+        let s = s.borrow();
+        listeners.extend(header(&root, &s)?);
+        add(&root, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
+        let Some(vault) = &s.vault else {
+            let section = add(&root, "section", &[("id", "vault"), ("data-state", "unknown")], "")?;
+            add(
+                &section,
+                "p",
+                &[("role", "alert")],
+                "The extension's background is not answering; reopen this popup.",
+            )?;
+            return Ok(());
+        };
+        let state = match (vault.set_up, vault.unlocked) {
+            (false, _) => "new",
+            (true, true) => "unlocked",
+            (true, false) => "locked",
+        };
+        let section =
+            add(&root, "section", &[("id", "vault"), ("data-state", state), ("aria-labelledby", "vault-title")], "")?;
+        if let Some(alarm) = &vault.alarm {
+            add(&section, "p", &[("id", "vault-alarm"), ("class", "alarm"), ("role", "alert")], &readable(alarm))?;
+            if vault.unlocked {
+                let rebuild = button(&section, &[("id", "rebuild-index")], "I checked them: rebuild the list")?;
+                listeners.push(on_click(&rebuild, |_| {
+                    act(OutgoingRequest::RebuildIndex, |_| {
+                        Some("The list of keys keywarden vouches for is rebuilt.".into())
+                    })
                 }));
             }
         }
+        match state {
+            "new" => listeners.extend(invite(&section)?),
+            "locked" => listeners.extend(lock_screen(&section, vault, s.unlock_error.as_deref())?),
+            _ => match s.detail.as_ref().and_then(|id| vault.entries.iter().find(|e| &e.id == id)) {
+                Some(entry) => listeners.extend(detail(&section, entry)?),
+                None => listeners.extend(list_view(&section, &s, vault)?),
+            },
+        }
+        footer(&root, &s)?;
+        Ok(())
+    })?;
+    LISTENERS.with(|l| l.borrow_mut().extend(listeners));
+    // The lock screen's field has the focus from the start.
+    if let Some(field) = document().get_element_by_id("unlock-passphrase") {
+        if let Some(field) = field.dyn_ref::<HtmlElement>() {
+            let _ = field.focus();
+        }
     }
-    let noun = if captures_received == 1 { "key" } else { "keys" };
-    add(&root, "p", &[("id", "captures")], &format!("{captures_received} {noun} captured since the browser started."))?;
-    let settings = add(&root, "button", &[("type", "button"), ("id", "settings")], "Settings")?;
+    Ok(())
+}
+
+/// A `<button type="button">` with more attributes.
+fn button(parent: &Element, attrs: &[(&str, &str)], text: &str) -> Result<Element, JsValue> {
+    let mut all = vec![("type", "button")];
+    all.extend_from_slice(attrs);
+    add(parent, "button", &all, text)
+}
+
+/// The title bar: name, Settings and (when unlocked) Lock.
+fn header(root: &Element, s: &State) -> Result<Vec<EventListener>, JsValue> {
+    let mut listeners = Vec::new();
+    let bar = add(root, "header", &[("class", "bar")], "")?;
+    add(&bar, "h1", &[("id", "vault-title")], "keywarden")?;
+    let tools = add(&bar, "div", &[("class", "tools")], "")?;
+    if s.vault.as_ref().is_some_and(|v| v.unlocked) {
+        let lock = button(&tools, &[("id", "lock"), ("class", "quiet")], "Lock")?;
+        listeners.push(on_click(&lock, |_| act(OutgoingRequest::Lock, |_| None)));
+    }
+    let settings = button(&tools, &[("id", "settings"), ("class", "quiet icon"), ("aria-label", "Settings")], "")?;
+    gear_icon(&settings)?;
     listeners.push(on_click(&settings, |_| {
         let _ = api::open_options_page();
     }));
-    if !drift.is_empty() {
-        add(&root, "h2", &[], "Steps keywarden could not find")?;
-        let list = add(&root, "ul", &[("id", "drift")], "")?;
-        for d in drift.iter().rev() {
-            let seen = if d.count == 1 { "once".to_string() } else { format!("{} times", d.count) };
-            let when =
-                js_sys::Date::new(&JsValue::from_f64(d.at as f64)).to_locale_string("default", &JsValue::UNDEFINED);
+    Ok(listeners)
+}
+
+/// The current tab in one line, with a way back into a dismissed walkthrough; and the session's count.
+fn footer(root: &Element, s: &State) -> Result<(), JsValue> {
+    let foot = add(root, "footer", &[], "")?;
+    let noun = listing::count(s.captures as usize, "key");
+    add(&foot, "p", &[("id", "captures")], &format!("{noun} saved since the browser started"))?;
+    Ok(())
+}
+
+/// The tab's vendor, compact, above the list.
+fn tab_line(parent: &Element, s: &State) -> Result<Vec<EventListener>, JsValue> {
+    let mut listeners = Vec::new();
+    let Some(t) = &s.tab_status else {
+        return Ok(listeners);
+    };
+    let line = add(parent, "div", &[("id", "tab-state"), ("class", "tab-state")], "")?;
+    let text = match (&t.step_title, t.guiding) {
+        (Some(step), _) => t_with("popupTabStep", &[&t.vendor_name, step]),
+        (None, true) => t_with("popupTabGuiding", &[&t.vendor_name]),
+        (None, false) => t_with("popupTabCanGuide", &[&t.vendor_name]),
+    };
+    add(&line, "span", &[], &text)?;
+    // Anywhere in the console, the walkthrough starts on request and follows the admin to the key.
+    if let (false, Some(tab)) = (t.guiding && t.step_title.is_some(), s.tab) {
+        let label = t_with("popupCreateKey", &[&t.vendor_name]);
+        let start = button(&line, &[("id", "resume"), ("class", "quiet")], &label)?;
+        let vendor = t.vendor_name.clone();
+        listeners.push(on_click(&start, move |_| {
+            let vendor = vendor.clone();
+            act(OutgoingRequest::Resume { tab }, move |_| Some(t_with("popupGuideStarted", &[&vendor])))
+        }));
+    }
+    Ok(listeners)
+}
+
+/// The popup without a vault: a way to the options page, where it is set up.
+fn invite(section: &Element) -> Result<Vec<EventListener>, JsValue> {
+    add(section, "p", &[], "Set up the vault to save the keys you create.")?;
+    let open = button(section, &[("id", "open-setup"), ("class", "primary")], "Set up the vault")?;
+    Ok(vec![on_click(&open, |_| {
+        let _ = api::open_options_page();
+    })])
+}
+
+/// The lock screen: the passphrase field (focused), errors beside it with the typed text kept,
+/// and a busy state while the passphrase is stretched.
+fn lock_screen(section: &Element, vault: &VaultStatus, error: Option<&str>) -> Result<Vec<EventListener>, JsValue> {
+    let noun = listing::count(vault.items as usize, "saved key");
+    add(section, "p", &[("class", "lead")], &format!("Locked. {noun}; keys captured now are still saved."))?;
+    let form = add(section, "form", &[("id", "unlock"), ("class", "stack")], "")?;
+    add(&form, "label", &[("for", "unlock-passphrase")], "Passphrase")?;
+    let mut attrs = vec![
+        ("id", "unlock-passphrase"),
+        ("type", "password"),
+        ("autocomplete", "current-password"),
+        ("required", ""),
+        ("aria-describedby", "unlock-error"),
+    ];
+    if error.is_some() {
+        attrs.push(("aria-invalid", "true"));
+    }
+    add(&form, "input", &attrs, "")?;
+    add(&form, "p", &[("id", "unlock-error"), ("class", "field-error"), ("role", "alert")], error.unwrap_or(""))?;
+    add(&form, "button", &[("type", "submit"), ("id", "unlock-button"), ("class", "primary")], "Unlock")?;
+    let submit = EventListener::new_with_options(
+        &form,
+        "submit",
+        EventListenerOptions::enable_prevent_default(),
+        move |event| {
+            event.prevent_default();
+            unlock();
+        },
+    );
+    Ok(vec![submit])
+}
+
+/// Sends the typed passphrase; on a refusal the field keeps it and the reason shows beside it.
+fn unlock() {
+    let doc = document();
+    let (Some(form), Some(go), Some(field), Some(error)) = (
+        doc.get_element_by_id("unlock"),
+        doc.get_element_by_id("unlock-button"),
+        doc.get_element_by_id("unlock-passphrase"),
+        doc.get_element_by_id("unlock-error"),
+    ) else {
+        return;
+    };
+    if go.has_attribute("disabled") {
+        return;
+    }
+    let passphrase = SecretString::new(value_of("unlock-passphrase"));
+    let input = field.clone();
+    let busy = move |on: bool| {
+        let field = &input;
+        let _ = form.set_attribute("aria-busy", if on { "true" } else { "false" });
+        let _ = if on { go.set_attribute("disabled", "") } else { go.remove_attribute("disabled") };
+        let _ = if on { field.set_attribute("readonly", "") } else { field.remove_attribute("readonly") };
+        go.set_text_content(Some(if on { "Unlocking…" } else { "Unlock" }));
+    };
+    busy(true);
+    error.set_text_content(Some(""));
+    spawn(async move {
+        match ask(&OutgoingRequest::Unlock { passphrase }).await {
+            Ok(Reply::Error { message, .. }) => {
+                busy(false);
+                error.set_text_content(Some(&readable(&message)));
+                let _ = field.set_attribute("aria-invalid", "true");
+                if let Some(field) = field.dyn_ref::<HtmlElement>() {
+                    let _ = field.focus();
+                }
+            }
+            Err(e) => {
+                busy(false);
+                error.set_text_content(Some(&readable(&e)));
+            }
+            Ok(_) => {
+                STATE.with(|s| s.borrow_mut().message = Some("Unlocked.".into()));
+                load().await;
+            }
+        }
+    });
+}
+
+/// The unlocked list: the tab line, the search box, a deletion to undo, the keys, keys found in
+/// storage apart, damaged items.
+fn list_view(section: &Element, s: &State, vault: &VaultStatus) -> Result<Vec<EventListener>, JsValue> {
+    let mut listeners = tab_line(section, s)?;
+    listeners.extend(undo_bar(section, vault)?);
+    let known = vault.entries.iter().filter(|e| e.trust != EntryTrust::Foreign).count();
+    if known == 0 {
+        listeners.extend(empty_state(section, &vault.vendors)?);
+    } else {
+        let search = add(section, "div", &[("class", "search")], "")?;
+        add(&search, "label", &[("for", "search")], "Search keys")?;
+        let input = add(
+            &search,
+            "input",
+            &[
+                ("id", "search"),
+                ("type", "search"),
+                ("autocomplete", "off"),
+                ("spellcheck", "false"),
+                ("placeholder", "Vendor, name, tenant, scope, account"),
+                ("aria-controls", "entries"),
+                ("value", &s.query),
+            ],
+            "",
+        )?;
+        add(section, "div", &[("id", "entries"), ("aria-live", "polite")], "")?;
+        listeners.push(EventListener::new(&input, "input", |_| {
+            let query = value_of("search");
+            STATE.with(|s| s.borrow_mut().query = query);
+            if let Err(e) = draw_entries() {
+                web_sys::console::error_1(&e);
+            }
+        }));
+    }
+    let foreign: Vec<&EntrySummary> = vault.entries.iter().filter(|e| e.trust == EntryTrust::Foreign).collect();
+    if !foreign.is_empty() {
+        listeners.extend(found_in_storage(section, &foreign)?);
+    }
+    for d in &vault.damaged {
+        add(
+            section,
+            "p",
+            &[("role", "alert"), ("data-damaged", &d.item)],
+            &format!("Damaged item {}: {}. Every other key is unaffected.", d.item, d.reason.trim_end_matches('.')),
+        )?;
+    }
+    if known > 0 {
+        // Drawn once the section is in place, so the list finds #entries.
+        spawn(async {
+            if let Err(e) = draw_entries() {
+                web_sys::console::error_1(&e);
+            }
+        });
+    }
+    Ok(listeners)
+}
+
+/// Draws the keys that match the search into `#entries`: this site's first, then by vendor and tenant.
+fn draw_entries() -> Result<(), JsValue> {
+    let Some(out) = document().get_element_by_id("entries") else { return Ok(()) };
+    let old = LIST_LISTENERS.with(|l| std::mem::take(&mut *l.borrow_mut()));
+    clear(&out)?;
+    drop(old);
+    let mut listeners = Vec::new();
+    STATE.with(|s| -> Result<(), JsValue> {
+        let s = s.borrow();
+        let Some(vault) = &s.vault else { return Ok(()) };
+        let arranged = arrange(&vault.entries, &s.query, s.host.as_deref());
+        if arranged.shown == 0 {
             add(
-                &list,
-                "li",
-                &[("data-vendor", &d.vendor), ("data-step", &d.step)],
-                &format!("{} › {} › {}: seen {seen}, last {}", d.vendor, d.page, d.step, String::from(when)),
+                &out,
+                "p",
+                &[("class", "empty"), ("id", "no-match")],
+                &format!("No key matches “{}”.", s.query.trim()),
             )?;
         }
+        if !arranged.here.is_empty() {
+            let host = s.host.clone().unwrap_or_default();
+            let vendor = arranged.here[0];
+            let group = group_box(&out, "here", &vendor.vendor, vendor_label(vendor), &format!("This site · {host}"))?;
+            for e in &arranged.here {
+                listeners.extend(row(&group, e)?);
+            }
+        }
+        for (i, g) in arranged.groups.iter().enumerate() {
+            let group = group_box(&out, &format!("group-{i}"), g.vendor, g.vendor_name, g.tenant)?;
+            for e in &g.entries {
+                listeners.extend(row(&group, e)?);
+            }
+        }
+        if !s.query.trim().is_empty() {
+            let summary = format!("{} of {} shown", arranged.shown, listing::count(arranged.total, "key"));
+            add(&out, "p", &[("class", "muted"), ("id", "match-count")], &summary)?;
+        }
+        Ok(())
+    })?;
+    LIST_LISTENERS.with(|l| *l.borrow_mut() = listeners);
+    Ok(())
+}
+
+fn vendor_label(e: &EntrySummary) -> &str {
+    if e.vendor_name.is_empty() {
+        &e.vendor
+    } else {
+        &e.vendor_name
     }
-    LISTENERS.with(|l| *l.borrow_mut() = listeners);
+}
+
+/// A group of rows headed by the vendor's icon and name and a second line (the tenant); returns its list.
+fn group_box(parent: &Element, id: &str, vendor: &str, name: &str, sub: &str) -> Result<Element, JsValue> {
+    let title = format!("{id}-title");
+    let group =
+        add(parent, "section", &[("class", "group"), ("data-vendor", vendor), ("aria-labelledby", &title)], "")?;
+    let head = add(&group, "h2", &[("id", &title), ("class", "group-head")], "")?;
+    vendor_icon(&head, vendor, name)?;
+    add(&head, "span", &[("class", "vendor")], name)?;
+    head.append_with_str_1(" ")?;
+    add(&head, "span", &[("class", "tenant")], sub)?;
+    add(&group, "ul", &[("class", "rows")], "")
+}
+
+/// The date of an entry in the browser's locale.
+fn date(ms: u64) -> String {
+    js_sys::Date::new(&JsValue::from_f64(ms as f64)).to_locale_date_string("default", &JsValue::UNDEFINED).into()
+}
+
+fn date_time(ms: u64) -> String {
+    js_sys::Date::new(&JsValue::from_f64(ms as f64)).to_locale_string("default", &JsValue::UNDEFINED).into()
+}
+
+/// One key in the list: a button into its details (name, tenant, date, masked key) and its Copy button.
+fn row(list: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsValue> {
+    let state = match e.state {
+        EntryState::Active => "active",
+        EntryState::Replaced => "replaced",
+        EntryState::Revoked => "revoked",
+    };
+    let item = add(list, "li", &[("data-entry-id", &e.id), ("data-vendor", &e.vendor), ("data-state", state)], "")?;
+    let name = display_name(e);
+    let open = button(
+        &item,
+        &[("class", "open"), ("data-action", "open"), ("aria-label", &format!("Details of {name}"))],
+        "",
+    )?;
+    add(&open, "span", &[("class", "name")], name)?;
+    let mut meta = format!("{} · {}", e.tenant, date(e.created_at));
+    if e.state != EntryState::Active {
+        meta.push_str(&format!(" · {}", state_label(e.state)));
+    }
+    if e.trust == EntryTrust::Pending {
+        meta.push_str(" · saved while locked");
+    }
+    add(&open, "span", &[("class", "meta")], &meta)?;
+    add(&open, "span", &[("class", "hint")], &masked(&e.hint))?;
+    let id = e.id.clone();
+    let mut listeners = vec![on_click(&open, move |_| {
+        let id = id.clone();
+        STATE.with(|s| s.borrow_mut().detail = Some(id));
+        spawn(async {
+            let _ = draw();
+            if let Some(back) = document().get_element_by_id("back").and_then(|b| b.dyn_into::<HtmlElement>().ok()) {
+                let _ = back.focus();
+            }
+        });
+    })];
+    listeners.push(copy_button(&item, e, true)?);
+    Ok(listeners)
+}
+
+/// Copy: the key goes straight to the clipboard, never into the page; a toast beside the button says so.
+fn copy_button(parent: &Element, e: &EntrySummary, icon: bool) -> Result<EventListener, JsValue> {
+    let label = format!("Copy {}", display_name(e));
+    let copy = if icon {
+        let b = button(parent, &[("class", "icon copy"), ("data-action", "copy"), ("aria-label", &label)], "")?;
+        copy_icon(&b)?;
+        b
+    } else {
+        button(parent, &[("class", "copy"), ("data-action", "copy"), ("aria-label", &label)], "Copy")?
+    };
+    let toast = add(parent, "span", &[("class", "toast"), ("role", "status"), ("aria-live", "polite")], "")?;
+    let id = e.id.clone();
+    Ok(on_click(&copy, move |_| {
+        let (id, toast) = (id.clone(), toast.clone());
+        spawn(async move {
+            let said = match ask(&OutgoingRequest::CopyKey { id }).await {
+                Ok(Reply::Key { key }) => match copy_secret(&key).await {
+                    Ok(Copied { clears_in }) => copied_message(clears_in),
+                    Err(why) => why,
+                },
+                Ok(Reply::Error { message, .. }) => readable(&message),
+                _ => "The vault did not answer.".to_string(),
+            };
+            toast.set_text_content(Some(&said));
+            let _ = toast.set_attribute("data-shown", "");
+            let fade = toast.clone();
+            keep_timer(Timeout::new(TOAST_MS, move || {
+                fade.set_text_content(Some(""));
+                let _ = fade.remove_attribute("data-shown");
+            }));
+        });
+    }))
+}
+
+/// A deletion that can still be undone (also after the popup was closed and opened again).
+fn undo_bar(section: &Element, vault: &VaultStatus) -> Result<Vec<EventListener>, JsValue> {
+    let mut listeners = Vec::new();
+    let now = js_sys::Date::now() as u64;
+    for d in vault.deleted.iter().filter(|d| d.undo_until > now) {
+        let bar = add(
+            section,
+            "div",
+            &[("class", "undo-bar"), ("data-deleted-id", &d.id), ("role", "group"), ("aria-label", "Deleted key")],
+            "",
+        )?;
+        let name = if d.key_name.is_empty() { "Unnamed key" } else { &d.key_name };
+        let left = listing::seconds_left(d.undo_until, now);
+        add(
+            &bar,
+            "span",
+            &[],
+            &format!("Deleted {} “{name}”. Undo within {left} s, or it is gone for good.", d.vendor_name),
+        )?;
+        let undo = button(&bar, &[("data-action", "undo"), ("aria-label", &format!("Undo deleting {name}"))], "Undo")?;
+        let id = d.id.clone();
+        listeners.push(on_click(&undo, move |_| {
+            act(OutgoingRequest::UndoDelete { id: id.clone() }, |_| Some("Restored.".into()))
+        }));
+    }
+    Ok(listeners)
+}
+
+/// No keys yet: the vendors keywarden knows, each with the way to its key page.
+fn empty_state(section: &Element, vendors: &[VendorCard]) -> Result<Vec<EventListener>, JsValue> {
+    let mut listeners = Vec::new();
+    let empty = add(section, "section", &[("id", "empty"), ("aria-labelledby", "empty-title")], "")?;
+    add(&empty, "h2", &[("id", "empty-title")], "No keys saved yet")?;
+    add(
+        &empty,
+        "p",
+        &[],
+        "Create an API key at one of these vendors: keywarden walks you through it and saves the key here.",
+    )?;
+    let list = add(&empty, "ul", &[("id", "vendor-links")], "")?;
+    let mut vendors: Vec<&VendorCard> = vendors.iter().collect();
+    vendors.sort_by_key(|v| v.name.to_lowercase());
+    for v in vendors {
+        let item = add(&list, "li", &[("data-vendor", &v.id)], "")?;
+        vendor_icon(&item, &v.id, &v.name)?;
+        let text = add(&item, "span", &[("class", "vendor-text")], "")?;
+        match (&v.key_page_url, v.self_hosted) {
+            (Some(url), _) => {
+                add(&text, "a", &[("href", url), ("target", "_blank"), ("rel", "noopener noreferrer")], &v.name)?;
+                add(&text, "span", &[("class", "muted")], &v.hosts.join(", "))?;
+            }
+            (None, true) => {
+                add(&text, "span", &[("class", "vendor")], &v.name)?;
+                let servers =
+                    button(&text, &[("class", "link"), ("data-action", "servers")], "Add your server in Settings")?;
+                listeners.push(on_click(&servers, |_| {
+                    let _ = api::open_options_page();
+                }));
+            }
+            (None, false) => {
+                add(&text, "span", &[("class", "vendor")], &v.name)?;
+                add(
+                    &text,
+                    "span",
+                    &[("class", "muted")],
+                    &format!("Sign in at your company's {} address", v.hosts.join(", ")),
+                )?;
+            }
+        }
+    }
+    Ok(listeners)
+}
+
+/// Entries that open with the vault but that keywarden has no record of saving here: listed
+/// apart, not copied, until the admin keeps or deletes each.
+fn found_in_storage(section: &Element, entries: &[&EntrySummary]) -> Result<Vec<EventListener>, JsValue> {
+    let mut listeners = Vec::new();
+    let apart =
+        add(section, "section", &[("id", "foreign"), ("class", "foreign"), ("aria-labelledby", "foreign-title")], "")?;
+    add(&apart, "h2", &[("id", "foreign-title")], FOREIGN_TITLE)?;
+    add(&apart, "p", &[], "These keys open with your vault, but keywarden did not save them in this browser. Keep one only if you saved it yourself; until then it cannot be copied.")?;
+    let list = add(&apart, "ul", &[("id", "foreign-entries")], "")?;
+    for e in entries {
+        let item =
+            add(&list, "li", &[("data-entry-id", &e.id), ("data-vendor", &e.vendor), ("data-trust", "foreign")], "")?;
+        add(
+            &item,
+            "span",
+            &[("class", "entry")],
+            &format!("{} · {} · {} · {}", vendor_label(e), display_name(e), e.tenant, e.hint),
+        )?;
+        let actions = add(&item, "span", &[("class", "actions")], "")?;
+        let keep = button(&actions, &[("data-action", "adopt")], "I saved this — keep it")?;
+        let id = e.id.clone();
+        listeners.push(on_click(&keep, move |_| {
+            act(OutgoingRequest::AdoptEntries { ids: vec![id.clone()] }, |_| {
+                Some("Kept: it is now one of your vault's keys.".into())
+            })
+        }));
+        let delete = button(&actions, &[("data-action", "delete"), ("class", "danger")], "Delete")?;
+        let id = e.id.clone();
+        listeners.push(on_click(&delete, move |_| act(OutgoingRequest::DeleteEntry { id: id.clone() }, |_| None)));
+    }
+    Ok(listeners)
+}
+
+/// One field of the detail view.
+fn field(list: &Element, label: &str, value: &str, key: &str) -> Result<Element, JsValue> {
+    let row = add(list, "div", &[("class", "field"), ("data-field", key)], "")?;
+    add(&row, "dt", &[], label)?;
+    let shown = if value.trim().is_empty() { "—" } else { value };
+    add(&row, "dd", &[], shown)
+}
+
+/// Everything the vault knows about one key, and what can be done with it.
+fn detail(section: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsValue> {
+    let mut listeners = Vec::new();
+    let name = display_name(e).to_string();
+    let view = add(
+        section,
+        "section",
+        &[("id", "detail"), ("data-entry-id", &e.id), ("aria-labelledby", "detail-title")],
+        "",
+    )?;
+    let back = button(&view, &[("id", "back"), ("class", "quiet")], "← All keys")?;
+    listeners.push(on_click(&back, |_| {
+        STATE.with(|s| s.borrow_mut().detail = None);
+        spawn(async {
+            let _ = draw();
+        });
+    }));
+    let head = add(&view, "h2", &[("id", "detail-title"), ("class", "detail-head")], "")?;
+    vendor_icon(&head, &e.vendor, vendor_label(e))?;
+    add(&head, "span", &[], &name)?;
+
+    let secret = add(&view, "div", &[("class", "secret")], "")?;
+    add(
+        &secret,
+        "code",
+        &[("id", "secret-value"), ("data-revealed", "false"), ("aria-label", "Key")],
+        &masked(&e.hint),
+    )?;
+    let reveal = button(&secret, &[("id", "reveal"), ("aria-pressed", "false")], "Reveal")?;
+    listeners.push(on_click(&reveal, {
+        let id = e.id.clone();
+        let hint = e.hint.clone();
+        move |_| toggle_reveal(&id, &hint)
+    }));
+    if e.trust != EntryTrust::Foreign {
+        listeners.push(copy_button(&secret, e, false)?);
+    }
+
+    let fields = add(&view, "dl", &[("class", "fields")], "")?;
+    field(&fields, "Vendor", vendor_label(e), "vendor")?;
+    field(&fields, "Server / tenant", &e.tenant, "tenant")?;
+    field(&fields, "Account", &e.account, "account")?;
+    field(&fields, "Key name", &e.key_name, "key_name")?;
+    let scopes_label = if e.vendor == "gotransverse" { "API sets" } else { "Scopes" };
+    field(&fields, scopes_label, &e.scopes.join(", "), "scopes")?;
+    field(&fields, "Created", &date_time(e.created_at), "created")?;
+    field(&fields, "Captured on", &e.page_url, "page_url")?;
+    let mut state = state_label(e.state).to_string();
+    if e.trust == EntryTrust::Pending {
+        state.push_str(" · saved while locked");
+    }
+    field(&fields, "State", &state, "state")?;
+    field(&fields, "Notes", &e.notes, "notes")?;
+    field(&fields, "Last test", "Not tested yet", "last_test")?;
+
+    if e.trust != EntryTrust::Foreign {
+        listeners.extend(edit_forms(&view, e)?);
+    }
+    let actions = add(&view, "div", &[("class", "actions")], "")?;
+    if e.trust != EntryTrust::Foreign {
+        let (text, next, said) = match e.state {
+            EntryState::Revoked => ("Mark active again", EntryState::Active, "Marked active again."),
+            _ => ("Mark revoked", EntryState::Revoked, "Marked revoked."),
+        };
+        let toggle = button(&actions, &[("id", "toggle-state")], text)?;
+        let id = e.id.clone();
+        listeners.push(on_click(&toggle, move |_| {
+            act(OutgoingRequest::SetEntryState { id: id.clone(), state: next }, move |_| Some(said.into()))
+        }));
+    }
+    let delete = button(&actions, &[("id", "delete"), ("class", "danger")], "Delete")?;
+    let id = e.id.clone();
+    listeners.push(on_click(&delete, move |_| {
+        let id = id.clone();
+        STATE.with(|s| s.borrow_mut().detail = None);
+        act(OutgoingRequest::DeleteEntry { id }, |_| None);
+    }));
+    Ok(listeners)
+}
+
+/// Rename and notes, each a small form saved to the vault.
+fn edit_forms(view: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsValue> {
+    let mut listeners = Vec::new();
+    let options = || EventListenerOptions::enable_prevent_default();
+    let rename = add(view, "form", &[("id", "rename"), ("class", "stack")], "")?;
+    add(&rename, "label", &[("for", "rename-name")], "Name")?;
+    add(
+        &rename,
+        "input",
+        &[("id", "rename-name"), ("type", "text"), ("autocomplete", "off"), ("value", &e.key_name)],
+        "",
+    )?;
+    add(&rename, "button", &[("type", "submit")], "Rename")?;
+    let id = e.id.clone();
+    listeners.push(EventListener::new_with_options(&rename, "submit", options(), move |event| {
+        event.prevent_default();
+        let name = value_of("rename-name");
+        act(OutgoingRequest::RenameEntry { id: id.clone(), name }, |_| Some("Renamed.".into()));
+    }));
+    let notes = add(view, "form", &[("id", "notes"), ("class", "stack")], "")?;
+    add(&notes, "label", &[("for", "notes-text")], "Notes")?;
+    add(&notes, "textarea", &[("id", "notes-text"), ("rows", "3")], &e.notes)?;
+    add(&notes, "button", &[("type", "submit")], "Save notes")?;
+    let id = e.id.clone();
+    listeners.push(EventListener::new_with_options(&notes, "submit", options(), move |event| {
+        event.prevent_default();
+        let notes = value_of("notes-text");
+        act(OutgoingRequest::SetEntryNotes { id: id.clone(), notes }, |_| Some("Notes saved.".into()));
+    }));
+    Ok(listeners)
+}
+
+/// Shows the key in the popup's own page (asked from the vault each time), or masks it again.
+/// The key is only ever the text of `#secret-value`, and only while shown.
+fn toggle_reveal(id: &str, hint: &str) {
+    let doc = document();
+    let (Some(value), Some(reveal)) = (doc.get_element_by_id("secret-value"), doc.get_element_by_id("reveal")) else {
+        return;
+    };
+    if value.get_attribute("data-revealed").as_deref() == Some("true") {
+        hide_secret(hint);
+        return;
+    }
+    let (id, hint) = (id.to_string(), hint.to_string());
+    spawn(async move {
+        match ask(&OutgoingRequest::CopyKey { id }).await {
+            Ok(Reply::Key { key }) => {
+                value.set_text_content(Some(key.expose()));
+                let _ = value.set_attribute("data-revealed", "true");
+                let _ = reveal.set_attribute("aria-pressed", "true");
+                reveal.set_text_content(Some("Hide"));
+                keep_timer(Timeout::new(REVEAL_MS, move || hide_secret(&hint)));
+            }
+            Ok(Reply::Error { message, .. }) => super::vault_ui::say(&readable(&message)),
+            _ => super::vault_ui::say("The vault did not answer."),
+        }
+    });
+}
+
+/// Masks a revealed key again: its text leaves the page.
+fn hide_secret(hint: &str) {
+    let doc = document();
+    if let Some(value) = doc.get_element_by_id("secret-value") {
+        value.set_text_content(Some(&masked(hint)));
+        let _ = value.set_attribute("data-revealed", "false");
+    }
+    if let Some(reveal) = doc.get_element_by_id("reveal") {
+        let _ = reveal.set_attribute("aria-pressed", "false");
+        reveal.set_text_content(Some("Reveal"));
+    }
+}
+
+/// A vendor's icon: its letters on a tile of its own colour, drawn here (nothing is fetched).
+fn vendor_icon(parent: &Element, vendor: &str, name: &str) -> Result<(), JsValue> {
+    let svg = add_svg(
+        parent,
+        "svg",
+        &[
+            ("viewBox", "0 0 24 24"),
+            ("width", "20"),
+            ("height", "20"),
+            ("class", "vendor-icon"),
+            ("aria-hidden", "true"),
+        ],
+    )?;
+    let fill = format!("hsl({} 55% 36%)", listing::hue(vendor));
+    add_svg(&svg, "rect", &[("width", "24"), ("height", "24"), ("rx", "6"), ("fill", &fill)])?;
+    let letters = monogram(name);
+    let size = if letters.chars().count() > 1 { "10" } else { "13" };
+    let text = add_svg(
+        &svg,
+        "text",
+        &[
+            ("x", "12"),
+            ("y", "12.5"),
+            ("text-anchor", "middle"),
+            ("dominant-baseline", "middle"),
+            ("font-size", size),
+            ("font-weight", "700"),
+            ("fill", "#fff"),
+        ],
+    )?;
+    text.set_text_content(Some(&letters));
+    Ok(())
+}
+
+/// Two overlapping sheets.
+fn copy_icon(parent: &Element) -> Result<(), JsValue> {
+    let svg = add_svg(
+        parent,
+        "svg",
+        &[
+            ("viewBox", "0 0 24 24"),
+            ("width", "18"),
+            ("height", "18"),
+            ("aria-hidden", "true"),
+            ("fill", "none"),
+            ("stroke", "currentColor"),
+            ("stroke-width", "2"),
+        ],
+    )?;
+    add_svg(&svg, "rect", &[("x", "8"), ("y", "8"), ("width", "12"), ("height", "12"), ("rx", "2")])?;
+    add_svg(&svg, "path", &[("d", "M16 8V6a2 2 0 0 0-2-2H6a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2h2")])?;
+    Ok(())
+}
+
+/// A cog.
+fn gear_icon(parent: &Element) -> Result<(), JsValue> {
+    let svg = add_svg(
+        parent,
+        "svg",
+        &[
+            ("viewBox", "0 0 24 24"),
+            ("width", "18"),
+            ("height", "18"),
+            ("aria-hidden", "true"),
+            ("fill", "none"),
+            ("stroke", "currentColor"),
+            ("stroke-width", "2"),
+        ],
+    )?;
+    add_svg(&svg, "circle", &[("cx", "12"), ("cy", "12"), ("r", "3")])?;
+    add_svg(
+        &svg,
+        "path",
+        &[("d", "M12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9l2.1 2.1M17 17l2.1 2.1M4.9 19.1 7 17M17 7l2.1-2.1")],
+    )?;
     Ok(())
 }
 
 /// Entry point of popup.html.
 #[wasm_bindgen]
 pub fn popup_main() -> Result<(), JsValue> {
-    let root = document().get_element_by_id("root").ok_or_else(|| JsValue::from_str("popup root missing"))?;
-    spawn_local(async move {
-        let _ = refresh(root, None).await;
+    root().ok_or_else(|| JsValue::from_str("popup root missing"))?;
+    // A key left revealed is masked as the popup goes away.
+    let hide = EventListener::new(&web_sys::window().ok_or("no window")?.into(), "pagehide", |_| {
+        if let Some(value) = document().get_element_by_id("secret-value") {
+            value.set_text_content(Some(""));
+        }
     });
+    PAGE_LISTENERS.with(|l| l.borrow_mut().push(hide));
+    // Locked elsewhere (the idle alarm, the shortcut, the options page): the session key leaves
+    // `storage.session`, and the popup masks a revealed key and shows the lock screen.
+    let locked = api::Listener::new(api::storage_changed(), |changes| {
+        let change = js_sys::Reflect::get(&changes, &JsValue::from_str(crate::engine::storage::SESSION_KEY));
+        let Ok(change) = change else { return };
+        if change.is_undefined() {
+            return;
+        }
+        let cleared = js_sys::Reflect::get(&change, &JsValue::from_str("newValue")).map_or(true, |v| v.is_undefined());
+        if cleared {
+            if let Some(value) = document().get_element_by_id("secret-value") {
+                value.set_text_content(Some(""));
+            }
+            spawn(load());
+        }
+    });
+    API_LISTENERS.with(|l| l.borrow_mut().push(locked));
+    spawn(load());
     Ok(())
 }

@@ -101,6 +101,7 @@ async fn snapshot(wants: &Wants) -> Result<Snapshot, JsError> {
     let mut session_keys: Vec<String> = wants.tabs.iter().map(|t| storage::tab_key(*t)).collect();
     session_keys.push(storage::COUNTERS.into());
     session_keys.push(storage::CLIPBOARD.into());
+    session_keys.push(storage::TRASH.into());
     let session = store_of(&JsFuture::from(api::session_get_items(super::to_js(&session_keys))).await?, |_| true)?;
     let session_key = session_key().await?;
     let private = if wants.vault {

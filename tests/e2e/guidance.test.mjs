@@ -71,6 +71,26 @@ for (const name of BROWSERS) {
       await poll(async () => (await badge()) === 'KEY', { what: 'the "key on screen" badge' });
     });
 
+    it('starts from the popup\'s "Create a new PredictHQ key" on a page that is not a key page', TEST, async () => {
+      await tab.goto(`${APP}/`);
+      await tab.waitForSelector({ css: 'nav a', text: 'API Tokens' });
+      await sleep(1_000);
+      assert.equal(await drawn(tab), false, 'nothing on the dashboard by itself');
+      // The popup asks for the active tab: the vendor tab is in front while it loads.
+      await bringToFront(tab);
+      const popup = session.extensionTab;
+      await loadExtensionPage(popup, 'popup.html');
+      const start = { css: '#tab-state button', text: 'Create a new PredictHQ key' };
+      await popup.waitForSelector(start);
+      if (name === 'chromium') {
+        await popup.click(start);
+      } else {
+        await popup.evaluate(() => document.querySelector('#tab-state button').focus());
+        await popup.press('Enter');
+      }
+      await expectStep(tab, 'open-tokens', { css: 'nav a[href="/tokens"]', text: 'API Tokens' });
+    });
+
     it('leaves the token list\'s row actions and the target uncovered', TEST, async () => {
       await tab.goto(`${APP}/tokens?state=list`);
       await expectStep(tab, 'new-token', CREATE_NEW);

@@ -602,15 +602,21 @@ for (const name of BROWSERS) {
       }
       await withPopup(browser, options, async (popup) => {
         const view = await waitForVault(popup, 'unlocked', { also: (v) => v.entries.length === 2 });
-        const entry = entryFor(view.entries, tokens.unlocked);
-        assert.equal(entry.id, ids.unlocked);
-        assert.deepEqual(entry.actions, ['copy'], 'the popup offers Copy only');
+        const entry = view.entries.find((e) => e.id === ids.unlocked);
+        assert.ok(entry, `the popup lists ${ids.unlocked} (${JSON.stringify(view.entries)})`);
+        assert.ok(entry.text.includes(`•••• ${tokens.unlocked.slice(-4)}`), `the row shows the key masked but for its last four (${entry.text})`);
+        assert.deepEqual(entry.actions, ['open', 'copy'], 'the popup offers the details and Copy');
         // Something else on the clipboard first, so what is read back can only come from Copy.
         await popup.evaluate((text) => navigator.clipboard.writeText(text), CLIPBOARD_SENTINEL);
         assert.equal(await readClipboard(popup), CLIPBOARD_SENTINEL, 'the test can write and read the clipboard');
-        await popup.click(`#entries li[data-entry-id="${entry.id}"] button[data-action="copy"]`);
-        const said = await waitForStatus(popup, (s) => /copied|refused/i.test(s), 'the copy message in #page-status');
-        assert.match(said, /Key copied to the clipboard/);
+        const copy = `#entries li[data-entry-id="${entry.id}"] button[data-action="copy"]`;
+        await popup.click(copy);
+        const said = await popup.waitFor(
+          (css) => document.querySelector(css)?.parentElement.querySelector('.toast')?.textContent || null,
+          copy,
+          { what: 'the toast beside Copy' },
+        );
+        assert.match(said, /^Copied\b/);
         let copied;
         try {
           copied = await readClipboard(popup);

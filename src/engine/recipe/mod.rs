@@ -291,6 +291,8 @@ pub struct Vendor {
     /// Runs on customers' own servers: recognized only on servers the admin added for it.
     pub self_hosted: bool,
     pub tenant: TenantFrom,
+    /// The page where keys are created, when the vendor has one fixed address.
+    pub key_page_url: Option<String>,
 }
 
 impl Vendor {
@@ -431,7 +433,24 @@ impl Checker<'_> {
             .enumerate()
             .map(|(i, h)| self.host(&format!("vendor.hosts[{i}]"), h))
             .collect::<Checked<Vec<_>>>()?;
-        Ok(Vendor { id, name, hosts, self_hosted: raw.self_hosted, tenant })
+        let key_page_url = match raw.key_page_url {
+            None => None,
+            Some(url) => Some(self.key_page_url(&url, &hosts)?),
+        };
+        Ok(Vendor { id, name, hosts, self_hosted: raw.self_hosted, tenant, key_page_url })
+    }
+
+    /// A key page must be an `https://` address on an exact host of the vendor's (so a self-hosted
+    /// vendor, which has none, cannot name one).
+    fn key_page_url(&self, url: &str, hosts: &[HostPattern]) -> Checked<String> {
+        const FIELD: &str = "vendor.key_page_url";
+        let Ok(location) = crate::engine::page::Location::parse(url) else {
+            return self.err(FIELD, format!("{url:?} is not an https:// address"));
+        };
+        if !hosts.iter().any(|h| matches!(h, HostPattern::Exact(exact) if *exact == location.host)) {
+            return self.err(FIELD, format!("{} is not one of the vendor's exact hosts", location.host));
+        }
+        Ok(url.to_string())
     }
 
     fn host(&self, field: &str, h: &str) -> Checked<HostPattern> {

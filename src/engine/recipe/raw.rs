@@ -23,6 +23,8 @@ pub(super) struct RawVendor {
     #[serde(default)]
     pub self_hosted: bool,
     pub tenant: Option<String>,
+    /// Where the admin creates keys (an `https://` page on one of `hosts`).
+    pub key_page_url: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -804,6 +804,21 @@ impl UnlockedVault {
         self.reseal_all(store, &items)
     }
 
+    /// Puts back an item as it was stored before [`UnlockedVault::delete`] (an undone
+    /// deletion). It must open under this vault's keys as the entry `id`; an authenticated item
+    /// rejoins the index, any other keeps the trust it had. The caller checks that `id` is free.
+    pub fn restore(&self, store: &impl Store, id: &EntryId, item: &Value) -> Result<Changeset, OpenError> {
+        let key = id.item_key();
+        let index = self.index_load(store);
+        let opened = self.open_item(&key, item, index.ids())?;
+        let mut changes = Changeset::default();
+        changes.put(&key, item.clone());
+        if opened.trust == Trust::Authenticated {
+            changes.merge(self.updated_index(store, std::slice::from_ref(id), &[]));
+        }
+        Ok(changes)
+    }
+
     /// Removes an entry (damaged or not) and drops it from the index.
     pub fn delete(&self, store: &impl Store, id: &EntryId) -> Changeset {
         let mut changes = Changeset::default();
