@@ -158,6 +158,8 @@ fn draw() -> Result<(), JsValue> {
                 }));
             }
         }
+        // Whatever the vault's state, what keywarden can do in this tab comes first.
+        listeners.extend(tab_line(&section, &s)?);
         match state {
             "new" => listeners.extend(invite(&section)?),
             "locked" => listeners.extend(lock_screen(&section, vault, s.unlock_error.as_deref())?),
@@ -326,11 +328,10 @@ fn unlock() {
     });
 }
 
-/// The unlocked list: the tab line, the search box, a deletion to undo, the keys, keys found in
+/// The unlocked list: the search box, a deletion to undo, the keys, keys found in
 /// storage apart, damaged items.
 fn list_view(section: &Element, s: &State, vault: &VaultStatus) -> Result<Vec<EventListener>, JsValue> {
-    let mut listeners = tab_line(section, s)?;
-    listeners.extend(undo_bar(section, vault)?);
+    let mut listeners = undo_bar(section, vault)?;
     let known = vault.entries.iter().filter(|e| e.trust != EntryTrust::Foreign).count();
     if known == 0 {
         listeners.extend(empty_state(section, &vault.vendors)?);
