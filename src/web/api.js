@@ -157,3 +157,8 @@ export function clipboardClear(onlyIf) { return clipboardDevice('clear', { onlyI
 export function clipboardCancel() { return clipboardDevice('cancel', {}); }
 // The event of changes to extension storage (the popup watches for the vault locking elsewhere).
 export function storageChanged() { return ext.storage.onChanged; }
+// The text of the file picked in a file input ('' when none): a backup to import.
+export function fileText(input) {
+  const file = input.files && input.files[0];
+  return typed(file ? file.text() : Promise.resolve(''));
+}

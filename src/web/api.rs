@@ -70,6 +70,9 @@ extern "C" {
     pub fn message(name: &str, substitutions: Vec<String>) -> String;
     #[wasm_bindgen(js_name = storageChanged)]
     pub fn storage_changed() -> ApiEvent;
+    /// The text of the file picked in the file input `input`.
+    #[wasm_bindgen(js_name = fileText)]
+    pub fn file_text(input: &web_sys::Element) -> Promise;
 }
 
 #[wasm_bindgen]

@@ -33,7 +33,11 @@ fn clear(el: &Element) -> Result<(), JsValue> {
 /// Draws the server section from the worker's answer.
 async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     let reply = ask(&OutgoingRequest::Servers).await;
-    let first_run = matches!(ask(&OutgoingRequest::VaultStatus).await, Ok(Reply::Vault(v)) if !v.set_up);
+    let vault = match ask(&OutgoingRequest::VaultStatus).await {
+        Ok(Reply::Vault(v)) => Some(v),
+        _ => None,
+    };
+    let first_run = vault.as_ref().is_some_and(|v| !v.set_up);
     let guidance = ask(&OutgoingRequest::Guidance).await;
     clear(&root)?;
     let mut listeners = Vec::new();
@@ -53,6 +57,7 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
         });
     });
     listeners.extend(super::vault_ui::section(&root, true, rerender.clone()).await?);
+    let rerender_backup = rerender.clone();
     listeners.extend(super::vault_ui::clipboard_section(&root, rerender).await?);
     let section = add(&root, "section", &[("aria-labelledby", "servers-title")], "")?;
     add(&section, "h2", &[("id", "servers-title")], &t("serversTitle"))?;
@@ -110,7 +115,7 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
         ],
         "",
     )?;
-    add(&form, "button", &[("type", "submit")], &t("addServer"))?;
+    add(&form, "button", &[("type", "submit"), ("class", "primary")], &t("addServer"))?;
     let root_for_submit = root.clone();
     let options = EventListenerOptions::enable_prevent_default();
     listeners.push(EventListener::new_with_options(&form, "submit", options, move |event| {
@@ -144,6 +149,9 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
         });
     }));
     listeners.extend(walkthrough_section(&root).await?);
+    if let Some(v) = vault.as_ref().filter(|v| v.unlocked) {
+        listeners.extend(super::vault_ui::backup_section(&root, v, &rerender_backup)?);
+    }
     maintenance(&root).await?;
     LISTENERS.with(|l| *l.borrow_mut() = listeners);
     Ok(())

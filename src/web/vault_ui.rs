@@ -10,7 +10,7 @@ use crate::engine::vault::EntryState;
 use gloo_events::EventListener;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::Element;
 
 /// Re-renders the page, with a message for its status line.
@@ -348,6 +348,7 @@ fn setup(section: &Element, rerender: &Rerender) -> Result<Vec<EventListener>, J
         }
         act(&r, OutgoingRequest::VaultSetup { passphrase }, |_| "Vault created and unlocked.".into());
     })?;
+    primary(&f)?;
     let mut listeners = vec![l];
     listeners.extend(judge_as_typed(&f, "setup-passphrase", "setup-strength")?);
     Ok(listeners)
@@ -359,10 +360,11 @@ fn locked(section: &Element, items: u32, rerender: &Rerender) -> Result<Vec<Even
     add(section, "p", &[], &format!("Locked. {items} saved {noun}; keys captured now are still saved."))?;
     let fields = [field("unlock-passphrase", "Passphrase", "password", "current-password")];
     let r = rerender.clone();
-    let (_, l) = form(section, "unlock", &fields, "Unlock", move |v| {
+    let (unlock_form, l) = form(section, "unlock", &fields, "Unlock", move |v| {
         let passphrase = v.secret(0);
         act(&r, OutgoingRequest::Unlock { passphrase }, |_| "Unlocked.".into());
     })?;
+    primary(&unlock_form)?;
     Ok(vec![l])
 }
 
@@ -411,7 +413,7 @@ fn unlocked(
     let r = rerender.clone();
     listeners.push(on_click(&lock, move |_| act(&r, OutgoingRequest::Lock, |_| "Locked.".into())));
     if full {
-        listeners.extend(manage(section, &known, status.auto_lock_minutes, rerender)?);
+        listeners.extend(security_section(section, status.auto_lock_minutes, rerender)?);
     }
     Ok(listeners)
 }
@@ -473,19 +475,62 @@ fn found_in_storage(
     Ok(listeners)
 }
 
-/// The options page's vault management: auto-lock, passphrase, backup, import, sharing.
-fn manage(
-    section: &Element,
-    entries: &[&EntrySummary],
-    minutes: u32,
+/// A section of its own after `vault` (the vault section), headed `title`.
+fn sibling_section(vault: &Element, id: &str, title: &str) -> Result<Element, JsValue> {
+    let section = document().create_element("section")?;
+    section.set_attribute("id", id)?;
+    section.set_attribute("aria-labelledby", &format!("{id}-title"))?;
+    add(&section, "h2", &[("id", &format!("{id}-title"))], title)?;
+    match vault.parent_element() {
+        Some(parent) => parent.insert_before(&section, vault.next_sibling().as_ref()).map(drop)?,
+        None => vault.append_child(&section).map(drop)?,
+    }
+    Ok(section)
+}
+
+/// Marks the submit button of `form` as its section's one primary action.
+fn primary(form: &Element) -> Result<(), JsValue> {
+    if let Some(button) = form.query_selector("button[type=submit]")? {
+        button.set_attribute("class", "primary")?;
+    }
+    Ok(())
+}
+
+/// Writes `text` into `parent` as a paragraph, with `backticked` stretches as code.
+fn para_with_code(parent: &Element, text: &str) -> Result<Element, JsValue> {
+    let p = add(parent, "p", &[], "")?;
+    for (i, part) in text.split('`').enumerate() {
+        if i % 2 == 1 {
+            add(&p, "code", &[], part)?;
+        } else if !part.is_empty() {
+            p.append_with_str_1(part)?;
+        }
+    }
+    Ok(p)
+}
+
+/// The options page's Security section (after the vault's): the passphrase and the auto-lock.
+fn security_section(vault: &Element, minutes: u32, rerender: &Rerender) -> Result<Vec<EventListener>, JsValue> {
+    let section = sibling_section(vault, "security", "Security")?;
+    let mut listeners = change_passphrase(&section, rerender)?;
+    listeners.push(auto_lock(&section, minutes, rerender)?);
+    Ok(listeners)
+}
+
+/// The options page's Backup and sharing section: export, import from a file, one key to a
+/// teammate. Drawn only while the vault is unlocked.
+pub fn backup_section(
+    parent: &Element,
+    status: &VaultStatus,
     rerender: &Rerender,
 ) -> Result<Vec<EventListener>, JsValue> {
-    let mut listeners = vec![auto_lock(section, minutes, rerender)?];
-    listeners.extend(change_passphrase(section, rerender)?);
-    listeners.push(export_backup(section)?);
-    listeners.push(import_backup(section, rerender)?);
+    let section = add(parent, "section", &[("id", "backup"), ("aria-labelledby", "backup-title")], "")?;
+    add(&section, "h2", &[("id", "backup-title")], "Backup and sharing")?;
+    let mut listeners = vec![export_backup(&section)?];
+    listeners.extend(import_backup(&section, rerender)?);
+    let entries: Vec<&EntrySummary> = status.entries.iter().filter(|e| e.trust != EntryTrust::Foreign).collect();
     if !entries.is_empty() {
-        listeners.push(share_key(section, entries)?);
+        listeners.push(share_key(&section, &entries)?);
     }
     Ok(listeners)
 }
@@ -523,6 +568,7 @@ fn change_passphrase(section: &Element, rerender: &Rerender) -> Result<Vec<Event
         }
         act(&r, OutgoingRequest::ChangePassphrase { old, new }, |_| "Passphrase changed.".into());
     })?;
+    primary(&f)?;
     let mut listeners = vec![l];
     listeners.extend(judge_as_typed(&f, "new-passphrase", "new-strength")?);
     Ok(listeners)
@@ -531,7 +577,7 @@ fn change_passphrase(section: &Element, rerender: &Rerender) -> Result<Vec<Event
 /// Export asks for the vault passphrase again; both fields are emptied at every attempt.
 fn export_backup(section: &Element) -> Result<EventListener, JsValue> {
     add(section, "h3", &[], "Backup")?;
-    add(section, "p", &[], "One file with every key, encrypted with a passphrase of its own in the standard age format: `age -d keywarden-backup.age` opens it too. The vault passphrase is asked again.")?;
+    para_with_code(section, "One file with every key, encrypted with a passphrase of its own in the standard age format: `age -d keywarden-backup.age` opens it too. The vault passphrase is asked again.")?;
     let fields = [
         field("backup-passphrase", "Backup passphrase", "password", "new-password"),
         field("backup-vault-passphrase", "Vault passphrase", "password", "current-password"),
@@ -576,17 +622,19 @@ fn export_backup(section: &Element) -> Result<EventListener, JsValue> {
         });
     })?;
     form_status(&f)?;
+    primary(&f)?;
     Ok(l)
 }
 
-fn import_backup(section: &Element, rerender: &Rerender) -> Result<EventListener, JsValue> {
+/// Import: the backup file picked from disk (or its text pasted), then its passphrase.
+fn import_backup(section: &Element, rerender: &Rerender) -> Result<Vec<EventListener>, JsValue> {
     add(section, "h3", &[], "Import a backup")?;
     let fields = [
         field("import-text", "Backup file contents", "textarea", "off"),
         field("import-passphrase", "Backup passphrase", "password", "off"),
     ];
     let r = rerender.clone();
-    let (_, l) = form(section, "import-backup", &fields, "Import", move |v| {
+    let (f, l) = form(section, "import-backup", &fields, "Import", move |v| {
         let request = OutgoingRequest::ImportBackup { text: v.text(0), passphrase: v.secret(1) };
         act(&r, request, |reply| match reply {
             Reply::Imported { imported, duplicates, renamed } => format!(
@@ -595,13 +643,39 @@ fn import_backup(section: &Element, rerender: &Rerender) -> Result<EventListener
             _ => "Imported.".into(),
         });
     })?;
-    Ok(l)
+    // A file picker before the text: it fills the text in, which stays editable.
+    let picker = document().create_element("input")?;
+    for (k, v) in [("type", "file"), ("id", "import-file"), ("accept", ".age,text/plain")] {
+        picker.set_attribute(k, v)?;
+    }
+    let label = document().create_element("label")?;
+    label.set_attribute("for", "import-file")?;
+    label.set_text_content(Some("Backup file"));
+    let first = f.first_child();
+    f.insert_before(&label, first.as_ref())?;
+    f.insert_before(&picker, first.as_ref())?;
+    let input = picker.clone();
+    let picked = EventListener::new(&picker, "change", move |_| {
+        let read = api::file_text(&input);
+        spawn_local(async move {
+            match JsFuture::from(read).await.map(|t| t.as_string()) {
+                Ok(Some(text)) => {
+                    if let Some(area) = document().get_element_by_id("import-text") {
+                        let _ = js_sys::Reflect::set(&area, &JsValue::from_str("value"), &JsValue::from_str(&text));
+                    }
+                    say("Backup file read: type its passphrase and press Import.");
+                }
+                _ => say("That file could not be read."),
+            }
+        });
+    });
+    Ok(vec![l, picked])
 }
 
 /// Sharing asks for the vault passphrase again; its field is emptied at every attempt.
 fn share_key(section: &Element, entries: &[&EntrySummary]) -> Result<EventListener, JsValue> {
     add(section, "h3", &[], "Share a key with a teammate")?;
-    add(section, "p", &[], "Encrypts one key to your teammate's age public key (age1…). Send them the text; they open it with `age -d -i their-identity.txt`. The vault passphrase is asked again.")?;
+    para_with_code(section, "Encrypts one key to your teammate's age public key (age1…). Send them the text; they open it with `age -d -i their-identity.txt`. The vault passphrase is asked again.")?;
     let select = add(section, "select", &[("id", "share-entry"), ("aria-label", "Key to share")], "")?;
     for e in entries {
         add(&select, "option", &[("value", &e.id)], &describe(e))?;

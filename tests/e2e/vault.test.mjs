@@ -562,6 +562,25 @@ for (const name of BROWSERS) {
       rmSync(path.join(work, 'backup.json'), { force: true });
     });
 
+    step('8b. imports that backup from a file picked on disk: the keys already here are skipped', TEST, async () => {
+      await bringToFront(options);
+      const file = path.join(work, 'keywarden-backup.age');
+      assert.ok(existsSync(file), 'the backup exported by the step before');
+      if (name === 'chromium') {
+        await withTimeout(options.page.setInputFiles('#import-file', file), STEP_TIMEOUT, 'pick the backup file');
+      } else {
+        const input = await options.page.$('#import-file');
+        await withTimeout(input.uploadFile(file), STEP_TIMEOUT, 'pick the backup file');
+      }
+      await options.waitFor(() => /^-----BEGIN AGE ENCRYPTED FILE-----/.test(document.querySelector('#import-text')?.value ?? ''), null, {
+        what: 'the picked file to fill the backup text in',
+      });
+      await options.type('#import-passphrase', BACKUP_PASSPHRASE);
+      await options.click({ css: '#import-backup button[type="submit"]', text: 'Import' });
+      const said = await waitForStatus(options, (s) => /Imported/.test(s), 'the import message');
+      assert.match(said, /Imported 0 keys; 2 already here were skipped/);
+    });
+
     step('9. shares one key, encrypted to a teammate\'s age identity', TEST, async () => {
       requireAgeTools();
       const identity = path.join(work, 'teammate.txt');
