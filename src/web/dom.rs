@@ -73,7 +73,7 @@ pub fn on_click(el: &Element, f: impl FnMut(&web_sys::Event) + 'static) -> Event
 /// A labelled field of a form built by [`form`].
 pub struct Field<'a> {
     pub id: &'a str,
-    pub label: &'a str,
+    pub label: String,
     pub kind: &'a str,
     pub autocomplete: &'a str,
 }
@@ -106,7 +106,7 @@ pub fn form(
 ) -> Result<(Element, EventListener), JsValue> {
     let form = add(parent, "form", &[("id", id)], "")?;
     for field in fields {
-        add(&form, "label", &[("for", field.id)], field.label)?;
+        add(&form, "label", &[("for", field.id)], &field.label)?;
         if field.kind == "textarea" {
             add(&form, "textarea", &[("id", field.id), ("rows", "6"), ("spellcheck", "false")], "")?;
         } else {

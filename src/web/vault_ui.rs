@@ -3,6 +3,7 @@
 use super::api;
 use super::ask;
 use super::dom::{add, clear, document, form, on_click, value_of, Field};
+use super::i18n::{t, t_with};
 use super::strength;
 use crate::engine::protocol::{EntrySummary, EntryTrust, OutgoingRequest, Reply, VaultStatus};
 use crate::engine::secret::SecretString;
@@ -19,7 +20,7 @@ pub type Rerender = Rc<dyn Fn(Option<String>)>;
 /// The heading of the list of entries the vault holds but keywarden did not save here.
 pub const FOREIGN_TITLE: &str = "Found in storage, not saved by keywarden here";
 
-fn field<'a>(id: &'a str, label: &'a str, kind: &'a str, autocomplete: &'a str) -> Field<'a> {
+fn field<'a>(id: &'a str, label: String, kind: &'a str, autocomplete: &'a str) -> Field<'a> {
     Field { id, label, kind, autocomplete }
 }
 
@@ -211,8 +212,8 @@ pub async fn section(parent: &Element, full: bool, rerender: Rerender) -> Result
     match status {
         Ok(Reply::Vault(status)) => draw(&section, &status, full, &rerender),
         _ => {
-            add(&section, "h2", &[("id", "vault-title")], "Vault")?;
-            add(&section, "p", &[("role", "alert")], "The vault is not answering; reopen this page.")?;
+            add(&section, "h2", &[("id", "vault-title")], &t("vaultTitle"))?;
+            add(&section, "p", &[("role", "alert")], &t("vaultSilent"))?;
             Ok(Vec::new())
         }
     }
@@ -231,22 +232,17 @@ pub fn draw(
         (true, false) => "locked",
     };
     section.set_attribute("data-state", state)?;
-    add(section, "h2", &[("id", "vault-title")], "Vault")?;
+    add(section, "h2", &[("id", "vault-title")], &t("vaultTitle"))?;
     let mut listeners = Vec::new();
     if let Some(alarm) = &status.alarm {
         add(section, "p", &[("id", "vault-alarm"), ("class", "alarm"), ("role", "alert")], &readable(alarm))?;
         if status.unlocked {
             // Once the admin has looked at what is listed, the list of vouched-for keys is rebuilt
             // from the entries that carry a valid MAC; keys found in storage stay apart.
-            let rebuild = add(
-                section,
-                "button",
-                &[("type", "button"), ("id", "rebuild-index")],
-                "I checked them: rebuild the list",
-            )?;
+            let rebuild = add(section, "button", &[("type", "button"), ("id", "rebuild-index")], &t("rebuildIndex"))?;
             let r = rerender.clone();
             listeners.push(on_click(&rebuild, move |_| {
-                act(&r, OutgoingRequest::RebuildIndex, |_| "The list of keys keywarden vouches for is rebuilt.".into());
+                act(&r, OutgoingRequest::RebuildIndex, |_| t("vaultRebuilt"));
             }));
         }
     }
@@ -268,21 +264,26 @@ pub fn duration_text(seconds: u32) -> String {
     match seconds {
         s if s >= 60 && s % 60 == 0 => {
             let m = s / 60;
-            format!("{m} {}", if m == 1 { "minute" } else { "minutes" })
+            if m == 1 {
+                t("oneMinute")
+            } else {
+                t_with("minutes", &[&m.to_string()])
+            }
         }
-        s => format!("{s} {}", if s == 1 { "second" } else { "seconds" }),
+        1 => t("oneSecond"),
+        s => t_with("seconds", &[&s.to_string()]),
     }
 }
 
 /// The popup's "Clear clipboard now": empties the clipboard whatever it holds.
 fn clear_clipboard_button(section: &Element, rerender: &Rerender) -> Result<EventListener, JsValue> {
-    let button = add(section, "button", &[("type", "button"), ("id", "clear-clipboard")], "Clear clipboard now")?;
+    let button = add(section, "button", &[("type", "button"), ("id", "clear-clipboard")], &t("clearClipboardNow"))?;
     let r = rerender.clone();
     Ok(on_click(&button, move |_| {
         let r = r.clone();
         spawn_local(async move {
             let message = match super::clipboard::clear_now().await {
-                Ok(()) => "Clipboard cleared.".to_string(),
+                Ok(()) => t("clipboardCleared"),
                 Err(why) => why,
             };
             r(Some(message));
@@ -294,17 +295,17 @@ fn clear_clipboard_button(section: &Element, rerender: &Rerender) -> Result<Even
 /// Drawn into `parent` as a section of its own; returns its listener.
 pub async fn clipboard_section(parent: &Element, rerender: Rerender) -> Result<Vec<EventListener>, JsValue> {
     let section = add(parent, "section", &[("id", "clipboard"), ("aria-labelledby", "clipboard-title")], "")?;
-    add(&section, "h2", &[("id", "clipboard-title")], "Clipboard")?;
+    add(&section, "h2", &[("id", "clipboard-title")], &t("clipboardTitle"))?;
     let Ok(Reply::Clipboard(status)) = ask(&OutgoingRequest::ClipboardStatus).await else {
-        add(&section, "p", &[("role", "alert")], "The extension's background is not answering; reload this page.")?;
+        add(&section, "p", &[("role", "alert")], &t("backgroundSilent"))?;
         return Ok(Vec::new());
     };
-    add(&section, "p", &[], "After you copy a key, keywarden clears the clipboard once this delay has passed, unless you have copied something else meanwhile.")?;
-    add(&section, "label", &[("for", "clipboard-clear")], "Clear the clipboard after")?;
+    add(&section, "p", &[], &t("clipboardIntro"))?;
+    add(&section, "label", &[("for", "clipboard-clear")], &t("clipboardAfter"))?;
     let select = add(&section, "select", &[("id", "clipboard-clear")], "")?;
     for &choice in &status.choices {
         let value = choice.to_string();
-        let text = if choice == 0 { "Never".to_string() } else { duration_text(choice) };
+        let text = if choice == 0 { t("never") } else { duration_text(choice) };
         let option = add(&select, "option", &[("value", &value)], &text)?;
         if choice == status.clear_seconds {
             option.set_attribute("selected", "")?;
@@ -314,16 +315,16 @@ pub async fn clipboard_section(parent: &Element, rerender: Rerender) -> Result<V
     Ok(vec![EventListener::new(&select, "change", move |_| {
         let Ok(seconds) = value_of("clipboard-clear").parse::<u32>() else { return };
         act(&r, OutgoingRequest::SetClipboardClear { seconds }, move |_| match seconds {
-            0 => "Saved: keywarden leaves copied keys on the clipboard.".to_string(),
-            s => format!("Saved: the clipboard is cleared {} after a copy.", duration_text(s)),
+            0 => t("clipboardNever"),
+            s => t_with("clipboardSaved", &[&duration_text(s)]),
         });
     })])
 }
 
 /// The popup without a vault: a way to the options page, where it is set up.
 fn invite(section: &Element) -> Result<Vec<EventListener>, JsValue> {
-    add(section, "p", &[], "Set up the vault to save the keys you create.")?;
-    let button = add(section, "button", &[("type", "button"), ("id", "open-setup")], "Set up the vault")?;
+    add(section, "p", &[], &t("vaultInvite"))?;
+    let button = add(section, "button", &[("type", "button"), ("id", "open-setup")], &t("vaultSetUp"))?;
     Ok(vec![on_click(&button, |_| {
         let _ = api::open_options_page();
     })])
@@ -331,22 +332,22 @@ fn invite(section: &Element) -> Result<Vec<EventListener>, JsValue> {
 
 /// The options page without a vault: the setup form, judged as the admin types.
 fn setup(section: &Element, rerender: &Rerender) -> Result<Vec<EventListener>, JsValue> {
-    add(section, "p", &[], "Choose a passphrase of at least 12 characters. It never leaves this browser and cannot be recovered: a forgotten passphrase means the saved keys are lost (keep a backup).")?;
+    add(section, "p", &[], &t("setupIntro"))?;
     let fields = [
-        field("setup-passphrase", "Passphrase", "password", "new-password"),
-        field("setup-confirm", "Repeat it", "password", "new-password"),
+        field("setup-passphrase", t("fieldPassphrase"), "password", "new-password"),
+        field("setup-confirm", t("fieldRepeat"), "password", "new-password"),
     ];
     let r = rerender.clone();
-    let (f, l) = form(section, "vault-setup", &fields, "Create vault", move |v| {
+    let (f, l) = form(section, "vault-setup", &fields, &t("createVault"), move |v| {
         let (passphrase, confirm) = (v.secret(0), v.secret(1));
         if let Some(why) = refusal(&passphrase) {
-            return say(&format!("Not set up. {why}"));
+            return say(&t_with("notSetUp", &[&why]));
         }
         refresh_strength();
         if passphrase != confirm {
-            return say("The two passphrases differ; type them again.");
+            return say(&t("twoDiffer"));
         }
-        act(&r, OutgoingRequest::VaultSetup { passphrase }, |_| "Vault created and unlocked.".into());
+        act(&r, OutgoingRequest::VaultSetup { passphrase }, |_| t("vaultCreated"));
     })?;
     primary(&f)?;
     let mut listeners = vec![l];
@@ -356,13 +357,13 @@ fn setup(section: &Element, rerender: &Rerender) -> Result<Vec<EventListener>, J
 
 /// A locked vault: how many keys it holds, and the unlock form.
 fn locked(section: &Element, items: u32, rerender: &Rerender) -> Result<Vec<EventListener>, JsValue> {
-    let noun = if items == 1 { "key" } else { "keys" };
-    add(section, "p", &[], &format!("Locked. {items} saved {noun}; keys captured now are still saved."))?;
-    let fields = [field("unlock-passphrase", "Passphrase", "password", "current-password")];
+    let text = if items == 1 { t("lockedOne") } else { t_with("lockedMany", &[&items.to_string()]) };
+    add(section, "p", &[], &text)?;
+    let fields = [field("unlock-passphrase", t("fieldPassphrase"), "password", "current-password")];
     let r = rerender.clone();
-    let (unlock_form, l) = form(section, "unlock", &fields, "Unlock", move |v| {
+    let (unlock_form, l) = form(section, "unlock", &fields, &t("unlock"), move |v| {
         let passphrase = v.secret(0);
-        act(&r, OutgoingRequest::Unlock { passphrase }, |_| "Unlocked.".into());
+        act(&r, OutgoingRequest::Unlock { passphrase }, |_| t("unlocked"));
     })?;
     primary(&unlock_form)?;
     Ok(vec![l])
@@ -381,7 +382,7 @@ fn unlocked(
         status.entries.iter().partition(|e| e.trust == EntryTrust::Foreign);
     let list = add(section, "ul", &[("id", "entries")], "")?;
     if known.is_empty() {
-        add(&list, "li", &[("class", "empty")], "No keys saved yet.")?;
+        add(&list, "li", &[("class", "empty")], &t("noKeysYet"))?;
     }
     if !full {
         listeners.push(clear_clipboard_button(section, rerender)?);
@@ -390,11 +391,11 @@ fn unlocked(
         let item = entry_item(&list, entry)?;
         listeners.push(copy_button(&item, &entry.id, rerender)?);
         if full && entry.state != EntryState::Revoked {
-            let revoke = action(&item, "revoke", "Mark revoked")?;
+            let revoke = action(&item, "revoke", &t("markRevoked"))?;
             let (id, r) = (entry.id.clone(), rerender.clone());
             listeners.push(on_click(&revoke, move |_| {
                 let request = OutgoingRequest::SetEntryState { id: id.clone(), state: EntryState::Revoked };
-                act(&r, request, |_| "Marked revoked.".into());
+                act(&r, request, |_| t("markedRevoked"));
             }));
         }
     }
@@ -406,12 +407,12 @@ fn unlocked(
             section,
             "p",
             &[("role", "alert"), ("data-damaged", &d.item)],
-            &format!("Damaged item {}: {}. Every other key is unaffected.", d.item, d.reason.trim_end_matches('.')),
+            &t_with("damagedItem", &[&d.item, d.reason.trim_end_matches('.')]),
         )?;
     }
-    let lock = add(section, "button", &[("type", "button"), ("id", "lock")], "Lock now")?;
+    let lock = add(section, "button", &[("type", "button"), ("id", "lock")], &t("lockNow"))?;
     let r = rerender.clone();
-    listeners.push(on_click(&lock, move |_| act(&r, OutgoingRequest::Lock, |_| "Locked.".into())));
+    listeners.push(on_click(&lock, move |_| act(&r, OutgoingRequest::Lock, |_| t("locked"))));
     if full {
         listeners.extend(security_section(section, status.auto_lock_minutes, rerender)?);
     }
@@ -425,19 +426,19 @@ fn action(item: &Element, name: &str, text: &str) -> Result<Element, JsValue> {
 
 /// Copy: the key goes straight to the clipboard, never into the page.
 fn copy_button(item: &Element, id: &str, rerender: &Rerender) -> Result<EventListener, JsValue> {
-    let copy = action(item, "copy", "Copy")?;
+    let copy = action(item, "copy", &t("copy"))?;
     let (id, r) = (id.to_string(), rerender.clone());
     Ok(on_click(&copy, move |_| {
         let (id, r) = (id.clone(), r.clone());
         spawn_local(async move {
             let message = match ask(&OutgoingRequest::CopyKey { id }).await {
                 Ok(Reply::Key { key }) => match super::clipboard::copy_secret(&key).await {
-                    Ok(super::clipboard::Copied { clears_in: Some(s) }) => format!("Key copied to the clipboard; it is cleared in {}.", duration_text(s)),
-                    Ok(_) => "Key copied to the clipboard. Clipboard history may keep it: paste it where it belongs, then copy something else.".to_string(),
+                    Ok(super::clipboard::Copied { clears_in: Some(s) }) => t_with("copiedClears", &[&duration_text(s)]),
+                    Ok(_) => t("copiedHistory"),
                     Err(why) => why,
                 },
                 Ok(Reply::Error { message, .. }) => readable(&message),
-                _ => "The vault did not answer.".to_string(),
+                _ => t("vaultNoAnswer"),
             };
             r(Some(message));
         });
@@ -455,21 +456,21 @@ fn found_in_storage(
     let apart =
         add(section, "section", &[("id", "foreign"), ("class", "foreign"), ("aria-labelledby", "foreign-title")], "")?;
     add(&apart, "h3", &[("id", "foreign-title")], FOREIGN_TITLE)?;
-    add(&apart, "p", &[], "These keys open with your vault, but keywarden did not save them in this browser: something else may have written them into its storage. Keep one only if you saved it yourself; until then it cannot be copied or shared.")?;
+    add(&apart, "p", &[], &t("foreignIntro"))?;
     let list = add(&apart, "ul", &[("id", "foreign-entries")], "")?;
     for entry in entries.iter().rev() {
         let item = entry_item(&list, entry)?;
-        let keep = action(&item, "adopt", "I saved this — keep it")?;
+        let keep = action(&item, "adopt", &t("adopt"))?;
         let (id, r) = (entry.id.clone(), rerender.clone());
         listeners.push(on_click(&keep, move |_| {
             let request = OutgoingRequest::AdoptEntries { ids: vec![id.clone()] };
-            act(&r, request, |_| "Kept: it is now one of your vault's keys.".into());
+            act(&r, request, |_| t("kept"));
         }));
-        let delete = action(&item, "delete", "Delete")?;
+        let delete = action(&item, "delete", &t("delete"))?;
         let (id, r) = (entry.id.clone(), rerender.clone());
         listeners.push(on_click(&delete, move |_| {
             let request = OutgoingRequest::DeleteEntry { id: id.clone() };
-            act(&r, request, |_| "Deleted.".into());
+            act(&r, request, |_| t("deleted"));
         }));
     }
     Ok(listeners)
@@ -511,7 +512,7 @@ fn para_with_code(parent: &Element, text: &str) -> Result<Element, JsValue> {
 
 /// The options page's Security section (after the vault's): the passphrase and the auto-lock.
 fn security_section(vault: &Element, minutes: u32, rerender: &Rerender) -> Result<Vec<EventListener>, JsValue> {
-    let section = sibling_section(vault, "security", "Security")?;
+    let section = sibling_section(vault, "security", &t("securityTitle"))?;
     let mut listeners = change_passphrase(&section, rerender)?;
     listeners.push(auto_lock(&section, minutes, rerender)?);
     Ok(listeners)
@@ -525,7 +526,7 @@ pub fn backup_section(
     rerender: &Rerender,
 ) -> Result<Vec<EventListener>, JsValue> {
     let section = add(parent, "section", &[("id", "backup"), ("aria-labelledby", "backup-title")], "")?;
-    add(&section, "h2", &[("id", "backup-title")], "Backup and sharing")?;
+    add(&section, "h2", &[("id", "backup-title")], &t("backupAndSharing"))?;
     let mut listeners = vec![export_backup(&section)?];
     listeners.extend(import_backup(&section, rerender)?);
     let entries: Vec<&EntrySummary> = status.entries.iter().filter(|e| e.trust != EntryTrust::Foreign).collect();
@@ -536,12 +537,12 @@ pub fn backup_section(
 }
 
 fn auto_lock(section: &Element, minutes: u32, rerender: &Rerender) -> Result<EventListener, JsValue> {
-    add(section, "h3", &[], "Lock after inactivity")?;
+    add(section, "h3", &[], &t("lockAfterInactivity"))?;
     let r = rerender.clone();
-    let fields = [field("auto-lock-minutes", "Minutes", "number", "off")];
-    let (f, l) = form(section, "auto-lock", &fields, "Save", move |v| match v.text(0).trim().parse() {
-        Ok(minutes) => act(&r, OutgoingRequest::SetAutoLock { minutes }, |_| "Saved.".into()),
-        Err(_) => r(Some("Give a number of minutes.".into())),
+    let fields = [field("auto-lock-minutes", t("fieldMinutes"), "number", "off")];
+    let (f, l) = form(section, "auto-lock", &fields, &t("save"), move |v| match v.text(0).trim().parse() {
+        Ok(minutes) => act(&r, OutgoingRequest::SetAutoLock { minutes }, |_| t("saved")),
+        Err(_) => r(Some(t("giveMinutes"))),
     })?;
     if let Some(input) = f.query_selector("input")? {
         input.set_attribute("value", &minutes.to_string())?;
@@ -550,23 +551,23 @@ fn auto_lock(section: &Element, minutes: u32, rerender: &Rerender) -> Result<Eve
 }
 
 fn change_passphrase(section: &Element, rerender: &Rerender) -> Result<Vec<EventListener>, JsValue> {
-    add(section, "h3", &[], "Change passphrase")?;
+    add(section, "h3", &[], &t("changePassphraseTitle"))?;
     let fields = [
-        field("old-passphrase", "Current passphrase", "password", "current-password"),
-        field("new-passphrase", "New passphrase", "password", "new-password"),
-        field("new-confirm", "Repeat it", "password", "new-password"),
+        field("old-passphrase", t("fieldCurrentPassphrase"), "password", "current-password"),
+        field("new-passphrase", t("fieldNewPassphrase"), "password", "new-password"),
+        field("new-confirm", t("fieldRepeat"), "password", "new-password"),
     ];
     let r = rerender.clone();
-    let (f, l) = form(section, "change-passphrase", &fields, "Change passphrase", move |v| {
+    let (f, l) = form(section, "change-passphrase", &fields, &t("changePassphrase"), move |v| {
         let (old, new, confirm) = (v.secret(0), v.secret(1), v.secret(2));
         if let Some(why) = refusal(&new) {
-            return say(&format!("Passphrase not changed. {why}"));
+            return say(&t_with("passphraseNotChanged", &[&why]));
         }
         refresh_strength();
         if new != confirm {
-            return say("The two new passphrases differ; type them again.");
+            return say(&t("twoNewDiffer"));
         }
-        act(&r, OutgoingRequest::ChangePassphrase { old, new }, |_| "Passphrase changed.".into());
+        act(&r, OutgoingRequest::ChangePassphrase { old, new }, |_| t("passphraseChanged"));
     })?;
     primary(&f)?;
     let mut listeners = vec![l];
@@ -576,28 +577,28 @@ fn change_passphrase(section: &Element, rerender: &Rerender) -> Result<Vec<Event
 
 /// Export asks for the vault passphrase again; both fields are emptied at every attempt.
 fn export_backup(section: &Element) -> Result<EventListener, JsValue> {
-    add(section, "h3", &[], "Backup")?;
-    para_with_code(section, "One file with every key, encrypted with a passphrase of its own in the standard age format: `age -d keywarden-backup.age` opens it too. The vault passphrase is asked again.")?;
+    add(section, "h3", &[], &t("backupTitle"))?;
+    para_with_code(section, &t("backupIntro"))?;
     let fields = [
-        field("backup-passphrase", "Backup passphrase", "password", "new-password"),
-        field("backup-vault-passphrase", "Vault passphrase", "password", "current-password"),
+        field("backup-passphrase", t("fieldBackupPassphrase"), "password", "new-password"),
+        field("backup-vault-passphrase", t("fieldVaultPassphrase"), "password", "current-password"),
     ];
     let output = add(
         section,
         "textarea",
-        &[("id", "backup-output"), ("readonly", ""), ("rows", "6"), ("hidden", ""), ("aria-label", "Backup file")],
+        &[("id", "backup-output"), ("readonly", ""), ("rows", "6"), ("hidden", ""), ("aria-label", &t("backupFile"))],
         "",
     )?;
     let download = add(
         section,
         "a",
         &[("id", "backup-download"), ("download", "keywarden-backup.age"), ("hidden", "")],
-        "Download keywarden-backup.age",
+        &t("downloadBackup"),
     )?;
-    let (f, l) = form(section, "export-backup", &fields, "Export backup", move |v| {
+    let (f, l) = form(section, "export-backup", &fields, &t("exportBackup"), move |v| {
         let (passphrase, vault_passphrase) = (v.secret(0), v.secret(1));
         let (out, dl) = (output.clone(), download.clone());
-        tell("export-backup", "Exporting…", false);
+        tell("export-backup", &t("exporting"), false);
         spawn_local(async move {
             let request = OutgoingRequest::ExportBackup { passphrase, vault_passphrase };
             match ask(&request).await {
@@ -610,14 +611,13 @@ fn export_backup(section: &Element) -> Result<EventListener, JsValue> {
                     );
                     let _ = dl.set_attribute("href", &href);
                     let _ = dl.remove_attribute("hidden");
-                    let note =
-                        if left_out > 0 { format!(" ({left_out} damaged items left out)") } else { String::new() };
-                    let done = format!("Backup of {entries} keys ready{note}.");
+                    let note = if left_out > 0 { t_with("leftOut", &[&left_out.to_string()]) } else { String::new() };
+                    let done = t_with("backupReady", &[&entries.to_string(), &note]);
                     tell("export-backup", &done, false);
                     say(&done);
                 }
                 Ok(Reply::Error { message, .. }) => tell("export-backup", &readable(&message), true),
-                _ => tell("export-backup", "The vault did not answer.", true),
+                _ => tell("export-backup", &t("vaultNoAnswer"), true),
             }
         });
     })?;
@@ -628,19 +628,19 @@ fn export_backup(section: &Element) -> Result<EventListener, JsValue> {
 
 /// Import: the backup file picked from disk (or its text pasted), then its passphrase.
 fn import_backup(section: &Element, rerender: &Rerender) -> Result<Vec<EventListener>, JsValue> {
-    add(section, "h3", &[], "Import a backup")?;
+    add(section, "h3", &[], &t("importTitle"))?;
     let fields = [
-        field("import-text", "Backup file contents", "textarea", "off"),
-        field("import-passphrase", "Backup passphrase", "password", "off"),
+        field("import-text", t("fieldBackupText"), "textarea", "off"),
+        field("import-passphrase", t("fieldBackupPassphrase"), "password", "off"),
     ];
     let r = rerender.clone();
-    let (f, l) = form(section, "import-backup", &fields, "Import", move |v| {
+    let (f, l) = form(section, "import-backup", &fields, &t("import"), move |v| {
         let request = OutgoingRequest::ImportBackup { text: v.text(0), passphrase: v.secret(1) };
         act(&r, request, |reply| match reply {
-            Reply::Imported { imported, duplicates, renamed } => format!(
-                "Imported {imported} keys; {duplicates} already here were skipped; {renamed} kept under new ids."
-            ),
-            _ => "Imported.".into(),
+            Reply::Imported { imported, duplicates, renamed } => {
+                t_with("importedCounts", &[&imported.to_string(), &duplicates.to_string(), &renamed.to_string()])
+            }
+            _ => t("imported"),
         });
     })?;
     // A file picker before the text: it fills the text in, which stays editable.
@@ -650,7 +650,7 @@ fn import_backup(section: &Element, rerender: &Rerender) -> Result<Vec<EventList
     }
     let label = document().create_element("label")?;
     label.set_attribute("for", "import-file")?;
-    label.set_text_content(Some("Backup file"));
+    label.set_text_content(Some(&t("backupFile")));
     let first = f.first_child();
     f.insert_before(&label, first.as_ref())?;
     f.insert_before(&picker, first.as_ref())?;
@@ -663,9 +663,9 @@ fn import_backup(section: &Element, rerender: &Rerender) -> Result<Vec<EventList
                     if let Some(area) = document().get_element_by_id("import-text") {
                         let _ = js_sys::Reflect::set(&area, &JsValue::from_str("value"), &JsValue::from_str(&text));
                     }
-                    say("Backup file read: type its passphrase and press Import.");
+                    say(&t("fileRead"));
                 }
-                _ => say("That file could not be read."),
+                _ => say(&t("fileUnreadable")),
             }
         });
     });
@@ -674,36 +674,36 @@ fn import_backup(section: &Element, rerender: &Rerender) -> Result<Vec<EventList
 
 /// Sharing asks for the vault passphrase again; its field is emptied at every attempt.
 fn share_key(section: &Element, entries: &[&EntrySummary]) -> Result<EventListener, JsValue> {
-    add(section, "h3", &[], "Share a key with a teammate")?;
-    para_with_code(section, "Encrypts one key to your teammate's age public key (age1…). Send them the text; they open it with `age -d -i their-identity.txt`. The vault passphrase is asked again.")?;
-    let select = add(section, "select", &[("id", "share-entry"), ("aria-label", "Key to share")], "")?;
+    add(section, "h3", &[], &t("shareTitle"))?;
+    para_with_code(section, &t("shareIntro"))?;
+    let select = add(section, "select", &[("id", "share-entry"), ("aria-label", &t("keyToShare"))], "")?;
     for e in entries {
         add(&select, "option", &[("value", &e.id)], &describe(e))?;
     }
     let shared = add(
         section,
         "textarea",
-        &[("id", "share-output"), ("readonly", ""), ("rows", "6"), ("hidden", ""), ("aria-label", "Encrypted key")],
+        &[("id", "share-output"), ("readonly", ""), ("rows", "6"), ("hidden", ""), ("aria-label", &t("encryptedKey"))],
         "",
     )?;
     let fields = [
-        field("share-recipient", "Teammate's public key (age1…)", "text", "off"),
-        field("share-vault-passphrase", "Vault passphrase", "password", "current-password"),
+        field("share-recipient", t("fieldTeammateKey"), "text", "off"),
+        field("share-vault-passphrase", t("fieldVaultPassphrase"), "password", "current-password"),
     ];
-    let (f, l) = form(section, "share-key", &fields, "Encrypt for teammate", move |v| {
+    let (f, l) = form(section, "share-key", &fields, &t("encryptForTeammate"), move |v| {
         let (recipient, vault_passphrase) = (v.text(0), v.secret(1));
         let (out, id) = (shared.clone(), value_of("share-entry"));
-        tell("share-key", "Encrypting…", false);
+        tell("share-key", &t("encrypting"), false);
         spawn_local(async move {
             let request = OutgoingRequest::ShareKey { id, recipient, vault_passphrase };
             match ask(&request).await {
                 Ok(Reply::Armored { text, .. }) => {
                     out.set_text_content(Some(&text));
                     let _ = out.remove_attribute("hidden");
-                    tell("share-key", "Encrypted for your teammate: send them the text below.", false);
+                    tell("share-key", &t("encrypted"), false);
                 }
                 Ok(Reply::Error { message, .. }) => tell("share-key", &readable(&message), true),
-                _ => tell("share-key", "The vault did not answer.", true),
+                _ => tell("share-key", &t("vaultNoAnswer"), true),
             }
         });
     })?;
