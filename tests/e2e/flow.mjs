@@ -422,10 +422,11 @@ export async function waitForVault(tab, state, { timeout = STEP_TIMEOUT, also = 
   }
 }
 
-/** The entry whose hint ends the way `token` does. */
+/** The entry whose hint ends the way `token` does ("…abcd" in the options page, "•••• abcd" in the popup). */
 export function entryFor(entries, token) {
   const hint = `…${token.slice(-4)}`;
-  const matching = entries.filter((e) => e.text.includes(hint));
+  const masked = `•••• ${token.slice(-4)}`;
+  const matching = entries.filter((e) => e.text.includes(hint) || e.text.includes(masked));
   assert.equal(matching.length, 1, `exactly one entry shows the hint ${hint} (entries: ${JSON.stringify(entries)})`);
   return matching[0];
 }
