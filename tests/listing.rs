@@ -1,7 +1,7 @@
 //! The popup's listing logic: search as the admin types, this site's keys first, the rest grouped by vendor and tenant, and the short texts around them.
 
 use keywarden::engine::listing::{
-    arrange, copied_message, count, hue, is_here, masked, matches, monogram, seconds_left,
+    arrange, given_name, hue, is_here, masked, matches, monogram, plural, seconds_left, Plural,
 };
 use keywarden::engine::protocol::{EntrySummary, EntryTrust};
 use keywarden::engine::vault::EntryState;
@@ -134,11 +134,15 @@ fn vendor_icons_get_letters_and_a_steady_colour() {
 }
 
 #[test]
-fn short_texts_read_as_the_popup_shows_them() {
-    assert_eq!(copied_message(Some(30)), "Copied — clears in 30 s");
-    assert_eq!(copied_message(None), "Copied");
+fn short_texts_get_their_numbers_and_forms() {
     assert_eq!(masked("…abcd"), "•••• abcd");
-    assert_eq!((count(1, "key"), count(0, "key"), count(3, "key")), ("1 key".into(), "0 keys".into(), "3 keys".into()));
+    assert_eq!((plural(1), plural(0), plural(3)), (Plural::One, Plural::Other, Plural::Other), "1 key, 0 keys, 3 keys");
+    let all = vault();
+    assert_eq!(given_name(&all[0]), Some("nightly export"));
+    assert_eq!(given_name(&all[2]), None, "a key without a name is listed as unnamed");
+    let mut blank = all[0].clone();
+    blank.key_name = "   ".into();
+    assert_eq!(given_name(&blank), None, "spaces are no name");
     assert_eq!(seconds_left(31_000, 1_000), 30);
     assert_eq!(seconds_left(31_000, 1_001), 30, "rounded up");
     assert_eq!(seconds_left(31_000, 30_001), 1);

@@ -1,7 +1,6 @@
-//! How the popup lays out the vault's entries: search as the admin types, this site's keys first, the rest grouped by vendor and tenant, and the short texts around them.
+//! How the popup lays out the vault's entries: search as the admin types, this site's keys first, the rest grouped by vendor and tenant, and what the short texts around them say (the popup words them).
 
 use crate::engine::protocol::{EntrySummary, EntryTrust};
-use crate::engine::vault::EntryState;
 
 /// Entries of one vendor and tenant, newest first.
 #[derive(Debug, PartialEq, Eq)]
@@ -125,29 +124,13 @@ pub fn hue(vendor: &str) -> u16 {
     (hash % 360) as u16
 }
 
-/// What the toast beside a Copy button says once the key is on the clipboard.
-pub fn copied_message(clears_in: Option<u32>) -> String {
-    match clears_in {
-        Some(seconds) => format!("Copied — clears in {seconds} s"),
-        None => "Copied".into(),
-    }
-}
-
-/// An entry's state in words.
-pub fn state_label(state: EntryState) -> &'static str {
-    match state {
-        EntryState::Active => "Active",
-        EntryState::Replaced => "Replaced by a newer key",
-        EntryState::Revoked => "Revoked",
-    }
-}
-
-/// The name an entry is listed under.
-pub fn display_name(entry: &EntrySummary) -> &str {
+/// The name an entry is listed under: its key name, or `None` when it has none (the popup then
+/// calls it an unnamed key).
+pub fn given_name(entry: &EntrySummary) -> Option<&str> {
     if entry.key_name.trim().is_empty() {
-        "Unnamed key"
+        None
     } else {
-        &entry.key_name
+        Some(&entry.key_name)
     }
 }
 
@@ -156,12 +139,19 @@ pub fn masked(hint: &str) -> String {
     format!("•••• {}", hint.trim_start_matches('…'))
 }
 
-/// "1 key" / "3 keys".
-pub fn count(n: usize, noun: &str) -> String {
+/// Which form a count of things takes in a sentence: one thing, or any other number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plural {
+    One,
+    Other,
+}
+
+/// The form for `n` things ("1 key", "0 keys", "3 keys").
+pub fn plural(n: usize) -> Plural {
     if n == 1 {
-        format!("1 {noun}")
+        Plural::One
     } else {
-        format!("{n} {noun}s")
+        Plural::Other
     }
 }
 

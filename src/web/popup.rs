@@ -4,9 +4,9 @@ use super::api;
 use super::ask;
 use super::clipboard::{copy_secret, Copied};
 use super::dom::{add, add_svg, clear, document, on_click, value_of, Timeout};
-use super::i18n::t_with;
-use super::vault_ui::{readable, FOREIGN_TITLE};
-use crate::engine::listing::{self, arrange, copied_message, display_name, masked, monogram, state_label};
+use super::i18n::{t, t_with};
+use super::vault_ui::readable;
+use crate::engine::listing::{self, arrange, given_name, masked, monogram, plural, Plural};
 use crate::engine::protocol::{EntrySummary, EntryTrust, OutgoingRequest, Reply, TabStatus, VaultStatus, VendorCard};
 use crate::engine::secret::SecretString;
 use crate::engine::vault::EntryState;
@@ -132,12 +132,7 @@ fn draw() -> Result<(), JsValue> {
         add(&root, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
         let Some(vault) = &s.vault else {
             let section = add(&root, "section", &[("id", "vault"), ("data-state", "unknown")], "")?;
-            add(
-                &section,
-                "p",
-                &[("role", "alert")],
-                "The extension's background is not answering; reopen this popup.",
-            )?;
+            add(&section, "p", &[("role", "alert")], &t("popupNoBackground"))?;
             return Ok(());
         };
         let state = match (vault.set_up, vault.unlocked) {
@@ -150,12 +145,9 @@ fn draw() -> Result<(), JsValue> {
         if let Some(alarm) = &vault.alarm {
             add(&section, "p", &[("id", "vault-alarm"), ("class", "alarm"), ("role", "alert")], &readable(alarm))?;
             if vault.unlocked {
-                let rebuild = button(&section, &[("id", "rebuild-index")], "I checked them: rebuild the list")?;
-                listeners.push(on_click(&rebuild, |_| {
-                    act(OutgoingRequest::RebuildIndex, |_| {
-                        Some("The list of keys keywarden vouches for is rebuilt.".into())
-                    })
-                }));
+                let rebuild = button(&section, &[("id", "rebuild-index")], &t("popupRebuildIndex"))?;
+                listeners
+                    .push(on_click(&rebuild, |_| act(OutgoingRequest::RebuildIndex, |_| Some(t("popupIndexRebuilt")))));
             }
         }
         // Whatever the vault's state, what keywarden can do in this tab comes first.
@@ -192,13 +184,14 @@ fn button(parent: &Element, attrs: &[(&str, &str)], text: &str) -> Result<Elemen
 fn header(root: &Element, s: &State) -> Result<Vec<EventListener>, JsValue> {
     let mut listeners = Vec::new();
     let bar = add(root, "header", &[("class", "bar")], "")?;
-    add(&bar, "h1", &[("id", "vault-title")], "keywarden")?;
+    add(&bar, "h1", &[("id", "vault-title")], &t("extensionName"))?;
     let tools = add(&bar, "div", &[("class", "tools")], "")?;
     if s.vault.as_ref().is_some_and(|v| v.unlocked) {
-        let lock = button(&tools, &[("id", "lock"), ("class", "quiet")], "Lock")?;
+        let lock = button(&tools, &[("id", "lock"), ("class", "quiet")], &t("popupLock"))?;
         listeners.push(on_click(&lock, |_| act(OutgoingRequest::Lock, |_| None)));
     }
-    let settings = button(&tools, &[("id", "settings"), ("class", "quiet icon"), ("aria-label", "Settings")], "")?;
+    let settings =
+        button(&tools, &[("id", "settings"), ("class", "quiet icon"), ("aria-label", &t("popupSettings"))], "")?;
     gear_icon(&settings)?;
     listeners.push(on_click(&settings, |_| {
         let _ = api::open_options_page();
@@ -209,8 +202,12 @@ fn header(root: &Element, s: &State) -> Result<Vec<EventListener>, JsValue> {
 /// The current tab in one line, with a way back into a dismissed walkthrough; and the session's count.
 fn footer(root: &Element, s: &State) -> Result<(), JsValue> {
     let foot = add(root, "footer", &[], "")?;
-    let noun = listing::count(s.captures as usize, "key");
-    add(&foot, "p", &[("id", "captures")], &format!("{noun} saved since the browser started"))?;
+    let n = s.captures.to_string();
+    let text = match plural(s.captures as usize) {
+        Plural::One => t_with("popupCapturesOne", &[&n]),
+        Plural::Other => t_with("popupCaptures", &[&n]),
+    };
+    add(&foot, "p", &[("id", "captures")], &text)?;
     Ok(())
 }
 
@@ -242,8 +239,8 @@ fn tab_line(parent: &Element, s: &State) -> Result<Vec<EventListener>, JsValue> 
 
 /// The popup without a vault: a way to the options page, where it is set up.
 fn invite(section: &Element) -> Result<Vec<EventListener>, JsValue> {
-    add(section, "p", &[], "Set up the vault to save the keys you create.")?;
-    let open = button(section, &[("id", "open-setup"), ("class", "primary")], "Set up the vault")?;
+    add(section, "p", &[], &t("popupSetUpLead"))?;
+    let open = button(section, &[("id", "open-setup"), ("class", "primary")], &t("popupSetUp"))?;
     Ok(vec![on_click(&open, |_| {
         let _ = api::open_options_page();
     })])
@@ -252,10 +249,14 @@ fn invite(section: &Element) -> Result<Vec<EventListener>, JsValue> {
 /// The lock screen: the passphrase field (focused), errors beside it with the typed text kept,
 /// and a busy state while the passphrase is stretched.
 fn lock_screen(section: &Element, vault: &VaultStatus, error: Option<&str>) -> Result<Vec<EventListener>, JsValue> {
-    let noun = listing::count(vault.items as usize, "saved key");
-    add(section, "p", &[("class", "lead")], &format!("Locked. {noun}; keys captured now are still saved."))?;
+    let n = vault.items.to_string();
+    let lead = match plural(vault.items as usize) {
+        Plural::One => t_with("popupLockedOne", &[&n]),
+        Plural::Other => t_with("popupLocked", &[&n]),
+    };
+    add(section, "p", &[("class", "lead")], &lead)?;
     let form = add(section, "form", &[("id", "unlock"), ("class", "stack")], "")?;
-    add(&form, "label", &[("for", "unlock-passphrase")], "Passphrase")?;
+    add(&form, "label", &[("for", "unlock-passphrase")], &t("popupPassphrase"))?;
     let mut attrs = vec![
         ("id", "unlock-passphrase"),
         ("type", "password"),
@@ -268,7 +269,7 @@ fn lock_screen(section: &Element, vault: &VaultStatus, error: Option<&str>) -> R
     }
     add(&form, "input", &attrs, "")?;
     add(&form, "p", &[("id", "unlock-error"), ("class", "field-error"), ("role", "alert")], error.unwrap_or(""))?;
-    add(&form, "button", &[("type", "submit"), ("id", "unlock-button"), ("class", "primary")], "Unlock")?;
+    add(&form, "button", &[("type", "submit"), ("id", "unlock-button"), ("class", "primary")], &t("popupUnlock"))?;
     let submit = EventListener::new_with_options(
         &form,
         "submit",
@@ -302,7 +303,7 @@ fn unlock() {
         let _ = form.set_attribute("aria-busy", if on { "true" } else { "false" });
         let _ = if on { go.set_attribute("disabled", "") } else { go.remove_attribute("disabled") };
         let _ = if on { field.set_attribute("readonly", "") } else { field.remove_attribute("readonly") };
-        go.set_text_content(Some(if on { "Unlocking…" } else { "Unlock" }));
+        go.set_text_content(Some(&if on { t("popupUnlocking") } else { t("popupUnlock") }));
     };
     busy(true);
     error.set_text_content(Some(""));
@@ -321,7 +322,7 @@ fn unlock() {
                 error.set_text_content(Some(&readable(&e)));
             }
             Ok(_) => {
-                STATE.with(|s| s.borrow_mut().message = Some("Unlocked.".into()));
+                STATE.with(|s| s.borrow_mut().message = Some(t("popupUnlocked")));
                 load().await;
             }
         }
@@ -337,7 +338,8 @@ fn list_view(section: &Element, s: &State, vault: &VaultStatus) -> Result<Vec<Ev
         listeners.extend(empty_state(section, &vault.vendors)?);
     } else {
         let search = add(section, "div", &[("class", "search")], "")?;
-        add(&search, "label", &[("for", "search")], "Search keys")?;
+        add(&search, "label", &[("for", "search")], &t("popupSearchLabel"))?;
+        let placeholder = t("popupSearchPlaceholder");
         let input = add(
             &search,
             "input",
@@ -346,7 +348,7 @@ fn list_view(section: &Element, s: &State, vault: &VaultStatus) -> Result<Vec<Ev
                 ("type", "search"),
                 ("autocomplete", "off"),
                 ("spellcheck", "false"),
-                ("placeholder", "Vendor, name, tenant, scope, account"),
+                ("placeholder", &placeholder),
                 ("aria-controls", "entries"),
                 ("value", &s.query),
             ],
@@ -370,7 +372,7 @@ fn list_view(section: &Element, s: &State, vault: &VaultStatus) -> Result<Vec<Ev
             section,
             "p",
             &[("role", "alert"), ("data-damaged", &d.item)],
-            &format!("Damaged item {}: {}. Every other key is unaffected.", d.item, d.reason.trim_end_matches('.')),
+            &t_with("popupDamaged", &[&d.item, d.reason.trim_end_matches('.')]),
         )?;
     }
     if known > 0 {
@@ -396,17 +398,14 @@ fn draw_entries() -> Result<(), JsValue> {
         let Some(vault) = &s.vault else { return Ok(()) };
         let arranged = arrange(&vault.entries, &s.query, s.host.as_deref());
         if arranged.shown == 0 {
-            add(
-                &out,
-                "p",
-                &[("class", "empty"), ("id", "no-match")],
-                &format!("No key matches “{}”.", s.query.trim()),
-            )?;
+            let text = t_with("popupNoMatch", &[s.query.trim()]);
+            add(&out, "p", &[("class", "empty"), ("id", "no-match")], &text)?;
         }
         if !arranged.here.is_empty() {
             let host = s.host.clone().unwrap_or_default();
             let vendor = arranged.here[0];
-            let group = group_box(&out, "here", &vendor.vendor, vendor_label(vendor), &format!("This site · {host}"))?;
+            let sub = t_with("popupThisSite", &[&host]);
+            let group = group_box(&out, "here", &vendor.vendor, vendor_label(vendor), &sub)?;
             for e in &arranged.here {
                 listeners.extend(row(&group, e)?);
             }
@@ -418,13 +417,31 @@ fn draw_entries() -> Result<(), JsValue> {
             }
         }
         if !s.query.trim().is_empty() {
-            let summary = format!("{} of {} shown", arranged.shown, listing::count(arranged.total, "key"));
+            let (shown, total) = (arranged.shown.to_string(), arranged.total.to_string());
+            let summary = match plural(arranged.total) {
+                Plural::One => t_with("popupMatchCountOne", &[&shown, &total]),
+                Plural::Other => t_with("popupMatchCount", &[&shown, &total]),
+            };
             add(&out, "p", &[("class", "muted"), ("id", "match-count")], &summary)?;
         }
         Ok(())
     })?;
     LIST_LISTENERS.with(|l| *l.borrow_mut() = listeners);
     Ok(())
+}
+
+/// The name an entry is listed under: its own, or "Unnamed key".
+fn display_name(e: &EntrySummary) -> String {
+    given_name(e).map_or_else(|| t("popupUnnamedKey"), str::to_string)
+}
+
+/// An entry's state in words.
+fn state_label(state: EntryState) -> String {
+    match state {
+        EntryState::Active => t("popupStateActive"),
+        EntryState::Replaced => t("popupStateReplaced"),
+        EntryState::Revoked => t("popupStateRevoked"),
+    }
 }
 
 fn vendor_label(e: &EntrySummary) -> &str {
@@ -468,16 +485,16 @@ fn row(list: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsValue> 
     let name = display_name(e);
     let open = button(
         &item,
-        &[("class", "open"), ("data-action", "open"), ("aria-label", &format!("Details of {name}"))],
+        &[("class", "open"), ("data-action", "open"), ("aria-label", &t_with("popupDetailsOf", &[&name]))],
         "",
     )?;
-    add(&open, "span", &[("class", "name")], name)?;
+    add(&open, "span", &[("class", "name")], &name)?;
     let mut meta = format!("{} · {}", e.tenant, date(e.created_at));
     if e.state != EntryState::Active {
         meta.push_str(&format!(" · {}", state_label(e.state)));
     }
     if e.trust == EntryTrust::Pending {
-        meta.push_str(" · saved while locked");
+        meta.push_str(&format!(" · {}", t("popupSavedWhileLocked")));
     }
     add(&open, "span", &[("class", "meta")], &meta)?;
     add(&open, "span", &[("class", "hint")], &masked(&e.hint))?;
@@ -498,13 +515,13 @@ fn row(list: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsValue> 
 
 /// Copy: the key goes straight to the clipboard, never into the page; a toast beside the button says so.
 fn copy_button(parent: &Element, e: &EntrySummary, icon: bool) -> Result<EventListener, JsValue> {
-    let label = format!("Copy {}", display_name(e));
+    let label = t_with("popupCopyLabel", &[&display_name(e)]);
     let copy = if icon {
         let b = button(parent, &[("class", "icon copy"), ("data-action", "copy"), ("aria-label", &label)], "")?;
         copy_icon(&b)?;
         b
     } else {
-        button(parent, &[("class", "copy"), ("data-action", "copy"), ("aria-label", &label)], "Copy")?
+        button(parent, &[("class", "copy"), ("data-action", "copy"), ("aria-label", &label)], &t("popupCopy"))?
     };
     let toast = add(parent, "span", &[("class", "toast"), ("role", "status"), ("aria-live", "polite")], "")?;
     let id = e.id.clone();
@@ -513,11 +530,12 @@ fn copy_button(parent: &Element, e: &EntrySummary, icon: bool) -> Result<EventLi
         spawn(async move {
             let said = match ask(&OutgoingRequest::CopyKey { id }).await {
                 Ok(Reply::Key { key }) => match copy_secret(&key).await {
-                    Ok(Copied { clears_in }) => copied_message(clears_in),
+                    Ok(Copied { clears_in: Some(seconds) }) => t_with("popupCopiedClears", &[&seconds.to_string()]),
+                    Ok(Copied { clears_in: None }) => t("popupCopied"),
                     Err(why) => why,
                 },
                 Ok(Reply::Error { message, .. }) => readable(&message),
-                _ => "The vault did not answer.".to_string(),
+                _ => t("popupNoAnswer"),
             };
             toast.set_text_content(Some(&said));
             let _ = toast.set_attribute("data-shown", "");
@@ -535,24 +553,21 @@ fn undo_bar(section: &Element, vault: &VaultStatus) -> Result<Vec<EventListener>
     let mut listeners = Vec::new();
     let now = js_sys::Date::now() as u64;
     for d in vault.deleted.iter().filter(|d| d.undo_until > now) {
+        let group = t("popupDeletedKey");
         let bar = add(
             section,
             "div",
-            &[("class", "undo-bar"), ("data-deleted-id", &d.id), ("role", "group"), ("aria-label", "Deleted key")],
+            &[("class", "undo-bar"), ("data-deleted-id", &d.id), ("role", "group"), ("aria-label", &group)],
             "",
         )?;
-        let name = if d.key_name.is_empty() { "Unnamed key" } else { &d.key_name };
-        let left = listing::seconds_left(d.undo_until, now);
-        add(
-            &bar,
-            "span",
-            &[],
-            &format!("Deleted {} “{name}”. Undo within {left} s, or it is gone for good.", d.vendor_name),
-        )?;
-        let undo = button(&bar, &[("data-action", "undo"), ("aria-label", &format!("Undo deleting {name}"))], "Undo")?;
+        let name = if d.key_name.is_empty() { t("popupUnnamedKey") } else { d.key_name.clone() };
+        let left = listing::seconds_left(d.undo_until, now).to_string();
+        add(&bar, "span", &[], &t_with("popupDeletedUndo", &[&d.vendor_name, &name, &left]))?;
+        let label = t_with("popupUndoLabel", &[&name]);
+        let undo = button(&bar, &[("data-action", "undo"), ("aria-label", &label)], &t("popupUndo"))?;
         let id = d.id.clone();
         listeners.push(on_click(&undo, move |_| {
-            act(OutgoingRequest::UndoDelete { id: id.clone() }, |_| Some("Restored.".into()))
+            act(OutgoingRequest::UndoDelete { id: id.clone() }, |_| Some(t("popupRestored")))
         }));
     }
     Ok(listeners)
@@ -562,13 +577,8 @@ fn undo_bar(section: &Element, vault: &VaultStatus) -> Result<Vec<EventListener>
 fn empty_state(section: &Element, vendors: &[VendorCard]) -> Result<Vec<EventListener>, JsValue> {
     let mut listeners = Vec::new();
     let empty = add(section, "section", &[("id", "empty"), ("aria-labelledby", "empty-title")], "")?;
-    add(&empty, "h2", &[("id", "empty-title")], "No keys saved yet")?;
-    add(
-        &empty,
-        "p",
-        &[],
-        "Create an API key at one of these vendors: keywarden walks you through it and saves the key here.",
-    )?;
+    add(&empty, "h2", &[("id", "empty-title")], &t("popupEmptyTitle"))?;
+    add(&empty, "p", &[], &t("popupEmptyLead"))?;
     let list = add(&empty, "ul", &[("id", "vendor-links")], "")?;
     let mut vendors: Vec<&VendorCard> = vendors.iter().collect();
     vendors.sort_by_key(|v| v.name.to_lowercase());
@@ -583,20 +593,14 @@ fn empty_state(section: &Element, vendors: &[VendorCard]) -> Result<Vec<EventLis
             }
             (None, true) => {
                 add(&text, "span", &[("class", "vendor")], &v.name)?;
-                let servers =
-                    button(&text, &[("class", "link"), ("data-action", "servers")], "Add your server in Settings")?;
+                let servers = button(&text, &[("class", "link"), ("data-action", "servers")], &t("popupAddServer"))?;
                 listeners.push(on_click(&servers, |_| {
                     let _ = api::open_options_page();
                 }));
             }
             (None, false) => {
                 add(&text, "span", &[("class", "vendor")], &v.name)?;
-                add(
-                    &text,
-                    "span",
-                    &[("class", "muted")],
-                    &format!("Sign in at your company's {} address", v.hosts.join(", ")),
-                )?;
+                add(&text, "span", &[("class", "muted")], &t_with("popupSignInAt", &[&v.hosts.join(", ")]))?;
             }
         }
     }
@@ -609,8 +613,8 @@ fn found_in_storage(section: &Element, entries: &[&EntrySummary]) -> Result<Vec<
     let mut listeners = Vec::new();
     let apart =
         add(section, "section", &[("id", "foreign"), ("class", "foreign"), ("aria-labelledby", "foreign-title")], "")?;
-    add(&apart, "h2", &[("id", "foreign-title")], FOREIGN_TITLE)?;
-    add(&apart, "p", &[], "These keys open with your vault, but keywarden did not save them in this browser. Keep one only if you saved it yourself; until then it cannot be copied.")?;
+    add(&apart, "h2", &[("id", "foreign-title")], &t("popupForeignTitle"))?;
+    add(&apart, "p", &[], &t("popupForeignLead"))?;
     let list = add(&apart, "ul", &[("id", "foreign-entries")], "")?;
     for e in entries {
         let item =
@@ -622,14 +626,12 @@ fn found_in_storage(section: &Element, entries: &[&EntrySummary]) -> Result<Vec<
             &format!("{} · {} · {} · {}", vendor_label(e), display_name(e), e.tenant, e.hint),
         )?;
         let actions = add(&item, "span", &[("class", "actions")], "")?;
-        let keep = button(&actions, &[("data-action", "adopt")], "I saved this — keep it")?;
+        let keep = button(&actions, &[("data-action", "adopt")], &t("popupAdopt"))?;
         let id = e.id.clone();
         listeners.push(on_click(&keep, move |_| {
-            act(OutgoingRequest::AdoptEntries { ids: vec![id.clone()] }, |_| {
-                Some("Kept: it is now one of your vault's keys.".into())
-            })
+            act(OutgoingRequest::AdoptEntries { ids: vec![id.clone()] }, |_| Some(t("popupAdopted")))
         }));
-        let delete = button(&actions, &[("data-action", "delete"), ("class", "danger")], "Delete")?;
+        let delete = button(&actions, &[("data-action", "delete"), ("class", "danger")], &t("popupDelete"))?;
         let id = e.id.clone();
         listeners.push(on_click(&delete, move |_| act(OutgoingRequest::DeleteEntry { id: id.clone() }, |_| None)));
     }
@@ -647,14 +649,14 @@ fn field(list: &Element, label: &str, value: &str, key: &str) -> Result<Element,
 /// Everything the vault knows about one key, and what can be done with it.
 fn detail(section: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsValue> {
     let mut listeners = Vec::new();
-    let name = display_name(e).to_string();
+    let name = display_name(e);
     let view = add(
         section,
         "section",
         &[("id", "detail"), ("data-entry-id", &e.id), ("aria-labelledby", "detail-title")],
         "",
     )?;
-    let back = button(&view, &[("id", "back"), ("class", "quiet")], "← All keys")?;
+    let back = button(&view, &[("id", "back"), ("class", "quiet")], &t("popupBack"))?;
     listeners.push(on_click(&back, |_| {
         STATE.with(|s| s.borrow_mut().detail = None);
         spawn(async {
@@ -669,10 +671,10 @@ fn detail(section: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsV
     add(
         &secret,
         "code",
-        &[("id", "secret-value"), ("data-revealed", "false"), ("aria-label", "Key")],
+        &[("id", "secret-value"), ("data-revealed", "false"), ("aria-label", &t("popupKey"))],
         &masked(&e.hint),
     )?;
-    let reveal = button(&secret, &[("id", "reveal"), ("aria-pressed", "false")], "Reveal")?;
+    let reveal = button(&secret, &[("id", "reveal"), ("aria-pressed", "false")], &t("popupReveal"))?;
     listeners.push(on_click(&reveal, {
         let id = e.id.clone();
         let hint = e.hint.clone();
@@ -683,21 +685,21 @@ fn detail(section: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsV
     }
 
     let fields = add(&view, "dl", &[("class", "fields")], "")?;
-    field(&fields, "Vendor", vendor_label(e), "vendor")?;
-    field(&fields, "Server / tenant", &e.tenant, "tenant")?;
-    field(&fields, "Account", &e.account, "account")?;
-    field(&fields, "Key name", &e.key_name, "key_name")?;
-    let scopes_label = if e.vendor == "gotransverse" { "API sets" } else { "Scopes" };
-    field(&fields, scopes_label, &e.scopes.join(", "), "scopes")?;
-    field(&fields, "Created", &date_time(e.created_at), "created")?;
-    field(&fields, "Captured on", &e.page_url, "page_url")?;
-    let mut state = state_label(e.state).to_string();
+    field(&fields, &t("popupFieldVendor"), vendor_label(e), "vendor")?;
+    field(&fields, &t("popupFieldTenant"), &e.tenant, "tenant")?;
+    field(&fields, &t("popupFieldAccount"), &e.account, "account")?;
+    field(&fields, &t("popupFieldKeyName"), &e.key_name, "key_name")?;
+    let scopes_label = if e.vendor == "gotransverse" { t("popupFieldApiSets") } else { t("popupFieldScopes") };
+    field(&fields, &scopes_label, &e.scopes.join(", "), "scopes")?;
+    field(&fields, &t("popupFieldCreated"), &date_time(e.created_at), "created")?;
+    field(&fields, &t("popupFieldCapturedOn"), &e.page_url, "page_url")?;
+    let mut state = state_label(e.state);
     if e.trust == EntryTrust::Pending {
-        state.push_str(" · saved while locked");
+        state.push_str(&format!(" · {}", t("popupSavedWhileLocked")));
     }
-    field(&fields, "State", &state, "state")?;
-    field(&fields, "Notes", &e.notes, "notes")?;
-    field(&fields, "Last test", "Not tested yet", "last_test")?;
+    field(&fields, &t("popupFieldState"), &state, "state")?;
+    field(&fields, &t("popupFieldNotes"), &e.notes, "notes")?;
+    field(&fields, &t("popupFieldLastTest"), &t("popupNotTested"), "last_test")?;
 
     if e.trust != EntryTrust::Foreign {
         listeners.extend(edit_forms(&view, e)?);
@@ -705,16 +707,17 @@ fn detail(section: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsV
     let actions = add(&view, "div", &[("class", "actions")], "")?;
     if e.trust != EntryTrust::Foreign {
         let (text, next, said) = match e.state {
-            EntryState::Revoked => ("Mark active again", EntryState::Active, "Marked active again."),
-            _ => ("Mark revoked", EntryState::Revoked, "Marked revoked."),
+            EntryState::Revoked => (t("popupMarkActive"), EntryState::Active, t("popupMarkedActive")),
+            _ => (t("popupMarkRevoked"), EntryState::Revoked, t("popupMarkedRevoked")),
         };
-        let toggle = button(&actions, &[("id", "toggle-state")], text)?;
+        let toggle = button(&actions, &[("id", "toggle-state")], &text)?;
         let id = e.id.clone();
         listeners.push(on_click(&toggle, move |_| {
-            act(OutgoingRequest::SetEntryState { id: id.clone(), state: next }, move |_| Some(said.into()))
+            let said = said.clone();
+            act(OutgoingRequest::SetEntryState { id: id.clone(), state: next }, move |_| Some(said))
         }));
     }
-    let delete = button(&actions, &[("id", "delete"), ("class", "danger")], "Delete")?;
+    let delete = button(&actions, &[("id", "delete"), ("class", "danger")], &t("popupDelete"))?;
     let id = e.id.clone();
     listeners.push(on_click(&delete, move |_| {
         let id = id.clone();
@@ -729,29 +732,29 @@ fn edit_forms(view: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, Js
     let mut listeners = Vec::new();
     let options = || EventListenerOptions::enable_prevent_default();
     let rename = add(view, "form", &[("id", "rename"), ("class", "stack")], "")?;
-    add(&rename, "label", &[("for", "rename-name")], "Name")?;
+    add(&rename, "label", &[("for", "rename-name")], &t("popupNameLabel"))?;
     add(
         &rename,
         "input",
         &[("id", "rename-name"), ("type", "text"), ("autocomplete", "off"), ("value", &e.key_name)],
         "",
     )?;
-    add(&rename, "button", &[("type", "submit")], "Rename")?;
+    add(&rename, "button", &[("type", "submit")], &t("popupRename"))?;
     let id = e.id.clone();
     listeners.push(EventListener::new_with_options(&rename, "submit", options(), move |event| {
         event.prevent_default();
         let name = value_of("rename-name");
-        act(OutgoingRequest::RenameEntry { id: id.clone(), name }, |_| Some("Renamed.".into()));
+        act(OutgoingRequest::RenameEntry { id: id.clone(), name }, |_| Some(t("popupRenamed")));
     }));
     let notes = add(view, "form", &[("id", "notes"), ("class", "stack")], "")?;
-    add(&notes, "label", &[("for", "notes-text")], "Notes")?;
+    add(&notes, "label", &[("for", "notes-text")], &t("popupNotesLabel"))?;
     add(&notes, "textarea", &[("id", "notes-text"), ("rows", "3")], &e.notes)?;
-    add(&notes, "button", &[("type", "submit")], "Save notes")?;
+    add(&notes, "button", &[("type", "submit")], &t("popupSaveNotes"))?;
     let id = e.id.clone();
     listeners.push(EventListener::new_with_options(&notes, "submit", options(), move |event| {
         event.prevent_default();
         let notes = value_of("notes-text");
-        act(OutgoingRequest::SetEntryNotes { id: id.clone(), notes }, |_| Some("Notes saved.".into()));
+        act(OutgoingRequest::SetEntryNotes { id: id.clone(), notes }, |_| Some(t("popupNotesSaved")));
     }));
     Ok(listeners)
 }
@@ -774,11 +777,11 @@ fn toggle_reveal(id: &str, hint: &str) {
                 value.set_text_content(Some(key.expose()));
                 let _ = value.set_attribute("data-revealed", "true");
                 let _ = reveal.set_attribute("aria-pressed", "true");
-                reveal.set_text_content(Some("Hide"));
+                reveal.set_text_content(Some(&t("popupHide")));
                 keep_timer(Timeout::new(REVEAL_MS, move || hide_secret(&hint)));
             }
             Ok(Reply::Error { message, .. }) => super::vault_ui::say(&readable(&message)),
-            _ => super::vault_ui::say("The vault did not answer."),
+            _ => super::vault_ui::say(&t("popupNoAnswer")),
         }
     });
 }
@@ -792,7 +795,7 @@ fn hide_secret(hint: &str) {
     }
     if let Some(reveal) = doc.get_element_by_id("reveal") {
         let _ = reveal.set_attribute("aria-pressed", "false");
-        reveal.set_text_content(Some("Reveal"));
+        reveal.set_text_content(Some(&t("popupReveal")));
     }
 }
 
