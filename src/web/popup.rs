@@ -160,7 +160,7 @@ fn draw() -> Result<(), JsValue> {
                 None => listeners.extend(list_view(&section, &s, vault)?),
             },
         }
-        footer(&root, &s)?;
+        listeners.extend(footer(&root, &s)?);
         Ok(())
     })?;
     LISTENERS.with(|l| l.borrow_mut().extend(listeners));
@@ -200,15 +200,27 @@ fn header(root: &Element, s: &State) -> Result<Vec<EventListener>, JsValue> {
 }
 
 /// The current tab in one line, with a way back into a dismissed walkthrough; and the session's count.
-fn footer(root: &Element, s: &State) -> Result<(), JsValue> {
+fn footer(root: &Element, s: &State) -> Result<Vec<EventListener>, JsValue> {
     let foot = add(root, "footer", &[], "")?;
+    // Whatever the vault's state: empties the clipboard whatever it holds.
+    let clear = button(&foot, &[("id", "clear-clipboard"), ("class", "quiet")], &t("clearClipboardNow"))?;
+    let listeners = vec![on_click(&clear, |_| {
+        spawn(async {
+            let message = match super::clipboard::clear_now().await {
+                Ok(()) => t("clipboardCleared"),
+                Err(why) => why,
+            };
+            STATE.with(|s| s.borrow_mut().message = Some(message));
+            load().await;
+        });
+    })];
     let n = s.captures.to_string();
     let text = match plural(s.captures as usize) {
         Plural::One => t_with("popupCapturesOne", &[&n]),
         Plural::Other => t_with("popupCaptures", &[&n]),
     };
     add(&foot, "p", &[("id", "captures")], &text)?;
-    Ok(())
+    Ok(listeners)
 }
 
 /// The tab's vendor, compact, above the list.
@@ -483,11 +495,9 @@ fn row(list: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsValue> 
     };
     let item = add(list, "li", &[("data-entry-id", &e.id), ("data-vendor", &e.vendor), ("data-state", state)], "")?;
     let name = display_name(e);
-    let open = button(
-        &item,
-        &[("class", "open"), ("data-action", "open"), ("aria-label", &t_with("popupDetailsOf", &[&name]))],
-        "",
-    )?;
+    // Named by what it shows, after a word for screen readers: "Details of <name> <tenant> …".
+    let open = button(&item, &[("class", "open"), ("data-action", "open")], "")?;
+    add(&open, "span", &[("class", "visually-hidden")], &t_with("popupDetailsOf", &[""]))?;
     add(&open, "span", &[("class", "name")], &name)?;
     let mut meta = format!("{} · {}", e.tenant, date(e.created_at));
     if e.state != EntryState::Active {

@@ -317,7 +317,7 @@ for (const name of BROWSERS) {
 
     step('4. the detail view shows every field; rename, notes and revoke are kept', TEST, async () => {
       const tab = popup;
-      await press(tab, 'button', 'Details of e2e alpha');
+      await press(tab, 'button', /^Details of e2e alpha/);
       await byRole(tab, 'region', 'e2e alpha');
       const fields = await detailFields(tab);
       assert.equal(fields.Vendor, 'PredictHQ');
@@ -347,7 +347,7 @@ for (const name of BROWSERS) {
       await closePopup();
       const again = await openPopup(vendor);
       await waitForVault(again, 'unlocked', { also: (v) => v.entries.length === 2 });
-      await press(again, 'button', 'Details of e2e renamed');
+      await press(again, 'button', /^Details of e2e renamed/);
       const kept = await detailFields(again);
       assert.equal(kept['Key name'], 'e2e renamed');
       assert.equal(kept.Notes, 'rotate in May');
@@ -413,7 +413,7 @@ for (const name of BROWSERS) {
       if (name !== 'chromium') return; // Firefox shows the popup in the options tab: no second page to lock from.
       const tab = await openPopup(vendor);
       await waitForVault(tab, 'unlocked', { also: (v) => v.entries.length === 2 });
-      await press(tab, 'button', 'Details of e2e bravo');
+      await press(tab, 'button', /^Details of e2e bravo/);
       await press(tab, 'button', 'Reveal');
       await tab.waitFor((t) => document.querySelector('#secret-value')?.textContent === t, tokens.bravo, { what: 'the revealed key' });
       await bringToFront(options);
