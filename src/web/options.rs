@@ -59,6 +59,7 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     listeners.extend(super::vault_ui::section(&root, true, rerender.clone()).await?);
     let rerender_backup = rerender.clone();
     listeners.extend(super::vault_ui::clipboard_section(&root, rerender).await?);
+    listeners.extend(walkthrough_section(&root).await?);
     let section = add(&root, "section", &[("aria-labelledby", "servers-title")], "")?;
     add(&section, "h2", &[("id", "servers-title")], &t("serversTitle"))?;
     let Ok(Reply::Servers { vendors, servers }) = reply else {
@@ -148,7 +149,6 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
             let _ = render(root, Some(message)).await;
         });
     }));
-    listeners.extend(walkthrough_section(&root).await?);
     if let Some(v) = vault.as_ref().filter(|v| v.unlocked) {
         listeners.extend(super::vault_ui::backup_section(&root, v, &rerender_backup)?);
     }

@@ -843,9 +843,9 @@ fn vendor_icon(parent: &Element, vendor: &str, name: &str) -> Result<(), JsValue
     Ok(())
 }
 
-/// Two overlapping sheets.
-fn copy_icon(parent: &Element) -> Result<(), JsValue> {
-    let svg = add_svg(
+/// An empty 18 px line-drawing icon in `parent`, hidden from screen readers (the button names it).
+fn line_icon(parent: &Element) -> Result<Element, JsValue> {
+    add_svg(
         parent,
         "svg",
         &[
@@ -857,7 +857,12 @@ fn copy_icon(parent: &Element) -> Result<(), JsValue> {
             ("stroke", "currentColor"),
             ("stroke-width", "2"),
         ],
-    )?;
+    )
+}
+
+/// Two overlapping sheets.
+fn copy_icon(parent: &Element) -> Result<(), JsValue> {
+    let svg = line_icon(parent)?;
     add_svg(&svg, "rect", &[("x", "8"), ("y", "8"), ("width", "12"), ("height", "12"), ("rx", "2")])?;
     add_svg(&svg, "path", &[("d", "M16 8V6a2 2 0 0 0-2-2H6a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2h2")])?;
     Ok(())
@@ -865,19 +870,7 @@ fn copy_icon(parent: &Element) -> Result<(), JsValue> {
 
 /// A cog.
 fn gear_icon(parent: &Element) -> Result<(), JsValue> {
-    let svg = add_svg(
-        parent,
-        "svg",
-        &[
-            ("viewBox", "0 0 24 24"),
-            ("width", "18"),
-            ("height", "18"),
-            ("aria-hidden", "true"),
-            ("fill", "none"),
-            ("stroke", "currentColor"),
-            ("stroke-width", "2"),
-        ],
-    )?;
+    let svg = line_icon(parent)?;
     add_svg(&svg, "circle", &[("cx", "12"), ("cy", "12"), ("r", "3")])?;
     add_svg(
         &svg,
