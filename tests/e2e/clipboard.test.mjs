@@ -14,8 +14,8 @@ import {
   serveFixtures,
   setUpVault,
   vaultView,
-  vendorFlow,
   waitForVault,
+  saveNewToken,
 } from './flow.mjs';
 
 const APP = 'https://control.predicthq.com';
@@ -27,24 +27,8 @@ const DELAY_SECONDS = 10;
 const CLEARED_WITHIN = 40_000;
 const TEST = { timeout: 120_000 };
 
-const { CAPTURE, clickCapture } = vendorFlow('predicthq');
 const fixtures = serveFixtures();
 
-/** Creates a PredictHQ token in the vendor tab and saves it into the (unlocked) vault; returns it. */
-async function saveToken(vendor, name) {
-  await bringToFront(vendor);
-  assert.equal((await vendor.goto(`${APP}/tokens`)).status, 200);
-  await vendor.type('#token-name', name);
-  await vendor.click({ css: 'button', text: 'Create Token' });
-  const token = await vendor.waitFor(() => document.querySelector('code')?.textContent.trim(), null, { what: 'the new token' });
-  await vendor.waitForSelector(CAPTURE);
-  await clickCapture(vendor);
-  await vendor.waitFor((css) => document.querySelector(css)?.getAttribute('data-state') === 'saved', CAPTURE, {
-    timeout: 30_000,
-    what: 'the capture control to say saved',
-  });
-  return token;
-}
 
 /** The text of the page's status line. */
 async function status(tab) {
@@ -165,7 +149,7 @@ for (const name of BROWSERS) {
 
     step('1. sets the vault up, saves a token, and chooses a 10 s delay', TEST, async () => {
       await setUpVault(options, PASSPHRASE);
-      token = await saveToken(vendor, 'e2e clipboard');
+      token = await saveNewToken(vendor, 'e2e clipboard');
       await bringToFront(options);
       await loadExtensionPage(options);
       // The clipboard section is drawn after the vault section, from a reply of its own.

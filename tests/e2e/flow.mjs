@@ -191,6 +191,26 @@ export function vendorFlow(vendor) {
   return { CAPTURE, expectStep, captureState, expectReceived, expectHandedOver, expectSetupOffered, expectCaptureBeside, clickCapture, leaveAfterCapture };
 }
 
+/**
+ * Creates a PredictHQ token named `name` in `tab`, saves it with keywarden's control into the
+ * vault (set up and unlocked, or locked) and returns the token.
+ */
+export async function saveNewToken(tab, name, { timeout = 30_000 } = {}) {
+  const { CAPTURE, clickCapture } = vendorFlow('predicthq');
+  await bringToFront(tab);
+  assert.equal((await tab.goto('https://control.predicthq.com/tokens')).status, 200);
+  await tab.type('#token-name', name);
+  await tab.click({ css: 'button', text: 'Create Token' });
+  const token = await tab.waitFor(() => document.querySelector('code')?.textContent.trim(), null, { what: 'the new token' });
+  await tab.waitForSelector(CAPTURE);
+  await clickCapture(tab);
+  await tab.waitFor((css) => document.querySelector(css)?.getAttribute('data-state') === 'saved', CAPTURE, {
+    timeout,
+    what: 'the capture control to say saved',
+  });
+  return token;
+}
+
 /** Presses Next in the panel of `step`. */
 export async function next(tab, step) {
   const { panel } = await waitForPanelStep(tab, step);

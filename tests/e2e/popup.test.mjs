@@ -13,19 +13,17 @@ import {
   openTab,
   serveFixtures,
   setUpVault,
-  vendorFlow,
   waitForVault,
+  saveNewToken,
 } from './flow.mjs';
 
 const APP = 'https://control.predicthq.com';
-const VENDOR = 'predicthq';
 const PASSPHRASE = 'correct horse battery staple';
 const WRONG_PASSPHRASE = 'incorrect horse battery staple';
 const TEST = { timeout: 60_000 };
 const CRYPTO_TIMEOUT = 30_000;
 const SHOTS = path.join(REPO_ROOT, 'target', 'screenshots');
 
-const { CAPTURE, clickCapture } = vendorFlow(VENDOR);
 const fixtures = serveFixtures();
 
 // ---------------------------------------------------------------------------
@@ -161,21 +159,6 @@ async function screenshot(tab, name) {
 
 // ---------------------------------------------------------------------------
 
-/** Creates a PredictHQ token named `name` in `tab` and saves it with keywarden's control; returns the token. */
-async function captureToken(tab, name) {
-  await bringToFront(tab);
-  assert.equal((await tab.goto(`${APP}/tokens`)).status, 200);
-  await tab.type('#token-name', name);
-  await tab.click({ css: 'button', text: 'Create Token' });
-  const token = await tab.waitFor(() => document.querySelector('code')?.textContent.trim(), null, { what: 'the new token' });
-  await tab.waitForSelector(CAPTURE);
-  await clickCapture(tab);
-  await tab.waitFor((css) => document.querySelector(css)?.getAttribute('data-state') === 'saved', CAPTURE, {
-    timeout: CRYPTO_TIMEOUT,
-    what: 'the capture control to say saved',
-  });
-  return token;
-}
 
 for (const name of BROWSERS) {
   describe(`${name}: popup`, () => {
@@ -263,8 +246,8 @@ for (const name of BROWSERS) {
     });
 
     step('2. this site\'s keys come first, newest first, and the search filters as the admin types', TEST, async () => {
-      tokens.alpha = await captureToken(vendor, 'e2e alpha');
-      tokens.bravo = await captureToken(vendor, 'e2e bravo');
+      tokens.alpha = await saveNewToken(vendor, 'e2e alpha');
+      tokens.bravo = await saveNewToken(vendor, 'e2e bravo');
       let tab = await openPopup(vendor);
       await waitForVault(tab, 'unlocked', { also: (v) => v.entries.length === 2 });
       let groups = await listed(tab);
