@@ -156,6 +156,17 @@ for (const name of BROWSERS) {
       await poll(async () => !(await drawn(tab)), { what: 'the highlight and the panel to go after Escape' });
     });
 
+    it('gives the focus back to the page when Escape closes the panel from inside it', TEST, async () => {
+      await tab.goto(`${APP}/tokens?state=list`);
+      const panel = await expectStep(tab, 'new-token', CREATE_NEW);
+      // The admin was on Create New Token, then moved into the panel.
+      await tab.evaluate(() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Create New Token').focus());
+      await panel.press({ css: 'button', text: 'Not now' }, 'Escape');
+      await poll(async () => !(await drawn(tab)), { what: 'the panel to go after Escape' });
+      const focused = await tab.evaluate(() => document.activeElement?.textContent.trim() ?? null);
+      assert.equal(focused, 'Create New Token', 'the focus is back where the admin was on the page');
+    });
+
     it('keeps "Don\'t guide me on PredictHQ" until the options page brings it back', TEST, async () => {
       await tab.goto(`${APP}/tokens?state=list`);
       const panel = await expectStep(tab, 'new-token', CREATE_NEW);
