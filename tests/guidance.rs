@@ -145,7 +145,7 @@ fn after_a_save_the_panel_says_what_was_kept_then_closes_and_the_flow_does_not_r
     assert_eq!(shown(&mut ctrl, 1, 2, &token_shown()).as_deref(), Some("copy-token"));
     assert_eq!(ctrl.take_badges().last(), Some(&(1, Badge::Key)));
 
-    let pushes = ctrl.saved(1, "warehouse-sync".into(), "…J4hs".into(), 0);
+    let pushes = ctrl.saved(1, "predicthq", "warehouse-sync".into(), "…J4hs".into(), 0);
     let view = pushes
         .iter()
         .find_map(|(_, p)| match p {
@@ -226,7 +226,7 @@ fn the_note_after_a_save_ends_when_the_admin_leaves_the_page() {
     let mut ctrl = controller();
     ctrl.set_context(Default::default(), true);
     shown(&mut ctrl, 1, 1, &token_shown());
-    ctrl.saved(1, "warehouse-sync".into(), "…J4hs".into(), 0);
+    ctrl.saved(1, "predicthq", "warehouse-sync".into(), "…J4hs".into(), 0);
     assert_eq!(ctrl.panel_view(1, 0).map(|v| v.step), Some("saved".to_string()));
     // A reload: the note is gone, and the walkthrough does not start again by itself.
     assert_eq!(shown(&mut ctrl, 1, 1, &token_list()), None);

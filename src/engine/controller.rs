@@ -234,13 +234,9 @@ impl Controller {
 
     /// A key from `tab` was sealed into the vault as `name`: the panel says so (then closes),
     /// the guided walkthrough ends. Returns the pushes that redraw the tab.
-    pub fn saved(&mut self, tab: u32, name: String, hint: String, now: u64) -> Vec<(u32, Push)> {
+    pub fn saved(&mut self, tab: u32, vendor: &str, name: String, hint: String, now: u64) -> Vec<(u32, Push)> {
         let Some(state) = self.tabs.get_mut(&tab) else { return Vec::new() };
-        let vendor = state.model.as_ref().and_then(|m| {
-            let scene = Scene::new(m, m.validate().ok()?);
-            recognize(&self.catalog, &scene).map(|r| r.recipe.vendor.id.clone())
-        });
-        let Some(vendor) = vendor else { return Vec::new() };
+        let vendor = vendor.to_string();
         let visit = state.model.as_ref().map(|m| visit_of(&m.url)).unwrap_or_default();
         let label = self
             .catalog

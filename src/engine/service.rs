@@ -538,11 +538,11 @@ impl Service {
                 let saved = self.keeper.save_capture(&snap.local, &snap.private, captured, now);
                 effects.carries_key = true;
                 self.vault(saved, effects);
-                if let (Some(tab), Some(Reply::Captured { state: CaptureState::Saved, hint: Some(hint), .. })) =
+                if let (Some(tab), Some(Reply::Captured { state: CaptureState::Saved, vendor, hint: Some(hint) })) =
                     (tab, &effects.reply)
                 {
                     let name = if name.is_empty() { "unnamed key".to_string() } else { name };
-                    let pushes = self.controller.saved(tab, name, hint.clone(), now);
+                    let pushes = self.controller.saved(tab, vendor, name, hint.clone(), now);
                     effects.pushes.extend(pushes);
                 }
             }
