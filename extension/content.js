@@ -38,6 +38,13 @@
   };
   const TEXT_ROLES = new Set(['button', 'link', 'heading', 'label', 'option', 'menuitem', 'tab', 'cell', 'alert']);
 
+  // Icon fonts and sprites name their icons in markup (`fa-copy`, `bi-clipboard`, `data-icon="copy"`,
+  // `<use href="#icon-copy">`): read only for an icon-only control, as its icon's name.
+  const ICON_ROLES = new Set(['button', 'link', 'menuitem', 'tab', 'option']);
+  const ICON_PREFIXES = new Set(['fa', 'fas', 'far', 'fal', 'fab', 'fad', 'bi', 'mdi', 'icon', 'glyphicon', 'ti', 'la', 'ion', 'ri', 'pi', 'octicon', 'codicon']);
+  const ICON_MODIFIER = /^(?:solid|regular|light|thin|duotone|brands|xs|sm|lg|xl|[0-9]+x|fw|spin|pulse|border|inverse|flip|rotate|stack)(?:-|$)/;
+  const ICON_LOOK = 8;
+
   const collapse = (s) => (s || '').replace(/\s+/g, ' ').trim();
   const clip = (s) => { const c = collapse(s); return c.length > MAX_TEXT ? c.slice(0, MAX_TEXT) : c; };
 
@@ -125,6 +132,31 @@
     return el.getAttribute('placeholder') || el.getAttribute('title') || '';
   }
 
+  // The icon a class token names (`fa-copy` → `copy`), or ''.
+  function iconClass(token) {
+    const cut = token.indexOf('-');
+    if (cut < 1) return '';
+    const [prefix, rest] = [token.slice(0, cut).toLowerCase(), token.slice(cut + 1).toLowerCase()];
+    if (!ICON_PREFIXES.has(prefix) || !/^[a-z0-9-]+$/.test(rest) || ICON_MODIFIER.test(rest)) return '';
+    return rest;
+  }
+
+  // The name of the icon a control shows: from itself or its first few descendants.
+  function iconOf(el) {
+    const all = el.getElementsByTagName('*');
+    for (let n = -1; n < Math.min(all.length, ICON_LOOK); n += 1) {
+      const c = n < 0 ? el : all[n];
+      const use = c.localName === 'use' ? (c.getAttribute('href') || c.getAttribute('xlink:href') || '') : '';
+      const named = c.getAttribute('data-icon') || c.getAttribute('svgicon') || (use.includes('#') ? use.slice(use.indexOf('#') + 1) : '');
+      if (named) return named.replace(/^(?:icon|ic|i)[-_]/i, '');
+      for (const token of (c.getAttribute('class') || '').split(/\s+/)) {
+        const name = iconClass(token);
+        if (name) return name;
+      }
+    }
+    return '';
+  }
+
   function ownText(el) {
     let s = '';
     for (const n of el.childNodes) if (n.nodeType === Node.TEXT_NODE) s += n.data + ' ';
@@ -182,6 +214,10 @@
       }
       const label = clip(labelOf(el, role));
       if (label && !findKey(label)) rec.label = label;
+      if (ICON_ROLES.has(role) && !rec.label && !(rec.text || '').includes(' ')) {
+        const icon = clip(iconOf(el));
+        if (icon) rec.icon = icon;
+      }
       if (role === 'heading') rec.level = Number(el.tagName.slice(1)) || Number(el.getAttribute('aria-level')) || undefined;
       if (role === 'checkbox' || role === 'radio') {
         rec.checked = 'checked' in el && el.tagName === 'INPUT' ? el.checked : el.getAttribute('aria-checked') === 'true';
@@ -762,6 +798,18 @@
   });
   document.addEventListener('input', schedule, true);
   document.addEventListener('change', schedule, true);
+  // A real click on a reported element: the worker remembers a step the admin performed there (a
+  // user created, a key generated). Scripts' clicks are not trusted and never count.
+  document.addEventListener('click', (e) => {
+    if (!e.isTrusted || !(e.target instanceof Node) || OWN.has(e.target.nodeName)) return;
+    for (let i = elements.length - 1; i >= 0; i -= 1) {
+      if (elements[i].contains(e.target)) {
+        const message = { v: VERSION, body: { type: 'pressed', seq, element: i } };
+        Promise.resolve(ext.runtime.sendMessage(message)).catch(() => {});
+        return;
+      }
+    }
+  }, true);
   document.addEventListener('click', (e) => {
     if (!e.isTrusted || !capture || !(e.target instanceof Node)) return;
     if (capture.copy?.contains(e.target)) {

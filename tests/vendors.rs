@@ -346,6 +346,7 @@ fn pi_pages_and_steps_follow_the_flow() {
             "administration",
             "user-admin",
             "user-list",
+            "user-list-after-create",
             "user-created",
             "new-user-form",
             "integrations",

@@ -7,11 +7,13 @@ use serde_json::{Map, Value};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: keywarden-tool manifest <extension-dir> <chrome|firefox> <version>
-       keywarden-tool explain <saved-page.html> <url> [--server vendor=host]...";
+       keywarden-tool explain <saved-page.html> <url> [--server vendor=host]... [--after step]...";
 #[cfg(not(target_arch = "wasm32"))]
-const EXPLAIN_USAGE: &str = "usage: keywarden-tool explain <saved-page.html> <url> [--server vendor=host]...
+const EXPLAIN_USAGE: &str =
+    "usage: keywarden-tool explain <saved-page.html> <url> [--server vendor=host]... [--after step]...
   Prints what keywarden makes of a saved page shown at <url>; --server lets a self-hosted
-  vendor be recognized on that host. Exit status: 0 recognized, 1 not recognized, 2 error.";
+  vendor be recognized on that host; --after says the admin just performed that step of the
+  vendor's recipe in this tab. Exit status: 0 recognized, 1 not recognized, 2 error.";
 
 /// Exit status of `explain` when the page is not recognized.
 const NOT_RECOGNIZED: u8 = 1;
@@ -100,10 +102,13 @@ fn manifest(dir: &str, browser: &str, version: &str) -> Result<Value, String> {
 fn explain(args: &[&str]) -> Result<bool, String> {
     let mut positional = Vec::new();
     let mut servers = Vec::new();
+    let mut after = Vec::new();
     let mut rest = args.iter();
     while let Some(&arg) = rest.next() {
         match arg {
             "--server" => servers.push(*rest.next().ok_or("--server needs vendor=host")?),
+            "--after" => after.push(rest.next().ok_or("--after needs a step id")?.to_string()),
+            _ if arg.starts_with("--after=") => after.push(arg["--after=".len()..].to_string()),
             _ if arg.starts_with("--server=") => servers.push(&arg["--server=".len()..]),
             _ if arg.starts_with("--") => return Err(format!("unknown option {arg}\n{EXPLAIN_USAGE}")),
             _ => positional.push(arg),
@@ -126,7 +131,7 @@ fn explain(args: &[&str]) -> Result<bool, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
     let html = String::from_utf8_lossy(&bytes);
     let model = keywarden::explain::page_model(html.trim_start_matches('\u{feff}'), url);
-    let explanation = keywarden::explain::explain(&catalog, &model)?;
+    let explanation = keywarden::explain::explain_after(&catalog, &model, &after)?;
     print!("{}", explanation.report);
     Ok(explanation.recognized)
 }

@@ -125,6 +125,13 @@ struct View {
     status: Option<TabStatus>,
 }
 
+/// The scene of `model`, with what this tab showed of the host's vendor a short while before `now`.
+fn scene_of<'m>(catalog: &Catalog, progress: &Progress, model: &'m PageModel, now: Option<u64>) -> Option<Scene<'m>> {
+    let location = model.validate().ok()?;
+    let memory = catalog.for_host(&location.host).map(|r| progress.recall(&r.vendor.id, now)).unwrap_or_default();
+    Some(Scene::new(model, location).remembering(memory))
+}
+
 /// What the panel says right after a save: what was kept, and what comes next.
 fn saved_view(rec: &Recognition<'_>, note: &SavedNote) -> PanelView {
     let vendor = &rec.recipe.vendor;
@@ -371,7 +378,7 @@ impl Controller {
         // Entering a page and noticing a missing target both change the record.
         self.changes.tabs.insert(tab);
         let model = state.model.as_ref()?;
-        let scene = Scene::new(model, model.validate().ok()?);
+        let scene = scene_of(catalog, &state.progress, model, Some(now))?;
         let rec = recognize(catalog, &scene);
         state.progress.enter(rec.as_ref());
         let visit = visit_of(&model.url);
@@ -531,6 +538,35 @@ impl Controller {
                 _ => Outcome::reply(Reply::Done),
             },
             ContentRequest::OpenSetup => Outcome { open_options: true, ..Outcome::reply(Reply::Done) },
+            ContentRequest::Pressed { seq, element } => {
+                self.pressed(tab, seq, element as usize, now);
+                Outcome::reply(Reply::Done)
+            }
+        }
+    }
+
+    /// The admin clicked element `element` of report `seq` in `tab`: every step of the recognized
+    /// page that points at it was performed, and the tab remembers it (a user just created, a key
+    /// just generated). A click on a stale report, or on nothing a step points at, is forgotten.
+    fn pressed(&mut self, tab: u32, seq: u64, element: usize, now: u64) {
+        let catalog = &self.catalog;
+        let Some(state) = self.tabs.get_mut(&tab) else { return };
+        let Some(model) = state.model.as_ref().filter(|_| state.seq == seq) else { return };
+        if element >= model.elements.len() {
+            return;
+        }
+        let Some(scene) = scene_of(catalog, &state.progress, model, Some(now)) else { return };
+        let Some(rec) = recognize(catalog, &scene) else { return };
+        let performed: Vec<&str> = rec
+            .page
+            .steps
+            .iter()
+            .filter(|s| scene.find_any(&s.target, &rec.recipe.key) == Some(element))
+            .map(|s| s.id.as_str())
+            .collect();
+        if !performed.is_empty() {
+            state.progress.remember(&rec.recipe.vendor.id, performed, now);
+            self.changes.tabs.insert(tab);
         }
     }
 
@@ -545,7 +581,7 @@ impl Controller {
             return Outcome::error(ErrorCode::Unexpected, "no page reported in this tab yet");
         };
         let model = state.model.as_ref();
-        let scene = model.and_then(|m| m.validate().ok().map(|l| Scene::new(m, l)));
+        let scene = model.and_then(|m| scene_of(&self.catalog, &state.progress, m, Some(now)));
         let rec = scene.as_ref().and_then(|s| recognize(&self.catalog, s));
         let visit = model.map(|m| visit_of(&m.url));
         let changed = match (event, self.catalog.for_host(&state.host)) {
@@ -652,7 +688,8 @@ impl Controller {
             return Outcome::error(ErrorCode::Unexpected, "no vendor page here");
         };
         let tenant_location = location.clone();
-        let scene = Scene::new(model, location);
+        let memory = self.catalog.for_host(&location.host).map(|r| state.progress.recall(&r.vendor.id, None));
+        let scene = Scene::new(model, location).remembering(memory.unwrap_or_default());
         let Some(rec) = recognize(&self.catalog, &scene) else {
             return Outcome::error(ErrorCode::Unexpected, "no vendor page here");
         };

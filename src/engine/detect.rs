@@ -3,15 +3,15 @@
 use crate::engine::recipe::{Recipe, Step};
 use crate::engine::recognize::{Recognition, Scene};
 
-/// The element showing a string shaped like `recipe`'s key that sits nearest (in document
-/// order) to `anchor`, the element the capture step points at (the vendor's copy button).
+/// The element showing `recipe`'s key in its context ([`Scene::is_key`]) that sits nearest (in
+/// document order) to `anchor`, the element the capture step points at (the vendor's copy button).
 pub fn locate_key(scene: &Scene<'_>, recipe: &Recipe, anchor: usize) -> Option<usize> {
     scene
         .model
         .elements
         .iter()
         .enumerate()
-        .filter(|(_, e)| e.secret.as_ref().is_some_and(|s| recipe.key.fits_shape(s)))
+        .filter(|&(i, _)| scene.is_key(i, &recipe.key))
         .min_by_key(|(i, _)| i.abs_diff(anchor))
         .map(|(i, _)| i)
 }

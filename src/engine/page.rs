@@ -117,6 +117,10 @@ pub struct Element {
     /// Present when the element's text or read-only value looks like a key.
     #[serde(default)]
     pub secret: Option<SecretShape>,
+    /// The name of the icon the element shows, when it has one (an icon font's ligature such as
+    /// `content_copy`, or the icon's name from its markup, such as `copy` for `fa-copy`).
+    #[serde(default)]
+    pub icon: String,
 }
 
 impl Element {
@@ -214,7 +218,8 @@ impl PageModel {
             return Err(PageError::TooManyElements(self.elements.len()));
         }
         for (index, el) in self.elements.iter().enumerate() {
-            if el.text.chars().count() > MAX_TEXT || el.label.chars().count() > MAX_TEXT {
+            let long = |s: &str| s.chars().count() > MAX_TEXT;
+            if long(&el.text) || long(&el.label) || long(&el.icon) {
                 return Err(PageError::TextTooLong { index });
             }
             let points_back = |r: Option<u32>| r.is_none_or(|r| (r as usize) < index);

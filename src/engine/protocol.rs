@@ -38,6 +38,9 @@ pub enum ContentRequest {
     Dismiss { seq: u64 },
     /// The admin pressed the save control's "Set up the vault": open the options page.
     OpenSetup,
+    /// The admin really clicked (a trusted click, never a script's) element `element` of report
+    /// `seq`: a step whose target it is was performed in this tab.
+    Pressed { seq: u64, element: u32 },
 }
 
 /// What the step panel may ask, of the tab it is embedded in only.

@@ -1,22 +1,128 @@
 //! Recognition: which vendor page a page model shows, and which element each recipe matcher finds.
 
-use crate::engine::page::{Element, Location, PageModel};
+use crate::engine::page::{Element, Location, PageModel, Role};
 use crate::engine::recipe::{Catalog, Glob, KeySpec, Matcher, Page, Recipe};
 use crate::engine::text::{fit, mentions, normalize, Fit};
 
-/// A page model with its texts normalized once, ready for matching.
+/// Elements before a key looked at for the words that announce it.
+const CONTEXT_BEFORE: usize = 6;
+/// Elements after a key looked at for the words that announce it.
+const CONTEXT_AFTER: usize = 2;
+
+/// A page model with its texts normalized once, ready for matching, and what this tab did before.
 pub struct Scene<'m> {
     pub model: &'m PageModel,
     pub location: Location,
     texts: Vec<String>,
+    /// Each element's accessible label, or for a field without one the text beside it.
     labels: Vec<String>,
+    /// The text right beside each element (before it; after it for a checkbox or radio).
+    beside: Vec<String>,
+    icons: Vec<String>,
+    /// Steps of the vendor serving this host performed in this tab a short while ago.
+    memory: Vec<String>,
 }
+
+/// Roles of the fields whose label may be only the text beside them.
+const FIELDS: &[Role] = &[Role::Textbox, Role::Combobox, Role::Checkbox, Role::Radio, Role::Listbox, Role::Group];
+
+/// Roles of elements that can be a label for the element beside them.
+const LABELLING: &[Role] = &[Role::Text, Role::Label, Role::Cell];
 
 impl<'m> Scene<'m> {
     pub fn new(model: &'m PageModel, location: Location) -> Self {
-        let texts = model.elements.iter().map(|e| normalize(&e.text)).collect();
-        let labels = model.elements.iter().map(|e| normalize(&e.label)).collect();
-        Scene { model, location, texts, labels }
+        let texts: Vec<String> = model.elements.iter().map(|e| normalize(&e.text)).collect();
+        let beside: Vec<String> = (0..model.elements.len()).map(|i| beside(model, &texts, i)).collect();
+        let labels = model
+            .elements
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let own = normalize(&e.label);
+                if own.is_empty() && FIELDS.contains(&e.role()) {
+                    beside[i].clone()
+                } else {
+                    own
+                }
+            })
+            .collect();
+        let icons = model.elements.iter().map(|e| normalize(&e.icon)).collect();
+        Scene { model, location, texts, labels, beside, icons, memory: Vec::new() }
+    }
+
+    /// The same scene, knowing which steps of this host's vendor were performed in this tab a short
+    /// while ago.
+    pub fn remembering(mut self, steps: Vec<String>) -> Self {
+        self.memory = steps;
+        self
+    }
+
+    /// The steps of this host's vendor performed in this tab a short while ago.
+    pub fn memory(&self) -> &[String] {
+        &self.memory
+    }
+
+    /// Was `step` of this host's vendor performed in this tab a short while ago?
+    pub fn remembers(&self, step: &str) -> bool {
+        self.memory.iter().any(|s| s == step)
+    }
+
+    /// Is element `i`'s key-shaped string this vendor's key? Its outline must fit, and it must be
+    /// shown as the key: labelled or announced by the key's context words (its own label or text,
+    /// its dialog or group, the text before it back to its section heading, the line or button
+    /// right after it), or shown right after the admin performed a step that generates a key in
+    /// this tab.
+    pub fn is_key(&self, i: usize, key: &KeySpec) -> bool {
+        self.why_key(i, key).is_some()
+    }
+
+    /// Why element `i` shows the key ([`Scene::is_key`]), or None when it does not.
+    pub fn why_key(&self, i: usize, key: &KeySpec) -> Option<KeyContext> {
+        let el = &self.model.elements[i];
+        if !el.secret.as_ref().is_some_and(|s| key.fits_shape(s)) {
+            return None;
+        }
+        if let Some(step) = key.generated_by.iter().find(|s| self.remembers(s)) {
+            return Some(KeyContext::Generated(step.clone()));
+        }
+        self.announced(i, &key.context).map(KeyContext::Announced)
+    }
+
+    /// Does element `j` mention one of `phrases` (or its plural, "API keys" for "API key")?
+    fn says(&self, j: usize, phrases: &[String]) -> bool {
+        let within = |text: &str| phrases.iter().any(|p| mentions(text, p) || mentions(text, &format!("{p}s")));
+        within(&self.texts[j]) || within(&self.labels[j])
+    }
+
+    /// The element that announces element `i` as the key, if any.
+    fn announced(&self, i: usize, phrases: &[String]) -> Option<usize> {
+        let elements = &self.model.elements;
+        let el = &elements[i];
+        if self.says(i, phrases) {
+            return Some(i);
+        }
+        for holder in [el.dialog, el.group].into_iter().flatten() {
+            if self.says(holder as usize, phrases) {
+                return Some(holder as usize);
+            }
+        }
+        for j in (i.saturating_sub(CONTEXT_BEFORE)..i).rev() {
+            let e = &elements[j];
+            if Some(j as u32) == el.dialog || e.dialog != el.dialog {
+                break;
+            }
+            match e.role() {
+                Role::Heading => return self.says(j, phrases).then_some(j),
+                Role::Text | Role::Label | Role::Alert | Role::Cell if self.says(j, phrases) => return Some(j),
+                _ => {}
+            }
+        }
+        (i + 1..(i + 1 + CONTEXT_AFTER).min(elements.len())).find(|&j| {
+            let e = &elements[j];
+            // A line after it, or its own button ("Copy token"): never a link, which may be navigation.
+            let announcing = matches!(e.role(), Role::Text | Role::Label | Role::Alert | Role::Button);
+            e.dialog == el.dialog && announcing && self.says(j, phrases)
+        })
     }
 
     pub fn element(&self, i: usize) -> &Element {
@@ -32,7 +138,10 @@ impl<'m> Scene<'m> {
         if m.in_dialog && el.dialog.is_none() {
             return None;
         }
-        if m.secret && !el.secret.as_ref().is_some_and(|s| key.fits_shape(s)) {
+        if m.secret && !self.is_key(i, key) {
+            return None;
+        }
+        if !m.icon.is_empty() && !m.icon.iter().any(|p| self.icons[i] == *p || self.texts[i] == *p) {
             return None;
         }
         let mut worst = Fit::Exact;
@@ -40,10 +149,14 @@ impl<'m> Scene<'m> {
             phrases.iter().flat_map(|p| sources.iter().filter_map(move |s| fit(s, p))).max()
         };
         if !m.text.is_empty() {
-            worst = worst.min(best_of(&[&self.texts[i], &self.labels[i]], &m.text)?);
+            // An icon-only control reads as its icon's name ("copy", "content copy").
+            worst = worst.min(best_of(&[&self.texts[i], &self.labels[i], &self.icons[i]], &m.text)?);
         }
         if !m.label.is_empty() {
             worst = worst.min(best_of(&[&self.labels[i]], &m.label)?);
+        }
+        if !m.near.is_empty() {
+            worst = worst.min(best_of(&[&self.beside[i]], &m.near)?);
         }
         if !m.mentions.is_empty() && !m.mentions.iter().any(|p| mentions(&self.texts[i], p)) {
             return None;
@@ -71,6 +184,34 @@ impl<'m> Scene<'m> {
     pub fn find_any(&self, alternatives: &[Matcher], key: &KeySpec) -> Option<usize> {
         alternatives.iter().find_map(|m| self.find(m, key))
     }
+}
+
+/// Why a key-shaped string is taken for the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyContext {
+    /// This element (the string's own, or one around or right before or after it) calls it the key.
+    Announced(usize),
+    /// The admin just performed this step, which makes the vendor show a new key.
+    Generated(String),
+}
+
+/// The text right beside element `i`: for a checkbox or radio the labelling element right after
+/// it, else the one right before it; in the same dialog, and empty when there is none.
+fn beside(model: &PageModel, texts: &[String], i: usize) -> String {
+    let elements = &model.elements;
+    let el = &elements[i];
+    let usable = |j: usize| {
+        let e = &elements[j];
+        e.dialog == el.dialog && LABELLING.contains(&e.role()) && !texts[j].is_empty() && e.secret.is_none()
+    };
+    let after = matches!(el.role(), Role::Checkbox | Role::Radio) && i + 1 < elements.len() && usable(i + 1);
+    if after {
+        return texts[i + 1].clone();
+    }
+    if i > 0 && usable(i - 1) {
+        return texts[i - 1].clone();
+    }
+    String::new()
 }
 
 /// One signal a page was judged by, and whether it held.
@@ -111,23 +252,33 @@ pub fn describe(m: &Matcher) -> String {
         let roles: Vec<String> = m.roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect();
         parts.push(roles.join("/"));
     }
+    let few = |list: &[String]| -> String {
+        let shown: Vec<String> = list.iter().take(4).map(|t| format!("\"{t}\"")).collect();
+        match list.len().saturating_sub(shown.len()) {
+            0 => shown.join(" or "),
+            more => format!("{} or {more} more", shown.join(" or ")),
+        }
+    };
     if !m.text.is_empty() {
-        parts.push(format!("reading {}", m.text.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" or ")));
+        parts.push(format!("reading {}", few(&m.text)));
     }
     if !m.label.is_empty() {
-        parts.push(format!("labelled {}", m.label.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" or ")));
+        parts.push(format!("labelled {}", few(&m.label)));
     }
     if !m.mentions.is_empty() {
-        parts.push(format!(
-            "mentioning {}",
-            m.mentions.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" or ")
-        ));
+        parts.push(format!("mentioning {}", few(&m.mentions)));
+    }
+    if !m.near.is_empty() {
+        parts.push(format!("beside {}", few(&m.near)));
+    }
+    if !m.icon.is_empty() {
+        parts.push(format!("showing the icon {}", few(&m.icon)));
     }
     if m.in_dialog {
         parts.push("inside a dialog".into());
     }
     if m.secret {
-        parts.push("showing a key".into());
+        parts.push("a key the page calls the key".into());
     }
     parts.join(", ")
 }
@@ -161,6 +312,12 @@ pub fn judge<'r>(recipe: &'r Recipe, scene: &Scene<'_>) -> Vec<PageVerdict<'r>> 
                 signals.push(Signal {
                     what: format!("does not show {}", describe(m)),
                     held: scene.find(m, &recipe.key).is_none(),
+                });
+            }
+            if !page.after.is_empty() {
+                signals.push(Signal {
+                    what: format!("comes after {} in this tab", page.after.join(" or ")),
+                    held: page.after.iter().any(|s| scene.remembers(s)),
                 });
             }
             PageVerdict { page, signals }

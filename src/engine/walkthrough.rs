@@ -25,6 +25,23 @@ pub struct Progress {
     pub finished: Option<String>,
     /// What the panel says after a save, until it is closed.
     pub saved: Option<SavedNote>,
+    /// Steps the admin performed in this tab a short while ago (clicked their target), oldest
+    /// first: what the tab did before, for pages that come after a step (a user just created, a
+    /// key just generated).
+    pub memory: Vec<Seen>,
+}
+
+/// How long a step performed in a tab is remembered there.
+pub const MEMORY_MS: u64 = 15 * 60 * 1000;
+/// Most steps remembered per tab.
+const MEMORY_MAX: usize = 32;
+
+/// A step performed in a tab, and when it last was.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    pub vendor: String,
+    pub step: String,
+    pub at: u64,
 }
 
 /// What was saved, for the panel's closing word.
@@ -109,6 +126,27 @@ impl Progress {
         if self.saved.as_ref().is_some_and(|s| s.visit != visit) {
             self.saved = None;
         }
+    }
+
+    /// Notes that `steps` of `vendor` were performed at `now`, and forgets what is too old.
+    pub fn remember<'s>(&mut self, vendor: &str, steps: impl IntoIterator<Item = &'s str>, now: u64) {
+        self.memory.retain(|s| now.saturating_sub(s.at) < MEMORY_MS && s.at <= now);
+        for step in steps {
+            self.memory.retain(|s| !(s.vendor == vendor && s.step == step));
+            self.memory.push(Seen { vendor: vendor.to_string(), step: step.to_string(), at: now });
+        }
+        let over = self.memory.len().saturating_sub(MEMORY_MAX);
+        self.memory.drain(..over);
+    }
+
+    /// The steps of `vendor` performed in this tab within [`MEMORY_MS`] before `now` (a `now` of
+    /// `None`: whatever is still remembered).
+    pub fn recall(&self, vendor: &str, now: Option<u64>) -> Vec<String> {
+        self.memory
+            .iter()
+            .filter(|s| s.vendor == vendor && now.is_none_or(|n| n.saturating_sub(s.at) < MEMORY_MS))
+            .map(|s| s.step.clone())
+            .collect()
     }
 
     /// A new document in the tab (a reload or a full navigation): a new visit, even at the same URL.

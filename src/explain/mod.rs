@@ -12,7 +12,7 @@ pub use model::page_model;
 use crate::engine::detect::key_on_screen;
 use crate::engine::page::{Element, PageModel, SecretShape};
 use crate::engine::recipe::{Catalog, Done, Recipe};
-use crate::engine::recognize::{describe, judge, recognize, PageVerdict, Scene};
+use crate::engine::recognize::{describe, judge, recognize, KeyContext, PageVerdict, Scene};
 use crate::engine::walkthrough::Progress;
 use std::fmt::Write;
 
@@ -31,6 +31,9 @@ pub fn element_line(index: usize, el: &Element) -> String {
     }
     if !el.label.is_empty() {
         let _ = write!(s, " labelled {:?}", el.label);
+    }
+    if !el.icon.is_empty() {
+        let _ = write!(s, " icon {:?}", el.icon);
     }
     s.push(')');
     s
@@ -61,8 +64,14 @@ fn held(v: &PageVerdict<'_>) -> usize {
 
 /// Explains what `catalog` makes of `model`; an error only for a URL the engine refuses.
 pub fn explain(catalog: &Catalog, model: &PageModel) -> Result<Explanation, String> {
+    explain_after(catalog, model, &[])
+}
+
+/// Explains what `catalog` makes of `model` in a tab where the admin just performed the steps
+/// `after` (of the vendor serving the page's host).
+pub fn explain_after(catalog: &Catalog, model: &PageModel, after: &[String]) -> Result<Explanation, String> {
     let location = model.validate().map_err(|e| format!("{}: {e}", model.url))?;
-    let scene = Scene::new(model, location);
+    let scene = Scene::new(model, location).remembering(after.to_vec());
     let mut out = String::new();
     let w = &mut out;
     let _ = writeln!(w, "url:       {}", model.url);
@@ -93,6 +102,14 @@ pub fn explain(catalog: &Catalog, model: &PageModel) -> Result<Explanation, Stri
         recipe.vendor.id,
         if via_server { ", on a server added with --server" } else { "" }
     );
+
+    let lists: Vec<&str> = recipe.vocabulary.names().collect();
+    if !lists.is_empty() {
+        let _ = writeln!(w, "words:     {}", lists.iter().map(|n| format!("{{{n}}}")).collect::<Vec<_>>().join(" "));
+    }
+    if !scene.memory().is_empty() {
+        let _ = writeln!(w, "after:     {} (performed earlier in this tab)", scene.memory().join(", "));
+    }
 
     let verdicts = judge(recipe, &scene);
     let rec = recognize(catalog, &scene);
@@ -180,14 +197,24 @@ pub fn explain(catalog: &Catalog, model: &PageModel) -> Result<Explanation, Stri
             let shape = el.secret.as_ref().map(outline).unwrap_or_default();
             let _ = writeln!(
                 w,
-                "key on screen: element {key} ({}), outline {shape}; offered for saving at step {}, beside element {anchor}",
+                "key on screen: element {key} ({}), outline {shape}; offered for saving at step {}, beside element {anchor}; {}",
                 format!("{:?}", el.role()).to_lowercase(),
-                step.id
+                step.id,
+                context_words(scene.why_key(key, &recipe.key)),
             );
         }
         None => keys_without_capture(w, &scene, Some(recipe)),
     }
     Ok(Explanation { recognized: true, report: out })
+}
+
+/// Why a key-shaped string is (or is not) taken for the key, in words.
+fn context_words(why: Option<KeyContext>) -> String {
+    match why {
+        Some(KeyContext::Announced(j)) => format!("element {j} calls it the key"),
+        Some(KeyContext::Generated(step)) => format!("shown right after {step} was performed in this tab"),
+        None => "nothing on the page calls it the key, and no step that generates one was performed".into(),
+    }
 }
 
 /// When no capture step finds a key: says so, and lists any key-like strings the page shows anyway.
@@ -196,7 +223,9 @@ fn keys_without_capture(w: &mut String, scene: &Scene<'_>, recipe: Option<&Recip
     for (i, el) in scene.model.elements.iter().enumerate() {
         let Some(shape) = &el.secret else { continue };
         let fit = match recipe {
-            Some(r) if r.key.fits_shape(shape) => format!(", fits the {} shape", r.key.label),
+            Some(r) if r.key.fits_shape(shape) => {
+                format!(", fits the {} shape; {}", r.key.label, context_words(scene.why_key(i, &r.key)))
+            }
             Some(r) => format!(", does not fit the {} shape", r.key.label),
             None => String::new(),
         };

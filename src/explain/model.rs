@@ -57,6 +57,36 @@ const TEXT_ROLES: &[Role] = &[
     Role::Cell,
     Role::Alert,
 ];
+/// Roles whose icon is read when they have no label and at most one word of text (`ICON_ROLES`).
+const ICON_ROLES: &[Role] = &[Role::Button, Role::Link, Role::Menuitem, Role::Tab, Role::Option];
+/// Icon-font class prefixes (`fa-copy`, `bi-clipboard`: the content script's `ICON_PREFIXES`).
+const ICON_PREFIXES: &[&str] = &[
+    "fa",
+    "fas",
+    "far",
+    "fal",
+    "fab",
+    "fad",
+    "bi",
+    "mdi",
+    "icon",
+    "glyphicon",
+    "ti",
+    "la",
+    "ion",
+    "ri",
+    "pi",
+    "octicon",
+    "codicon",
+];
+/// Class suffixes that style an icon rather than name it (`ICON_MODIFIER`).
+const ICON_MODIFIERS: &[&str] = &[
+    "solid", "regular", "light", "thin", "duotone", "brands", "xs", "sm", "lg", "xl", "fw", "spin", "pulse", "border",
+    "inverse", "flip", "rotate", "stack",
+];
+/// Descendants of a control looked at for its icon (`ICON_LOOK`).
+const ICON_LOOK: usize = 8;
+
 /// Elements a `<label>` can point at.
 const LABELABLE: &[&str] = &["button", "input", "meter", "output", "progress", "select", "textarea"];
 /// Elements browsers style `display: none` whatever the page says, short of an inline override.
@@ -752,6 +782,44 @@ fn label_of(dom: &Dom, i: usize, role: Role) -> String {
         .to_string()
 }
 
+/// `iconClass`: the icon a class token names (`fa-copy` → `copy`), or none.
+fn icon_class(token: &str) -> Option<String> {
+    let (prefix, rest) = token.split_once('-')?;
+    let (prefix, rest) = (prefix.to_lowercase(), rest.to_lowercase());
+    let modifier = |r: &str| {
+        let digits = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+        let head = r.split('-').next().unwrap_or("");
+        (digits > 0 && r[digits..].starts_with('x') && (r.len() == digits + 1 || r[digits + 1..].starts_with('-')))
+            || ICON_MODIFIERS.contains(&head)
+    };
+    let chars_ok = !rest.is_empty() && rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    (!prefix.is_empty() && ICON_PREFIXES.contains(&prefix.as_str()) && chars_ok && !modifier(&rest)).then_some(rest)
+}
+
+/// `iconOf`: the name of the icon a control shows, from itself or its first few descendants.
+fn icon_of(dom: &Dom, i: usize) -> String {
+    for c in std::iter::once(i).chain(dom.elements_in(i).take(ICON_LOOK)) {
+        let used = if dom.name(c) == Some("use") { dom.attr(c, "href").unwrap_or("") } else { "" };
+        let named = [dom.attr(c, "data-icon"), dom.attr(c, "svgicon")]
+            .into_iter()
+            .flatten()
+            .find(|s| !s.is_empty())
+            .or_else(|| used.split_once('#').map(|(_, f)| f).filter(|f| !f.is_empty()));
+        if let Some(named) = named {
+            let lower = named.to_ascii_lowercase();
+            let cut = ["icon-", "icon_", "ic-", "ic_", "i-", "i_"]
+                .iter()
+                .find(|p| lower.starts_with(*p))
+                .map_or(0, |p| p.len());
+            return named[cut..].to_string();
+        }
+        if let Some(name) = dom.attr(c, "class").unwrap_or("").split(ascii_space).find_map(icon_class) {
+            return name;
+        }
+    }
+    String::new()
+}
+
 /// `shown`: visible, or a checkbox or radio whose label is (styled boxes hide the input itself).
 fn shown(dom: &Dom, i: usize, role: Role) -> bool {
     dom.visible[i]
@@ -828,6 +896,9 @@ fn describe_one(dom: &Dom, i: usize, index: &HashMap<usize, u32>) -> Option<Elem
     let label = clip(&label_of(dom, i, role));
     if !label.is_empty() && find_key(&label).is_none() {
         el.label = label;
+    }
+    if ICON_ROLES.contains(&role) && el.label.is_empty() && !el.text.contains(' ') {
+        el.icon = clip(&icon_of(dom, i));
     }
     if role == Role::Heading {
         // `Number(el.tagName.slice(1))`: 2 for <h2>, NaN for <div role="heading">.

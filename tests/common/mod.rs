@@ -24,6 +24,7 @@ pub enum Request {
     RemoveServer { host: String },
     Dismiss { seq: u64 },
     OpenSetup,
+    Pressed { seq: u64, element: u32 },
     Guidance,
     SetGuidance { vendor: String, on: bool },
 }
@@ -46,6 +47,7 @@ impl Request {
             Request::RemoveServer { host } => json!({ "type": "remove_server", "host": host }),
             Request::Dismiss { seq } => json!({ "type": "dismiss", "seq": seq }),
             Request::OpenSetup => json!({ "type": "open_setup" }),
+            Request::Pressed { seq, element } => json!({ "type": "pressed", "seq": seq, "element": element }),
             Request::Guidance => json!({ "type": "guidance" }),
             Request::SetGuidance { vendor, on } => json!({ "type": "set_guidance", "vendor": vendor, "on": on }),
         }

@@ -5,11 +5,12 @@
 //! field path (`page[1].step[0].target[0].role`).
 
 mod raw;
+mod words;
 
 use crate::engine::page::{Role, SecretShape};
-use crate::engine::text::normalize;
 use raw::{RawCheck, RawField, RawKey, RawMatcher, RawPage, RawRecipe, RawStep, RawVendor};
 use std::fmt;
+pub use words::{Vocabulary, WordsError, MAX_EXPANSIONS};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_recipes.rs"));
 
@@ -136,6 +137,12 @@ pub struct KeySpec {
     pub check: Option<KeyCheck>,
     /// One key per account: a new key replaces the account's previous one at the vendor.
     pub replaces_previous: bool,
+    /// Normalized phrases that announce the key where it is shown (its label, the heading or
+    /// dialog it sits in, the text right before it): a key-shaped string elsewhere is not the key.
+    pub context: Vec<String>,
+    /// Steps whose action makes the vendor show a new key: right after one of them in a tab, a
+    /// key-shaped string there counts as the key even where nothing announces it.
+    pub generated_by: Vec<String>,
 }
 
 impl KeySpec {
@@ -178,12 +185,18 @@ fn is_guid(s: &str) -> bool {
 pub struct Matcher {
     /// Any of these roles (empty: any role).
     pub roles: Vec<Role>,
-    /// The element's text or accessible label is one of these phrases (normalized).
+    /// The element's text, accessible label or icon name is one of these phrases (normalized).
     pub text: Vec<String>,
     /// The element's label is one of these phrases (normalized).
     pub label: Vec<String>,
     /// The element's text contains one of these phrases as whole words (normalized).
     pub mentions: Vec<String>,
+    /// The text right beside the element (a label that is only a neighbouring text) is one of
+    /// these phrases (normalized).
+    pub near: Vec<String>,
+    /// The element shows one of these icons (an icon font's ligature or an icon's name, such as
+    /// `content_copy`), normalized.
+    pub icon: Vec<String>,
     /// The element sits inside a dialog.
     pub in_dialog: bool,
     /// The element shows a string shaped like this vendor's key.
@@ -267,6 +280,9 @@ pub struct Page {
     pub all: Vec<Matcher>,
     /// None of these may be on screen.
     pub none: Vec<Matcher>,
+    /// One of these steps (of this recipe) was performed in this tab a short while ago: the admin
+    /// really clicked its target.
+    pub after: Vec<String>,
     pub steps: Vec<Step>,
     /// Key metadata readable on this page.
     pub fields: Vec<Field>,
@@ -314,6 +330,8 @@ pub struct Recipe {
     pub vendor: Vendor,
     pub key: KeySpec,
     pub prerequisites: Vec<String>,
+    /// The recipe's named word lists (already expanded into its phrases; kept for explanations).
+    pub vocabulary: Vocabulary,
     pub pages: Vec<Page>,
 }
 
@@ -325,7 +343,12 @@ impl Recipe {
             field: String::new(),
             problem: e.to_string().trim().replace('\n', " "),
         })?;
-        Checker { file }.recipe(raw)
+        let vocabulary = Vocabulary::new(&raw.words).map_err(|e| RecipeError {
+            file: file.to_string(),
+            field: "words".into(),
+            problem: e.to_string(),
+        })?;
+        Checker { file, vocabulary }.recipe(raw)
     }
 
     /// Every step in walkthrough order, with the page it belongs to.
@@ -347,6 +370,7 @@ impl Recipe {
 
 struct Checker<'a> {
     file: &'a str,
+    vocabulary: Vocabulary,
 }
 
 type Checked<T> = Result<T, RecipeError>;
@@ -409,7 +433,23 @@ impl Checker<'_> {
         if !pages.iter().any(|p| p.key_page) {
             return self.err("page", "mark the pages where a key is generated or shown with key_page = true");
         }
-        Ok(Recipe { vendor, key, prerequisites, pages })
+        for (i, id) in key.generated_by.iter().enumerate() {
+            if !seen_steps.contains(id.as_str()) {
+                return self.err(format!("key.generated_by[{i}]"), format!("{id:?} is no step of this recipe"));
+            }
+        }
+        for (i, page) in pages.iter().enumerate() {
+            for (j, id) in page.after.iter().enumerate() {
+                if !seen_steps.contains(id.as_str()) {
+                    return self.err(format!("page[{i}].after[{j}]"), format!("{id:?} is no step of this recipe"));
+                }
+                if page.steps.iter().any(|s| s.id == *id) {
+                    return self.err(format!("page[{i}].after[{j}]"), "a page cannot come after its own step");
+                }
+            }
+        }
+        let vocabulary = self.vocabulary.clone();
+        Ok(Recipe { vendor, key, prerequisites, vocabulary, pages })
     }
 
     fn vendor(&self, raw: RawVendor) -> Checked<Vendor> {
@@ -506,6 +546,15 @@ impl Checker<'_> {
             Some(other) => return self.err("key.format", format!("{other:?} is not guid or hex")),
         };
         let check = raw.check.map(|c| self.check(c)).transpose()?;
+        // Without its own context, a key is announced by what the vendor calls it.
+        let written = if raw.context.is_empty() { vec![label.clone()] } else { raw.context };
+        let context = self.phrases("key.context", &written)?;
+        let generated_by = raw
+            .generated_by
+            .iter()
+            .enumerate()
+            .map(|(i, id)| self.id(&format!("key.generated_by[{i}]"), id))
+            .collect::<Checked<Vec<_>>>()?;
         Ok(KeySpec {
             label,
             charset,
@@ -514,6 +563,8 @@ impl Checker<'_> {
             format,
             check,
             replaces_previous: raw.replaces_previous,
+            context,
+            generated_by,
         })
     }
 
@@ -552,6 +603,12 @@ impl Checker<'_> {
         let hashes = globs("hashes", &raw.hashes)?;
         let all = self.matchers(&format!("{at}.all"), raw.all)?;
         let none = self.matchers(&format!("{at}.none"), raw.none)?;
+        let after = raw
+            .after
+            .iter()
+            .enumerate()
+            .map(|(i, id)| self.id(&format!("{at}.after[{i}]"), id))
+            .collect::<Checked<Vec<_>>>()?;
         if paths.is_empty() && hashes.is_empty() && all.is_empty() {
             return self.err(at, "a page needs paths, hashes or `all` signals to be recognized by");
         }
@@ -577,7 +634,7 @@ impl Checker<'_> {
                 "a page that shows a key (a capture step or a secret signal) is a key page",
             );
         }
-        Ok(Page { id, key_page: raw.key_page, paths, hashes, all, none, steps, fields })
+        Ok(Page { id, key_page: raw.key_page, paths, hashes, all, none, after, steps, fields })
     }
 
     fn word_enum<T: serde::de::DeserializeOwned>(&self, field: &str, value: &str, expected: &str) -> Checked<T> {
@@ -639,26 +696,35 @@ impl Checker<'_> {
             .enumerate()
             .map(|(i, r)| self.word_enum::<Role>(&format!("{at}.role[{i}]"), r, "a role the page model knows"))
             .collect::<Checked<Vec<_>>>()?;
-        let phrases = |name: &str, list: &[String]| -> Checked<Vec<String>> {
-            list.iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    let n = normalize(p);
-                    if n.is_empty() {
-                        self.err(format!("{at}.{name}[{i}]"), "has no words")
-                    } else {
-                        Ok(n)
-                    }
-                })
-                .collect()
-        };
-        let text = phrases("text", &raw.text)?;
-        let label = phrases("label", &raw.label)?;
-        let mentions = phrases("mentions", &raw.mentions)?;
-        if text.is_empty() && label.is_empty() && mentions.is_empty() && !raw.secret && roles.is_empty() {
-            return self.err(at, "give at least one of role, text, label, mentions or secret");
+        let text = self.phrases(&format!("{at}.text"), &raw.text)?;
+        let label = self.phrases(&format!("{at}.label"), &raw.label)?;
+        let mentions = self.phrases(&format!("{at}.mentions"), &raw.mentions)?;
+        let near = self.phrases(&format!("{at}.near"), &raw.near)?;
+        let icon = self.phrases(&format!("{at}.icon"), &raw.icon)?;
+        let says_something = !(text.is_empty() && label.is_empty() && mentions.is_empty() && near.is_empty());
+        if !says_something && icon.is_empty() && !raw.secret && roles.is_empty() {
+            return self.err(at, "give at least one of role, text, label, mentions, near, icon or secret");
         }
-        Ok(Matcher { roles, text, label, mentions, in_dialog: raw.in_dialog, secret: raw.secret })
+        Ok(Matcher { roles, text, label, mentions, near, icon, in_dialog: raw.in_dialog, secret: raw.secret })
+    }
+
+    /// Written phrases expanded through the vocabulary and normalized, without repeats; `at`
+    /// names the list in errors.
+    fn phrases(&self, at: &str, list: &[String]) -> Checked<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for (i, written) in list.iter().enumerate() {
+            let expanded =
+                self.vocabulary.expand(written).or_else(|e| self.err(format!("{at}[{i}]"), e.to_string()))?;
+            if expanded.is_empty() {
+                return self.err(format!("{at}[{i}]"), "has no words");
+            }
+            for phrase in expanded {
+                if !out.contains(&phrase) {
+                    out.push(phrase);
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -794,6 +860,8 @@ mod tests {
             format: None,
             check: None,
             replaces_previous: false,
+            context: vec!["token".into()],
+            generated_by: Vec::new(),
         };
         assert!(spec.accepts("aB3_-aB3_-aB3_-aB3_-x"));
         assert!(!spec.accepts("short"));

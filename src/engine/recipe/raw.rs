@@ -1,6 +1,7 @@
 //! The recipe file as written: a loose serde image of the TOML, validated into `Recipe` next door.
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -9,6 +10,9 @@ pub(super) struct RawRecipe {
     pub key: RawKey,
     #[serde(default)]
     pub prerequisites: Vec<String>,
+    /// Named word lists, used in phrases as `{name}`.
+    #[serde(default)]
+    pub words: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub page: Vec<RawPage>,
 }
@@ -38,6 +42,12 @@ pub(super) struct RawKey {
     pub check: Option<RawCheck>,
     #[serde(default)]
     pub replaces_previous: bool,
+    /// Phrases that announce the key beside it (its label, heading, dialog, the text before it).
+    #[serde(default)]
+    pub context: Vec<String>,
+    /// Steps whose action makes the vendor show a new key.
+    #[serde(default)]
+    pub generated_by: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +74,9 @@ pub(super) struct RawPage {
     pub all: Vec<RawMatcher>,
     #[serde(default)]
     pub none: Vec<RawMatcher>,
+    /// Steps of which one must have been seen earlier in this tab.
+    #[serde(default)]
+    pub after: Vec<String>,
     #[serde(default)]
     pub step: Vec<RawStep>,
     #[serde(default)]
@@ -107,6 +120,10 @@ pub(super) struct RawMatcher {
     pub label: Vec<String>,
     #[serde(default)]
     pub mentions: Vec<String>,
+    #[serde(default)]
+    pub near: Vec<String>,
+    #[serde(default)]
+    pub icon: Vec<String>,
     #[serde(default)]
     pub in_dialog: bool,
     #[serde(default)]
