@@ -23,7 +23,7 @@
   const BLOCKS = 'table,[role=table],[role=grid],form,fieldset,dialog,[role=dialog],ul,ol';
   const NEAR = 160;
   const SKIP = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'SVG', 'svg', 'HEAD', 'IFRAME', 'OBJECT', ...OWN]);
-  const SEMANTIC = 'h1,h2,h3,h4,h5,h6,button,a[href],input,textarea,select,dialog,label,fieldset,tr,td,th,[role]';
+  const SEMANTIC = 'h1,h2,h3,h4,h5,h6,button,a[href],a[tabindex]:not([tabindex="-1"]),input,textarea,select,dialog,label,fieldset,tr,td,th,[role]';
   const DIALOG = 'dialog,[role=dialog],[role=alertdialog]';
   const GROUP = 'fieldset,[role=group],[role=radiogroup]';
   // Strings that might be keys: one long word of key-ish characters mixing at least two character classes.
@@ -44,6 +44,7 @@
   const ICON_PREFIXES = new Set(['fa', 'fas', 'far', 'fal', 'fab', 'fad', 'bi', 'mdi', 'icon', 'glyphicon', 'ti', 'la', 'ion', 'ri', 'pi', 'octicon', 'codicon']);
   const ICON_MODIFIER = /^(?:solid|regular|light|thin|duotone|brands|xs|sm|lg|xl|[0-9]+x|fw|spin|pulse|border|inverse|flip|rotate|stack)(?:-|$)/;
   const ICON_LOOK = 8;
+  const FOCUSABLE_ANCHOR = 'a[tabindex]:not([tabindex="-1"])';
 
   const collapse = (s) => (s || '').replace(/\s+/g, ' ').trim();
   const clip = (s) => { const c = collapse(s); return c.length > MAX_TEXT ? c.slice(0, MAX_TEXT) : c; };
@@ -90,7 +91,8 @@
     const tag = el.tagName;
     switch (tag) {
       case 'BUTTON': return 'button';
-      case 'A': return el.hasAttribute('href') ? 'link' : null;
+      // Toolkits draw buttons as focusable anchors without an address (ExtJS's `a.x-btn`).
+      case 'A': return el.hasAttribute('href') ? 'link' : (el.matches(FOCUSABLE_ANCHOR) ? 'button' : null);
       case 'H1': case 'H2': case 'H3': case 'H4': case 'H5': case 'H6': return 'heading';
       case 'TEXTAREA': return 'textbox';
       case 'SELECT': return 'combobox';
@@ -141,11 +143,26 @@
     return rest;
   }
 
+  // An icon font's ligature element (`<mat-icon>content_copy</mat-icon>`): its text is an icon's name.
+  const ligature = (el) => el.localName === 'mat-icon' || /(?:^|\s)material-(?:icons|symbols)/.test(el.getAttribute('class') || '');
+
+  // What a person reads in an element: its text without hidden icons and icon-font ligatures.
+  function textOf(el) {
+    let s = '';
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
+      acceptNode: (n) => (n.nodeType === Node.ELEMENT_NODE && (n.getAttribute('aria-hidden') === 'true' || ligature(n))
+        ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+    });
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) if (n.nodeType === Node.TEXT_NODE) s += n.data;
+    return s;
+  }
+
   // The name of the icon a control shows: from itself or its first few descendants.
   function iconOf(el) {
     const all = el.getElementsByTagName('*');
     for (let n = -1; n < Math.min(all.length, ICON_LOOK); n += 1) {
       const c = n < 0 ? el : all[n];
+      if (ligature(c)) return collapse(c.textContent);
       const use = c.localName === 'use' ? (c.getAttribute('href') || c.getAttribute('xlink:href') || '') : '';
       const named = c.getAttribute('data-icon') || c.getAttribute('svgicon') || (use.includes('#') ? use.slice(use.indexOf('#') + 1) : '');
       if (named) return named.replace(/^(?:icon|ic|i)[-_]/i, '');
@@ -194,11 +211,11 @@
       let role = semantic ? roleOf(el) : null;
       if (role === undefined) continue;
       let raw = '';
-      if (role && TEXT_ROLES.has(role)) raw = el.tagName === 'INPUT' ? el.value : el.textContent;
+      if (role && TEXT_ROLES.has(role)) raw = el.tagName === 'INPUT' ? el.value : textOf(el);
       else if (!role) {
         raw = ownText(el);
         if (!collapse(raw)) continue;
-        if (el.parentElement?.closest('button,a[href],label,h1,h2,h3,h4,h5,h6,[role=button],[role=link],[role=heading],[role=option],[role=menuitem],[role=tab]')) continue;
+        if (el.parentElement?.closest('button,a[href],a[tabindex]:not([tabindex="-1"]),label,h1,h2,h3,h4,h5,h6,[role=button],[role=link],[role=heading],[role=option],[role=menuitem],[role=tab]')) continue;
         role = 'text';
       }
       if (!shown(el, role)) continue;
@@ -223,6 +240,7 @@
         rec.checked = 'checked' in el && el.tagName === 'INPUT' ? el.checked : el.getAttribute('aria-checked') === 'true';
       }
       if (el.disabled || el.getAttribute('aria-disabled') === 'true') rec.disabled = true;
+      if (['true', 'menu'].includes(el.getAttribute('aria-haspopup'))) rec.menu = true;
       const dialog = el.parentElement?.closest(DIALOG);
       if (dialog && index.has(dialog)) rec.dialog = index.get(dialog);
       const group = el.parentElement?.closest(GROUP);

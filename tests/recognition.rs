@@ -332,7 +332,7 @@ fn partial_form_page_reports_which_signal_failed() {
     let verdicts = judge(recipe, &scene);
     let form = verdicts.iter().find(|v| v.page.id == "token-form").unwrap();
     let held: Vec<bool> = form.signals.iter().map(|s| s.held).collect();
-    assert_eq!(held, [false, true], "{:?}", form.signals);
+    assert_eq!(held, [false, true, true], "{:?}", form.signals);
     assert!(form.signals[0].what.contains("textbox"), "{:?}", form.signals[0]);
     assert!(!form.matched());
 }

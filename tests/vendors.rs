@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{el, field, labelled, secret, Drive, Page, Request};
+use common::{el, field, labelled, popup, secret, Drive, Page, Request};
 use keywarden::engine::controller::{Controller, Outcome, MISSING_GRACE_MS};
 use keywarden::engine::page::{Element, PageModel, Role, SecretShape};
 use keywarden::engine::protocol::{CaptureMark, Draw, FieldMark, PanelView, Push, Reply, Sender};
@@ -342,6 +342,7 @@ fn pi_pages_and_steps_follow_the_flow() {
     assert_eq!(
         pages,
         [
+            "app-home",
             "menu",
             "administration",
             "user-admin",
@@ -841,7 +842,10 @@ fn gtv_pages_and_steps_follow_the_flow() {
     let catalog = Catalog::builtin().unwrap();
     let gtv = catalog.vendor("gotransverse").unwrap();
     let pages: Vec<&str> = gtv.pages.iter().map(|p| p.id.as_str()).collect();
-    assert_eq!(pages, ["app-menu", "admin", "user-management", "account-details", "new-key", "key-shown"]);
+    assert_eq!(
+        pages,
+        ["app-menu", "admin", "user-management", "account-details-locked", "account-details", "new-key", "key-shown"]
+    );
     let steps: Vec<&str> = gtv.steps().map(|(_, s)| s.id.as_str()).collect();
     assert_eq!(
         steps,
@@ -849,6 +853,7 @@ fn gtv_pages_and_steps_follow_the_flow() {
             "open-admin",
             "open-users",
             "open-username",
+            "generate-key-unavailable",
             "generate-key",
             "name-key",
             "describe-key",
@@ -883,7 +888,11 @@ fn gtv_pages_point_at_their_steps() {
         case("Admin module", gtv_admin(), Some(("admin", "open-users", "users"))),
         case("User Management", gtv_user_management(), Some(("user-management", "open-username", "username"))),
         case("User Account Details", gtv_account_details(true), Some(("account-details", "generate-key", "generate"))),
-        case("User Account Details without API Keys", gtv_account_details(false), Some(("account-details", "", ""))),
+        case(
+            "User Account Details without API Keys",
+            gtv_account_details(false),
+            Some(("account-details-locked", "", "")),
+        ),
         case("New API Key, empty", gtv_new_key(false, false), Some(("new-key", "name-key", "name"))),
         case("New API Key, named", gtv_new_key(true, false), Some(("new-key", "describe-key", "description"))),
         case("New API Key, described", gtv_new_key(true, true), Some(("new-key", "choose-apis", "available"))),
@@ -1033,13 +1042,18 @@ fn gtv_lookalike_hosts_get_nothing() {
 fn gtv_missing_api_keys_section_is_explained_after_the_grace_period() {
     let mut ctrl = controller();
     let page = gtv_account_details(false);
-    let first = report_at(&mut ctrl, 1, &page.model, 10_000);
+    // Not a key page: by itself, nothing is drawn on a window without the API Keys section.
+    let unasked = report_at(&mut ctrl, 1, &page.model, 0);
+    assert!(panel_of(&unasked).is_none() && draw_of(&unasked).recheck_ms.is_none());
+    // A guided admin is told what is missing.
+    ctrl.handle_at(&popup(), Request::Resume { tab: 1 }, 10_000);
+    let first = report_at(&mut ctrl, 2, &page.model, 10_000);
     assert_eq!(draw_of(&first).recheck_ms, Some(MISSING_GRACE_MS as u32));
     assert!(panel_of(&first).is_none(), "no explanation while the window may still be rendering");
-    let later = report_at(&mut ctrl, 2, &page.model, 10_000 + MISSING_GRACE_MS);
+    let later = report_at(&mut ctrl, 3, &page.model, 10_000 + MISSING_GRACE_MS);
     let view = panel_of(&later).expect("the panel explains what is missing");
     assert!(view.missing);
-    assert_eq!(view.step, "generate-key");
+    assert_eq!(view.step, "generate-key-unavailable");
     assert!(view.body.contains("Manage User API Key"), "{}", view.body);
     assert!(draw_of(&later).highlight.is_none());
 }

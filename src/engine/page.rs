@@ -121,6 +121,9 @@ pub struct Element {
     /// `content_copy`, or the icon's name from its markup, such as `copy` for `fa-copy`).
     #[serde(default)]
     pub icon: String,
+    /// The element opens a menu (`aria-haspopup` true or menu), such as the user menu under a name.
+    #[serde(default)]
+    pub menu: bool,
 }
 
 impl Element {

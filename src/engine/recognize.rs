@@ -6,6 +6,8 @@ use crate::engine::text::{fit, mentions, normalize, Fit};
 
 /// Elements before a key looked at for the words that announce it.
 const CONTEXT_BEFORE: usize = 6;
+/// Most words of a short label that names the value after it ("Integration ID", "API key:").
+const LABEL_WORDS: usize = 4;
 /// Elements after a key looked at for the words that announce it.
 const CONTEXT_AFTER: usize = 2;
 
@@ -94,24 +96,38 @@ impl<'m> Scene<'m> {
         within(&self.texts[j]) || within(&self.labels[j])
     }
 
-    /// The element that announces element `i` as the key, if any.
+    /// The element that announces element `i` as the key, if any. Its own text or label speaks
+    /// first; then the nearest short label before it (a term such as "Integration ID" names what
+    /// the value is, and one that is not the key's name rules it out); then its dialog or group;
+    /// then its section heading or a sentence before it; last the line or button right after it.
     fn announced(&self, i: usize, phrases: &[String]) -> Option<usize> {
         let elements = &self.model.elements;
         let el = &elements[i];
         if self.says(i, phrases) {
             return Some(i);
         }
+        let same_block = |j: usize| Some(j as u32) != el.dialog && elements[j].dialog == el.dialog;
+        let before: Vec<usize> = (i.saturating_sub(CONTEXT_BEFORE)..i).rev().take_while(|&j| same_block(j)).collect();
+        let term = before.iter().copied().take_while(|&j| elements[j].role() != Role::Heading).find(|&j| {
+            let e = &elements[j];
+            // "Name: billing-sync" is a value of its own, not the name of what follows.
+            let pair = e.text.split_once(':').is_some_and(|(_, value)| !value.trim().is_empty());
+            matches!(e.role(), Role::Text | Role::Label | Role::Cell)
+                && e.secret.is_none()
+                && !pair
+                && !self.texts[j].is_empty()
+                && self.texts[j].split(' ').count() <= LABEL_WORDS
+        });
+        if let Some(j) = term {
+            return self.says(j, phrases).then_some(j);
+        }
         for holder in [el.dialog, el.group].into_iter().flatten() {
             if self.says(holder as usize, phrases) {
                 return Some(holder as usize);
             }
         }
-        for j in (i.saturating_sub(CONTEXT_BEFORE)..i).rev() {
-            let e = &elements[j];
-            if Some(j as u32) == el.dialog || e.dialog != el.dialog {
-                break;
-            }
-            match e.role() {
+        for &j in &before {
+            match elements[j].role() {
                 Role::Heading => return self.says(j, phrases).then_some(j),
                 Role::Text | Role::Label | Role::Alert | Role::Cell if self.says(j, phrases) => return Some(j),
                 _ => {}
@@ -138,6 +154,9 @@ impl<'m> Scene<'m> {
         if m.in_dialog && el.dialog.is_none() {
             return None;
         }
+        if m.opens_menu && !el.menu {
+            return None;
+        }
         if m.secret && !self.is_key(i, key) {
             return None;
         }
@@ -158,7 +177,7 @@ impl<'m> Scene<'m> {
         if !m.near.is_empty() {
             worst = worst.min(best_of(&[&self.beside[i]], &m.near)?);
         }
-        if !m.mentions.is_empty() && !m.mentions.iter().any(|p| mentions(&self.texts[i], p)) {
+        if !m.mentions.is_empty() && !self.says(i, &m.mentions) {
             return None;
         }
         Some(worst)
@@ -273,6 +292,9 @@ pub fn describe(m: &Matcher) -> String {
     }
     if !m.icon.is_empty() {
         parts.push(format!("showing the icon {}", few(&m.icon)));
+    }
+    if m.opens_menu {
+        parts.push("opening a menu".into());
     }
     if m.in_dialog {
         parts.push("inside a dialog".into());

@@ -694,7 +694,25 @@ enum RoleOf {
 }
 
 fn semantic(dom: &Dom, i: usize) -> bool {
-    dom.is_any(i, SEMANTIC_TAGS) || (dom.is(i, "a") && dom.has(i, "href")) || dom.has(i, "role")
+    dom.is_any(i, SEMANTIC_TAGS)
+        || (dom.is(i, "a") && dom.has(i, "href"))
+        || focusable_anchor(dom, i)
+        || dom.has(i, "role")
+}
+
+/// `FOCUSABLE_ANCHOR`: an `<a>` without an address that takes focus, as toolkits draw buttons.
+fn focusable_anchor(dom: &Dom, i: usize) -> bool {
+    dom.is(i, "a") && dom.attr(i, "tabindex").is_some_and(|t| t != "-1")
+}
+
+/// `ligature`: an icon font's ligature element, whose text is an icon's name.
+fn ligature(dom: &Dom, i: usize) -> bool {
+    dom.name(i) == Some("mat-icon")
+        || dom
+            .attr(i, "class")
+            .unwrap_or("")
+            .split(js_space)
+            .any(|t| t.starts_with("material-icons") || t.starts_with("material-symbols"))
 }
 
 fn role_of(dom: &Dom, i: usize) -> RoleOf {
@@ -707,6 +725,7 @@ fn role_of(dom: &Dom, i: usize) -> RoleOf {
     RoleOf::Some(match name.as_str() {
         "button" => Role::Button,
         "a" if dom.has(i, "href") => Role::Link,
+        "a" if focusable_anchor(dom, i) => Role::Button,
         "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => Role::Heading,
         "textarea" => Role::Textbox,
         "select" => Role::Combobox,
@@ -740,6 +759,7 @@ fn in_text_owner(dom: &Dom, i: usize) -> bool {
         dom.is_any(a, &["button", "label"])
             || dom.is_any(a, HEADINGS)
             || (dom.is(a, "a") && dom.has(a, "href"))
+            || focusable_anchor(dom, a)
             || matches!(dom.attr(a, "role"), Some("button" | "link" | "heading" | "option" | "menuitem" | "tab"))
     })
     .is_some()
@@ -782,6 +802,25 @@ fn label_of(dom: &Dom, i: usize, role: Role) -> String {
         .to_string()
 }
 
+/// `textOf`: an element's text without `aria-hidden` subtrees and icon-font ligatures.
+fn text_of(dom: &Dom, i: usize) -> String {
+    let mut out = String::new();
+    let mut c = i + 1;
+    while c < dom.nodes[i].end {
+        match &dom.nodes[c].kind {
+            Kind::Text(t) => {
+                out.push_str(t);
+                c += 1;
+            }
+            Kind::Element { .. } if dom.attr(c, "aria-hidden") == Some("true") || ligature(dom, c) => {
+                c = dom.nodes[c].end;
+            }
+            Kind::Element { .. } => c += 1,
+        }
+    }
+    out
+}
+
 /// `iconClass`: the icon a class token names (`fa-copy` → `copy`), or none.
 fn icon_class(token: &str) -> Option<String> {
     let (prefix, rest) = token.split_once('-')?;
@@ -799,6 +838,9 @@ fn icon_class(token: &str) -> Option<String> {
 /// `iconOf`: the name of the icon a control shows, from itself or its first few descendants.
 fn icon_of(dom: &Dom, i: usize) -> String {
     for c in std::iter::once(i).chain(dom.elements_in(i).take(ICON_LOOK)) {
+        if ligature(dom, c) {
+            return collapse(&dom.text_content(c));
+        }
         let used = if dom.name(c) == Some("use") { dom.attr(c, "href").unwrap_or("") } else { "" };
         let named = [dom.attr(c, "data-icon"), dom.attr(c, "svgicon")]
             .into_iter()
@@ -863,7 +905,7 @@ fn describe_one(dom: &Dom, i: usize, index: &HashMap<usize, u32>) -> Option<Elem
             if dom.is(i, "input") {
                 dom.value(i).unwrap_or_default()
             } else {
-                dom.text_content(i)
+                text_of(dom, i)
             }
         }
         RoleOf::Some(_) => String::new(),
@@ -917,6 +959,7 @@ fn describe_one(dom: &Dom, i: usize, index: &HashMap<usize, u32>) -> Option<Elem
     if dom.disabled(i) || dom.attr(i, "aria-disabled") == Some("true") {
         el.disabled = true;
     }
+    el.menu = matches!(dom.attr(i, "aria-haspopup"), Some("true" | "menu"));
     el.dialog = dom.closest(dom.parent(i), |a| is_dialog(dom, a)).and_then(|d| index.get(&d).copied());
     el.group = dom.closest(dom.parent(i), |a| is_group(dom, a)).and_then(|g| index.get(&g).copied());
     el.secret = secret;

@@ -199,7 +199,7 @@ for (const name of BROWSERS) {
         { timeout: 12_000, what: 'the panel to report the missing API Keys section' },
       );
       assert.ok(seen.at - opened >= 3_000, `the note waits out the grace period (came after ${seen.at - opened} ms)`);
-      assert.equal(seen.view.step, 'generate-key');
+      assert.equal(seen.view.step, 'generate-key-unavailable');
       assert.match(seen.view.text, /Manage User API Key/);
       assert.match(seen.view.text, /Not found/);
       const { elements } = await injectedSnapshot(tab);

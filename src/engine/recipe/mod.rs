@@ -189,7 +189,8 @@ pub struct Matcher {
     pub text: Vec<String>,
     /// The element's label is one of these phrases (normalized).
     pub label: Vec<String>,
-    /// The element's text contains one of these phrases as whole words (normalized).
+    /// The element's text or label contains one of these phrases (or its plural) as whole words
+    /// (normalized).
     pub mentions: Vec<String>,
     /// The text right beside the element (a label that is only a neighbouring text) is one of
     /// these phrases (normalized).
@@ -197,6 +198,8 @@ pub struct Matcher {
     /// The element shows one of these icons (an icon font's ligature or an icon's name, such as
     /// `content_copy`), normalized.
     pub icon: Vec<String>,
+    /// The element opens a menu (the user menu under a name, a gear menu).
+    pub opens_menu: bool,
     /// The element sits inside a dialog.
     pub in_dialog: bool,
     /// The element shows a string shaped like this vendor's key.
@@ -702,10 +705,20 @@ impl Checker<'_> {
         let near = self.phrases(&format!("{at}.near"), &raw.near)?;
         let icon = self.phrases(&format!("{at}.icon"), &raw.icon)?;
         let says_something = !(text.is_empty() && label.is_empty() && mentions.is_empty() && near.is_empty());
-        if !says_something && icon.is_empty() && !raw.secret && roles.is_empty() {
-            return self.err(at, "give at least one of role, text, label, mentions, near, icon or secret");
+        if !says_something && icon.is_empty() && !raw.secret && roles.is_empty() && !raw.opens_menu {
+            return self.err(at, "give at least one of role, text, label, mentions, near, icon, opens_menu or secret");
         }
-        Ok(Matcher { roles, text, label, mentions, near, icon, in_dialog: raw.in_dialog, secret: raw.secret })
+        Ok(Matcher {
+            roles,
+            text,
+            label,
+            mentions,
+            near,
+            icon,
+            opens_menu: raw.opens_menu,
+            in_dialog: raw.in_dialog,
+            secret: raw.secret,
+        })
     }
 
     /// Written phrases expanded through the vocabulary and normalized, without repeats; `at`

@@ -125,6 +125,8 @@ pub(super) struct RawMatcher {
     #[serde(default)]
     pub icon: Vec<String>,
     #[serde(default)]
+    pub opens_menu: bool,
+    #[serde(default)]
     pub in_dialog: bool,
     #[serde(default)]
     pub secret: bool,
