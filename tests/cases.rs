@@ -15,7 +15,11 @@
 //! -->
 //! ```
 //!
-//! A recipe author adds a case by adding a file; no Rust is needed.
+//! A recipe author adds a case by adding a file; no Rust is needed. Beside each case sits its golden
+//! page model (`<case>.model.json`, written by `keywarden-tool model <case>.html <url>`): the model
+//! the content script must report for that page. It is checked here against the native rules and,
+//! in the end-to-end tier (`tests/e2e/model.test.mjs`), against `extension/content.js` itself in
+//! Chromium and Firefox, so the two readings of a page cannot drift apart.
 #![cfg(not(target_arch = "wasm32"))]
 
 use keywarden::engine::detect::key_on_screen;
@@ -23,6 +27,7 @@ use keywarden::engine::recipe::Catalog;
 use keywarden::engine::recognize::{recognize, Scene};
 use keywarden::engine::text::normalize;
 use keywarden::engine::walkthrough::Progress;
+use keywarden::explain::model::golden;
 use keywarden::explain::page_model;
 use std::path::{Path, PathBuf};
 
@@ -192,6 +197,31 @@ fn check_vendor(vendor: &str) {
         cases.len(),
         failures.join("\n")
     );
+}
+
+/// Every case's page model equals its golden file.
+#[test]
+fn page_models_match_their_golden_files() {
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for vendor in VENDORS {
+        for (file, html) in cases_of(vendor) {
+            let case = parse(&file, &html).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let path = pages_dir().join(file.replace(".html", ".model.json"));
+            let want = std::fs::read_to_string(&path).unwrap_or_default();
+            checked += 1;
+            if golden(&page_model(&html, &case.url)) != want {
+                wrong.push(format!(
+                    "{file}: the page model differs from {} (if the change is meant, rewrite it with \
+                     `keywarden-tool model tests/data/pages/{file} {}` and check the same change in content.js)",
+                    path.display(),
+                    case.url
+                ));
+            }
+        }
+    }
+    assert!(checked >= VENDORS.len() * AT_LEAST);
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 #[test]

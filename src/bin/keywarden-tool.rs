@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: keywarden-tool manifest <extension-dir> <chrome|firefox> <version>
-       keywarden-tool explain <saved-page.html> <url> [--server vendor=host]... [--after step]...";
+       keywarden-tool explain <saved-page.html> <url> [--server vendor=host]... [--after step]...
+       keywarden-tool model <saved-page.html> <url>";
 #[cfg(not(target_arch = "wasm32"))]
 const EXPLAIN_USAGE: &str =
     "usage: keywarden-tool explain <saved-page.html> <url> [--server vendor=host]... [--after step]...
@@ -136,6 +137,22 @@ fn explain(args: &[&str]) -> Result<bool, String> {
     Ok(explanation.recognized)
 }
 
+/// `model`: prints, as JSON, the page model the content script would report for a saved page at
+/// `url` (the golden model beside a recognition case).
+#[cfg(not(target_arch = "wasm32"))]
+fn model(file: &str, url: &str) -> Result<(), String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
+    let html = String::from_utf8_lossy(&bytes);
+    let model = keywarden::explain::page_model(html.trim_start_matches('\u{feff}'), url);
+    print!("{}", keywarden::explain::model::golden(&model));
+    Ok(())
+}
+
+#[cfg(target_arch = "wasm32")]
+fn model(_: &str, _: &str) -> Result<(), String> {
+    Err("model is available in native builds only".into())
+}
+
 #[cfg(target_arch = "wasm32")]
 fn explain(_: &[&str]) -> Result<bool, String> {
     Err("explain is available in native builds only".into())
@@ -148,6 +165,7 @@ fn main() -> ExitCode {
         ["manifest", dir, browser, version] => {
             manifest(dir, browser, version).map(|m| println!("{}", serde_json::to_string_pretty(&m).expect("json")))
         }
+        ["model", file, url] => model(file, url),
         ["explain", rest @ ..] => {
             return match explain(rest) {
                 Ok(true) => ExitCode::SUCCESS,

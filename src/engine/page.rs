@@ -90,39 +90,40 @@ impl SecretShape {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Element {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
     /// Visible text (for inputs: empty); key-like strings are replaced by `secret`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub text: String,
     /// Accessible label: aria-label, aria-labelledby, `<label>`, placeholder or title.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub label: String,
     /// Heading level 1-6.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<u8>,
     /// An editable field holds something (its value is never reported).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filled: Option<bool>,
     /// A checkbox, radio or switch is on.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked: Option<bool>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub disabled: bool,
     /// Index of the nearest enclosing reported dialog, if any.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dialog: Option<u32>,
     /// Index of the nearest enclosing reported group (fieldset, radiogroup, role=group).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<u32>,
     /// Present when the element's text or read-only value looks like a key.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<SecretShape>,
     /// The name of the icon the element shows, when it has one (an icon font's ligature such as
     /// `content_copy`, or the icon's name from its markup, such as `copy` for `fa-copy`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub icon: String,
     /// The element opens a menu (`aria-haspopup` true or menu), such as the user menu under a name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub menu: bool,
 }
 

@@ -16,15 +16,9 @@ use crate::engine::page::{Element, PageModel, Role, SecretShape};
 use scraper::{Html, Node};
 use std::collections::HashMap;
 
-/// Elements the content script reports at most (its `MAX_ELEMENTS`).
-pub const MAX_ELEMENTS: usize = 1500;
-/// Longest text or label the content script keeps, in UTF-16 code units (its `MAX_TEXT`).
-pub const MAX_TEXT: usize = 200;
-/// Characters a key-like word is made of (the content script's `KEYISH` class).
-const KEY_CHARS: &str = "+/=_.~-";
-/// Shortest key-like word (the `{16,}` of `KEYISH`).
-const KEY_MIN: usize = 16;
-
+// MAX_ELEMENTS, MAX_TEXT, KEY_CHARS, KEY_MIN, TEXT_ROLES, ICON_ROLES, ICON_PREFIXES, ICON_LOOK and
+// role_attr, read out of extension/content.js at build time: one place for both readings.
+include!(concat!(env!("OUT_DIR"), "/page_rules.rs"));
 /// Subtrees the content script's walker rejects, by lower-cased node name.
 const SKIP: &[&str] = &[
     "script",
@@ -45,48 +39,11 @@ const SEMANTIC_TAGS: &[&str] = &[
     "h1", "h2", "h3", "h4", "h5", "h6", "button", "input", "textarea", "select", "dialog", "label", "fieldset", "tr",
     "td", "th",
 ];
-/// Roles whose text is reported (the content script's `TEXT_ROLES`).
-const TEXT_ROLES: &[Role] = &[
-    Role::Button,
-    Role::Link,
-    Role::Heading,
-    Role::Label,
-    Role::Option,
-    Role::Menuitem,
-    Role::Tab,
-    Role::Cell,
-    Role::Alert,
-];
-/// Roles whose icon is read when they have no label and at most one word of text (`ICON_ROLES`).
-const ICON_ROLES: &[Role] = &[Role::Button, Role::Link, Role::Menuitem, Role::Tab, Role::Option];
-/// Icon-font class prefixes (`fa-copy`, `bi-clipboard`: the content script's `ICON_PREFIXES`).
-const ICON_PREFIXES: &[&str] = &[
-    "fa",
-    "fas",
-    "far",
-    "fal",
-    "fab",
-    "fad",
-    "bi",
-    "mdi",
-    "icon",
-    "glyphicon",
-    "ti",
-    "la",
-    "ion",
-    "ri",
-    "pi",
-    "octicon",
-    "codicon",
-];
 /// Class suffixes that style an icon rather than name it (`ICON_MODIFIER`).
 const ICON_MODIFIERS: &[&str] = &[
     "solid", "regular", "light", "thin", "duotone", "brands", "xs", "sm", "lg", "xl", "fw", "spin", "pulse", "border",
     "inverse", "flip", "rotate", "stack",
 ];
-/// Descendants of a control looked at for its icon (`ICON_LOOK`).
-const ICON_LOOK: usize = 8;
-
 /// Elements a `<label>` can point at.
 const LABELABLE: &[&str] = &["button", "input", "meter", "output", "progress", "select", "textarea"];
 /// Elements browsers style `display: none` whatever the page says, short of an inline override.
@@ -121,29 +78,6 @@ const INPUT_TYPES: &[&str] = &[
     "reset",
     "button",
 ];
-
-/// The content script's `ROLE_ATTR`: an ARIA role to the page model's role.
-fn role_attr(role: &str) -> Option<Role> {
-    Some(match role {
-        "button" => Role::Button,
-        "link" => Role::Link,
-        "heading" => Role::Heading,
-        "textbox" | "searchbox" => Role::Textbox,
-        "checkbox" | "switch" | "menuitemcheckbox" => Role::Checkbox,
-        "radio" | "menuitemradio" => Role::Radio,
-        "combobox" => Role::Combobox,
-        "listbox" => Role::Listbox,
-        "option" => Role::Option,
-        "dialog" | "alertdialog" => Role::Dialog,
-        "menuitem" => Role::Menuitem,
-        "tab" => Role::Tab,
-        "group" | "radiogroup" => Role::Group,
-        "row" => Role::Row,
-        "cell" | "gridcell" | "columnheader" | "rowheader" => Role::Cell,
-        "alert" | "status" => Role::Alert,
-        _ => return None,
-    })
-}
 
 // ---- Strings, as JavaScript sees them --------------------------------------------------------
 
@@ -970,4 +904,19 @@ impl DomNode {
     fn is_html(&self) -> bool {
         matches!(self.kind, Kind::Element { html: true, .. })
     }
+}
+
+/// A page model as golden-file JSON: the URL and title, then one element per line, so a diff
+/// shows which elements changed.
+pub fn golden(model: &PageModel) -> String {
+    let text = |v: &str| serde_json::to_string(v).expect("a string serializes");
+    let mut out =
+        format!("{{\n  \"url\": {},\n  \"title\": {},\n  \"elements\": [", text(&model.url), text(&model.title));
+    for (i, el) in model.elements.iter().enumerate() {
+        let line = serde_json::to_string(el).expect("an element serializes");
+        out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+        out.push_str(&line);
+    }
+    out.push_str(if model.elements.is_empty() { "]\n}\n" } else { "\n  ]\n}\n" });
+    out
 }
