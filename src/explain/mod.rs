@@ -5,6 +5,7 @@
 //! and writes down every signal, the recognized page, the current step and any key on screen.
 //! Key text never reaches the report: the page model holds only outlines of key-like strings.
 
+pub mod case;
 pub mod model;
 
 pub use model::page_model;

@@ -1,7 +1,7 @@
 // End-to-end checks of the self-hosted PlanningSpace walkthrough: adding the server in the options page with the browser's permission, the walk to a new API key and its capture, in Chromium and Firefox.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { STEP_TIMEOUT, injectedSnapshot, poll, pressKeysOnDisplay, sleep, withTimeout } from './harness.mjs';
+import { STEP_TIMEOUT, poll, pressKeysOnDisplay, sleep, withTimeout } from './harness.mjs';
 import {
   BROWSERS,
   bringToFront,
