@@ -295,3 +295,12 @@ fn a_key_page_is_read_as_written_and_optional() {
     let e = Recipe::parse("wild.toml", &wildcard).expect_err("a host only a wildcard covers names no fixed page");
     assert_eq!(e.field, "vendor.key_page_url");
 }
+
+#[test]
+fn a_check_url_may_name_the_tenants_own_host() {
+    let source = std::fs::read_to_string(data_dir().join("minimal.toml")).unwrap();
+    let source = source.replace("https://api.example.com/v1/me", "https://{host}/billing/2/me");
+    let recipe = keywarden::engine::recipe::Recipe::parse("minimal.toml", &source).unwrap_or_else(|e| panic!("{e}"));
+    let check = recipe.key.check.expect("a check");
+    assert_eq!(check.url_for("partners.example.net"), "https://partners.example.net/billing/2/me");
+}

@@ -716,14 +716,16 @@ impl Controller {
             return Outcome::error(ErrorCode::Malformed, format!("the {name:?} field is too long or holds the key"));
         }
         let vendor = rec.recipe.vendor.id.clone();
+        let tenant = rec.recipe.vendor.tenant_of(&tenant_location, fields.get(&FieldName::Tenant).map(String::as_str));
         let captured = CapturedKey {
             secret: key,
             vendor: vendor.clone(),
             host: state.host.clone(),
-            tenant: rec.recipe.vendor.tenant_of(&tenant_location),
+            tenant: tenant.clone().unwrap_or_else(|| tenant_location.host.clone()),
             page_url: model.url.clone(),
             fields,
-            replaces_previous: spec.replaces_previous,
+            // Where the page did not say which organization it is, the previous key is unknown.
+            replaces_previous: spec.replaces_previous && tenant.is_some(),
         };
         Outcome {
             captured: Some(captured),

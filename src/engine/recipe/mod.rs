@@ -119,6 +119,8 @@ pub enum KeyFormat {
 /// How to test a key against the vendor's API (used by a later feature; validated now).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyCheck {
+    /// `https://…`; `https://{host}/…` for the host of the tenant the key belongs to (Gotransverse's
+    /// API answers on each tenant's own subdomain).
     pub method: String,
     pub url: String,
     pub header: String,
@@ -143,6 +145,13 @@ pub struct KeySpec {
     /// Steps whose action makes the vendor show a new key: right after one of them in a tab, a
     /// key-shaped string there counts as the key even where nothing announces it.
     pub generated_by: Vec<String>,
+}
+
+impl KeyCheck {
+    /// The URL to check a key of the tenant at `host` against.
+    pub fn url_for(&self, host: &str) -> String {
+        self.url.replacen("https://{host}/", &format!("https://{host}/"), 1)
+    }
 }
 
 impl KeySpec {
@@ -246,6 +255,9 @@ pub enum FieldName {
     Description,
     Account,
     Scopes,
+    /// The account or organization the page says it is in, where several share a host
+    /// (Predictive Index's Sandbox and Production): it names the key's tenant.
+    Tenant,
 }
 
 /// How the content script reads a field's element.
@@ -298,6 +310,9 @@ pub enum TenantFrom {
     Host,
     /// The first path segment (`https://server/ACME/...`).
     PathSegment,
+    /// The host plus the organization the page names in its `tenant` field; when the page names
+    /// none, the tenant is unknown and a new key replaces nothing.
+    Page,
 }
 
 /// The vendor a recipe is for.
@@ -315,15 +330,18 @@ pub struct Vendor {
 }
 
 impl Vendor {
-    /// The tenant a page URL belongs to, per this vendor's rule.
-    pub fn tenant_of(&self, location: &crate::engine::page::Location) -> String {
-        match self.tenant {
+    /// The tenant a page URL belongs to, per this vendor's rule, with the `tenant` field the page
+    /// showed (if any); None when the rule needs a field the page did not show.
+    pub fn tenant_of(&self, location: &crate::engine::page::Location, named: Option<&str>) -> Option<String> {
+        let named = named.map(str::trim).filter(|n| !n.is_empty());
+        Some(match self.tenant {
             TenantFrom::Host => location.host.clone(),
+            TenantFrom::Page => format!("{}/{}", location.host, named?),
             TenantFrom::PathSegment => {
                 let segment = location.path.trim_start_matches('/').split('/').next().unwrap_or("");
                 format!("{}/{}", location.host, segment)
             }
-        }
+        })
     }
 }
 
@@ -468,7 +486,8 @@ impl Checker<'_> {
         let tenant = match raw.tenant.as_deref() {
             None | Some("host") => TenantFrom::Host,
             Some("path-segment") => TenantFrom::PathSegment,
-            Some(other) => return self.err("vendor.tenant", format!("{other:?} is not host or path-segment")),
+            Some("page") => TenantFrom::Page,
+            Some(other) => return self.err("vendor.tenant", format!("{other:?} is not host, path-segment or page")),
         };
         let hosts = raw
             .hosts
@@ -578,6 +597,14 @@ impl Checker<'_> {
         if !raw.url.starts_with("https://") || raw.url.contains("{key}") {
             return self.err("key.check.url", "must be an https URL and must not carry the key");
         }
+        // `{host}`, the tenant's own host, may stand for the whole host and nothing else.
+        let rest = &raw.url["https://".len()..];
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let braces = |s: &str| s.contains('{') || s.contains('}');
+        if (braces(authority) && authority != "{host}") || braces(path) {
+            return self
+                .err("key.check.url", "only {host} (the tenant's own host, as the whole host) may be filled in");
+        }
         if !raw.value.contains("{key}") {
             return self.err("key.check.value", "must place the key with {key}");
         }
@@ -647,7 +674,7 @@ impl Checker<'_> {
 
     fn field(&self, at: &str, raw: RawField) -> Checked<Field> {
         let name: FieldName =
-            self.word_enum(&format!("{at}.name"), &raw.name, "key_name, description, account or scopes")?;
+            self.word_enum(&format!("{at}.name"), &raw.name, "key_name, description, account, scopes or tenant")?;
         let read: Read = self.word_enum(&format!("{at}.read"), &raw.read, "value, checked, text or items")?;
         if raw.target.is_empty() {
             return self.err(format!("{at}.target"), "a field needs at least one target");
