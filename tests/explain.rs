@@ -119,7 +119,7 @@ fn binary_explains_the_token_screen_and_prints_only_its_outline() {
     assert_eq!(line(&out, "vendor:"), "vendor:    PredictHQ (predicthq)");
     assert_eq!(line(&out, "recognized:"), "recognized: predicthq/token-shown (page 4 of 4)");
     assert!(out.contains("  4. token-shown (1 of 1 signals)  ← recognized\n"), "{out}");
-    assert!(out.contains("       ✗ does not show heading, reading \"api tokens\" or \"tokens\"\n"), "{out}");
+    assert!(out.contains("       ✗ does not show heading, reading \"tokens\" or \"api tokens\" or \"access tokens\" or \"api keys\"\n"), "{out}");
     assert!(out.contains("       ✓ shows a key the page calls the key\n"), "{out}");
     assert_eq!(
         line(&out, "current step:"),
@@ -156,7 +156,12 @@ fn binary_names_the_best_partial_page_when_none_matches() {
     assert_eq!(code, 1, "{out}");
     assert_eq!(line(&out, "not recognized:"), "not recognized: no page of PredictHQ has every signal holding");
     assert_eq!(line(&out, "best partial page:"), "best partial page: console (1 of 2 signals held); missing:");
-    assert!(out.contains("\n  ✗ does not show heading, reading \"api tokens\" or \"tokens\"\n"), "{out}");
+    assert!(
+        out.contains(
+            "\n  ✗ does not show heading, reading \"tokens\" or \"api tokens\" or \"access tokens\" or \"api keys\"\n"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
