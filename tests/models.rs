@@ -488,9 +488,10 @@ fn parse_file(file: &str, text: &str, vendor: &str) -> Result<Vec<Case>, String>
         return Err(format!("{file}: no [[case]]"));
     }
     for (id, base) in &spec.base {
-        draft(base, &spec.base, &mut vec![id.clone()])
-            .and_then(|d| (d.url.is_some()).then_some(()).ok_or("it has no `url` (nor has its base)".into()))
-            .map_err(|e| format!("{file}: [base.{id}]: {e}"))?;
+        let page = draft(base, &spec.base, &mut vec![id.clone()]).map_err(|e| format!("{file}: [base.{id}]: {e}"))?;
+        if page.url.is_none() {
+            return Err(format!("{file}: [base.{id}]: it has no `url` (nor has its base)"));
+        }
     }
     let mut cases = Vec::new();
     for (i, c) in spec.cases.iter().enumerate() {
@@ -505,7 +506,7 @@ fn parse_file(file: &str, text: &str, vendor: &str) -> Result<Vec<Case>, String>
 fn describe(model: &PageModel, names: &[Option<String>], i: usize) -> String {
     let el = &model.elements[i];
     let named = names[i].as_ref().map(|n| format!(" {n:?}")).unwrap_or_default();
-    format!("element {i}{named} ({:?} {:?} labelled {:?})", el.role(), el.text, el.label).replace("Some(", "(")
+    format!("element {i}{named} ({:?} {:?} labelled {:?})", el.role(), el.text, el.label)
 }
 
 /// What keywarden makes of a case's page, against what the case expects; None when they agree.
