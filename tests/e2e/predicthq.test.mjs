@@ -112,6 +112,32 @@ for (const name of BROWSERS) {
       await expectStep(tab, 'new-token', CREATE_NEW);
     });
 
+    it('remembers the admin\'s own press of Create Token, never a script\'s click', TEST, async (t) => {
+      if (name !== 'chromium') {
+        t.skip('reads the tab records in storage.session through the service worker, which only Chromium exposes');
+        return;
+      }
+      const since = Date.now();
+      // The steps performed since this test began, as the worker keeps them in its tab records.
+      const performed = () => session.browser.serviceWorker.evaluate(async (from) => {
+        const all = await chrome.storage.session.get(null);
+        return Object.entries(all)
+          .filter(([k]) => k.startsWith('tab:'))
+          .flatMap(([, record]) => record?.progress?.memory ?? [])
+          .filter((seen) => seen.at >= from)
+          .map((seen) => seen.step);
+      }, since);
+      await tab.goto(`${APP}/tokens?state=list`);
+      await expectStep(tab, 'new-token', CREATE_NEW);
+      // The page's own script opens the form: it does what the page wants, but performs no step.
+      await tab.evaluate(() => [...document.querySelectorAll('button')].find((b) => /Create New Token/.test(b.textContent)).click());
+      await fillTokenForm(tab, 'e2e memory');
+      assert.deepEqual(await performed(), [], 'a script\'s click is not the admin\'s');
+      await tab.click(CREATE);
+      await expectStep(tab, 'copy-token', COPY);
+      await poll(async () => (await performed()).includes('create-token'), { what: 'the worker to remember Create Token' });
+    });
+
     it('hands a fresh token over when the page\'s own "Copy Token" is pressed', TEST, async () => {
       await tab.goto(`${APP}/tokens?state=list`);
       await expectStep(tab, 'new-token', CREATE_NEW);
