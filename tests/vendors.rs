@@ -570,12 +570,22 @@ fn gtv_pages_and_steps_follow_the_flow() {
     let pages: Vec<&str> = gtv.pages.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(
         pages,
-        ["app-menu", "admin", "user-management", "account-details-locked", "account-details", "new-key", "key-shown"]
+        [
+            "app-home",
+            "app-menu",
+            "admin",
+            "user-management",
+            "account-details-locked",
+            "account-details",
+            "new-key",
+            "key-shown"
+        ]
     );
     let steps: Vec<&str> = gtv.steps().map(|(_, s)| s.id.as_str()).collect();
     assert_eq!(
         steps,
         [
+            "open-app-menu",
             "open-admin",
             "open-users",
             "open-username",
