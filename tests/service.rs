@@ -288,8 +288,8 @@ fn a_full_storage_says_the_key_was_not_saved_and_writes_nothing() {
     b.local.set_quota(Some(before.bytes_in_use() + 10));
     let reply = b.capture(1, 1, KEY);
     let Reply::Error { code: ErrorCode::StorageFull, message } = &reply else { panic!("{reply:?}") };
-    assert!(message.contains("NOT saved"), "{message}");
-    assert!(!message.contains("LEAKCANARY"));
+    assert!(message.is("errStorageFullKeyNotSaved"), "{message:?}");
+    assert!(!format!("{message:?}").contains("LEAKCANARY"));
     b.local.set_quota(None);
     assert_eq!(b.local.items(), before.items());
     assert_eq!(b.status().entries.len(), 0, "and nothing is counted");
@@ -532,11 +532,11 @@ fn a_storage_that_cannot_be_read_says_a_capture_was_not_saved() {
     let wire = json!({ "v": VERSION, "body": { "type": "capture", "seq": 1, "key": KEY } }).to_string();
     let capture = Event::Message(admit(&content_on(1, &page), wire.as_str()));
     let Reply::Error { code: ErrorCode::Internal, message } = Service::unreadable(&capture) else { panic!() };
-    assert!(message.contains("NOT saved") && !message.contains("LEAKCANARY"), "{message}");
+    assert!(message.is("errStorageUnreadableKeyNotSaved") && message.args.is_empty(), "{message:?}");
     let Reply::Error { message, .. } = Service::unreadable(&Event::Alarm { name: AUTO_LOCK_ALARM.into() }) else {
         panic!()
     };
-    assert!(!message.contains("NOT saved"), "{message}");
+    assert!(message.is("errStorageUnreadable"), "{message:?}");
 }
 
 /// The last panel view pushed to `tab`.

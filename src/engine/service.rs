@@ -26,6 +26,7 @@ use crate::engine::secret::SecretString;
 use crate::engine::storage::{self, Counters, Settings, Snapshot};
 use crate::engine::vault::store::{Changeset, Store, StoreError};
 use crate::engine::vault::KdfParams;
+use crate::words;
 use std::collections::{BTreeSet, HashMap};
 
 /// The alarm that locks the vault after inactivity.
@@ -333,7 +334,7 @@ impl Service {
                     self.walkthrough(Some(tab), outcome, snap, now, &mut effects);
                 } else {
                     effects.reply =
-                        Some(Reply::Error { code: ErrorCode::Forbidden, message: "not this tab's step panel".into() });
+                        Some(Reply::Error { code: ErrorCode::Forbidden, message: words!("errNotThisPanel") });
                 }
             }
             Event::Message(Ok(Admitted::Page { request, .. })) => {
@@ -462,10 +463,7 @@ impl Service {
             PageRequest::ClipboardStatus => self.clipboard_status(None),
             PageRequest::SetClipboardClear { seconds } => {
                 if !clipboard::is_choice(seconds) {
-                    return Reply::Error {
-                        code: ErrorCode::Malformed,
-                        message: "choose never, 10 s, 30 s, 1, 2 or 5 minutes".into(),
-                    };
+                    return Reply::Error { code: ErrorCode::Malformed, message: words!("errClipboardChoice") };
                 }
                 // A copy already made keeps the delay it was promised; the new one applies from
                 // the next copy on.
@@ -473,10 +471,9 @@ impl Service {
                 effects.put_local(storage::SETTINGS, to_json(&self.settings));
                 self.clipboard_status(None)
             }
-            other => Reply::Error {
-                code: ErrorCode::Unexpected,
-                message: format!("{} is not a clipboard request", other.name()),
-            },
+            other => {
+                Reply::Error { code: ErrorCode::Unexpected, message: words!("errNotClipboardRequest", other.name()) }
+            }
         }
     }
 
@@ -541,7 +538,6 @@ impl Service {
                 if let (Some(tab), Some(Reply::Captured { state: CaptureState::Saved, vendor, hint: Some(hint) })) =
                     (tab, &effects.reply)
                 {
-                    let name = if name.is_empty() { "unnamed key".to_string() } else { name };
                     let pushes = self.controller.saved(tab, vendor, name, hint.clone(), now);
                     effects.pushes.extend(pushes);
                 }
@@ -609,14 +605,11 @@ impl Service {
         self.keeper.lock();
         // The icon change, if any, was not applied either.
         self.icon_shown = None;
-        let (code, what) = match error {
-            StoreError::QuotaExceeded { .. } => (ErrorCode::StorageFull, "extension storage is full"),
-            StoreError::Failed(_) => (ErrorCode::Internal, "extension storage refused the write"),
-        };
-        let message = if effects.carries_key {
-            format!("{what}: the key was NOT saved. Copy it by hand now, before you leave the page.")
-        } else {
-            format!("{what}: nothing was changed")
+        let (code, message) = match (error, effects.carries_key) {
+            (StoreError::QuotaExceeded { .. }, true) => (ErrorCode::StorageFull, words!("errStorageFullKeyNotSaved")),
+            (StoreError::QuotaExceeded { .. }, false) => (ErrorCode::StorageFull, words!("errStorageFull")),
+            (StoreError::Failed(_), true) => (ErrorCode::Internal, words!("errStorageRefusedKeyNotSaved")),
+            (StoreError::Failed(_), false) => (ErrorCode::Internal, words!("errStorageRefused")),
         };
         Reply::Error { code, message }
     }
@@ -626,12 +619,9 @@ impl Service {
     pub fn unreadable(event: &Event) -> Reply {
         let carries_key =
             matches!(event, Event::Message(Ok(Admitted::Content { request: ContentRequest::Capture { .. }, .. })));
-        let message = if carries_key {
-            "keywarden could not read its storage: the key was NOT saved. Copy it by hand now."
-        } else {
-            "keywarden could not read its storage"
-        };
-        Reply::Error { code: ErrorCode::Internal, message: message.into() }
+        let message =
+            if carries_key { words!("errStorageUnreadableKeyNotSaved") } else { words!("errStorageUnreadable") };
+        Reply::Error { code: ErrorCode::Internal, message }
     }
 
     /// Tabs with an accepted step panel (for tests and diagnostics).

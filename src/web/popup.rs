@@ -4,8 +4,7 @@ use super::api;
 use super::ask;
 use super::clipboard::{copy_secret, Copied};
 use super::dom::{add, add_svg, clear, document, on_click, value_of, Timeout};
-use super::i18n::{t, t_with};
-use super::vault_ui::readable;
+use super::i18n::{t, t_with, word};
 use crate::engine::listing::{self, arrange, given_name, masked, monogram, plural, Plural};
 use crate::engine::protocol::{EntrySummary, EntryTrust, OutgoingRequest, Reply, TabStatus, VaultStatus, VendorCard};
 use crate::engine::secret::SecretString;
@@ -106,9 +105,9 @@ async fn load() {
 fn act(request: OutgoingRequest, done: impl FnOnce(&Reply) -> Option<String> + 'static) {
     spawn(async move {
         let message = match ask(&request).await {
-            Ok(Reply::Error { message, .. }) => Some(readable(&message)),
+            Ok(Reply::Error { message, .. }) => Some(word(&message)),
             Ok(reply) => done(&reply),
-            Err(e) => Some(readable(&e)),
+            Err(e) => Some(word(&e)),
         };
         STATE.with(|s| s.borrow_mut().message = message);
         load().await;
@@ -143,7 +142,7 @@ fn draw() -> Result<(), JsValue> {
         let section =
             add(&root, "section", &[("id", "vault"), ("data-state", state), ("aria-labelledby", "vault-title")], "")?;
         if let Some(alarm) = &vault.alarm {
-            add(&section, "p", &[("id", "vault-alarm"), ("class", "alarm"), ("role", "alert")], &readable(alarm))?;
+            add(&section, "p", &[("id", "vault-alarm"), ("class", "alarm"), ("role", "alert")], &word(alarm))?;
             if vault.unlocked {
                 let rebuild = button(&section, &[("id", "rebuild-index")], &t("popupRebuildIndex"))?;
                 listeners
@@ -323,7 +322,7 @@ fn unlock() {
         match ask(&OutgoingRequest::Unlock { passphrase }).await {
             Ok(Reply::Error { message, .. }) => {
                 busy(false);
-                error.set_text_content(Some(&readable(&message)));
+                error.set_text_content(Some(&word(&message)));
                 let _ = field.set_attribute("aria-invalid", "true");
                 if let Some(field) = field.dyn_ref::<HtmlElement>() {
                     let _ = field.focus();
@@ -331,7 +330,7 @@ fn unlock() {
             }
             Err(e) => {
                 busy(false);
-                error.set_text_content(Some(&readable(&e)));
+                error.set_text_content(Some(&word(&e)));
             }
             Ok(_) => {
                 STATE.with(|s| s.borrow_mut().message = Some(t("popupUnlocked")));
@@ -384,7 +383,7 @@ fn list_view(section: &Element, s: &State, vault: &VaultStatus) -> Result<Vec<Ev
             section,
             "p",
             &[("role", "alert"), ("data-damaged", &d.item)],
-            &t_with("popupDamaged", &[&d.item, d.reason.trim_end_matches('.')]),
+            &t_with("popupDamaged", &[&d.item, &word(&d.reason)]),
         )?;
     }
     if known > 0 {
@@ -544,7 +543,7 @@ fn copy_button(parent: &Element, e: &EntrySummary, icon: bool) -> Result<EventLi
                     Ok(Copied { clears_in: None }) => t("popupCopied"),
                     Err(why) => why,
                 },
-                Ok(Reply::Error { message, .. }) => readable(&message),
+                Ok(Reply::Error { message, .. }) => word(&message),
                 _ => t("popupNoAnswer"),
             };
             toast.set_text_content(Some(&said));
@@ -790,7 +789,7 @@ fn toggle_reveal(id: &str, hint: &str) {
                 reveal.set_text_content(Some(&t("popupHide")));
                 keep_timer(Timeout::new(REVEAL_MS, move || hide_secret(&hint)));
             }
-            Ok(Reply::Error { message, .. }) => super::vault_ui::say(&readable(&message)),
+            Ok(Reply::Error { message, .. }) => super::vault_ui::say(&word(&message)),
             _ => super::vault_ui::say(&t("popupNoAnswer")),
         }
     });

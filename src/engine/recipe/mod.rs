@@ -8,6 +8,8 @@ mod raw;
 
 use crate::engine::page::{Role, SecretShape};
 use crate::engine::text::normalize;
+use crate::engine::words::Words;
+use crate::words;
 use raw::{RawCheck, RawField, RawKey, RawMatcher, RawPage, RawRecipe, RawStep, RawVendor};
 use std::fmt;
 
@@ -689,6 +691,17 @@ impl fmt::Display for ServerError {
 }
 
 /// Every recipe shipped with the extension, validated together, plus the servers the admin added.
+impl ServerError {
+    /// The refusal in the admin's words.
+    pub fn words(&self) -> Words {
+        match self {
+            ServerError::NotSelfHosted(v) => words!("errServerNotSelfHosted", v),
+            ServerError::BadHost(h) => words!("errServerBadHost", h),
+            ServerError::TakenByVendor(v) => words!("errServerTaken", v),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pub recipes: Vec<Recipe>,
