@@ -412,8 +412,19 @@ impl Service {
 
     fn lock(&mut self, effects: &mut Effects) {
         self.keeper.lock();
+        self.locked(effects);
+    }
+
+    /// What every lock does once the keeper has forgotten the vault: the session key goes, the
+    /// auto-lock alarm too, and a key keywarden copied leaves the clipboard if it is still there
+    /// (the device compares digests, so text copied since stays).
+    fn locked(&mut self, effects: &mut Effects) {
         effects.session_key = SessionKeyChange::Clear;
         effects.alarms.push(AlarmChange::Clear { name: AUTO_LOCK_ALARM });
+        if let Some(pending) = self.pending_clear.clone() {
+            self.forget_clear(effects);
+            effects.clipboard = Some(ClipboardJob::Clear { only_if: Some(pending.digest) });
+        }
     }
 
     /// The clipboard setting as the pages see it.
@@ -553,10 +564,7 @@ impl Service {
         match outcome.session {
             Session::Keep => {}
             Session::Store(key) => effects.session_key = SessionKeyChange::Store(key),
-            Session::Clear => {
-                effects.session_key = SessionKeyChange::Clear;
-                effects.alarms.push(AlarmChange::Clear { name: AUTO_LOCK_ALARM });
-            }
+            Session::Clear => self.locked(effects),
         }
         if let Some(minutes) = outcome.auto_lock_minutes {
             self.settings.auto_lock_minutes = minutes;
