@@ -5,6 +5,8 @@
   const ext = globalThis.browser ?? globalThis.chrome;
   // The message `name` of _locales, with $1… filled from `subs`; the bare name if it is missing.
   const say = (name, ...subs) => ext.i18n.getMessage(name, subs) || name;
+  // What the worker said: a message name with its substitutions (nested words worded first).
+  const word = (w) => (typeof w?.name === 'string' ? say(w.name, ...(w.args || []).map((a) => (typeof a === 'string' ? a : word(a)))) : '');
   if (globalThis.keywardenContentLoaded) return;
   globalThis.keywardenContentLoaded = true;
 
@@ -691,7 +693,7 @@
     setState(control, 'saving');
     Promise.resolve(ext.runtime.sendMessage({ v: VERSION, body: { type: 'capture', seq, key, fields: remembered } })).then((reply) => {
       const ok = reply?.v === VERSION && reply.body?.type === 'captured';
-      setState(control, ok ? reply.body.state : 'error', ok ? '' : reply?.body?.message, ok ? reply.body.hint : null);
+      setState(control, ok ? reply.body.state : 'error', ok ? '' : word(reply?.body?.message), ok ? reply.body.hint : null);
     }, () => setState(control, 'error'));
   }
 

@@ -3,7 +3,7 @@ import init, { on_message, on_connect, on_tab_removed, on_started, on_alarm, on_
 
 const ext = globalThis.browser ?? globalThis.chrome;
 const ready = init({ module_or_path: new URL('./keywarden_bg.wasm', import.meta.url) });
-const failed = { v: 2, body: { type: 'error', code: 'internal', message: 'keywarden could not answer' } };
+const failed = { v: 2, body: { type: 'error', code: 'internal', message: { name: 'errNoAnswerWorker' } } };
 
 ext.runtime.onMessage.addListener((message, sender, sendResponse) => {
   ready.then(() => on_message(message, sender)).then(sendResponse, () => sendResponse(failed));

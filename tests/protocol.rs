@@ -401,8 +401,8 @@ fn forbidden_message_never_echoes_the_request_content() {
     let out = ctrl
         .handle(&popup(), Request::Capture { seq: 1, key: SecretString::new(KEY.into()), fields: Default::default() });
     let Reply::Error { code: ErrorCode::Forbidden, message } = &out.reply else { panic!("{:?}", out.reply) };
-    assert!(!message.is_empty());
-    assert!(!message.contains("LEAKCANARY"), "{message}");
+    assert!(!message.name.is_empty());
+    assert!(!format!("{message:?}").contains("LEAKCANARY"), "{message:?}");
 }
 
 #[test]
@@ -531,8 +531,9 @@ fn malformed_report_message_explains_without_echoing_the_page() {
     let secret_text = format!("{}{}", "LEAKCANARY ", "y".repeat(MAX_TEXT));
     let out = report(&mut ctrl, 1, 1, &with_elements(vec![el(Role::Text, &secret_text)]));
     let Reply::Error { code: ErrorCode::Malformed, message } = &out.reply else { panic!("{:?}", out.reply) };
-    assert!(message.contains('0') && message.contains(&MAX_TEXT.to_string()), "{message}");
-    assert!(!message.contains("LEAKCANARY"), "{message}");
+    assert!(message.is("errReportTextTooLong"), "{message:?}");
+    assert_eq!(message.texts(), ["0".to_string(), MAX_TEXT.to_string()], "the element and the limit");
+    assert!(!format!("{message:?}").contains("LEAKCANARY"), "{message:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -585,9 +586,9 @@ fn capture_of_a_key_with_another_outline_than_the_reported_one_is_refused() {
     ] {
         let out = capture(&mut ctrl, 1, 5, &key);
         let Reply::Error { code, message } = &out.reply else { panic!("{key:?} was taken: {:?}", out.reply) };
-        assert_eq!(*code, ErrorCode::Refused, "{key:?}: {message}");
-        assert!(message.contains("not the API token the page showed"), "{message}");
-        assert!(!message.contains("LEAKCANARY") && out.captured.is_none(), "{message}");
+        assert_eq!(*code, ErrorCode::Refused, "{key:?}: {message:?}");
+        assert!(message.is("errNotTheKeyShown") && message.texts() == ["API token"], "{message:?}");
+        assert!(!format!("{message:?}").contains("LEAKCANARY") && out.captured.is_none(), "{message:?}");
     }
     assert_eq!(captures_received(&mut ctrl), 0);
     // The key element's outline is what counts: the same page reporting the longer key takes it.
@@ -745,8 +746,20 @@ fn replies_go_out_as_version_and_tagged_body() {
         ),
         (Reply::Done, json!({ "type": "done" })),
         (
-            Reply::Error { code: ErrorCode::Forbidden, message: "no".into() },
-            json!({ "type": "error", "code": "forbidden", "message": "no" }),
+            Reply::Error { code: ErrorCode::Forbidden, message: keywarden::words!("errNotForThisSender") },
+            json!({ "type": "error", "code": "forbidden", "message": { "name": "errNotForThisSender" } }),
+        ),
+        (
+            Reply::Error {
+                code: ErrorCode::Refused,
+                message: keywarden::words!(
+                    "errImportSeal",
+                    keywarden::words!("errSealInvalid", "key name", "is too long")
+                ),
+            },
+            json!({ "type": "error", "code": "refused", "message": { "name": "errImportSeal", "args": [
+                { "name": "errSealInvalid", "args": ["key name", "is too long"] }
+            ] } }),
         ),
     ];
     for (reply, body) in cases {

@@ -288,8 +288,8 @@ fn a_full_storage_says_the_key_was_not_saved_and_writes_nothing() {
     b.local.set_quota(Some(before.bytes_in_use() + 10));
     let reply = b.capture(1, 1, KEY);
     let Reply::Error { code: ErrorCode::StorageFull, message } = &reply else { panic!("{reply:?}") };
-    assert!(message.contains("NOT saved"), "{message}");
-    assert!(!message.contains("LEAKCANARY"));
+    assert!(message.is("errStorageFullKeyNotSaved"), "{message:?}");
+    assert!(!format!("{message:?}").contains("LEAKCANARY"));
     b.local.set_quota(None);
     assert_eq!(b.local.items(), before.items());
     assert_eq!(b.status().entries.len(), 0, "and nothing is counted");
@@ -532,11 +532,11 @@ fn a_storage_that_cannot_be_read_says_a_capture_was_not_saved() {
     let wire = json!({ "v": VERSION, "body": { "type": "capture", "seq": 1, "key": KEY } }).to_string();
     let capture = Event::Message(admit(&content_on(1, &page), wire.as_str()));
     let Reply::Error { code: ErrorCode::Internal, message } = Service::unreadable(&capture) else { panic!() };
-    assert!(message.contains("NOT saved") && !message.contains("LEAKCANARY"), "{message}");
+    assert!(message.is("errStorageUnreadableKeyNotSaved") && message.args.is_empty(), "{message:?}");
     let Reply::Error { message, .. } = Service::unreadable(&Event::Alarm { name: AUTO_LOCK_ALARM.into() }) else {
         panic!()
     };
-    assert!(!message.contains("NOT saved"), "{message}");
+    assert!(message.is("errStorageUnreadable"), "{message:?}");
 }
 
 /// The last panel view pushed to `tab`.
@@ -928,4 +928,60 @@ fn the_status_names_the_host_of_the_tab() {
     };
     assert_eq!(host(&mut b, 1).as_deref(), Some("control.predicthq.com"));
     assert_eq!(host(&mut b, 2), None, "a tab that never reported");
+}
+
+#[test]
+fn every_way_of_locking_takes_keywardens_copy_off_the_clipboard_only_if_it_is_still_there() {
+    type Lock = (&'static str, fn(&mut Browser));
+    let locks: [Lock; 4] = [
+        ("the popup's Lock", |b| b.lock()),
+        ("the lock-now command", |b| {
+            b.deliver(Event::Command { name: LOCK_COMMAND.into() });
+        }),
+        ("the auto-lock alarm", |b| {
+            b.fire(AUTO_LOCK_ALARM);
+        }),
+        ("the system locking", |b| {
+            b.deliver(Event::Idle { state: IdleState::Locked });
+        }),
+    ];
+    for (how, lock) in locks {
+        for mut b in [Browser::new(), Browser::restarting()] {
+            b.setup();
+            assert_eq!(b.clears_in(KEY), Some(30));
+            lock(&mut b);
+            assert!(b.session_key.is_none(), "{how} locks");
+            // The device clears only when the clipboard's digest is still the copied key's, so
+            // text the admin copied since stays where it is.
+            assert_eq!(b.last_job(), Some(&ClipboardJob::Clear { only_if: Some(digest_of(KEY)) }), "{how}");
+            assert_eq!(b.pending_clear(), None, "{how}: nothing is left to clear");
+            assert!(!b.alarms.contains_key(CLIPBOARD_ALARM), "{how}: the clear's alarm goes too");
+        }
+    }
+}
+
+#[test]
+fn a_lock_with_nothing_copied_or_already_cleared_leaves_the_clipboard_alone() {
+    let mut b = Browser::new();
+    b.setup();
+    b.lock();
+    assert_eq!(b.last_job(), None, "nothing was copied");
+    b.unlock();
+    b.clears_in(KEY);
+    b.now += 30_000;
+    b.fire(CLIPBOARD_ALARM);
+    let jobs = b.clipboard_jobs.len();
+    b.lock();
+    assert_eq!(b.clipboard_jobs.len(), jobs, "the copy was cleared already");
+    // "Never" keeps no digest: the admin asked keywarden to leave the clipboard alone.
+    b.unlock();
+    b.set_clipboard_clear(0);
+    assert_eq!(b.clears_in(KEY), None);
+    let jobs = b.clipboard_jobs.len();
+    b.lock();
+    assert!(
+        b.clipboard_jobs[jobs..].iter().all(|j| !matches!(j, ClipboardJob::Clear { .. })),
+        "{:?}",
+        b.clipboard_jobs
+    );
 }

@@ -27,6 +27,11 @@
 //! what it holds and clears only when that digest equals the one recorded: text the admin copied
 //! since then is left alone. "Clear clipboard now" clears whatever the clipboard holds, and drops
 //! the pending clear.
+//!
+//! Locking the vault, however it happens (the popup's Lock, the lock-now command, the auto-lock
+//! alarm, the system locking), does a pending clear at once by the same rule: the service drops
+//! its record and asks the device to clear only if the digest still matches. With the delay set
+//! to never no digest is kept, so a lock leaves the clipboard alone as well.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};

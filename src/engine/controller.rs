@@ -10,6 +10,8 @@ use crate::engine::recipe::{Catalog, FieldName, Server, Step};
 use crate::engine::recognize::{describe, recognize, Recognition, Scene};
 use crate::engine::secret::SecretString;
 use crate::engine::walkthrough::{visit_of, Event, Progress, SavedNote};
+use crate::engine::words::Words;
+use crate::words;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::collections::{BTreeMap, HashMap};
@@ -99,8 +101,8 @@ impl Outcome {
         Outcome { reply, pushes: Vec::new(), captured: None, guidance: None, open_options: false }
     }
 
-    fn error(code: ErrorCode, message: impl Into<String>) -> Self {
-        Outcome::reply(Reply::Error { code, message: message.into() })
+    fn error(code: ErrorCode, message: Words) -> Self {
+        Outcome::reply(Reply::Error { code, message })
     }
 }
 
@@ -509,10 +511,10 @@ impl Controller {
             ContentRequest::Report { seq, page, panel } => {
                 let location = match page.validate() {
                     Ok(l) => l,
-                    Err(e) => return Outcome::error(ErrorCode::Malformed, e.to_string()),
+                    Err(e) => return Outcome::error(ErrorCode::Malformed, e.words()),
                 };
                 if sender_host.as_deref() != Some(location.host.as_str()) {
-                    return Outcome::error(ErrorCode::Forbidden, "the report describes another site than the sender's");
+                    return Outcome::error(ErrorCode::Forbidden, words!("errReportOtherSite"));
                 }
                 let state = self.tabs.entry(tab).or_default();
                 // Numbers start again in a new document (a reload, a full navigation): a new visit.
@@ -531,7 +533,7 @@ impl Controller {
             }
             ContentRequest::Capture { seq, key, fields } => match sender_host {
                 Some(host) => self.capture(tab, &host, seq, key, fields),
-                None => Outcome::error(ErrorCode::Forbidden, "captures come from content scripts on https pages"),
+                None => Outcome::error(ErrorCode::Forbidden, words!("errCaptureNotHttps")),
             },
             ContentRequest::Dismiss { seq } => match self.tabs.get(&tab) {
                 Some(state) if state.seq == seq => self.step_event(tab, Event::Dismiss, now),
@@ -578,7 +580,7 @@ impl Controller {
 
     fn step_event(&mut self, tab: u32, event: Event, now: u64) -> Outcome {
         let Some(state) = self.tabs.get_mut(&tab) else {
-            return Outcome::error(ErrorCode::Unexpected, "no page reported in this tab yet");
+            return Outcome::error(ErrorCode::Unexpected, words!("errNoPageYet"));
         };
         let model = state.model.as_ref();
         let scene = model.and_then(|m| scene_of(&self.catalog, &state.progress, m, Some(now)));
@@ -592,9 +594,7 @@ impl Controller {
                 state.progress.guide(&recipe.vendor.id);
                 state.progress != before
             }
-            (Event::Resume, None) => {
-                return Outcome::error(ErrorCode::Unexpected, "keywarden has no walkthrough for this site")
-            }
+            (Event::Resume, None) => return Outcome::error(ErrorCode::Unexpected, words!("errNoWalkthrough")),
             _ => state.progress.apply(event, rec.as_ref(), scene.as_ref(), visit.as_deref()),
         };
         let guidance = match (event, &rec) {
@@ -622,7 +622,7 @@ impl Controller {
             PageRequest::Guidance => Outcome::reply(Reply::Guidance { vendors: self.guidance() }),
             PageRequest::SetGuidance { vendor, on } => {
                 if !self.catalog.recipes.iter().any(|r| r.vendor.id == vendor) {
-                    return Outcome::error(ErrorCode::Malformed, "no such vendor");
+                    return Outcome::error(ErrorCode::Malformed, words!("errNoSuchVendor"));
                 }
                 if on {
                     self.quiet.remove(&vendor);
@@ -634,14 +634,14 @@ impl Controller {
             PageRequest::AddServer { vendor, url } => {
                 let host = match Location::parse(&url) {
                     Ok(l) => l.host,
-                    Err(_) => return Outcome::error(ErrorCode::Malformed, "give the server as an https:// address"),
+                    Err(_) => return Outcome::error(ErrorCode::Malformed, words!("errServerAddress")),
                 };
                 match self.catalog.add_server(&vendor, &host) {
                     Ok(_) => {
                         self.changes.servers = true;
                         Outcome::reply(self.servers_reply())
                     }
-                    Err(e) => Outcome::error(ErrorCode::Unexpected, e.to_string()),
+                    Err(e) => Outcome::error(ErrorCode::Unexpected, e.words()),
                 }
             }
             PageRequest::RemoveServer { host } => {
@@ -660,7 +660,7 @@ impl Controller {
                     drift: self.drift.clone(),
                 })
             }
-            other => Outcome::error(ErrorCode::Unexpected, format!("{} is answered by the vault", other.name())),
+            other => Outcome::error(ErrorCode::Unexpected, words!("errVaultsRequest", other.name())),
         }
     }
 
@@ -673,47 +673,44 @@ impl Controller {
         fields: BTreeMap<FieldName, String>,
     ) -> Outcome {
         let Some(state) = self.tabs.get(&tab) else {
-            return Outcome::error(ErrorCode::Unexpected, "no page reported in this tab yet");
+            return Outcome::error(ErrorCode::Unexpected, words!("errNoPageYet"));
         };
         if state.seq != seq {
-            return Outcome::error(ErrorCode::Unexpected, "the page changed since the key was shown");
+            return Outcome::error(ErrorCode::Unexpected, words!("errPageChanged"));
         }
         if sender_host != state.host {
-            return Outcome::error(ErrorCode::Forbidden, "the key comes from another site than the page reported");
+            return Outcome::error(ErrorCode::Forbidden, words!("errKeyOtherSite"));
         }
         let Some(model) = state.model.as_ref() else {
-            return Outcome::error(ErrorCode::Unexpected, "no page reported in this tab yet");
+            return Outcome::error(ErrorCode::Unexpected, words!("errNoPageYet"));
         };
         let Ok(location) = model.validate() else {
-            return Outcome::error(ErrorCode::Unexpected, "no vendor page here");
+            return Outcome::error(ErrorCode::Unexpected, words!("errNoVendorPage"));
         };
         let tenant_location = location.clone();
         let memory = self.catalog.for_host(&location.host).map(|r| state.progress.recall(&r.vendor.id, None));
         let scene = Scene::new(model, location).remembering(memory.unwrap_or_default());
         let Some(rec) = recognize(&self.catalog, &scene) else {
-            return Outcome::error(ErrorCode::Unexpected, "no vendor page here");
+            return Outcome::error(ErrorCode::Unexpected, words!("errNoVendorPage"));
         };
         let Some((_, _, at)) = key_on_screen(&rec, &scene) else {
-            return Outcome::error(ErrorCode::Unexpected, "no key is expected on this page");
+            return Outcome::error(ErrorCode::Unexpected, words!("errNoKeyExpected"));
         };
         let spec = &rec.recipe.key;
         if !spec.accepts(key.expose()) {
             return Outcome::error(
                 ErrorCode::Unexpected,
-                format!("that is not shaped like a {} {}", rec.recipe.vendor.name, spec.label),
+                words!("errNotShapedLike", &rec.recipe.vendor.name, &spec.label),
             );
         }
         if !outline_matches(model, at, key.expose()) {
-            return Outcome::error(
-                ErrorCode::Refused,
-                format!("that is not the {} the page showed beside the save control", spec.label),
-            );
+            return Outcome::error(ErrorCode::Refused, words!("errNotTheKeyShown", &spec.label));
         }
         let bad_field = fields.iter().find(|(_, v)| {
             v.chars().count() > MAX_FIELD || v.chars().any(char::is_control) || v.contains(key.expose())
         });
         if let Some((name, _)) = bad_field {
-            return Outcome::error(ErrorCode::Malformed, format!("the {name:?} field is too long or holds the key"));
+            return Outcome::error(ErrorCode::Malformed, words!("errFieldTooLong", format!("{name:?}")));
         }
         let vendor = rec.recipe.vendor.id.clone();
         let tenant = rec.recipe.vendor.tenant_of(&tenant_location, fields.get(&FieldName::Tenant).map(String::as_str));

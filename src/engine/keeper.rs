@@ -15,6 +15,8 @@ use crate::engine::vault::{
     is_set_up, resume, seal_locked, setup, unlock, verify_passphrase, EntryId, EntryMeta, EntryState, IndexState,
     KdfParams, OpenEntry, Trust, UnlockError, UnlockedVault, ENTRY_PREFIX,
 };
+use crate::engine::words::Words;
+use crate::words;
 use serde::{Deserialize, Serialize};
 
 /// Default minutes of inactivity before the vault locks itself.
@@ -84,8 +86,8 @@ impl VaultOutcome {
         }
     }
 
-    fn error(code: ErrorCode, message: impl Into<String>) -> Self {
-        VaultOutcome::reply(Reply::Error { code, message: message.into() })
+    fn error(code: ErrorCode, message: Words) -> Self {
+        VaultOutcome::reply(Reply::Error { code, message })
     }
 }
 
@@ -172,13 +174,13 @@ impl Keeper {
     }
 }
 
-fn unlock_message(e: &UnlockError) -> (ErrorCode, String) {
+fn unlock_message(e: &UnlockError) -> (ErrorCode, Words) {
     let code = match e {
         UnlockError::WrongPassphrase { .. } | UnlockError::Throttled { .. } => ErrorCode::Refused,
         UnlockError::NotSetUp => ErrorCode::Unexpected,
         _ => ErrorCode::Internal,
     };
-    (code, e.to_string())
+    (code, e.words())
 }
 
 impl Keeper {
@@ -249,12 +251,12 @@ impl Keeper {
             status.damaged = listing
                 .damaged
                 .iter()
-                .map(|d| DamagedSummary { item: d.key.clone(), reason: d.reason.to_string() })
+                .map(|d| DamagedSummary { item: d.key.clone(), reason: d.reason.words() })
                 .collect();
             status.alarm = match listing.index {
                 IndexState::Ok => None,
-                IndexState::Missing => Some("The list of keys keywarden vouched for is missing: someone or something removed it. Keys found in storage were not adopted; check each before keeping it, then rebuild the list.".into()),
-                IndexState::Damaged => Some("The list of keys keywarden vouched for was altered or is damaged. Keys found in storage were not adopted; check each before keeping it, then rebuild the list.".into()),
+                IndexState::Missing => Some(words!("alarmIndexMissing")),
+                IndexState::Damaged => Some(words!("alarmIndexDamaged")),
             };
         }
         status
@@ -301,7 +303,7 @@ impl Keeper {
         };
         let mut sealed = match saved {
             Ok(s) => s,
-            Err(e) => return VaultOutcome::error(ErrorCode::Internal, format!("the key was NOT saved: {e}")),
+            Err(e) => return VaultOutcome::error(ErrorCode::Internal, words!("errKeyNotSaved", e.words())),
         };
         if let (true, Some(vault)) = (captured.replaces_previous, &self.unlocked) {
             let listing = vault.list(store);
@@ -371,21 +373,22 @@ impl Keeper {
         change(&mut meta);
         match vault.update(store, &entry, &meta) {
             Ok(changes) => VaultOutcome { changes, activity: true, ..VaultOutcome::reply(Reply::Done) },
-            Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
+            Err(e) => VaultOutcome::error(ErrorCode::Refused, e.words()),
         }
     }
 
     fn unlocked_vault(&self) -> Result<&UnlockedVault, Box<VaultOutcome>> {
-        self.unlocked.as_ref().ok_or_else(|| Box::new(VaultOutcome::error(ErrorCode::Locked, "unlock the vault first")))
+        self.unlocked.as_ref().ok_or_else(|| Box::new(VaultOutcome::error(ErrorCode::Locked, words!("errUnlockFirst"))))
     }
 
     /// The unlocked vault and one of its entries, or the outcome explaining why not.
     fn entry(&self, store: &impl Store, id: &str) -> Result<(&UnlockedVault, OpenEntry), Box<VaultOutcome>> {
         let vault = self.unlocked_vault()?;
-        let id =
-            EntryId::parse(id).ok_or_else(|| Box::new(VaultOutcome::error(ErrorCode::Malformed, "not an entry id")))?;
-        let entry =
-            vault.open(store, &id).map_err(|e| Box::new(VaultOutcome::error(ErrorCode::Unexpected, e.to_string())))?;
+        let id = EntryId::parse(id)
+            .ok_or_else(|| Box::new(VaultOutcome::error(ErrorCode::Malformed, words!("errNotEntryId"))))?;
+        let entry = vault.open(store, &id).map_err(|e| {
+            Box::new(VaultOutcome::error(ErrorCode::Unexpected, words!("errKeyDoesNotOpen", e.words())))
+        })?;
         Ok((vault, entry))
     }
 
@@ -404,7 +407,7 @@ impl Keeper {
             PageRequest::VaultStatus => VaultOutcome::reply(Reply::Vault(self.status(store))),
             PageRequest::VaultSetup { passphrase } => {
                 if is_set_up(store) {
-                    return VaultOutcome::error(ErrorCode::Unexpected, "the vault is already set up");
+                    return VaultOutcome::error(ErrorCode::Unexpected, words!("errAlreadySetUp"));
                 }
                 match setup(store, &Passphrase::from(passphrase), calibrate(), now) {
                     Ok(done) => {
@@ -419,7 +422,7 @@ impl Keeper {
                             ..VaultOutcome::reply(Reply::Vault(status))
                         }
                     }
-                    Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
+                    Err(e) => VaultOutcome::error(ErrorCode::Refused, e.words()),
                 }
             }
             PageRequest::Unlock { passphrase } => {
@@ -490,12 +493,12 @@ impl Keeper {
                 };
                 match vault.set_state(store, &[&entry], state) {
                     Ok(changes) => VaultOutcome { changes, activity: true, ..VaultOutcome::reply(Reply::Done) },
-                    Err(e) => VaultOutcome::error(ErrorCode::Internal, e.to_string()),
+                    Err(e) => VaultOutcome::error(ErrorCode::Internal, e.words()),
                 }
             }
             PageRequest::ChangePassphrase { old, new } => {
                 if self.unlocked.is_none() {
-                    return VaultOutcome::error(ErrorCode::Locked, "unlock the vault first");
+                    return VaultOutcome::error(ErrorCode::Locked, words!("errUnlockFirst"));
                 }
                 let attempt = unlock(store, &Passphrase::from(old), now);
                 let vault = match attempt.result {
@@ -518,7 +521,7 @@ impl Keeper {
                             ..VaultOutcome::reply(Reply::Done)
                         }
                     }
-                    Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
+                    Err(e) => VaultOutcome::error(ErrorCode::Refused, e.words()),
                 }
             }
             PageRequest::ExportBackup { passphrase, vault_passphrase } => {
@@ -535,7 +538,7 @@ impl Keeper {
                             left_out: b.left_out.len() as u32,
                         })
                     },
-                    Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
+                    Err(e) => VaultOutcome::error(ErrorCode::Refused, e.words()),
                 }
             }
             PageRequest::ImportBackup { text, passphrase } => {
@@ -554,7 +557,7 @@ impl Keeper {
                         activity: true,
                         ..VaultOutcome::reply(Reply::Done)
                     },
-                    Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
+                    Err(e) => VaultOutcome::error(ErrorCode::Refused, e.words()),
                 }
             }
             PageRequest::ShareKey { id, recipient, vault_passphrase } => {
@@ -570,14 +573,14 @@ impl Keeper {
                         activity: true,
                         ..VaultOutcome::reply(Reply::Armored { text, entries: 1, left_out: 0 })
                     },
-                    Err(e) => VaultOutcome::error(ErrorCode::Refused, e.to_string()),
+                    Err(e) => VaultOutcome::error(ErrorCode::Refused, e.words()),
                 }
             }
             PageRequest::SetAutoLock { minutes } => {
                 if minutes == 0 || minutes > MAX_AUTO_LOCK_MINUTES {
                     return VaultOutcome::error(
                         ErrorCode::Malformed,
-                        format!("choose 1 to {MAX_AUTO_LOCK_MINUTES} minutes"),
+                        words!("errAutoLockRange", MAX_AUTO_LOCK_MINUTES),
                     );
                 }
                 self.auto_lock_minutes = minutes;
@@ -589,7 +592,7 @@ impl Keeper {
                     Err(out) => return *out,
                 };
                 let Some(item) = store.get(&id.item_key()) else {
-                    return VaultOutcome::error(ErrorCode::Unexpected, "that key is already gone");
+                    return VaultOutcome::error(ErrorCode::Unexpected, words!("errKeyGone"));
                 };
                 let mut trash = self.trash.clone();
                 trash.retain(|t| t.id != id.as_str());
@@ -609,13 +612,13 @@ impl Keeper {
                     Err(out) => return *out,
                 };
                 let Some(trashed) = self.trash.iter().find(|t| t.id == id).cloned() else {
-                    return VaultOutcome::error(ErrorCode::Refused, "too late to undo: the key stays deleted");
+                    return VaultOutcome::error(ErrorCode::Refused, words!("errTooLateToUndo"));
                 };
                 let Some(entry_id) = EntryId::parse(&trashed.id) else {
-                    return VaultOutcome::error(ErrorCode::Malformed, "not an entry id");
+                    return VaultOutcome::error(ErrorCode::Malformed, words!("errNotEntryId"));
                 };
                 if store.get(&entry_id.item_key()).is_some() {
-                    return VaultOutcome::error(ErrorCode::Unexpected, "another key is stored under that id");
+                    return VaultOutcome::error(ErrorCode::Unexpected, words!("errIdTaken"));
                 }
                 match vault.restore(store, &entry_id, &trashed.item) {
                     Ok(changes) => {
@@ -623,7 +626,7 @@ impl Keeper {
                         self.set_trash(rest);
                         VaultOutcome { changes, activity: true, ..VaultOutcome::reply(Reply::Done) }
                     }
-                    Err(e) => VaultOutcome::error(ErrorCode::Unexpected, format!("the key could not be put back: {e}")),
+                    Err(e) => VaultOutcome::error(ErrorCode::Unexpected, words!("errNotPutBack", e.words())),
                 }
             }
             PageRequest::RenameEntry { id, name } => {
@@ -638,11 +641,11 @@ impl Keeper {
                     Err(out) => return *out,
                 };
                 let Some(ids) = ids.iter().map(|id| EntryId::parse(id)).collect::<Option<Vec<_>>>() else {
-                    return VaultOutcome::error(ErrorCode::Malformed, "not an entry id");
+                    return VaultOutcome::error(ErrorCode::Malformed, words!("errNotEntryId"));
                 };
                 match vault.adopt_confirmed(store, &ids) {
                     Ok(changes) => VaultOutcome { changes, activity: true, ..VaultOutcome::reply(Reply::Done) },
-                    Err(e) => VaultOutcome::error(ErrorCode::Unexpected, e.to_string()),
+                    Err(e) => VaultOutcome::error(ErrorCode::Unexpected, e.words()),
                 }
             }
             PageRequest::RebuildIndex => match self.unlocked_vault() {
@@ -653,7 +656,7 @@ impl Keeper {
                 },
                 Err(out) => *out,
             },
-            other => VaultOutcome::error(ErrorCode::Unexpected, format!("{} is not a vault request", other.name())),
+            other => VaultOutcome::error(ErrorCode::Unexpected, words!("errNotVaultRequest", other.name())),
         }
     }
 

@@ -16,3 +16,4 @@ pub mod storage;
 pub mod text;
 pub mod vault;
 pub mod walkthrough;
+pub mod words;

@@ -1,5 +1,7 @@
 //! The compact page model a content script reports: the URL and the visible, meaningful elements.
 
+use crate::engine::words::Words;
+use crate::words;
 use serde::{Deserialize, Serialize};
 
 /// Most elements a report may carry; a larger report is refused as malformed.
@@ -165,6 +167,20 @@ impl std::fmt::Display for PageError {
             PageError::BadReference { index } => {
                 write!(f, "element {index} points at a dialog or group that does not precede it")
             }
+        }
+    }
+}
+
+impl PageError {
+    /// The refusal in the admin's words.
+    pub fn words(&self) -> Words {
+        match self {
+            PageError::TooManyElements(n) => words!("errReportTooManyElements", *n, MAX_ELEMENTS),
+            PageError::TextTooLong { index: usize::MAX } => words!("errReportTitleTooLong", MAX_TEXT),
+            PageError::TextTooLong { index } => words!("errReportTextTooLong", *index, MAX_TEXT),
+            PageError::UrlTooLong => words!("errReportUrlTooLong", MAX_URL),
+            PageError::BadUrl => words!("errReportBadUrl"),
+            PageError::BadReference { index } => words!("errReportBadReference", *index),
         }
     }
 }

@@ -7,6 +7,8 @@ use crate::engine::secret::SecretString;
 use crate::engine::vault::EntryState;
 use crate::engine::walkthrough::Event;
 pub use crate::engine::walkthrough::SavedNote;
+use crate::engine::words::Words;
+use crate::words;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -436,12 +438,12 @@ impl Inbound for &str {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
     pub code: ErrorCode,
-    pub message: &'static str,
+    pub message: Words,
 }
 
 impl Refusal {
     pub fn reply(&self) -> Reply {
-        Reply::Error { code: self.code, message: self.message.into() }
+        Reply::Error { code: self.code, message: self.message.clone() }
     }
 }
 
@@ -449,16 +451,15 @@ impl Refusal {
 /// the body as the request type of that sender's audience, then check page-level rights.
 /// Content scripts count only in a tab's top frame; the step panel only in a tab.
 pub fn admit(sender: &Sender, message: impl Inbound) -> Result<Admitted, Refusal> {
-    const VERSION_TEXT: &str = "not a keywarden message of this version";
-    const SHAPE_TEXT: &str = "not a request this sender may make";
+    let version_text = || words!("errNotThisVersion");
     match message.version() {
         Ok(VERSION) => {}
-        Ok(_) => return Err(Refusal { code: ErrorCode::Version, message: VERSION_TEXT }),
-        Err(code) => return Err(Refusal { code, message: VERSION_TEXT }),
+        Ok(_) => return Err(Refusal { code: ErrorCode::Version, message: version_text() }),
+        Err(code) => return Err(Refusal { code, message: version_text() }),
     }
     // A body that parses for no audience is malformed; one that parses only for a more trusted
     // audience is forbidden.
-    let refuse = |code| Refusal { code, message: SHAPE_TEXT };
+    let refuse = |code| Refusal { code, message: words!("errNotForThisSender") };
     let forbidden_or_malformed =
         |m: &dyn Fn() -> bool| if m() { refuse(ErrorCode::Forbidden) } else { refuse(ErrorCode::Malformed) };
     let any_other = || {
@@ -470,13 +471,13 @@ pub fn admit(sender: &Sender, message: impl Inbound) -> Result<Admitted, Refusal
         Sender::Content { tab, frame, url } => {
             let request = message.body::<ContentRequest>().map_err(|_| forbidden_or_malformed(&any_other))?;
             if *frame != 0 {
-                return Err(Refusal { code: ErrorCode::Forbidden, message: "only the top frame may report" });
+                return Err(Refusal { code: ErrorCode::Forbidden, message: words!("errTopFrameOnly") });
             }
             Ok(Admitted::Content { tab: *tab, url: url.clone(), request })
         }
         Sender::Page { page: ExtensionPage::Panel, tab } => {
             let request = message.body::<PanelRequest>().map_err(|_| forbidden_or_malformed(&any_other))?;
-            let tab = tab.ok_or(Refusal { code: ErrorCode::Forbidden, message: "the step panel lives in a tab" })?;
+            let tab = tab.ok_or_else(|| Refusal { code: ErrorCode::Forbidden, message: words!("errPanelInTab") })?;
             Ok(Admitted::Panel { tab, request })
         }
         Sender::Page { page: page @ (ExtensionPage::Popup | ExtensionPage::Options), tab } => {
@@ -690,9 +691,10 @@ pub enum Reply {
     Done,
     /// The clipboard setting, and after a copy when the clipboard is cleared.
     Clipboard(ClipboardStatus),
+    /// A refusal or failure, with what to tell the admin.
     Error {
         code: ErrorCode,
-        message: String,
+        message: Words,
     },
 }
 
@@ -722,7 +724,7 @@ pub struct VaultStatus {
     pub auto_lock_minutes: u32,
     /// Something the admin must see first: the index of verified entries is missing or damaged.
     #[serde(default)]
-    pub alarm: Option<String>,
+    pub alarm: Option<Words>,
     /// When unlocked: entries deleted moments ago that can still be put back.
     #[serde(default)]
     pub deleted: Vec<DeletedSummary>,
@@ -797,7 +799,7 @@ pub enum EntryTrust {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DamagedSummary {
     pub item: String,
-    pub reason: String,
+    pub reason: Words,
 }
 
 /// A key on its way to the popup or options page: the only reply that carries one, and only to

@@ -26,6 +26,7 @@ use crate::engine::secret::SecretString;
 use crate::engine::storage::{self, Counters, Settings, Snapshot};
 use crate::engine::vault::store::{Changeset, Store, StoreError};
 use crate::engine::vault::KdfParams;
+use crate::words;
 use std::collections::{BTreeSet, HashMap};
 
 /// The alarm that locks the vault after inactivity.
@@ -333,7 +334,7 @@ impl Service {
                     self.walkthrough(Some(tab), outcome, snap, now, &mut effects);
                 } else {
                     effects.reply =
-                        Some(Reply::Error { code: ErrorCode::Forbidden, message: "not this tab's step panel".into() });
+                        Some(Reply::Error { code: ErrorCode::Forbidden, message: words!("errNotThisPanel") });
                 }
             }
             Event::Message(Ok(Admitted::Page { request, .. })) => {
@@ -411,8 +412,19 @@ impl Service {
 
     fn lock(&mut self, effects: &mut Effects) {
         self.keeper.lock();
+        self.locked(effects);
+    }
+
+    /// What every lock does once the keeper has forgotten the vault: the session key goes, the
+    /// auto-lock alarm too, and a key keywarden copied leaves the clipboard if it is still there
+    /// (the device compares digests, so text copied since stays).
+    fn locked(&mut self, effects: &mut Effects) {
         effects.session_key = SessionKeyChange::Clear;
         effects.alarms.push(AlarmChange::Clear { name: AUTO_LOCK_ALARM });
+        if let Some(pending) = self.pending_clear.clone() {
+            self.forget_clear(effects);
+            effects.clipboard = Some(ClipboardJob::Clear { only_if: Some(pending.digest) });
+        }
     }
 
     /// The clipboard setting as the pages see it.
@@ -462,10 +474,7 @@ impl Service {
             PageRequest::ClipboardStatus => self.clipboard_status(None),
             PageRequest::SetClipboardClear { seconds } => {
                 if !clipboard::is_choice(seconds) {
-                    return Reply::Error {
-                        code: ErrorCode::Malformed,
-                        message: "choose never, 10 s, 30 s, 1, 2 or 5 minutes".into(),
-                    };
+                    return Reply::Error { code: ErrorCode::Malformed, message: words!("errClipboardChoice") };
                 }
                 // A copy already made keeps the delay it was promised; the new one applies from
                 // the next copy on.
@@ -473,10 +482,9 @@ impl Service {
                 effects.put_local(storage::SETTINGS, to_json(&self.settings));
                 self.clipboard_status(None)
             }
-            other => Reply::Error {
-                code: ErrorCode::Unexpected,
-                message: format!("{} is not a clipboard request", other.name()),
-            },
+            other => {
+                Reply::Error { code: ErrorCode::Unexpected, message: words!("errNotClipboardRequest", other.name()) }
+            }
         }
     }
 
@@ -541,7 +549,6 @@ impl Service {
                 if let (Some(tab), Some(Reply::Captured { state: CaptureState::Saved, vendor, hint: Some(hint) })) =
                     (tab, &effects.reply)
                 {
-                    let name = if name.is_empty() { "unnamed key".to_string() } else { name };
                     let pushes = self.controller.saved(tab, vendor, name, hint.clone(), now);
                     effects.pushes.extend(pushes);
                 }
@@ -557,10 +564,7 @@ impl Service {
         match outcome.session {
             Session::Keep => {}
             Session::Store(key) => effects.session_key = SessionKeyChange::Store(key),
-            Session::Clear => {
-                effects.session_key = SessionKeyChange::Clear;
-                effects.alarms.push(AlarmChange::Clear { name: AUTO_LOCK_ALARM });
-            }
+            Session::Clear => self.locked(effects),
         }
         if let Some(minutes) = outcome.auto_lock_minutes {
             self.settings.auto_lock_minutes = minutes;
@@ -609,14 +613,11 @@ impl Service {
         self.keeper.lock();
         // The icon change, if any, was not applied either.
         self.icon_shown = None;
-        let (code, what) = match error {
-            StoreError::QuotaExceeded { .. } => (ErrorCode::StorageFull, "extension storage is full"),
-            StoreError::Failed(_) => (ErrorCode::Internal, "extension storage refused the write"),
-        };
-        let message = if effects.carries_key {
-            format!("{what}: the key was NOT saved. Copy it by hand now, before you leave the page.")
-        } else {
-            format!("{what}: nothing was changed")
+        let (code, message) = match (error, effects.carries_key) {
+            (StoreError::QuotaExceeded { .. }, true) => (ErrorCode::StorageFull, words!("errStorageFullKeyNotSaved")),
+            (StoreError::QuotaExceeded { .. }, false) => (ErrorCode::StorageFull, words!("errStorageFull")),
+            (StoreError::Failed(_), true) => (ErrorCode::Internal, words!("errStorageRefusedKeyNotSaved")),
+            (StoreError::Failed(_), false) => (ErrorCode::Internal, words!("errStorageRefused")),
         };
         Reply::Error { code, message }
     }
@@ -626,12 +627,9 @@ impl Service {
     pub fn unreadable(event: &Event) -> Reply {
         let carries_key =
             matches!(event, Event::Message(Ok(Admitted::Content { request: ContentRequest::Capture { .. }, .. })));
-        let message = if carries_key {
-            "keywarden could not read its storage: the key was NOT saved. Copy it by hand now."
-        } else {
-            "keywarden could not read its storage"
-        };
-        Reply::Error { code: ErrorCode::Internal, message: message.into() }
+        let message =
+            if carries_key { words!("errStorageUnreadableKeyNotSaved") } else { words!("errStorageUnreadable") };
+        Reply::Error { code: ErrorCode::Internal, message }
     }
 
     /// Tabs with an accepted step panel (for tests and diagnostics).

@@ -1,5 +1,6 @@
 //! Putting a key on the clipboard from an extension page, and arranging for it to be cleared later.
 
+use super::i18n::{t, word};
 use super::{api, ask};
 use crate::engine::clipboard::ClipboardDigest;
 use crate::engine::protocol::{ClipboardStatus, OutgoingRequest, Reply, Revealed};
@@ -18,7 +19,7 @@ pub struct Copied {
 pub async fn copy_secret(key: &Revealed) -> Result<Copied, String> {
     let digest = ClipboardDigest::of(key.expose());
     if JsFuture::from(api::copy_text(key.expose())).await.is_err() {
-        return Err("The browser refused the clipboard.".to_string());
+        return Err(t("clipboardRefused"));
     }
     let clears_in = match ask(&OutgoingRequest::ArmClipboard { digest }).await {
         Ok(Reply::Clipboard(ClipboardStatus { clears_in, .. })) => clears_in,
@@ -31,8 +32,8 @@ pub async fn copy_secret(key: &Revealed) -> Result<Copied, String> {
 pub async fn clear_now() -> Result<(), String> {
     match ask(&OutgoingRequest::ClearClipboard).await {
         Ok(Reply::Done) => Ok(()),
-        Ok(Reply::Error { message, .. }) => Err(super::vault_ui::readable(&message)),
-        Ok(_) => Err("keywarden did not answer as expected.".to_string()),
-        Err(e) => Err(super::vault_ui::readable(&e)),
+        Ok(Reply::Error { message, .. }) => Err(word(&message)),
+        Ok(_) => Err(t("clipboardUnexpectedAnswer")),
+        Err(e) => Err(word(&e)),
     }
 }

@@ -13,6 +13,8 @@ pub mod worker;
 
 use crate::engine::protocol::{ErrorCode, Inbound, Incoming, Out, OutgoingRequest, Reply, VersionOnly, VERSION};
 use crate::engine::vault::store::StoreError;
+use crate::engine::words::Words;
+use crate::words;
 use serde::Serialize;
 use std::fmt;
 use wasm_bindgen::{JsCast, JsValue};
@@ -96,15 +98,15 @@ pub fn js_error(e: JsValue) -> String {
 }
 
 /// Sends a request from an extension page to the worker and reads its reply, refusing a reply of
-/// another protocol version.
-pub async fn ask(request: &OutgoingRequest) -> Result<Reply, String> {
-    let answer = wasm_bindgen_futures::JsFuture::from(api::send_message(&out(request))).await.map_err(js_error)?;
-    let version = serde_wasm_bindgen::from_value::<VersionOnly>(answer.clone()).map_err(|e| e.to_string())?;
+/// another protocol version. The error says why in the admin's words.
+pub async fn ask(request: &OutgoingRequest) -> Result<Reply, Words> {
+    let answer = wasm_bindgen_futures::JsFuture::from(api::send_message(&out(request)))
+        .await
+        .map_err(|e| words!("errNoAnswer", js_error(e)))?;
+    let unreadable = |e: serde_wasm_bindgen::Error| words!("errUnreadableAnswer", e.to_string());
+    let version = serde_wasm_bindgen::from_value::<VersionOnly>(answer.clone()).map_err(unreadable)?;
     if version.v != VERSION {
-        return Err(format!(
-            "the worker speaks protocol version {}, this page {VERSION}: reload the extension",
-            version.v
-        ));
+        return Err(words!("errOtherVersion", version.v, VERSION));
     }
-    serde_wasm_bindgen::from_value::<Incoming<Reply>>(answer).map(|i| i.body).map_err(|e| e.to_string())
+    serde_wasm_bindgen::from_value::<Incoming<Reply>>(answer).map(|i| i.body).map_err(unreadable)
 }

@@ -2,8 +2,9 @@
 
 use super::api;
 use super::dom::{add, document, on_click};
-use super::i18n::{t, t_with};
+use super::i18n::{t, t_with, word};
 use super::{ask, js_error};
+use crate::engine::listing::{plural, Plural};
 use crate::engine::page::Location;
 use crate::engine::protocol::{OutgoingRequest, Reply};
 use crate::engine::registration::match_pattern;
@@ -56,7 +57,7 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
             let _ = render(again, message).await;
         });
     });
-    listeners.extend(super::vault_ui::section(&root, true, rerender.clone()).await?);
+    listeners.extend(super::vault_ui::section(&root, rerender.clone()).await?);
     let rerender_backup = rerender.clone();
     listeners.extend(super::vault_ui::clipboard_section(&root, rerender).await?);
     listeners.extend(walkthrough_section(&root).await?);
@@ -89,7 +90,7 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
                             Err(e) => t_with("serverRemovedPermissionKept", &[&host, &js_error(e)]),
                         }
                     }
-                    Ok(Reply::Error { message, .. }) => t_with("serverNotRemoved", &[&host, &message]),
+                    Ok(Reply::Error { message, .. }) => t_with("serverNotRemoved", &[&host, &word(&message)]),
                     Ok(_) | Err(_) => t_with("serverNotRemovedSilent", &[&host]),
                 };
                 if let Err(e) = render(root, Some(message)).await {
@@ -105,17 +106,8 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
         add(&select, "option", &[("value", &v.id)], &v.name)?;
     }
     add(&form, "label", &[("for", "server-url")], &t("serverAddressLabel"))?;
-    add(
-        &form,
-        "input",
-        &[
-            ("id", "server-url"),
-            ("type", "url"),
-            ("required", ""),
-            ("placeholder", "https://planning.example.com/TENANT/PlanningSpace/"),
-        ],
-        "",
-    )?;
+    let placeholder = t("serverAddressPlaceholder");
+    add(&form, "input", &[("id", "server-url"), ("type", "url"), ("required", ""), ("placeholder", &placeholder)], "")?;
     add(&form, "button", &[("type", "submit"), ("class", "primary")], &t("addServer"))?;
     let root_for_submit = root.clone();
     let options = EventListenerOptions::enable_prevent_default();
@@ -140,11 +132,11 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
             let message = match granted.await.map(|g| g.is_truthy()) {
                 Ok(true) => match ask(&OutgoingRequest::AddServer { vendor, url: url.trim().to_string() }).await {
                     Ok(Reply::Servers { .. }) => t_with("serverAdded", &[&host]),
-                    Ok(Reply::Error { message, .. }) => message,
+                    Ok(Reply::Error { message, .. }) => word(&message),
                     _ => t("backgroundNoAnswer"),
                 },
                 Ok(false) => t_with("permissionNotGranted", &[&host]),
-                Err(e) => js_error(e),
+                Err(e) => t_with("permissionFailed", &[&host, &js_error(e)]),
             };
             let _ = render(root, Some(message)).await;
         });
@@ -208,7 +200,7 @@ async fn walkthrough_section(root: &Element) -> Result<Vec<EventListener>, JsVal
                 let message = match ask(&OutgoingRequest::SetGuidance { vendor, on }).await {
                     Ok(Reply::Guidance { .. }) if on => t_with("walkthroughOn", &[&name]),
                     Ok(Reply::Guidance { .. }) => t_with("walkthroughOff", &[&name]),
-                    Ok(Reply::Error { message, .. }) => super::vault_ui::readable(&message),
+                    Ok(Reply::Error { message, .. }) => word(&message),
                     _ => t("backgroundNoAnswer"),
                 };
                 say(&status, &message);
@@ -221,32 +213,26 @@ async fn walkthrough_section(root: &Element) -> Result<Vec<EventListener>, JsVal
 /// For recipe maintainers: the steps keywarden could not find on recognized vendor pages.
 async fn maintenance(root: &Element) -> Result<(), JsValue> {
     let section = add(root, "section", &[("id", "maintenance"), ("aria-labelledby", "maintenance-title")], "")?;
-    add(&section, "h2", &[("id", "maintenance-title")], "Maintenance")?;
+    add(&section, "h2", &[("id", "maintenance-title")], &t("maintenanceTitle"))?;
     let Ok(Reply::Status { drift, .. }) = ask(&OutgoingRequest::Status { tab: None }).await else {
-        add(&section, "p", &[("role", "alert")], "The extension's background is not answering; reload this page.")?;
+        add(&section, "p", &[("role", "alert")], &t("backgroundSilent"))?;
         return Ok(());
     };
-    add(&section, "h3", &[], "Steps keywarden could not find")?;
+    add(&section, "h3", &[], &t("driftTitle"))?;
     if drift.is_empty() {
-        add(&section, "p", &[("class", "empty")], "None so far: every step was found where its recipe expects it.")?;
+        add(&section, "p", &[("class", "empty")], &t("driftNone"))?;
         return Ok(());
     }
-    add(
-        &section,
-        "p",
-        &[],
-        "A vendor may have changed its pages here; the recipe's maintainers need to know which step.",
-    )?;
+    add(&section, "p", &[], &t("driftIntro"))?;
     let list = add(&section, "ul", &[("id", "drift")], "")?;
     for d in drift.iter().rev() {
-        let seen = if d.count == 1 { "once".to_string() } else { format!("{} times", d.count) };
-        let when = js_sys::Date::new(&JsValue::from_f64(d.at as f64)).to_locale_string("default", &JsValue::UNDEFINED);
-        add(
-            &list,
-            "li",
-            &[("data-vendor", &d.vendor), ("data-step", &d.step)],
-            &format!("{} › {} › {}: seen {seen}, last {}", d.vendor, d.page, d.step, String::from(when)),
-        )?;
+        let when: String =
+            js_sys::Date::new(&JsValue::from_f64(d.at as f64)).to_locale_string("default", &JsValue::UNDEFINED).into();
+        let text = match plural(d.count as usize) {
+            Plural::One => t_with("driftSeenOnce", &[&d.vendor, &d.page, &d.step, &when]),
+            Plural::Other => t_with("driftSeen", &[&d.vendor, &d.page, &d.step, &d.count.to_string(), &when]),
+        };
+        add(&list, "li", &[("data-vendor", &d.vendor), ("data-step", &d.step)], &text)?;
     }
     Ok(())
 }

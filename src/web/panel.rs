@@ -136,8 +136,9 @@ impl PanelUi {
         match &v.saved {
             Some(note) => {
                 let label = if note.label.is_empty() { &v.key_label } else { &note.label };
-                self.title.set_text_content(Some(&t_with("panelSavedTitle", &[&note.name, &note.hint])));
-                self.body.set_text_content(Some(&t_with("panelSavedBody", &[label, &note.name])));
+                let name = if note.name.is_empty() { t("panelUnnamedKey") } else { note.name.clone() };
+                self.title.set_text_content(Some(&t_with("panelSavedTitle", &[&name, &note.hint])));
+                self.body.set_text_content(Some(&t_with("panelSavedBody", &[label, &name])));
             }
             None => {
                 self.title.set_text_content(Some(&v.title));

@@ -4,8 +4,7 @@ use super::api;
 use super::ask;
 use super::clipboard::{copy_secret, Copied};
 use super::dom::{add, add_svg, clear, document, on_click, value_of, Timeout};
-use super::i18n::{t, t_with};
-use super::vault_ui::readable;
+use super::i18n::{t, t_with, word};
 use crate::engine::listing::{self, arrange, given_name, masked, monogram, plural, Plural};
 use crate::engine::protocol::{EntrySummary, EntryTrust, OutgoingRequest, Reply, TabStatus, VaultStatus, VendorCard};
 use crate::engine::secret::SecretString;
@@ -106,9 +105,9 @@ async fn load() {
 fn act(request: OutgoingRequest, done: impl FnOnce(&Reply) -> Option<String> + 'static) {
     spawn(async move {
         let message = match ask(&request).await {
-            Ok(Reply::Error { message, .. }) => Some(readable(&message)),
+            Ok(Reply::Error { message, .. }) => Some(word(&message)),
             Ok(reply) => done(&reply),
-            Err(e) => Some(readable(&e)),
+            Err(e) => Some(word(&e)),
         };
         STATE.with(|s| s.borrow_mut().message = message);
         load().await;
@@ -143,7 +142,7 @@ fn draw() -> Result<(), JsValue> {
         let section =
             add(&root, "section", &[("id", "vault"), ("data-state", state), ("aria-labelledby", "vault-title")], "")?;
         if let Some(alarm) = &vault.alarm {
-            add(&section, "p", &[("id", "vault-alarm"), ("class", "alarm"), ("role", "alert")], &readable(alarm))?;
+            add(&section, "p", &[("id", "vault-alarm"), ("class", "alarm"), ("role", "alert")], &word(alarm))?;
             if vault.unlocked {
                 let rebuild = button(&section, &[("id", "rebuild-index")], &t("popupRebuildIndex"))?;
                 listeners
@@ -323,7 +322,7 @@ fn unlock() {
         match ask(&OutgoingRequest::Unlock { passphrase }).await {
             Ok(Reply::Error { message, .. }) => {
                 busy(false);
-                error.set_text_content(Some(&readable(&message)));
+                error.set_text_content(Some(&word(&message)));
                 let _ = field.set_attribute("aria-invalid", "true");
                 if let Some(field) = field.dyn_ref::<HtmlElement>() {
                     let _ = field.focus();
@@ -331,7 +330,7 @@ fn unlock() {
             }
             Err(e) => {
                 busy(false);
-                error.set_text_content(Some(&readable(&e)));
+                error.set_text_content(Some(&word(&e)));
             }
             Ok(_) => {
                 STATE.with(|s| s.borrow_mut().message = Some(t("popupUnlocked")));
@@ -384,7 +383,7 @@ fn list_view(section: &Element, s: &State, vault: &VaultStatus) -> Result<Vec<Ev
             section,
             "p",
             &[("role", "alert"), ("data-damaged", &d.item)],
-            &t_with("popupDamaged", &[&d.item, d.reason.trim_end_matches('.')]),
+            &t_with("popupDamaged", &[&d.item, &word(&d.reason)]),
         )?;
     }
     if known > 0 {
@@ -544,7 +543,7 @@ fn copy_button(parent: &Element, e: &EntrySummary, icon: bool) -> Result<EventLi
                     Ok(Copied { clears_in: None }) => t("popupCopied"),
                     Err(why) => why,
                 },
-                Ok(Reply::Error { message, .. }) => readable(&message),
+                Ok(Reply::Error { message, .. }) => word(&message),
                 _ => t("popupNoAnswer"),
             };
             toast.set_text_content(Some(&said));
@@ -558,21 +557,42 @@ fn copy_button(parent: &Element, e: &EntrySummary, icon: bool) -> Result<EventLi
     }))
 }
 
-/// A deletion that can still be undone (also after the popup was closed and opened again).
+/// A deletion that can still be undone (also after the popup was closed and opened again), with
+/// the seconds left counting down. The count is a `timer`, which assistive technology reads when
+/// asked but does not announce at every tick; the deletion itself is announced once, in the
+/// status line, when it happens.
 fn undo_bar(section: &Element, vault: &VaultStatus) -> Result<Vec<EventListener>, JsValue> {
     let mut listeners = Vec::new();
     let now = js_sys::Date::now() as u64;
-    for d in vault.deleted.iter().filter(|d| d.undo_until > now) {
+    let pending: Vec<_> = vault.deleted.iter().filter(|d| d.undo_until > now).collect();
+    let mut counts = Vec::new();
+    for d in &pending {
         let group = t("popupDeletedKey");
+        let until = d.undo_until.to_string();
         let bar = add(
             section,
             "div",
-            &[("class", "undo-bar"), ("data-deleted-id", &d.id), ("role", "group"), ("aria-label", &group)],
+            &[
+                ("class", "undo-bar"),
+                ("data-deleted-id", &d.id),
+                ("data-undo-until", &until),
+                ("role", "group"),
+                ("aria-label", &group),
+            ],
             "",
         )?;
         let name = if d.key_name.is_empty() { t("popupUnnamedKey") } else { d.key_name.clone() };
-        let left = listing::seconds_left(d.undo_until, now).to_string();
-        add(&bar, "span", &[], &t_with("popupDeletedUndo", &[&d.vendor_name, &name, &left]))?;
+        let what = add(&bar, "span", &[("class", "undo-what")], "")?;
+        add(&what, "span", &[], &t_with("popupDeletedWhat", &[&d.vendor_name, &name]))?;
+        what.append_with_str_1(" ")?;
+        let left = listing::seconds_left(d.undo_until, now);
+        let count = add(
+            &what,
+            "span",
+            &[("class", "undo-left"), ("role", "timer"), ("aria-atomic", "true")],
+            &seconds_left(left),
+        )?;
+        counts.push((count, d.undo_until));
         let label = t_with("popupUndoLabel", &[&name]);
         let undo = button(&bar, &[("data-action", "undo"), ("aria-label", &label)], &t("popupUndo"))?;
         let id = d.id.clone();
@@ -580,7 +600,66 @@ fn undo_bar(section: &Element, vault: &VaultStatus) -> Result<Vec<EventListener>
             act(OutgoingRequest::UndoDelete { id: id.clone() }, |_| Some(t("popupRestored")))
         }));
     }
+    if !counts.is_empty() {
+        let counts = std::rc::Rc::new(counts);
+        keep_timer(Timeout::new(next_tick(&counts, now), move || tick_undo(counts)));
+    }
     Ok(listeners)
+}
+
+/// The undo bar's count: "12 seconds left".
+fn seconds_left(seconds: u64) -> String {
+    if seconds == 1 {
+        t("popupUndoOneSecondLeft")
+    } else {
+        t_with("popupUndoSecondsLeft", &[&seconds.to_string()])
+    }
+}
+
+/// The undo bars' counts and when each deletion becomes final (Unix ms).
+type Counts = std::rc::Rc<Vec<(Element, u64)>>;
+
+/// Milliseconds from `now` until the next count changes (a little after, never 0).
+fn next_tick(counts: &Counts, now: u64) -> u32 {
+    let next = counts
+        .iter()
+        .filter(|(_, until)| *until > now)
+        .map(|(_, until)| match (until - now) % 1_000 {
+            0 => 1_000,
+            ms => ms,
+        })
+        .min()
+        .unwrap_or(1_000);
+    next as u32 + 20
+}
+
+/// Counts the undo bars down by the clock; once a deletion is final, draws the popup again (its
+/// bar goes). A redraw drops the timer with the old bars.
+fn tick_undo(counts: Counts) {
+    let now = js_sys::Date::now() as u64;
+    let mut over = false;
+    for (count, until) in counts.iter() {
+        match listing::seconds_left(*until, now) {
+            0 => over = true,
+            left => count.set_text_content(Some(&seconds_left(left))),
+        }
+    }
+    if over {
+        spawn(load());
+    } else {
+        keep_timer(Timeout::new(next_tick(&counts, now), move || tick_undo(counts)));
+    }
+}
+
+/// What the status line says once, as a key is deleted.
+fn deleted_said(reply: &Reply) -> Option<String> {
+    match reply {
+        Reply::Deleted { undo_until, .. } => {
+            let left = listing::seconds_left(*undo_until, js_sys::Date::now() as u64);
+            Some(t_with("popupDeletedAnnounce", &[&left.to_string()]))
+        }
+        _ => None,
+    }
 }
 
 /// No keys yet: the vendors keywarden knows, each with the way to its key page.
@@ -643,7 +722,7 @@ fn found_in_storage(section: &Element, entries: &[&EntrySummary]) -> Result<Vec<
         }));
         let delete = button(&actions, &[("data-action", "delete"), ("class", "danger")], &t("popupDelete"))?;
         let id = e.id.clone();
-        listeners.push(on_click(&delete, move |_| act(OutgoingRequest::DeleteEntry { id: id.clone() }, |_| None)));
+        listeners.push(on_click(&delete, move |_| act(OutgoingRequest::DeleteEntry { id: id.clone() }, deleted_said)));
     }
     Ok(listeners)
 }
@@ -732,7 +811,7 @@ fn detail(section: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsV
     listeners.push(on_click(&delete, move |_| {
         let id = id.clone();
         STATE.with(|s| s.borrow_mut().detail = None);
-        act(OutgoingRequest::DeleteEntry { id }, |_| None);
+        act(OutgoingRequest::DeleteEntry { id }, deleted_said);
     }));
     Ok(listeners)
 }
@@ -790,7 +869,7 @@ fn toggle_reveal(id: &str, hint: &str) {
                 reveal.set_text_content(Some(&t("popupHide")));
                 keep_timer(Timeout::new(REVEAL_MS, move || hide_secret(&hint)));
             }
-            Ok(Reply::Error { message, .. }) => super::vault_ui::say(&readable(&message)),
+            Ok(Reply::Error { message, .. }) => super::vault_ui::say(&word(&message)),
             _ => super::vault_ui::say(&t("popupNoAnswer")),
         }
     });

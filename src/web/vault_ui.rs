@@ -1,9 +1,9 @@
-//! The vault section shared by the popup (unlock, list, copy, lock) and the options page (also setup, passphrase, backups, sharing).
+//! The options page's vault sections: setup, unlock, the keys (copy, revoke, keep or delete those found in storage), lock, the passphrase, auto-lock, the clipboard delay, backups and sharing.
 
 use super::api;
 use super::ask;
 use super::dom::{add, clear, document, form, on_click, value_of, Field};
-use super::i18n::{t, t_with};
+use super::i18n::{t, t_with, word};
 use super::strength;
 use crate::engine::protocol::{EntrySummary, EntryTrust, OutgoingRequest, Reply, VaultStatus};
 use crate::engine::secret::SecretString;
@@ -17,32 +17,8 @@ use web_sys::Element;
 /// Re-renders the page, with a message for its status line.
 pub type Rerender = Rc<dyn Fn(Option<String>)>;
 
-/// The heading of the list of entries the vault holds but keywarden did not save here.
-pub const FOREIGN_TITLE: &str = "Found in storage, not saved by keywarden here";
-
 fn field<'a>(id: &'a str, label: String, kind: &'a str, autocomplete: &'a str) -> Field<'a> {
     Field { id, label, kind, autocomplete }
-}
-
-/// A worker message as a sentence: capital first letter, seconds spelled out, a full stop.
-pub fn readable(message: &str) -> String {
-    let message = message.trim();
-    let mut chars = message.chars();
-    let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => return String::new(),
-    };
-    if let Some(rest) = out.strip_suffix(" s") {
-        let digits = rest.len() - rest.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-        if digits > 0 {
-            let unit = if &rest[rest.len() - digits..] == "1" { "second" } else { "seconds" };
-            out = format!("{rest} {unit}");
-        }
-    }
-    if !out.ends_with(['.', '!', '?']) {
-        out.push('.');
-    }
-    out
 }
 
 /// The new-passphrase fields judged as the admin types, each with the element showing the verdict.
@@ -61,7 +37,7 @@ fn show_strength(input_id: &str, out_id: &str) {
     }
     let _ = match strength::judge(typed.expose()) {
         Ok(v) => draw_verdict(&out, &v),
-        Err(why) => out.set_attribute("data-acceptable", "unknown").and_then(|_| add(&out, "p", &[], why).map(drop)),
+        Err(why) => out.set_attribute("data-acceptable", "unknown").and_then(|_| add(&out, "p", &[], &why).map(drop)),
     };
 }
 
@@ -78,10 +54,11 @@ fn draw_verdict(out: &Element, v: &strength::Verdict) -> Result<(), JsValue> {
         ("aria-hidden", "true"),
     ];
     add(out, "meter", &meter, "")?;
-    add(out, "p", &[("class", "verdict")], &v.summary)?;
-    if v.warning.is_some() || !v.suggestions.is_empty() {
+    add(out, "p", &[("class", "verdict")], &v.summary())?;
+    let hints = v.hints();
+    if !hints.is_empty() {
         let list = add(out, "ul", &[], "")?;
-        for line in v.warning.iter().chain(&v.suggestions) {
+        for line in &hints {
             add(&list, "li", &[], line)?;
         }
     }
@@ -117,8 +94,8 @@ fn judge_as_typed(
 fn refusal(passphrase: &SecretString) -> Option<String> {
     match strength::judge(passphrase.expose()) {
         Ok(v) if v.acceptable => None,
-        Ok(v) => Some(v.reasons),
-        Err(why) => Some(why.to_string()),
+        Ok(v) => Some(v.reasons()),
+        Err(why) => Some(why),
     }
 }
 
@@ -127,9 +104,9 @@ fn act(rerender: &Rerender, request: OutgoingRequest, ok: impl Fn(&Reply) -> Str
     let rerender = rerender.clone();
     spawn_local(async move {
         let message = match ask(&request).await {
-            Ok(Reply::Error { message, .. }) => readable(&message),
+            Ok(Reply::Error { message, .. }) => word(&message),
             Ok(reply) => ok(&reply),
-            Err(e) => readable(&e),
+            Err(e) => word(&e),
         };
         rerender(Some(message));
     });
@@ -157,21 +134,22 @@ fn tell(form_id: &str, text: &str, error: bool) {
 }
 
 /// An entry in words, around its hint: (vendor, name, tenant and date; the states after the hint).
-fn describe_parts(e: &EntrySummary) -> (String, String) {
-    let name = if e.key_name.is_empty() { "unnamed key" } else { &e.key_name };
-    let date = js_sys::Date::new(&JsValue::from_f64(e.created_at as f64))
-        .to_locale_date_string("default", &JsValue::UNDEFINED);
-    let state = match e.state {
-        EntryState::Active => "",
-        EntryState::Replaced => " · replaced",
-        EntryState::Revoked => " · revoked",
-    };
-    let trust = match e.trust {
-        EntryTrust::Verified | EntryTrust::Foreign => "",
-        EntryTrust::Pending => " · saved while locked",
-    };
-    let head = format!("{} · {name} · {} · {} · ", e.vendor, e.tenant, String::from(date));
-    (head, format!("{state}{trust}"))
+pub fn describe_parts(e: &EntrySummary) -> (String, String) {
+    let name = if e.key_name.is_empty() { t("entryUnnamed") } else { e.key_name.clone() };
+    let date: String = js_sys::Date::new(&JsValue::from_f64(e.created_at as f64))
+        .to_locale_date_string("default", &JsValue::UNDEFINED)
+        .into();
+    let head = t_with("entryHead", &[&e.vendor, &name, &e.tenant, &date]);
+    let mut tail = String::new();
+    match e.state {
+        EntryState::Active => {}
+        EntryState::Replaced => tail.push_str(&t("entryReplaced")),
+        EntryState::Revoked => tail.push_str(&t("entryRevoked")),
+    }
+    if e.trust == EntryTrust::Pending {
+        tail.push_str(&t("entrySavedWhileLocked"));
+    }
+    (head, tail)
 }
 
 fn describe(e: &EntrySummary) -> String {
@@ -204,13 +182,13 @@ fn trust_name(t: EntryTrust) -> &'static str {
     }
 }
 
-/// Asks the worker how the vault stands and draws its section into `parent`; `full` on the
-/// options page. Returns the section's listeners.
-pub async fn section(parent: &Element, full: bool, rerender: Rerender) -> Result<Vec<EventListener>, JsValue> {
+/// Asks the worker how the vault stands and draws its section into `parent`. Returns the
+/// section's listeners.
+pub async fn section(parent: &Element, rerender: Rerender) -> Result<Vec<EventListener>, JsValue> {
     let status = ask(&OutgoingRequest::VaultStatus).await;
     let section = add(parent, "section", &[("id", "vault"), ("aria-labelledby", "vault-title")], "")?;
     match status {
-        Ok(Reply::Vault(status)) => draw(&section, &status, full, &rerender),
+        Ok(Reply::Vault(status)) => draw(&section, &status, &rerender),
         _ => {
             add(&section, "h2", &[("id", "vault-title")], &t("vaultTitle"))?;
             add(&section, "p", &[("role", "alert")], &t("vaultSilent"))?;
@@ -219,13 +197,8 @@ pub async fn section(parent: &Element, full: bool, rerender: Rerender) -> Result
     }
 }
 
-/// Draws the vault section for `status` into the empty `section`; `full` on the options page.
-pub fn draw(
-    section: &Element,
-    status: &VaultStatus,
-    full: bool,
-    rerender: &Rerender,
-) -> Result<Vec<EventListener>, JsValue> {
+/// Draws the vault section for `status` into the empty `section`.
+pub fn draw(section: &Element, status: &VaultStatus, rerender: &Rerender) -> Result<Vec<EventListener>, JsValue> {
     let state = match (status.set_up, status.unlocked) {
         (false, _) => "new",
         (true, true) => "unlocked",
@@ -235,7 +208,7 @@ pub fn draw(
     add(section, "h2", &[("id", "vault-title")], &t("vaultTitle"))?;
     let mut listeners = Vec::new();
     if let Some(alarm) = &status.alarm {
-        add(section, "p", &[("id", "vault-alarm"), ("class", "alarm"), ("role", "alert")], &readable(alarm))?;
+        add(section, "p", &[("id", "vault-alarm"), ("class", "alarm"), ("role", "alert")], &word(alarm))?;
         if status.unlocked {
             // Once the admin has looked at what is listed, the list of vouched-for keys is rebuilt
             // from the entries that carry a valid MAC; keys found in storage stay apart.
@@ -247,15 +220,10 @@ pub fn draw(
         }
     }
     listeners.extend(match state {
-        "new" if full => setup(section, rerender),
-        "new" => invite(section),
+        "new" => setup(section, rerender),
         "locked" => locked(section, status.items, rerender),
-        _ => unlocked(section, status, full, rerender),
+        _ => unlocked(section, status, rerender),
     }?);
-    if state == "locked" && !full {
-        // A key copied before the vault locked may still be on the clipboard.
-        listeners.push(clear_clipboard_button(section, rerender)?);
-    }
     Ok(listeners)
 }
 
@@ -273,22 +241,6 @@ pub fn duration_text(seconds: u32) -> String {
         1 => t("oneSecond"),
         s => t_with("seconds", &[&s.to_string()]),
     }
-}
-
-/// The popup's "Clear clipboard now": empties the clipboard whatever it holds.
-fn clear_clipboard_button(section: &Element, rerender: &Rerender) -> Result<EventListener, JsValue> {
-    let button = add(section, "button", &[("type", "button"), ("id", "clear-clipboard")], &t("clearClipboardNow"))?;
-    let r = rerender.clone();
-    Ok(on_click(&button, move |_| {
-        let r = r.clone();
-        spawn_local(async move {
-            let message = match super::clipboard::clear_now().await {
-                Ok(()) => t("clipboardCleared"),
-                Err(why) => why,
-            };
-            r(Some(message));
-        });
-    }))
 }
 
 /// The options page's clipboard section: how long after a copy keywarden clears the clipboard.
@@ -318,15 +270,6 @@ pub async fn clipboard_section(parent: &Element, rerender: Rerender) -> Result<V
             0 => t("clipboardNever"),
             s => t_with("clipboardSaved", &[&duration_text(s)]),
         });
-    })])
-}
-
-/// The popup without a vault: a way to the options page, where it is set up.
-fn invite(section: &Element) -> Result<Vec<EventListener>, JsValue> {
-    add(section, "p", &[], &t("vaultInvite"))?;
-    let button = add(section, "button", &[("type", "button"), ("id", "open-setup")], &t("vaultSetUp"))?;
-    Ok(vec![on_click(&button, |_| {
-        let _ = api::open_options_page();
     })])
 }
 
@@ -369,14 +312,9 @@ fn locked(section: &Element, items: u32, rerender: &Rerender) -> Result<Vec<Even
     Ok(vec![l])
 }
 
-/// An unlocked vault: its keys (one click to copy), the ones found in storage apart, damaged
-/// items, Lock, and on the options page the management forms.
-fn unlocked(
-    section: &Element,
-    status: &VaultStatus,
-    full: bool,
-    rerender: &Rerender,
-) -> Result<Vec<EventListener>, JsValue> {
+/// An unlocked vault: its keys (one click to copy, revoke), the ones found in storage apart,
+/// damaged items, Lock, and the Security section after it.
+fn unlocked(section: &Element, status: &VaultStatus, rerender: &Rerender) -> Result<Vec<EventListener>, JsValue> {
     let mut listeners = Vec::new();
     let (foreign, known): (Vec<&EntrySummary>, Vec<&EntrySummary>) =
         status.entries.iter().partition(|e| e.trust == EntryTrust::Foreign);
@@ -384,13 +322,10 @@ fn unlocked(
     if known.is_empty() {
         add(&list, "li", &[("class", "empty")], &t("noKeysYet"))?;
     }
-    if !full {
-        listeners.push(clear_clipboard_button(section, rerender)?);
-    }
     for entry in known.iter().rev() {
         let item = entry_item(&list, entry)?;
         listeners.push(copy_button(&item, &entry.id, rerender)?);
-        if full && entry.state != EntryState::Revoked {
+        if entry.state != EntryState::Revoked {
             let revoke = action(&item, "revoke", &t("markRevoked"))?;
             let (id, r) = (entry.id.clone(), rerender.clone());
             listeners.push(on_click(&revoke, move |_| {
@@ -407,15 +342,13 @@ fn unlocked(
             section,
             "p",
             &[("role", "alert"), ("data-damaged", &d.item)],
-            &t_with("damagedItem", &[&d.item, d.reason.trim_end_matches('.')]),
+            &t_with("damagedItem", &[&d.item, &word(&d.reason)]),
         )?;
     }
     let lock = add(section, "button", &[("type", "button"), ("id", "lock")], &t("lockNow"))?;
     let r = rerender.clone();
     listeners.push(on_click(&lock, move |_| act(&r, OutgoingRequest::Lock, |_| t("locked"))));
-    if full {
-        listeners.extend(security_section(section, status.auto_lock_minutes, rerender)?);
-    }
+    listeners.extend(security_section(section, status.auto_lock_minutes, rerender)?);
     Ok(listeners)
 }
 
@@ -437,7 +370,7 @@ fn copy_button(item: &Element, id: &str, rerender: &Rerender) -> Result<EventLis
                     Ok(_) => t("copiedHistory"),
                     Err(why) => why,
                 },
-                Ok(Reply::Error { message, .. }) => readable(&message),
+                Ok(Reply::Error { message, .. }) => word(&message),
                 _ => t("vaultNoAnswer"),
             };
             r(Some(message));
@@ -455,7 +388,7 @@ fn found_in_storage(
     let mut listeners = Vec::new();
     let apart =
         add(section, "section", &[("id", "foreign"), ("class", "foreign"), ("aria-labelledby", "foreign-title")], "")?;
-    add(&apart, "h3", &[("id", "foreign-title")], FOREIGN_TITLE)?;
+    add(&apart, "h3", &[("id", "foreign-title")], &t("foreignTitle"))?;
     add(&apart, "p", &[], &t("foreignIntro"))?;
     let list = add(&apart, "ul", &[("id", "foreign-entries")], "")?;
     for entry in entries.iter().rev() {
@@ -616,7 +549,7 @@ fn export_backup(section: &Element) -> Result<EventListener, JsValue> {
                     tell("export-backup", &done, false);
                     say(&done);
                 }
-                Ok(Reply::Error { message, .. }) => tell("export-backup", &readable(&message), true),
+                Ok(Reply::Error { message, .. }) => tell("export-backup", &word(&message), true),
                 _ => tell("export-backup", &t("vaultNoAnswer"), true),
             }
         });
@@ -702,7 +635,7 @@ fn share_key(section: &Element, entries: &[&EntrySummary]) -> Result<EventListen
                     let _ = out.remove_attribute("hidden");
                     tell("share-key", &t("encrypted"), false);
                 }
-                Ok(Reply::Error { message, .. }) => tell("share-key", &readable(&message), true),
+                Ok(Reply::Error { message, .. }) => tell("share-key", &word(&message), true),
                 _ => tell("share-key", &t("vaultNoAnswer"), true),
             }
         });

@@ -13,6 +13,7 @@ use crate::engine::storage::{self, Snapshot};
 use crate::engine::vault::kdf::{bench_run, calibrate};
 use crate::engine::vault::store::{Changeset, MemoryStore};
 use crate::engine::vault::KdfParams;
+use crate::words;
 use js_sys::{Object, Promise, Reflect};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -218,10 +219,8 @@ async fn apply(mut effects: Effects, port: Option<(u32, Port)>) -> Option<Reply>
             report("the clipboard", &e);
             // Only a clear the admin asked for has someone waiting to hear that it failed.
             if matches!(job, ClipboardJob::Clear { only_if: None }) {
-                effects.reply = Some(Reply::Error {
-                    code: ErrorCode::Internal,
-                    message: "the browser did not let keywarden clear the clipboard".into(),
-                });
+                effects.reply =
+                    Some(Reply::Error { code: ErrorCode::Internal, message: words!("errClipboardNotCleared") });
             }
         }
     }
@@ -333,8 +332,8 @@ fn classify(sender: JsValue) -> Result<Sender, crate::engine::protocol::ErrorCod
     raw.classify(&api::extension_id(), &api::extension_origin())
 }
 
-fn error(code: crate::engine::protocol::ErrorCode, message: &str) -> JsValue {
-    out(&Reply::Error { code, message: message.into() })
+fn error(code: crate::engine::protocol::ErrorCode, message: crate::engine::words::Words) -> JsValue {
+    out(&Reply::Error { code, message })
 }
 
 /// `runtime.onMessage`: one request, one reply.
@@ -342,7 +341,7 @@ fn error(code: crate::engine::protocol::ErrorCode, message: &str) -> JsValue {
 pub async fn on_message(message: JsValue, sender: JsValue) -> JsValue {
     let sender = match classify(sender) {
         Ok(s) => s,
-        Err(code) => return error(code, "messages are accepted from this extension only"),
+        Err(code) => return error(code, words!("errOnlyThisExtension")),
     };
     let admitted = admit(&sender, JsInbound(&message));
     match run(Event::Message(admitted), None).await {

@@ -17,7 +17,9 @@ pub const MIN_SCORE: u8 = 3;
 /// Words an attacker who knows the context tries first.
 const CONTEXT_WORDS: &[&str] = &["keywarden", "vault", "passphrase", "password"];
 
-/// What the options page shows about a passphrase being typed.
+/// What the options page shows about a passphrase being typed. Every text is the name of a
+/// message in the extension's `_locales` catalog (all start with `strength`), which the page
+/// words; only `summary` takes substitutions.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verdict {
     /// zxcvbn's score, 0 (guessed at once) to 4 (very hard to guess).
@@ -27,20 +29,22 @@ pub struct Verdict {
     /// Long and strong enough for a vault.
     pub acceptable: bool,
     /// One line: accepted, or the main reason it is not.
-    pub summary: String,
+    pub summary: &'static str,
+    /// The summary's substitutions, in order.
+    pub summary_args: Vec<String>,
     /// What makes it easy to guess, when zxcvbn can say.
-    pub warning: Option<String>,
+    pub warning: Option<&'static str>,
     /// How to make it harder to guess.
-    pub suggestions: Vec<String>,
+    pub suggestions: Vec<&'static str>,
 }
 
 impl Verdict {
-    /// Everything the admin should read about a refused passphrase, as one paragraph.
-    pub fn reasons(&self) -> String {
-        let mut parts = vec![self.summary.clone()];
-        parts.extend(self.warning.iter().cloned());
-        parts.extend(self.suggestions.iter().cloned());
-        parts.join(" ")
+    /// The message names the admin should read about a refused passphrase, summary first.
+    pub fn reasons(&self) -> Vec<&'static str> {
+        let mut names = vec![self.summary];
+        names.extend(self.warning);
+        names.extend(self.suggestions.iter().copied());
+        names
     }
 }
 
@@ -50,107 +54,105 @@ pub fn judge(passphrase: &str) -> Verdict {
     let estimate = zxcvbn(passphrase, CONTEXT_WORDS);
     let score = u8::from(estimate.score());
     let (warning, mut suggestions) = match estimate.feedback() {
-        Some(f) => (
-            f.warning().map(|w| plain_warning(w).to_string()),
-            f.suggestions().iter().map(|s| plain_suggestion(*s).to_string()).collect(),
-        ),
+        Some(f) => (f.warning().map(plain_warning), f.suggestions().iter().map(|s| plain_suggestion(*s)).collect()),
         None => (None, Vec::new()),
     };
     let long_enough = chars >= MIN_CHARS;
     let strong_enough = score >= MIN_SCORE;
-    let summary = if !long_enough {
-        let missing = MIN_CHARS - chars;
-        let noun = if missing == 1 { "character" } else { "characters" };
-        format!("Too short: a vault passphrase needs at least {MIN_CHARS} characters ({missing} more {noun}).")
+    let (summary, summary_args) = if !long_enough {
+        let (min, missing) = (MIN_CHARS.to_string(), (MIN_CHARS - chars).to_string());
+        if chars + 1 == MIN_CHARS {
+            said("strengthTooShortOneMore", [min, missing])
+        } else {
+            said("strengthTooShort", [min, missing])
+        }
     } else if !strong_enough {
         if suggestions.is_empty() {
-            suggestions.push(plain_suggestion(Suggestion::AddAnotherWordOrTwo).to_string());
+            suggestions.push(plain_suggestion(Suggestion::AddAnotherWordOrTwo));
         }
-        "Too easy to guess: choose a stronger passphrase.".to_string()
+        said("strengthTooEasy", [])
     } else if score == 4 {
-        "Strong: very hard to guess.".to_string()
+        said("strengthStrong", [])
     } else {
-        "Strong enough. A word or two more would make it stronger still.".to_string()
+        said("strengthStrongEnough", [])
     };
     Verdict {
         score,
         guesses_log10: estimate.guesses_log10(),
         acceptable: long_enough && strong_enough,
         summary,
+        summary_args,
         warning: if strong_enough { None } else { warning },
         suggestions: if strong_enough { Vec::new() } else { suggestions },
     }
 }
 
-/// zxcvbn's warning, reworded for an admin choosing a vault passphrase.
+/// A summary: its message name and as many substitutions as the message has placeholders (the
+/// catalog test counts them here).
+fn said<const N: usize>(name: &'static str, args: [String; N]) -> (&'static str, Vec<String>) {
+    (name, args.into())
+}
+
+/// zxcvbn's warning, as the message that rewords it for an admin choosing a vault passphrase.
 fn plain_warning(w: Warning) -> &'static str {
     match w {
-        Warning::StraightRowsOfKeysAreEasyToGuess => "It runs along a row of the keyboard.",
-        Warning::ShortKeyboardPatternsAreEasyToGuess => "It contains a short pattern of neighbouring keys.",
-        Warning::RepeatsLikeAaaAreEasyToGuess => "It repeats one character several times.",
-        Warning::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess => "It repeats the same group of characters.",
-        Warning::ThisIsATop10Password => "It is one of the ten passwords people use most.",
-        Warning::ThisIsATop100Password => "It is one of the hundred passwords people use most.",
-        Warning::ThisIsACommonPassword => "It is on the lists of common passwords that attackers try first.",
-        Warning::ThisIsSimilarToACommonlyUsedPassword => {
-            "It is a common password with small changes, which attackers try too."
-        }
-        Warning::SequencesLikeAbcAreEasyToGuess => "It contains a run such as abc or 6543.",
-        Warning::RecentYearsAreEasyToGuess => "It contains a recent year.",
-        Warning::AWordByItselfIsEasyToGuess => "It is essentially a single word.",
-        Warning::DatesAreOftenEasyToGuess => "It contains a date.",
-        Warning::NamesAndSurnamesByThemselvesAreEasyToGuess => "It is essentially a name.",
-        Warning::CommonNamesAndSurnamesAreEasyToGuess => "It contains a common first name or surname.",
+        Warning::StraightRowsOfKeysAreEasyToGuess => "strengthWarnKeyboardRow",
+        Warning::ShortKeyboardPatternsAreEasyToGuess => "strengthWarnKeyboardPattern",
+        Warning::RepeatsLikeAaaAreEasyToGuess => "strengthWarnRepeatedCharacter",
+        Warning::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess => "strengthWarnRepeatedGroup",
+        Warning::ThisIsATop10Password => "strengthWarnTop10",
+        Warning::ThisIsATop100Password => "strengthWarnTop100",
+        Warning::ThisIsACommonPassword => "strengthWarnCommon",
+        Warning::ThisIsSimilarToACommonlyUsedPassword => "strengthWarnSimilarToCommon",
+        Warning::SequencesLikeAbcAreEasyToGuess => "strengthWarnSequence",
+        Warning::RecentYearsAreEasyToGuess => "strengthWarnRecentYear",
+        Warning::AWordByItselfIsEasyToGuess => "strengthWarnSingleWord",
+        Warning::DatesAreOftenEasyToGuess => "strengthWarnDate",
+        Warning::NamesAndSurnamesByThemselvesAreEasyToGuess => "strengthWarnName",
+        Warning::CommonNamesAndSurnamesAreEasyToGuess => "strengthWarnCommonName",
     }
 }
 
-/// zxcvbn's suggestion, reworded the same way.
+/// zxcvbn's suggestion, as the message that rewords it the same way.
 fn plain_suggestion(s: Suggestion) -> &'static str {
     match s {
-        Suggestion::UseAFewWordsAvoidCommonPhrases => {
-            "Put together several unrelated words rather than a known phrase."
-        }
-        Suggestion::NoNeedForSymbolsDigitsOrUppercaseLetters => {
-            "Symbols, digits and capitals are optional: length counts for more."
-        }
-        Suggestion::AddAnotherWordOrTwo => "Add another word or two, preferably uncommon ones.",
-        Suggestion::CapitalizationDoesntHelpVeryMuch => "A capital first letter adds little.",
-        Suggestion::AllUppercaseIsAlmostAsEasyToGuessAsAllLowercase => "Writing it all in capitals adds little.",
-        Suggestion::ReversedWordsArentMuchHarderToGuess => "Spelling a word backwards adds little.",
-        Suggestion::PredictableSubstitutionsDontHelpVeryMuch => {
-            "Swapping letters for look-alikes (@ for a, 0 for o) adds little."
-        }
-        Suggestion::UseALongerKeyboardPatternWithMoreTurns => {
-            "Avoid keyboard patterns, or make them much longer with several changes of direction."
-        }
-        Suggestion::AvoidRepeatedWordsAndCharacters => "Do not repeat words or characters.",
-        Suggestion::AvoidSequences => "Leave out runs such as 1234 or abcd.",
-        Suggestion::AvoidRecentYears => "Leave out recent years.",
-        Suggestion::AvoidYearsThatAreAssociatedWithYou => "Leave out years that mean something to you.",
-        Suggestion::AvoidDatesAndYearsThatAreAssociatedWithYou => {
-            "Leave out dates and years that mean something to you."
-        }
+        Suggestion::UseAFewWordsAvoidCommonPhrases => "strengthTipUnrelatedWords",
+        Suggestion::NoNeedForSymbolsDigitsOrUppercaseLetters => "strengthTipLengthCounts",
+        Suggestion::AddAnotherWordOrTwo => "strengthTipAddWords",
+        Suggestion::CapitalizationDoesntHelpVeryMuch => "strengthTipCapitalFirst",
+        Suggestion::AllUppercaseIsAlmostAsEasyToGuessAsAllLowercase => "strengthTipAllCapitals",
+        Suggestion::ReversedWordsArentMuchHarderToGuess => "strengthTipReversed",
+        Suggestion::PredictableSubstitutionsDontHelpVeryMuch => "strengthTipSubstitutions",
+        Suggestion::UseALongerKeyboardPatternWithMoreTurns => "strengthTipKeyboardPattern",
+        Suggestion::AvoidRepeatedWordsAndCharacters => "strengthTipNoRepeats",
+        Suggestion::AvoidSequences => "strengthTipNoSequences",
+        Suggestion::AvoidRecentYears => "strengthTipNoRecentYears",
+        Suggestion::AvoidYearsThatAreAssociatedWithYou => "strengthTipNoPersonalYears",
+        Suggestion::AvoidDatesAndYearsThatAreAssociatedWithYou => "strengthTipNoPersonalDates",
     }
 }
 
-/// The options page's entry point: `{ score, guesses_log10, acceptable, summary, warning, suggestions, reasons }`.
+/// The options page's entry point: `{ score, guesses_log10, acceptable, summary: { name, args },
+/// warning, suggestions }`, the texts as message names for the page to word.
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn estimate(passphrase: &str) -> wasm_bindgen::JsValue {
     use js_sys::{Array, Object, Reflect};
     use wasm_bindgen::JsValue;
     let v = judge(passphrase);
-    let out = Object::new();
-    let set = |k: &str, val: JsValue| {
-        let _ = Reflect::set(&out, &JsValue::from_str(k), &val);
+    let set = |on: &Object, k: &str, val: JsValue| {
+        let _ = Reflect::set(on, &JsValue::from_str(k), &val);
     };
-    set("score", JsValue::from(v.score));
-    set("guesses_log10", JsValue::from_f64(v.guesses_log10));
-    set("acceptable", JsValue::from_bool(v.acceptable));
-    set("summary", JsValue::from_str(&v.summary));
-    set("warning", v.warning.as_deref().map_or(JsValue::NULL, JsValue::from_str));
-    set("suggestions", v.suggestions.iter().map(|s| JsValue::from_str(s)).collect::<Array>().into());
-    set("reasons", JsValue::from_str(&v.reasons()));
+    let out = Object::new();
+    set(&out, "score", JsValue::from(v.score));
+    set(&out, "guesses_log10", JsValue::from_f64(v.guesses_log10));
+    set(&out, "acceptable", JsValue::from_bool(v.acceptable));
+    let summary = Object::new();
+    set(&summary, "name", JsValue::from_str(v.summary));
+    set(&summary, "args", v.summary_args.iter().map(|a| JsValue::from_str(a)).collect::<Array>().into());
+    set(&out, "summary", summary.into());
+    set(&out, "warning", v.warning.map_or(JsValue::NULL, JsValue::from_str));
+    set(&out, "suggestions", v.suggestions.iter().map(|s| JsValue::from_str(s)).collect::<Array>().into());
     out.into()
 }
 
@@ -163,9 +165,9 @@ mod tests {
         let v = judge("password1234");
         assert!(!v.acceptable);
         assert!(v.score < MIN_SCORE, "score {}", v.score);
-        assert!(v.summary.starts_with("Too easy to guess"), "{}", v.summary);
+        assert_eq!(v.summary, "strengthTooEasy");
         assert!(v.warning.is_some() || !v.suggestions.is_empty(), "{v:?}");
-        assert!(!v.reasons().contains("password1234"), "the reasons never repeat the passphrase");
+        assert!(!format!("{v:?}").contains("password1234"), "the verdict never repeats the passphrase");
     }
 
     #[test]
@@ -187,9 +189,13 @@ mod tests {
     fn short_passphrases_are_refused_for_length_first() {
         let v = judge("Zq8#pL2!vR");
         assert!(!v.acceptable);
-        assert!(v.summary.contains("at least 12 characters (2 more characters)"), "{}", v.summary);
+        assert_eq!(
+            (v.summary, v.summary_args.as_slice()),
+            ("strengthTooShort", ["12".to_string(), "2".into()].as_slice())
+        );
         let one = judge("Zq8#pL2!vR7");
-        assert!(one.summary.contains("(1 more character)"), "{}", one.summary);
+        assert_eq!(one.summary, "strengthTooShortOneMore", "{one:?}");
+        assert_eq!(one.summary_args, ["12", "1"]);
         assert!(!judge("").acceptable);
     }
 
@@ -197,7 +203,7 @@ mod tests {
     fn length_counts_characters_not_bytes() {
         // Twelve characters, more than twelve bytes.
         let v = judge("ćwierć żółwi");
-        assert!(!v.summary.starts_with("Too short"), "{}", v.summary);
+        assert!(!v.summary.starts_with("strengthTooShort"), "{}", v.summary);
     }
 
     #[test]
@@ -210,12 +216,22 @@ mod tests {
     }
 
     #[test]
-    fn reasons_are_one_paragraph_led_by_the_summary() {
+    fn reasons_are_led_by_the_summary_then_the_warning_and_suggestions() {
         let v = judge("password1234");
         let r = v.reasons();
-        assert!(r.starts_with(&v.summary));
+        assert_eq!(r[0], v.summary);
+        assert_eq!(r.len(), 1 + usize::from(v.warning.is_some()) + v.suggestions.len());
         for s in &v.suggestions {
-            assert!(r.contains(s.as_str()));
+            assert!(r.contains(s));
+        }
+    }
+
+    #[test]
+    fn every_text_is_a_strength_message_name() {
+        for p in ["", "password1234", "qwertyuiopasdf", "aaaaaaaaaaaaaaaa", "gravel orbit tundra mosaic lantern"] {
+            for name in judge(p).reasons() {
+                assert!(name.starts_with("strength") && name.chars().all(|c| c.is_ascii_alphanumeric()), "{name}");
+            }
         }
     }
 

@@ -1,4 +1,4 @@
-// End-to-end checks of the clipboard that clears, in Chromium and Firefox: a key copied from the popup is cleared after the chosen delay with the popup closed, text copied since is left alone, and "Clear clipboard now" empties it.
+// End-to-end checks of the clipboard that clears, in Chromium and Firefox: a key copied from the popup is cleared after the chosen delay with the popup closed (by the delay's timer, well before the 30 s fallback alarm), text copied since is left alone, "Clear clipboard now" empties it, and locking the vault takes keywarden's copy off the clipboard but leaves other text there.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { STEP_TIMEOUT, poll, withTimeout } from './harness.mjs';
@@ -25,6 +25,10 @@ const DELAY_SECONDS = 10;
 // The clipboard device's timer clears at the delay; the worker's alarm, no sooner than 30 s after
 // the copy (Chrome's floor for alarms), makes good a lost timer. A clear must show by then.
 const CLEARED_WITHIN = 40_000;
+// A clear by the 10 s timer shows well before the alarm could have done it (30 s after the copy).
+const TIMER_CLEARS_BEFORE = 25_000;
+// Locking clears at once; this only bounds the wait (the clear delay is 30 s by then).
+const LOCK_CLEARS_WITHIN = 10_000;
 const TEST = { timeout: 120_000 };
 
 const fixtures = serveFixtures();
@@ -116,6 +120,11 @@ for (const name of BROWSERS) {
      * options page, so the popup's document is gone either way. `beforeClose(popup)` runs first.
      */
     async function copyFromPopup(beforeClose = async () => {}) {
+      return (await copyFromPopupAt(beforeClose)).said;
+    }
+
+    /** Like `copyFromPopup`, also returning when Copy was pressed (`copiedAt`, ms since the epoch). */
+    async function copyFromPopupAt(beforeClose = async () => {}) {
       let popup;
       if (browser.name === 'chromium') {
         popup = await openTab(browser);
@@ -131,6 +140,7 @@ for (const name of BROWSERS) {
         assert.ok(await popup.evaluate(() => document.querySelector('#clear-clipboard') !== null), 'the popup offers Clear clipboard now');
         await writeClipboard(popup, 'placed by the test before Copy');
         const copy = `#entries li[data-entry-id="${entry.id}"] button[data-action="copy"]`;
+        const copiedAt = Date.now();
         await popup.click(copy);
         const said = await popup.waitFor(
           (css) => document.querySelector(css)?.parentElement.querySelector('.toast')?.textContent || null,
@@ -139,7 +149,7 @@ for (const name of BROWSERS) {
         );
         assert.equal(await readClipboard(popup), token, 'the clipboard holds the token right after Copy');
         await beforeClose(popup);
-        return said;
+        return { said, copiedAt };
       } finally {
         if (browser.name === 'chromium') await withTimeout(popup.page.close(), STEP_TIMEOUT, 'close popup tab').catch(() => {});
         else await loadExtensionPage(options, 'options.html');
@@ -167,8 +177,8 @@ for (const name of BROWSERS) {
       await chooseDelay(options, DELAY_SECONDS);
     });
 
-    step('2. a key copied from the popup is cleared after the delay, with the popup closed', TEST, async () => {
-      const said = await copyFromPopup();
+    step('2. a key copied from the popup is cleared after the delay, with the popup closed', TEST, async (t) => {
+      const { said, copiedAt } = await copyFromPopupAt();
       assert.match(said, /^Copied — clears in 10 s/);
       const pending = await pendingClear(options);
       assert.ok(pending && /^[0-9a-f]{64}$/.test(pending.digest), `the worker keeps a digest (${JSON.stringify(pending)})`);
@@ -180,6 +190,12 @@ for (const name of BROWSERS) {
       }, { timeout: CLEARED_WITHIN, what: 'the clipboard to be cleared' }).catch((error) => {
         throw new Error(`${error.message}; it still held ${last === token ? 'the token' : JSON.stringify(last)}`);
       });
+      // Only the device's 10 s timer clears this early: the worker's fallback alarm fires no
+      // sooner than 30 s after the copy.
+      const clearedAfter = Date.now() - copiedAt;
+      t.diagnostic(`cleared ${clearedAfter} ms after Copy`);
+      assert.ok(clearedAfter < TIMER_CLEARS_BEFORE, `cleared ${clearedAfter} ms after Copy: the 10 s timer did not run, the 30 s alarm did`);
+      assert.ok(clearedAfter >= (DELAY_SECONDS - 1) * 1_000, `cleared ${clearedAfter} ms after Copy, before the 10 s chosen`);
     });
 
     step('3. text the admin copies after the key is left on the clipboard', TEST, async () => {
@@ -204,6 +220,55 @@ for (const name of BROWSERS) {
       });
       assert.equal(said, 'Copied', 'with never, no clear is promised');
       assert.equal(await pendingClear(options), null, 'nothing is pending with never');
+    });
+
+    /** Presses the popup's Lock and waits for its lock screen. */
+    async function lockInPopup(popup) {
+      await popup.click('#lock');
+      await waitForVault(popup, 'locked');
+    }
+
+    /** Unlocks the vault again in the options page. */
+    async function unlockInOptions() {
+      await bringToFront(options);
+      await loadExtensionPage(options, 'options.html');
+      await waitForVault(options, 'locked');
+      await options.type('#unlock-passphrase', PASSPHRASE);
+      await options.click('#unlock button[type="submit"]');
+      await waitForVault(options, 'unlocked', { timeout: 30_000 });
+    }
+
+    step('5. locking the vault from the popup takes keywarden\'s copy off the clipboard at once', TEST, async (t) => {
+      await chooseDelay(options, 30);
+      let cleared;
+      await copyFromPopup(async (popup) => {
+        const lockedAt = Date.now();
+        await lockInPopup(popup);
+        let last;
+        await poll(async () => {
+          last = await readClipboard(popup);
+          return last === '';
+        }, { timeout: LOCK_CLEARS_WITHIN, what: 'the clipboard to be cleared by the lock' }).catch((error) => {
+          throw new Error(`${error.message}; it still held ${last === token ? 'the token' : JSON.stringify(last)}`);
+        });
+        cleared = Date.now() - lockedAt;
+      });
+      t.diagnostic(`cleared ${cleared} ms after Lock`);
+      assert.ok(cleared < LOCK_CLEARS_WITHIN, `cleared ${cleared} ms after Lock, long before the 30 s delay`);
+      assert.equal(await pendingClear(options), null, 'no clear is left pending after the lock');
+      await unlockInOptions();
+    });
+
+    step('6. locking leaves text the admin copied after the key on the clipboard', TEST, async () => {
+      await copyFromPopup(async (popup) => {
+        await writeClipboard(popup, OTHER_TEXT);
+        await lockInPopup(popup);
+        // The lock's clear, if it wrongly happened, is done by the time the worker dropped its record.
+        await poll(async () => (await pendingClear(popup)) === null, { what: 'the pending clear to be dropped by the lock' });
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        assert.equal(await readClipboard(popup), OTHER_TEXT, 'the other text is still there after the lock');
+      });
+      await unlockInOptions();
     });
   });
 }

@@ -354,6 +354,51 @@ for (const name of BROWSERS) {
       await press(tab, 'button', 'Delete');
       await waitForVault(tab, 'unlocked', { also: (v) => v.entries.length === 1 });
       await byRole(tab, 'button', 'Undo deleting e2e renamed');
+      // The bar counts the seconds down; the count is a timer, which screen readers read when
+      // asked but do not announce at each tick; the deletion is said once, in the status line.
+      await tab.evaluate(() => {
+        window.keywardenLiveChanges = [];
+        const live = '[aria-live]:not([aria-live="off"]), [role="status"], [role="alert"], [role="log"]';
+        new MutationObserver((records) => {
+          for (const r of records) {
+            const el = r.target.nodeType === Node.ELEMENT_NODE ? r.target : r.target.parentElement;
+            if (el?.closest(live)) window.keywardenLiveChanges.push(el.closest(live).id || el.closest(live).className);
+          }
+        }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+      const undoBar = () => tab.evaluate(() => {
+        const live = '[aria-live]:not([aria-live="off"]), [role="status"], [role="alert"], [role="log"]';
+        const bar = document.querySelector('.undo-bar');
+        const timer = bar?.querySelector('[role="timer"]');
+        const button = bar?.querySelector('button');
+        return bar && {
+          text: bar.querySelector('.undo-what')?.textContent.replace(/\s+/g, ' ').trim(),
+          left: timer?.textContent,
+          timerLive: timer?.getAttribute('aria-live') ?? 'off',
+          liveInside: bar.querySelectorAll(live).length,
+          liveAround: bar.parentElement.closest(live) !== null,
+          button: button?.getAttribute('aria-label'),
+          buttonText: button?.textContent,
+          status: document.querySelector('#page-status')?.textContent,
+        };
+      });
+      const secondsOf = (text) => Number(/(\d+)/.exec(text ?? '')?.[1]);
+      const first = await undoBar();
+      assert.match(first.left, /^\d+ seconds? left to undo$/, JSON.stringify(first));
+      assert.ok(secondsOf(first.left) <= 30 && secondsOf(first.left) >= 15, first.left);
+      assert.match(first.text, /^Deleted PredictHQ “e2e renamed”\. \d+ seconds left to undo$/, first.text);
+      assert.equal(first.timerLive, 'off', 'a timer is not announced at every tick');
+      assert.equal(first.liveInside + Number(first.liveAround), 0, 'the bar is in no live region');
+      assert.match(first.status, /^Key deleted\. You can undo this for \d+ seconds\.$/, 'said once in the status line');
+      const later = await poll(async () => {
+        const now = await undoBar();
+        return now && secondsOf(now.left) <= secondsOf(first.left) - 2 && now;
+      }, { what: 'the undo bar counting down' });
+      assert.equal(later.button, first.button, 'the Undo button keeps its accessible name while counting');
+      assert.equal(later.buttonText, 'Undo');
+      assert.equal(later.status, first.status);
+      assert.deepEqual(await tab.evaluate(() => window.keywardenLiveChanges), [], 'no live region changed while counting down');
+      await screenshot(tab, 'undo');
       await closePopup();
       const again = await openPopup(vendor);
       await waitForVault(again, 'unlocked', { also: (v) => v.entries.length === 1 });

@@ -5,12 +5,14 @@
 //! field path (`page[1].step[0].target[0].role`).
 
 mod raw;
-mod words;
+mod vocabulary;
 
 use crate::engine::page::{Role, SecretShape};
+use crate::engine::words::Words;
+use crate::words;
 use raw::{RawCheck, RawField, RawKey, RawMatcher, RawPage, RawRecipe, RawStep, RawVendor};
 use std::fmt;
-pub use words::{Vocabulary, WordsError, MAX_EXPANSIONS};
+pub use vocabulary::{Vocabulary, WordsError, MAX_EXPANSIONS};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_recipes.rs"));
 
@@ -795,6 +797,17 @@ impl fmt::Display for ServerError {
 }
 
 /// Every recipe shipped with the extension, validated together, plus the servers the admin added.
+impl ServerError {
+    /// The refusal in the admin's words.
+    pub fn words(&self) -> Words {
+        match self {
+            ServerError::NotSelfHosted(v) => words!("errServerNotSelfHosted", v),
+            ServerError::BadHost(h) => words!("errServerBadHost", h),
+            ServerError::TakenByVendor(v) => words!("errServerTaken", v),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pub recipes: Vec<Recipe>,

@@ -27,6 +27,8 @@ use crate::engine::vault::header::{UnlockedVault, MIN_PASSPHRASE_CHARS};
 use crate::engine::vault::replace::same_vendor_and_tenant;
 use crate::engine::vault::secrets::{json_zeroizing, Passphrase};
 use crate::engine::vault::store::{Changeset, Store};
+use crate::engine::words::Words;
+use crate::words;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -122,6 +124,16 @@ impl fmt::Display for BackupError {
     }
 }
 
+impl BackupError {
+    /// The refusal in the admin's words.
+    pub fn words(&self) -> Words {
+        match self {
+            BackupError::PassphraseTooShort { min } => words!("errBackupPassphraseShort", *min),
+            BackupError::Encrypt => words!("errBackupEncrypt"),
+        }
+    }
+}
+
 impl std::error::Error for BackupError {}
 
 /// What an import did (once `changes` is written).
@@ -196,6 +208,28 @@ impl fmt::Display for ImportError {
             }
             ImportError::BadContents(what) => write!(f, "the backup's contents are invalid ({what})"),
             ImportError::Seal(e) => write!(f, "the backup could not be stored: {e}"),
+        }
+    }
+}
+
+impl ImportError {
+    /// The refusal in the admin's words.
+    pub fn words(&self) -> Words {
+        match self {
+            ImportError::NotAge => words!("errImportNotAge"),
+            ImportError::Truncated => words!("errImportTruncated"),
+            ImportError::NotPassphraseProtected => words!("errImportNotPassphrase"),
+            ImportError::WrongPassphrase => words!("errImportWrongPassphrase"),
+            ImportError::TooMuchWork { work_factor, max } => {
+                words!("errImportTooMuchWork", *work_factor, scrypt_memory(*work_factor), *max, scrypt_memory(*max))
+            }
+            ImportError::UnsupportedAge => words!("errImportNewerAge"),
+            ImportError::Damaged => words!("errImportDamaged"),
+            ImportError::TooLarge => words!("errImportTooLarge"),
+            ImportError::NotABackup => words!("errImportNotBackup"),
+            ImportError::UnknownVersion(v) => words!("errImportNewerVersion", *v),
+            ImportError::BadContents(what) => words!("errImportBadContents", *what),
+            ImportError::Seal(e) => words!("errImportSeal", e.words()),
         }
     }
 }

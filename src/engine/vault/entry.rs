@@ -41,6 +41,8 @@ use crate::engine::vault::header::{Header, HeaderProblem, UnlockedVault};
 use crate::engine::vault::rotation::Record;
 use crate::engine::vault::secrets::json_zeroizing;
 use crate::engine::vault::store::{Changeset, Store};
+use crate::engine::words::Words;
+use crate::words;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -416,6 +418,24 @@ impl fmt::Display for OpenError {
     }
 }
 
+impl OpenError {
+    /// Why the entry did not open, in the admin's words.
+    pub fn words(&self) -> Words {
+        match self {
+            OpenError::Missing => words!("errEntryMissing"),
+            OpenError::Malformed(what) => words!("errEntryMalformed", *what),
+            OpenError::UnknownVersion(v) => words!("errEntryNewerVersion", *v),
+            OpenError::WrongKey => words!("errEntryWrongKey"),
+            OpenError::BadMac => words!("errEntryAltered"),
+            OpenError::MacRemoved => words!("errEntryMacRemoved"),
+            OpenError::Truncated => words!("errEntryTruncated"),
+            OpenError::Undecryptable => words!("errEntryUndecryptable"),
+            OpenError::BadPayload => words!("errEntryBadPayload"),
+            OpenError::Mismatch => words!("errEntryMismatch"),
+        }
+    }
+}
+
 impl std::error::Error for OpenError {}
 
 /// Why a capture or an update could not be sealed. Nothing was written.
@@ -449,6 +469,19 @@ impl fmt::Display for SealError {
     }
 }
 
+impl SealError {
+    /// The failure in the admin's words.
+    pub fn words(&self) -> Words {
+        match self {
+            SealError::Header(p) => words!("errSealHeader", p.words()),
+            SealError::Invalid { field, problem } => words!("errSealInvalid", *field, *problem),
+            SealError::Unconfirmed => words!("errSealUnconfirmed"),
+            SealError::Random => words!("errSealRandom"),
+            SealError::Encrypt => words!("errSealEncrypt"),
+        }
+    }
+}
+
 impl std::error::Error for SealError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -472,6 +505,16 @@ impl fmt::Display for AdoptError {
         match self {
             AdoptError::NotOpen { id, reason } => write!(f, "entry {id} cannot be confirmed: {reason}"),
             AdoptError::Encrypt => f.write_str("the entry could not be confirmed: encryption failed"),
+        }
+    }
+}
+
+impl AdoptError {
+    /// The failure in the admin's words.
+    pub fn words(&self) -> Words {
+        match self {
+            AdoptError::NotOpen { id, reason } => words!("errAdoptNotOpen", id.as_str(), reason.words()),
+            AdoptError::Encrypt => words!("errAdoptEncrypt"),
         }
     }
 }

@@ -9,6 +9,8 @@ use crate::engine::vault::rotation::Record;
 use crate::engine::vault::secrets::{AgeIdentity, Passphrase, VaultKey, VAULT_KEY_LEN};
 use crate::engine::vault::store::{Changeset, MemoryStore, Store};
 use crate::engine::vault::throttle::{Throttle, THROTTLE_KEY};
+use crate::engine::words::Words;
+use crate::words;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
@@ -177,6 +179,17 @@ impl fmt::Display for HeaderProblem {
                 write!(f, "the vault uses format version {v}, which this version of keywarden does not know")
             }
             HeaderProblem::Malformed(what) => write!(f, "the vault header is damaged ({what})"),
+        }
+    }
+}
+
+impl HeaderProblem {
+    /// The problem in the admin's words, to go inside another sentence.
+    pub fn words(&self) -> Words {
+        match self {
+            HeaderProblem::Missing => words!("errHeaderMissing"),
+            HeaderProblem::UnknownVersion(v) => words!("errHeaderNewerVersion", *v),
+            HeaderProblem::Malformed(what) => words!("errHeaderDamaged", *what),
         }
     }
 }
@@ -760,6 +773,18 @@ impl fmt::Display for SetupError {
     }
 }
 
+impl SetupError {
+    /// The refusal in the admin's words.
+    pub fn words(&self) -> Words {
+        match self {
+            SetupError::AlreadySetUp => words!("errAlreadySetUp"),
+            SetupError::PassphraseTooShort { min } => words!("errPassphraseShort", *min),
+            SetupError::Random => words!("errRandomFailed"),
+            SetupError::Kdf => words!("errKdfFailed"),
+        }
+    }
+}
+
 impl std::error::Error for SetupError {}
 
 /// Why unlocking failed.
@@ -813,6 +838,27 @@ impl fmt::Display for UnlockError {
                 f.write_str("the passphrase could not be processed (Argon2 failed; not enough memory?)")
             }
             UnlockError::StaleSession => f.write_str("the saved session no longer matches the vault: unlock again"),
+        }
+    }
+}
+
+impl UnlockError {
+    /// The refusal in the admin's words.
+    pub fn words(&self) -> Words {
+        let seconds = |ms: u64| ms.div_ceil(1000);
+        match self {
+            UnlockError::NotSetUp => words!("errNotSetUp"),
+            UnlockError::Throttled { wait_ms } if seconds(*wait_ms) == 1 => words!("errThrottledOneSecond"),
+            UnlockError::Throttled { wait_ms } => words!("errThrottled", seconds(*wait_ms)),
+            UnlockError::WrongPassphrase { wait_ms: 0 } => words!("errWrongPassphrase"),
+            UnlockError::WrongPassphrase { wait_ms } if seconds(*wait_ms) == 1 => {
+                words!("errWrongPassphraseOneSecond")
+            }
+            UnlockError::WrongPassphrase { wait_ms } => words!("errWrongPassphraseWait", seconds(*wait_ms)),
+            UnlockError::UnknownVersion(v) => words!("errVaultNewerVersion", *v),
+            UnlockError::Damaged(what) => words!("errVaultDamaged", *what),
+            UnlockError::Kdf => words!("errKdfFailed"),
+            UnlockError::StaleSession => words!("errStaleSession"),
         }
     }
 }

@@ -50,6 +50,8 @@ use crate::engine::vault::kdf::KdfParams;
 use crate::engine::vault::secrets::{Passphrase, VaultKey};
 use crate::engine::vault::store::{Changeset, MemoryStore, Store};
 use crate::engine::vault::throttle::THROTTLE_KEY;
+use crate::engine::words::Words;
+use crate::words;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
@@ -266,6 +268,20 @@ impl fmt::Display for ChangePassphraseError {
             ChangePassphraseError::Kdf => {
                 f.write_str("the passphrase could not be processed (Argon2 failed; not enough memory?)")
             }
+        }
+    }
+}
+
+impl ChangePassphraseError {
+    /// The refusal in the admin's words.
+    pub fn words(&self) -> Words {
+        match self {
+            ChangePassphraseError::PassphraseTooShort { min } => words!("errNewPassphraseShort", *min),
+            ChangePassphraseError::Header(p) => words!("errChangeHeader", p.words()),
+            ChangePassphraseError::NotThisVault => words!("errNotThisVault"),
+            ChangePassphraseError::RotationPending => words!("errRotationPending"),
+            ChangePassphraseError::Random => words!("errRandomFailed"),
+            ChangePassphraseError::Kdf => words!("errKdfFailed"),
         }
     }
 }

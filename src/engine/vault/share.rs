@@ -15,6 +15,8 @@
 
 use crate::engine::vault::agefile;
 use crate::engine::vault::entry::OpenEntry;
+use crate::engine::words::Words;
+use crate::words;
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -35,6 +37,16 @@ impl fmt::Display for ShareError {
         match self {
             ShareError::BadRecipient => f.write_str("that is not an age public key (it should start with age1)"),
             ShareError::Encrypt => f.write_str("encryption failed"),
+        }
+    }
+}
+
+impl ShareError {
+    /// The refusal in the admin's words.
+    pub fn words(&self) -> Words {
+        match self {
+            ShareError::BadRecipient => words!("errShareBadRecipient"),
+            ShareError::Encrypt => words!("errShareEncrypt"),
         }
     }
 }
