@@ -150,7 +150,7 @@ fn shown_buttons(root: &web_sys::Element) -> Vec<String> {
     let all = root.query_selector_all("button").unwrap();
     (0..all.length())
         .filter_map(|i| all.item(i))
-        .map(|n| wasm_bindgen::JsCast::unchecked_into::<web_sys::Element>(n))
+        .map(wasm_bindgen::JsCast::unchecked_into::<web_sys::Element>)
         .filter(|b| !b.has_attribute("hidden"))
         .map(|b| b.text_content().unwrap())
         .collect()
