@@ -258,6 +258,7 @@
   const PANEL_MIN_H = 120;
   const PANEL_MAX_H = 600;
   let remembered = {};    // key metadata read from fields the worker pointed at, for the next capture
+  let fieldMarks = [];    // those fields, as the last draw pointed at them
   let recheck = null;
   let highlight = null;   // { el, target }
   let panel = null;       // { el, root, nonce, framed, fit }
@@ -740,7 +741,8 @@
         : say('pillStep', d.pill.vendor_name, String(d.pill.position), String(d.pill.total));
     if (d.panel) showPanel(vendor); else { panel?.el.removeAttribute('data-shown'); hidePanel(); }
     if (d.capture) showCapture(d.capture); else hideCapture();
-    remember(d.fields);
+    fieldMarks = d.fields || [];
+    remember(fieldMarks);
     clearTimeout(recheck);
     recheck = d.recheck_ms ? setTimeout(schedule, d.recheck_ms) : null;
     reposition();
@@ -796,8 +798,14 @@
     subtree: true, childList: true, characterData: true, attributes: true,
     attributeFilter: ['class', 'style', 'hidden', 'open', 'disabled', 'aria-hidden', 'aria-expanded', 'aria-checked', 'aria-disabled', 'value', 'readonly'],
   });
-  document.addEventListener('input', schedule, true);
-  document.addEventListener('change', schedule, true);
+  // A field the worker pointed at is read again as the admin types, so a capture right after
+  // typing (before the next draw) keeps the metadata as typed.
+  const typed = (e) => {
+    if (fieldMarks.some((f) => elements[f.element]?.contains(e.target))) remember(fieldMarks);
+    schedule();
+  };
+  document.addEventListener('input', typed, true);
+  document.addEventListener('change', typed, true);
   document.addEventListener('click', (e) => {
     if (!e.isTrusted || !capture || !(e.target instanceof Node)) return;
     if (capture.copy?.contains(e.target)) {

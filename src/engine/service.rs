@@ -253,6 +253,8 @@ impl Service {
             Event::Message(Ok(Admitted::Content { tab, request, .. })) => {
                 Wants { vault: matches!(request, ContentRequest::Capture { .. }), tabs: vec![*tab], browser: false }
             }
+            // A frame's height is only relayed: the live frame is known in memory, nothing is read.
+            Event::Message(Ok(Admitted::Panel { request: PanelRequest::Fit { .. }, .. })) => Wants::default(),
             Event::Message(Ok(Admitted::Panel { tab, .. })) => Wants { tabs: vec![*tab], ..Wants::default() },
             Event::Message(Ok(Admitted::Page { request, .. })) => Wants {
                 vault: request.is_vault(),
