@@ -308,11 +308,16 @@
 
   const PAD = 4;
   const PANEL_W = 340;
+  // The frame's height until its panel reports how tall its content is, and the bounds that
+  // report is held to: never a sliver, never taller than the view less a margin.
   const PANEL_H = 330;
+  const PANEL_MIN_H = 120;
+  const PANEL_MAX_H = 600;
   let remembered = {};    // key metadata read from fields the worker pointed at, for the next capture
+  let fieldMarks = [];    // those fields, as the last draw pointed at them
   let recheck = null;
   let highlight = null;   // { el, target }
-  let panel = null;       // { el }
+  let panel = null;       // { el, root, nonce, framed, fit }
   let capture = null;     // { el, button, key, copy }
 
   function showHighlight(mark) {
@@ -356,7 +361,8 @@
       const button = document.createElement('button');
       button.type = 'button';
       Object.assign(button.style, { all: 'initial', font: '600 12.5px system-ui, sans-serif', color: '#fff', background: '#92400e', borderRadius: '999px', padding: '6px 12px', cursor: 'pointer', whiteSpace: 'nowrap', width: '100%', height: '100%', boxSizing: 'border-box', textAlign: 'center', boxShadow: '0 2px 10px rgba(0,0,0,0.25)' });
-      button.addEventListener('focus', () => { button.style.outline = '3px solid #2563eb'; button.style.outlineOffset = '2px'; });
+      // The ring shows for keyboard focus, not after a click.
+      button.addEventListener('focus', () => { if (button.matches(':focus-visible')) { button.style.outline = '3px solid #2563eb'; button.style.outlineOffset = '2px'; } });
       button.addEventListener('blur', () => { button.style.outline = 'none'; });
       button.addEventListener('click', (e) => {
         if (!e.isTrusted) return;
@@ -436,17 +442,41 @@
     return spots(w, h, vw, vh).find((r) => !clear.some((c) => overlaps(r, c))) ?? null;
   }
 
+  // The frame's height: its content's, as the panel reported it through the worker, clamped.
+  function panelHeight(vh) {
+    const want = Number.isFinite(panel.fit) ? panel.fit : PANEL_H;
+    return Math.round(Math.max(PANEL_MIN_H, Math.min(want, PANEL_MAX_H, vh - 16)));
+  }
+
+  // Where an unfolded panel goes when no spot is free: one that leaves the step's target, the
+  // key and its save control in view (else the target alone), made shorter (its content then
+  // scrolls) when the view has no such spot at full height.
+  function unfoldedSpot(h, vw, vh) {
+    const t = highlight?.target?.isConnected ? grow(highlight.target.getBoundingClientRect(), 8) : null;
+    const key = capture ? [grow(capture.el.getBoundingClientRect(), 4), capture.key.getBoundingClientRect()] : [];
+    const musts = [[t, ...key].filter(Boolean), [t].filter(Boolean)];
+    const shorter = t ? Math.max(PANEL_MIN_H, Math.min(h, Math.max(t.top, vh - t.bottom) - 16)) : h;
+    for (const must of musts) {
+      for (const height of [h, shorter]) {
+        const spot = spots(PANEL_W, height, vw, vh).find((r) => !must.some((m) => overlaps(r, m)));
+        if (spot) return spot;
+      }
+    }
+    return spots(PANEL_W, shorter, vw, vh)[0];
+  }
+
   // Places the panel where it covers nothing the admin needs; without such a spot it folds into
   // the pill, which the admin can unfold (the panel then takes the best spot it can).
   function placePanel(vw, vh) {
     const clear = keepClear(vw, vh);
-    const spot = freeSpot(PANEL_W, PANEL_H, vw, vh, clear);
+    const h = panelHeight(vh);
+    const spot = freeSpot(PANEL_W, h, vw, vh, clear);
     const step = highlight?.el.getAttribute('data-step') ?? 'any';
     if (expanded && expanded !== step) expanded = null;
     if (spot || expanded) {
-      const r = spot ?? spots(PANEL_W, PANEL_H, vw, vh)[0];
+      const r = spot ?? unfoldedSpot(h, vw, vh);
       panel.el.style.setProperty('display', 'block', 'important');
-      place(panel.el, r.left, r.top, PANEL_W, PANEL_H);
+      place(panel.el, r.left, r.top, PANEL_W, r.height);
       panel.el.removeAttribute('data-folded');
       hidePill();
       return;
@@ -475,7 +505,7 @@
   function showPanel(vendor) {
     if (!panel || !panel.el.isConnected) {
       const { el, root } = host('keywarden-panel', vendor);
-      panel = { el, root, nonce: newNonce(), framed: false };
+      panel = { el, root, nonce: newNonce(), framed: false, fit: null };
     }
     panel.el.setAttribute('data-vendor', vendor);
     panel.el.setAttribute('data-shown', '');
@@ -547,7 +577,8 @@
       button.setAttribute('aria-label', say('saveLabel', mark.label));
       Object.assign(button.style, { all: 'initial', font: '600 13px system-ui, sans-serif', borderRadius: '6px', padding: '6px 10px', cursor: 'pointer', whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis', width: '100%', height: '100%', boxSizing: 'border-box', textAlign: 'center' });
       root.appendChild(button);
-      button.addEventListener('focus', () => { button.style.outline = '3px solid #2563eb'; button.style.outlineOffset = '2px'; });
+      // The ring shows for keyboard focus, not after a click.
+      button.addEventListener('focus', () => { if (button.matches(':focus-visible')) { button.style.outline = '3px solid #2563eb'; button.style.outlineOffset = '2px'; } });
       button.addEventListener('blur', () => { button.style.outline = 'none'; });
       paint(button, 'ready');
       capture = { el, root, button, key, copy, state: 'ready', reason: null, box: null, seen: undefined };
@@ -766,7 +797,8 @@
         : say('pillStep', d.pill.vendor_name, String(d.pill.position), String(d.pill.total));
     if (d.panel) showPanel(vendor); else { panel?.el.removeAttribute('data-shown'); hidePanel(); }
     if (d.capture) showCapture(d.capture); else hideCapture();
-    remember(d.fields);
+    fieldMarks = d.fields || [];
+    remember(fieldMarks);
     clearTimeout(recheck);
     recheck = d.recheck_ms ? setTimeout(schedule, d.recheck_ms) : null;
     reposition();
@@ -805,6 +837,12 @@
   ext.runtime.onMessage.addListener((message, sender) => {
     if (sender.id !== ext.runtime.id || message?.v !== VERSION) return;
     if (message.body?.type === 'draw' && message.body.seq === seq) draw(message.body);
+    // The content height of this script's own frame (named by its nonce), relayed by the worker.
+    const fit = message.body;
+    if (fit?.type === 'panel_fit' && panel && fit.panel === panel.nonce && Number.isFinite(fit.height)) {
+      panel.fit = fit.height;
+      repositionSoon();
+    }
   });
 
   const ours = (n) => n && OWN.has(n.nodeName);
@@ -816,8 +854,14 @@
     subtree: true, childList: true, characterData: true, attributes: true,
     attributeFilter: ['class', 'style', 'hidden', 'open', 'disabled', 'aria-hidden', 'aria-expanded', 'aria-checked', 'aria-disabled', 'value', 'readonly'],
   });
-  document.addEventListener('input', schedule, true);
-  document.addEventListener('change', schedule, true);
+  // A field the worker pointed at is read again as the admin types, so a capture right after
+  // typing (before the next draw) keeps the metadata as typed.
+  const typed = (e) => {
+    if (fieldMarks.some((f) => elements[f.element]?.contains(e.target))) remember(fieldMarks);
+    schedule();
+  };
+  document.addEventListener('input', typed, true);
+  document.addEventListener('change', typed, true);
   // A real click on a reported element: the worker remembers a step the admin performed there (a
   // user created, a key generated). Scripts' clicks are not trusted and never count.
   document.addEventListener('click', (e) => {

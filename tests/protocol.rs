@@ -7,7 +7,8 @@ use keywarden::engine::controller::{Controller, Outcome};
 use keywarden::engine::page::{Element, PageModel, Role, SecretShape, MAX_ELEMENTS, MAX_TEXT, MAX_URL};
 use keywarden::engine::protocol::{
     admit, Admitted, CaptureState, ContentRequest, Draw, ErrorCode, ExtensionPage, Incoming, Mark, Out,
-    OutgoingRequest, PageRequest, PanelRequest, Push, RawSender, Reply, Sender, StepEvent, TabStatus, VERSION,
+    OutgoingRequest, PageRequest, PanelNonce, PanelRequest, Push, RawSender, Reply, Sender, StepEvent, TabStatus,
+    VERSION,
 };
 use keywarden::engine::secret::SecretString;
 use keywarden::engine::walkthrough::Event;
@@ -801,6 +802,24 @@ fn pushes_from_a_real_session_survive_the_wire() {
     }
     let hidden = serde_json::to_value(Out::new(&Push::Panel { view: None })).unwrap();
     assert_eq!(hidden, json!({ "v": VERSION, "body": { "type": "panel", "view": null } }));
+}
+
+/// content.js reads the panel's height by these names: a rename would leave every frame at its
+/// first height.
+#[test]
+fn the_panel_height_push_keeps_the_names_the_content_script_reads() {
+    let nonce = PanelNonce::parse("0123456789abcdef0123456789abcdef").unwrap();
+    let fit = Push::PanelFit { panel: nonce, height: 412 };
+    let wire = serde_json::to_value(Out::new(&fit)).unwrap();
+    assert_eq!(
+        wire,
+        json!({ "v": VERSION, "body": { "type": "panel_fit", "panel": "0123456789abcdef0123456789abcdef", "height": 412 } })
+    );
+    let back: Incoming<Push> = serde_json::from_value(wire).unwrap();
+    assert_eq!(back.body, fit);
+    // And the panel's request as it sends it.
+    let sent = serde_json::to_value(Out::new(&OutgoingRequest::Fit { height: 412 })).unwrap();
+    assert_eq!(sent, json!({ "v": VERSION, "body": { "type": "fit", "height": 412 } }));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use common::{content_on, panel, popup, token_form, token_list, token_shown, KEY}
 use keywarden::engine::clipboard::{ClipboardDigest, ClipboardJob, PendingClear, CLIPBOARD_ALARM};
 use keywarden::engine::protocol::{
     admit, CaptureState, ClipboardStatus, EntryTrust, ErrorCode, ExtensionPage, PanelNonce, Push, Reply, Sender,
-    VaultStatus, VERSION,
+    VaultStatus, MAX_PANEL_HEIGHT, VERSION,
 };
 use keywarden::engine::secret::SecretString;
 use keywarden::engine::service::{
@@ -355,6 +355,43 @@ fn only_the_panel_frame_the_content_script_created_may_steer_its_tab() {
     assert_eq!(effects_panel, Some(PanelPort::Refuse));
     // The live panel steers its tab.
     assert_eq!(b.message(&panel(1), json!({ "type": "panel", "event": "dismiss" })), Reply::Done);
+}
+
+#[test]
+fn only_the_live_panel_frame_reports_its_height_and_only_to_its_own_content_script() {
+    let mut b = Browser::new();
+    let page = token_form(true).model;
+    let n1 = "0123456789abcdef0123456789abcdef";
+    b.message(&content_on(1, &page), json!({ "type": "report", "seq": 1, "page": page, "panel": n1 }));
+    // Before its port is accepted, a frame's height is refused and nothing reaches the page.
+    b.pushes.clear();
+    let early = b.message(&panel(1), json!({ "type": "fit", "height": 400 }));
+    assert!(matches!(early, Reply::Error { code: ErrorCode::Forbidden, .. }), "{early:?}");
+    assert!(b.pushes.is_empty(), "{:?}", b.pushes);
+    b.deliver(Event::PanelConnected { tab: 1, nonce: Some(nonce(n1)) });
+    // The live frame's height goes to the content script, named by the frame's nonce.
+    b.pushes.clear();
+    assert_eq!(b.message(&panel(1), json!({ "type": "fit", "height": 412 })), Reply::Done);
+    assert_eq!(b.pushes, vec![(1, Push::PanelFit { panel: nonce(n1), height: 412 })]);
+    // An absurd height is capped; a malformed one is refused and pushes nothing.
+    b.pushes.clear();
+    b.message(&panel(1), json!({ "type": "fit", "height": 4_000_000 }));
+    assert_eq!(b.pushes, vec![(1, Push::PanelFit { panel: nonce(n1), height: MAX_PANEL_HEIGHT })]);
+    for bad in
+        [json!({ "type": "fit", "height": -5 }), json!({ "type": "fit", "height": "tall" }), json!({ "type": "fit" })]
+    {
+        b.pushes.clear();
+        let reply = b.message(&panel(1), bad.clone());
+        assert!(matches!(reply, Reply::Error { .. }), "{bad}: {reply:?}");
+        assert!(b.pushes.is_empty(), "{bad}: {:?}", b.pushes);
+    }
+    // Neither a content script nor another tab's panel can size the frame.
+    b.pushes.clear();
+    let from_page = b.message(&content_on(1, &page), json!({ "type": "fit", "height": 300 }));
+    assert!(matches!(from_page, Reply::Error { .. }), "{from_page:?}");
+    let other_tab = b.message(&panel(2), json!({ "type": "fit", "height": 300 }));
+    assert!(matches!(other_tab, Reply::Error { code: ErrorCode::Forbidden, .. }), "{other_tab:?}");
+    assert!(b.pushes.is_empty(), "{:?}", b.pushes);
 }
 
 /// A script of events that touches every part of the service.

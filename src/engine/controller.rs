@@ -572,10 +572,12 @@ impl Controller {
         }
     }
 
-    /// Answers the step panel of `tab`.
+    /// Answers the step panel of `tab` (its size is the service's business: it knows the live frame).
     pub fn panel(&mut self, tab: u32, request: PanelRequest, now: u64) -> Outcome {
-        let PanelRequest::Panel { event } = request;
-        self.step_event(tab, event.into(), now)
+        match request {
+            PanelRequest::Panel { event } => self.step_event(tab, event.into(), now),
+            PanelRequest::Fit { .. } => Outcome::reply(Reply::Done),
+        }
     }
 
     fn step_event(&mut self, tab: u32, event: Event, now: u64) -> Outcome {

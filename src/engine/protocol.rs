@@ -51,7 +51,13 @@ pub enum ContentRequest {
 pub enum PanelRequest {
     /// Next, Back, Dismiss.
     Panel { event: StepEvent },
+    /// The height in CSS pixels the panel's content takes at the frame's width, so that the
+    /// content script can size the frame to it.
+    Fit { height: u32 },
 }
+
+/// The tallest content height a panel may report; the content script still clamps it to the view.
+pub const MAX_PANEL_HEIGHT: u32 = 4096;
 
 /// The panel's buttons (Resume is the popup's, through [`PageRequest::Resume`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -856,6 +862,9 @@ pub enum Push {
     Draw(Draw),
     /// To a tab's step panel; `None` hides it.
     Panel { view: Option<PanelView> },
+    /// To a tab's content script: the content height its panel frame `panel` reported (at most
+    /// [`MAX_PANEL_HEIGHT`]). It comes only from the worker, so the page cannot size or move the frame.
+    PanelFit { panel: PanelNonce, height: u32 },
 }
 
 /// The wire form of a reply or push, read back by the panel as `Incoming<Push>`.
@@ -929,6 +938,9 @@ pub struct Incoming<T> {
 pub enum OutgoingRequest {
     Panel {
         event: StepEvent,
+    },
+    Fit {
+        height: u32,
     },
     Status {
         tab: Option<u32>,

@@ -17,7 +17,8 @@ use crate::engine::controller::{Controller, Outcome};
 use crate::engine::keeper::{Keeper, Session, VaultOutcome};
 use crate::engine::protocol::VendorCard;
 use crate::engine::protocol::{
-    Admitted, CaptureState, ClipboardStatus, ContentRequest, ErrorCode, PageRequest, PanelNonce, Push, Refusal, Reply,
+    Admitted, CaptureState, ClipboardStatus, ContentRequest, ErrorCode, PageRequest, PanelNonce, PanelRequest, Push,
+    Refusal, Reply, MAX_PANEL_HEIGHT,
 };
 use crate::engine::recipe::FieldName;
 use crate::engine::recipe::{Catalog, HostPattern, Server, Vendor};
@@ -253,6 +254,8 @@ impl Service {
             Event::Message(Ok(Admitted::Content { tab, request, .. })) => {
                 Wants { vault: matches!(request, ContentRequest::Capture { .. }), tabs: vec![*tab], browser: false }
             }
+            // A frame's height is only relayed: the live frame is known in memory, nothing is read.
+            Event::Message(Ok(Admitted::Panel { request: PanelRequest::Fit { .. }, .. })) => Wants::default(),
             Event::Message(Ok(Admitted::Panel { tab, .. })) => Wants { tabs: vec![*tab], ..Wants::default() },
             Event::Message(Ok(Admitted::Page { request, .. })) => Wants {
                 vault: request.is_vault(),
@@ -328,15 +331,22 @@ impl Service {
                 let outcome = self.controller.content(tab, &url, request, now);
                 self.walkthrough(Some(tab), outcome, snap, now, &mut effects);
             }
-            Event::Message(Ok(Admitted::Panel { tab, request })) => {
-                if self.live_panels.contains_key(&tab) {
-                    let outcome = self.controller.panel(tab, request, now);
-                    self.walkthrough(Some(tab), outcome, snap, now, &mut effects);
-                } else {
+            Event::Message(Ok(Admitted::Panel { tab, request })) => match (self.live_panels.get(&tab), request) {
+                (None, _) => {
                     effects.reply =
                         Some(Reply::Error { code: ErrorCode::Forbidden, message: words!("errNotThisPanel") });
                 }
-            }
+                // The live frame's content height goes to its content script, named by its nonce.
+                (Some(nonce), PanelRequest::Fit { height }) => {
+                    let fit = Push::PanelFit { panel: nonce.clone(), height: height.min(MAX_PANEL_HEIGHT) };
+                    effects.pushes.push((tab, fit));
+                    effects.reply = Some(Reply::Done);
+                }
+                (Some(_), request) => {
+                    let outcome = self.controller.panel(tab, request, now);
+                    self.walkthrough(Some(tab), outcome, snap, now, &mut effects);
+                }
+            },
             Event::Message(Ok(Admitted::Page { request, .. })) => {
                 if request.is_clipboard() {
                     effects.reply = Some(self.clipboard(request, now, &mut effects));

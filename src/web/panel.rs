@@ -215,6 +215,7 @@ const SAVED_NOTE_MS: i32 = 12_000;
 /// The running panel; lives as long as the page.
 struct Panel {
     _ui: Rc<PanelUi>,
+    _fit: Fit,
     _port: Rc<Port>,
     _listeners: Vec<EventListener>,
     _port_listener: Listener,
@@ -226,6 +227,40 @@ thread_local! {
 
 fn send(port: &Port, event: Event) {
     port.post_message(&out(&OutgoingRequest::Panel { event }));
+}
+
+/// Tells the worker how tall the panel's content is whenever its size changes (a new view, the
+/// prerequisites opened or closed, the frame shown again after being hidden), for the content
+/// script to size the frame; only through the worker, so the page cannot post a size of its own.
+/// The observer stops when this is dropped.
+struct Fit {
+    observer: web_sys::ResizeObserver,
+    _callback: Closure<dyn FnMut(JsValue)>,
+}
+
+impl Fit {
+    fn new(port: Rc<Port>, dialog: &Element) -> Result<Fit, JsValue> {
+        let last = std::cell::Cell::new(0);
+        let measured = dialog.clone();
+        let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            // scrollHeight rounds to whole pixels: one more keeps a fractional last line unclipped;
+            // a dialog not drawn (hidden, or its frame hidden) measures 0 and is not reported.
+            let height = measured.scroll_height();
+            if height > 0 && height + 1 != last.get() {
+                last.set(height + 1);
+                port.post_message(&out(&OutgoingRequest::Fit { height: (height + 1) as u32 }));
+            }
+        });
+        let observer = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref())?;
+        observer.observe(dialog);
+        Ok(Fit { observer, _callback: callback })
+    }
+}
+
+impl Drop for Fit {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
 }
 
 /// The port name for a panel at `url`: `panel:` and the nonce the content script put in the
@@ -265,6 +300,7 @@ pub fn panel_main() -> Result<(), JsValue> {
             send(&esc_port, Event::Dismiss);
         }
     }));
+    let fit = Fit::new(port.clone(), &ui.dialog)?;
     let shown = ui.clone();
     let close_port = port.clone();
     let timer: Rc<RefCell<Option<gloo_timers::callback::Timeout>>> = Rc::new(RefCell::new(None));
@@ -292,7 +328,8 @@ pub fn panel_main() -> Result<(), JsValue> {
         }
     });
     PANEL.with(|p| {
-        *p.borrow_mut() = Some(Panel { _ui: ui, _port: port, _listeners: listeners, _port_listener: port_listener })
+        *p.borrow_mut() =
+            Some(Panel { _ui: ui, _fit: fit, _port: port, _listeners: listeners, _port_listener: port_listener })
     });
     Ok(())
 }

@@ -293,7 +293,7 @@ fn deliver(pushes: Vec<(u32, Push)>) {
         let message = out(&push);
         match push {
             // A tab that went away or has no content script simply misses the draw.
-            Push::Draw(_) => spawn_local(async move {
+            Push::Draw(_) | Push::PanelFit { .. } => spawn_local(async move {
                 JsFuture::from(api::send_to_tab(tab, 0, &message)).await.ok();
             }),
             Push::Panel { .. } => PANELS.with(|p| {

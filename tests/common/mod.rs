@@ -256,7 +256,7 @@ pub fn pushed_draws(out: &Outcome) -> Vec<(u32, &Draw)> {
         .iter()
         .filter_map(|(t, p)| match p {
             Push::Draw(d) => Some((*t, d)),
-            Push::Panel { .. } => None,
+            Push::Panel { .. } | Push::PanelFit { .. } => None,
         })
         .collect()
 }
@@ -267,7 +267,7 @@ pub fn pushed_panels(out: &Outcome) -> Vec<(u32, Option<&PanelView>)> {
         .iter()
         .filter_map(|(t, p)| match p {
             Push::Panel { view } => Some((*t, view.as_ref())),
-            Push::Draw(_) => None,
+            Push::Draw(_) | Push::PanelFit { .. } => None,
         })
         .collect()
 }

@@ -359,6 +359,31 @@ export async function findOptionsTab(browser) {
   return new Tab(browser.name, page);
 }
 
+/** Chromium: the popup as the toolbar shows it, popup.html in a tab of its own at the popup's width. */
+export async function openPopup(browser, { height = 640 } = {}) {
+  const popup = await openTab(browser);
+  await withTimeout(popup.page.setViewportSize({ width: 360, height }), STEP_TIMEOUT, 'popup size');
+  await popup.goto(`${browser.extensionOrigin}/popup.html`);
+  await popup.waitForSelector('section#vault[data-state]');
+  return popup;
+}
+
+/**
+ * Decodes `png` (a Buffer) in the extension page `tab` and returns its size and RGBA bytes.
+ * Extension pages may draw data: images, which vendor pages' CSP forbids.
+ */
+export function decodePng(tab, png) {
+  return tab.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const canvas = new OffscreenCanvas(img.width, img.height);
+    const g = canvas.getContext('2d');
+    g.drawImage(img, 0, 0);
+    return { width: img.width, height: img.height, data: Array.from(g.getImageData(0, 0, img.width, img.height).data) };
+  }, png.toString('base64'));
+}
+
 /** How many tabs show keywarden's options page; with `close`, closes them. */
 export async function optionsTabCount(browser, { close = false } = {}) {
   const wanted = `${browser.extensionOrigin}/options.html`;
