@@ -28,8 +28,8 @@ function cases() {
 
 /**
  * In the page: an extension API that only records what the content script sends, so its first
- * report (sent as soon as it loads) can be read back. The page is a data: document, where nothing
- * else answers; the script under test is the shipped file, unchanged.
+ * report (sent as soon as it loads) can be read back. The page has no server behind it and nothing
+ * else answers there; the script under test is the shipped file, unchanged.
  */
 const STUB = `(() => {
   globalThis.keywardenSent = [];
@@ -53,8 +53,15 @@ function canonical(value) {
 
 /** The page model content.js reports for `html`, read in `tab`. */
 async function reported(tab, html) {
-  // A data: document of its own per page: no server, so no CSP governs its inline styles.
-  await withTimeout(tab.page.goto(`data:text/html;charset=utf-8,${encodeURIComponent(html)}`), 10_000, 'load the page');
+  // A document with no server behind it, so no CSP governs its inline styles: a data: document in
+  // Chromium (where Playwright's setContent races the page's own load), the blank page written
+  // over in Firefox (whose WebDriver BiDi refuses top-level data: navigations).
+  if (tab.kind === 'chromium') {
+    await withTimeout(tab.page.goto(`data:text/html;charset=utf-8,${encodeURIComponent(html)}`), 10_000, 'load the page');
+  } else {
+    await withTimeout(tab.page.goto('about:blank'), 10_000, 'about:blank');
+    await withTimeout(tab.page.setContent(html), 10_000, 'write the page');
+  }
   await withTimeout(tab.page.evaluate(STUB), 5_000, 'stub');
   await withTimeout(tab.page.evaluate(CONTENT), 5_000, 'content script');
   const sent = await withTimeout(tab.page.evaluate('globalThis.keywardenSent'), 5_000, 'read reports');
