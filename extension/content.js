@@ -294,7 +294,10 @@
     s.setProperty('padding', '0', 'important');
     s.setProperty('display', 'block', 'important');
     s.setProperty('box-sizing', 'border-box', 'important');
-    document.documentElement.appendChild(el);
+    // The save control comes before the step panel in the tab order, as it sits beside the key.
+    const ours = [panel?.el, pill?.el].filter((o) => o?.parentNode === document.documentElement)
+      .sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+    document.documentElement.insertBefore(el, tag === 'keywarden-capture' ? ours[0] ?? null : null);
     return { el, root };
   }
 

@@ -523,7 +523,9 @@ export class PanelFrame extends Scope {
 
   async focusInside(target) {
     await this.waitForSelector(target);
-    const focused = await this.evaluate((t) => {
+    // The panel may be redrawn or moved (its frame follows its content's height) just as the
+    // focus lands: try again for a moment before calling the focus refused.
+    const focused = await poll(() => this.evaluate((t) => {
       const css = typeof t === 'string' ? t : t.css;
       const norm = (s) => s.replace(/\s+/g, ' ').trim();
       const el = [...document.querySelectorAll(css)].find((e) => typeof t === 'string' || norm(e.textContent) === t.text);
@@ -531,7 +533,7 @@ export class PanelFrame extends Scope {
       window.focus();
       el.focus();
       return document.activeElement === el;
-    }, target);
+    }, target), { timeout: 3_000, what: `the focus on ${describeTarget(target)}` }).catch(() => false);
     if (!focused) throw new Error(`could not focus ${describeTarget(target)} in the panel`);
   }
 }
