@@ -21,6 +21,9 @@ pub struct PanelUi {
     why: Element,
     warning: Element,
     prerequisites: Element,
+    /// The step and the prerequisites last listed: while they stay the same, the list is left as
+    /// the admin left it (opened or closed, focus on its summary).
+    listed: RefCell<Option<(String, Vec<String>)>>,
     back: Element,
     next: Element,
     dismiss: Element,
@@ -88,6 +91,7 @@ impl PanelUi {
             why,
             warning,
             prerequisites,
+            listed: RefCell::new(None),
             back,
             next,
             dismiss,
@@ -159,14 +163,21 @@ impl PanelUi {
             }
             None => self.warning.set_attribute("hidden", "")?,
         }
-        self.prerequisites.set_text_content(None);
         // No vault comes first: a key made now could not be kept.
         let no_vault = v.needs_vault.then(|| t_with("panelNoVault", &[&v.key_label]));
         let listed: Vec<&str> =
             no_vault.iter().map(String::as_str).chain(v.prerequisites.iter().map(String::as_str)).collect();
-        if listed.is_empty() || saved {
+        let now = (v.step.clone(), listed.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let unchanged = self.listed.borrow().as_ref() == Some(&now) && !saved;
+        if unchanged {
+            // The same list for the same step: leave it opened or closed as the admin left it.
+        } else if listed.is_empty() || saved {
+            self.prerequisites.set_text_content(None);
             self.prerequisites.set_attribute("hidden", "")?;
+            *self.listed.borrow_mut() = None;
         } else {
+            self.prerequisites.set_text_content(None);
+            *self.listed.borrow_mut() = Some(now);
             self.prerequisites.remove_attribute("hidden")?;
             add(&self.prerequisites, "summary", &[], &t("panelBefore"))?;
             let list = add(&self.prerequisites, "ul", &[], "")?;

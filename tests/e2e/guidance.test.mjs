@@ -156,6 +156,22 @@ for (const name of BROWSERS) {
       await poll(async () => !(await drawn(tab)), { what: 'the highlight and the panel to go after Escape' });
     });
 
+    it('leaves "Before you start" opened or closed as the admin left it while the page changes', TEST, async () => {
+      await tab.goto(`${APP}/tokens?state=list`);
+      const panel = await expectStep(tab, 'new-token', CREATE_NEW);
+      const isOpen = () => panel.evaluate(() => document.querySelector('details.prerequisites')?.open ?? null);
+      const before = await isOpen();
+      assert.notEqual(before, null, 'the panel lists what to have ready');
+      // Toggled inside the frame (the redraw is what this test is about, not where the pointer lands).
+      await panel.evaluate(() => document.querySelector('details.prerequisites > summary').click());
+      assert.equal(await isOpen(), !before, 'the click toggles the list');
+      // The page changes without moving the walkthrough on: a new report, a new draw, same step.
+      await tab.evaluate(() => document.body.appendChild(Object.assign(document.createElement('p'), { textContent: 'Saved.' })));
+      await sleep(1_500);
+      await expectStep(tab, 'new-token', CREATE_NEW);
+      assert.equal(await isOpen(), !before, 'the redraw keeps the list as the admin left it');
+    });
+
     it('gives the focus back to the page when Escape closes the panel from inside it', TEST, async () => {
       await tab.goto(`${APP}/tokens?state=list`);
       const panel = await expectStep(tab, 'new-token', CREATE_NEW);
