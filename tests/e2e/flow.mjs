@@ -1,6 +1,6 @@
 // What the vendor and vault test files have in common: one suite per browser around the fixture server, walkthrough steps, the capture control, leak checks, pages keywarden must leave alone, and extra tabs.
 import assert from 'node:assert/strict';
-import { after, before } from 'node:test';
+import { after, before, it } from 'node:test';
 import {
   CSP,
   STEP_TIMEOUT,
@@ -92,6 +92,26 @@ export function launchForSuite(name, served, { options, settle = 0, setup, teard
     await teardown?.();
   }, { timeout: 30_000 });
   return session;
+}
+
+/**
+ * Tests that build on each other, in order: `step(title, fn)` adds one; once a step fails, the
+ * later ones fail at once naming it instead of running on a broken state. `ready` is the suite's
+ * (it throws a failed launch), `defaults` the tests' options.
+ */
+export function chainedSteps(ready, defaults = {}) {
+  let brokenAt = null;
+  return (title, fn) =>
+    it(title, defaults, async (t) => {
+      ready();
+      if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
+      try {
+        await fn(t);
+      } catch (error) {
+        brokenAt = title;
+        throw error;
+      }
+    });
 }
 
 // ---------------------------------------------------------------------------

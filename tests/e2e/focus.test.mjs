@@ -1,10 +1,11 @@
 // Keyboard focus, with real Tab presses in Chromium: the popup in each state, the options page and the step panel are walked control by control in reading order, each control shows a focus ring of 2 px or more at 3:1 against what lies behind it, nothing is skipped or traps the focus, and the save control (in a closed shadow root) is reached from the page and draws its ring.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { waitForPanelStep, withTimeout } from './harness.mjs';
 import {
   BROWSERS,
   bringToFront,
+  chainedSteps,
   decodePng,
   findOptionsTab,
   launchForSuite,
@@ -210,7 +211,6 @@ describe('chromium: keyboard focus', { skip: !BROWSERS.includes('chromium') }, (
   let browser;
   let options;
   let vendor;
-  let brokenAt = null;
   const session = launchForSuite('chromium', fixtures, {
     async setup(launched) {
       browser = launched;
@@ -218,17 +218,8 @@ describe('chromium: keyboard focus', { skip: !BROWSERS.includes('chromium') }, (
       vendor = await openTab(browser);
     },
   });
-  const step = (title, fn) =>
-    it(title, TEST, async () => {
-      session.ready();
-      if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
-      try {
-        await fn();
-      } catch (error) {
-        brokenAt = title;
-        throw error;
-      }
-    });
+  // Each step builds on the ones before it.
+  const step = chainedSteps(() => session.ready(), TEST);
 
   /** Opens the popup, waits for `state`, optionally does `then(popup)`, and walks it. */
   async function walkPopup(state, what, { then, expect } = {}) {

@@ -8,6 +8,7 @@ import { REPO_ROOT, poll, pressKeysOnDisplay, sleep, waitForPanelStep, withTimeo
 import {
   BROWSERS,
   bringToFront,
+  chainedSteps,
   decodePng,
   entryFor,
   findOptionsTab,
@@ -234,7 +235,6 @@ describe('chromium: look', { skip: !BROWSERS.includes('chromium') }, () => {
   let browser;
   let options;
   let vendor;
-  let brokenAt = null;
   const session = launchForSuite('chromium', fixtures, {
     options: { window: true },
     async setup(launched) {
@@ -244,17 +244,7 @@ describe('chromium: look', { skip: !BROWSERS.includes('chromium') }, () => {
     },
   });
   // Each step builds on the ones before it.
-  const step = (title, fn) =>
-    it(title, TEST, async () => {
-      session.ready();
-      if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
-      try {
-        await fn();
-      } catch (error) {
-        brokenAt = title;
-        throw error;
-      }
-    });
+  const step = chainedSteps(() => session.ready(), TEST);
 
   /** Walks PredictHQ's token form from its first step to the new token; returns the copy step's panel. */
   async function createToken(name) {
@@ -480,7 +470,6 @@ for (const scheme of SCHEMES) {
     let browser;
     let options;
     let vendor;
-    let brokenAt = null;
     const { ready } = launchForSuite('firefox', fixtures, {
       options: { prefs: { 'layout.css.prefers-color-scheme.content-override': scheme === 'dark' ? 0 : 1 } },
       async setup(launched) {
@@ -489,17 +478,8 @@ for (const scheme of SCHEMES) {
         vendor = await openTab(launched);
       },
     });
-    const step = (title, fn) =>
-      it(title, TEST, async () => {
-        ready();
-        if (brokenAt) throw new Error(`not run: the earlier step "${brokenAt}" failed`);
-        try {
-          await fn();
-        } catch (error) {
-          brokenAt = title;
-          throw error;
-        }
-      });
+    // Each step builds on the ones before it.
+    const step = chainedSteps(ready, TEST);
 
     /** Loads `file` into the suite's extension tab and checks it in this browser's scheme. */
     async function checkPage(file, state, what) {
