@@ -316,11 +316,14 @@
   const PANEL_H = 330;
   const PANEL_MIN_H = 120;
   const PANEL_MAX_H = 600;
+  // How long a new frame stays out of sight waiting for its first height, so that the panel
+  // appears once, at the place and size it keeps, rather than moving or folding as it arrives.
+  const FIT_WAIT_MS = 1500;
   let remembered = {};    // key metadata read from fields the worker pointed at, for the next capture
   let fieldMarks = [];    // those fields, as the last draw pointed at them
   let recheck = null;
   let highlight = null;   // { el, target }
-  let panel = null;       // { el, root, nonce, framed, fit }
+  let panel = null;       // { el, root, nonce, framed, fit, born }
   let capture = null;     // { el, button, key, copy }
 
   function showHighlight(mark) {
@@ -334,12 +337,19 @@
       root.appendChild(ring);
       highlight = { el, target };
     }
+    if (highlight.target !== target || !highlight.watched) {
+      relayout.disconnect();
+      relayout.observe(target);
+      relayout.observe(document.documentElement);
+      highlight.watched = true;
+    }
     highlight.target = target;
     highlight.el.setAttribute('data-vendor', mark.vendor);
     highlight.el.setAttribute('data-step', mark.step);
   }
 
   function hideHighlight() {
+    if (highlight) relayout.disconnect();
     highlight?.el.remove();
     highlight = null;
   }
@@ -471,9 +481,23 @@
   // Places the panel where it covers nothing the admin needs; without such a spot it folds into
   // the pill, which the admin can unfold (the panel then takes the best spot it can).
   function placePanel(vw, vh) {
+    // Drawn (the frame measures its content) but neither seen nor in the way until that measure
+    // is in. Transparent rather than hidden: Chromium pauses the rendering of a hidden frame.
+    const waiting = !Number.isFinite(panel.fit) && performance.now() - panel.born < FIT_WAIT_MS;
+    panel.el.style.setProperty('opacity', waiting ? '0' : '1', 'important');
+    panel.el.style.setProperty('pointer-events', waiting ? 'none' : 'auto', 'important');
     const clear = keepClear(vw, vh);
     const h = panelHeight(vh);
     const spot = freeSpot(PANEL_W, h, vw, vh, clear);
+    if (waiting) {
+      clearTimeout(panel.waited);
+      panel.waited = setTimeout(repositionSoon, FIT_WAIT_MS - (performance.now() - panel.born) + 10);
+      const r = spot ?? unfoldedSpot(h, vw, vh);
+      panel.el.style.setProperty('display', 'block', 'important');
+      place(panel.el, r.left, r.top, PANEL_W, r.height);
+      hidePill();
+      return;
+    }
     const step = highlight?.el.getAttribute('data-step') ?? 'any';
     if (expanded && expanded !== step) expanded = null;
     if (spot || expanded) {
@@ -508,7 +532,7 @@
   function showPanel(vendor) {
     if (!panel || !panel.el.isConnected) {
       const { el, root } = host('keywarden-panel', vendor);
-      panel = { el, root, nonce: newNonce(), framed: false, fit: null };
+      panel = { el, root, nonce: newNonce(), framed: false, fit: null, born: performance.now(), waited: null };
     }
     panel.el.setAttribute('data-vendor', vendor);
     panel.el.setAttribute('data-shown', '');
@@ -765,6 +789,8 @@
     if (panel?.el.hasAttribute('data-shown')) placePanel(vw, vh);
   }
 
+  // The target resized, or the page around it (fonts, stylesheets): its highlight and the panel follow.
+  const relayout = new ResizeObserver(() => repositionSoon());
   let frame = 0;
   function repositionSoon() {
     if (!frame) frame = requestAnimationFrame(() => { frame = 0; reposition(); });
@@ -910,6 +936,9 @@
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') schedule(); });
   window.addEventListener('scroll', repositionSoon, { capture: true, passive: true });
   window.addEventListener('resize', repositionSoon, { passive: true });
+  // Layout also changes with no DOM mutation (a web font or a stylesheet arriving): place again.
+  window.addEventListener('load', repositionSoon);
+  document.fonts?.addEventListener?.('loadingdone', repositionSoon);
   // pushState/replaceState leave no event in this isolated world; a cheap URL comparison catches them.
   setInterval(routed, 250);
 

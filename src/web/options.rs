@@ -18,6 +18,8 @@ use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
 thread_local! {
     /// Listeners of the current rendering; replaced (and so removed) on every refresh.
     static LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
+    /// How many renderings have started: only the latest one is put on the page.
+    static RENDERS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 fn say(status: &Element, text: &str) {
@@ -31,8 +33,30 @@ fn clear(el: &Element) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Draws the server section from the worker's answer.
+/// Draws the whole page from the worker's answers. The new page is built apart and put in place
+/// in one step, so the admin (or an assistive tool) never meets a half-drawn page, and a
+/// rendering that a newer one overtook while it waited for the worker is dropped.
 async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
+    let generation = RENDERS.with(|r| {
+        r.set(r.get() + 1);
+        r.get()
+    });
+    let page = document().create_element("div")?;
+    let listeners = build(&page, &root, message).await?;
+    if RENDERS.with(|r| r.get()) != generation {
+        return Ok(());
+    }
+    clear(&root)?;
+    while let Some(child) = page.first_child() {
+        root.append_child(&child)?;
+    }
+    LISTENERS.with(|l| *l.borrow_mut() = listeners);
+    super::vault_ui::refresh_strength();
+    Ok(())
+}
+
+/// Draws the page into the detached `page`; `root` is where it will go (handlers redraw there).
+async fn build(page: &Element, root: &Element, message: Option<String>) -> Result<Vec<EventListener>, JsValue> {
     let reply = ask(&OutgoingRequest::Servers).await;
     let vault = match ask(&OutgoingRequest::VaultStatus).await {
         Ok(Reply::Vault(v)) => Some(v),
@@ -40,14 +64,13 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     };
     let first_run = vault.as_ref().is_some_and(|v| !v.set_up);
     let guidance = ask(&OutgoingRequest::Guidance).await;
-    clear(&root)?;
     let mut listeners = Vec::new();
     let title = if first_run { t("welcomeTitle") } else { t("optionsTitle") };
-    add(&root, "h1", &[], &title)?;
-    add(&root, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
+    add(page, "h1", &[], &title)?;
+    add(page, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
     if first_run {
         if let Ok(Reply::Guidance { vendors }) = &guidance {
-            welcome(&root, vendors)?;
+            welcome(page, vendors)?;
         }
     }
     let again = root.clone();
@@ -57,15 +80,15 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
             let _ = render(again, message).await;
         });
     });
-    listeners.extend(super::vault_ui::section(&root, rerender.clone()).await?);
+    listeners.extend(super::vault_ui::section(page, rerender.clone()).await?);
     let rerender_backup = rerender.clone();
-    listeners.extend(super::vault_ui::clipboard_section(&root, rerender).await?);
-    listeners.extend(walkthrough_section(&root).await?);
-    let section = add(&root, "section", &[("aria-labelledby", "servers-title")], "")?;
+    listeners.extend(super::vault_ui::clipboard_section(page, rerender).await?);
+    listeners.extend(walkthrough_section(page).await?);
+    let section = add(page, "section", &[("aria-labelledby", "servers-title")], "")?;
     add(&section, "h2", &[("id", "servers-title")], &t("serversTitle"))?;
     let Ok(Reply::Servers { vendors, servers }) = reply else {
         add(&section, "p", &[("role", "alert")], &t("backgroundSilent"))?;
-        return Ok(());
+        return Ok(listeners);
     };
     let names: Vec<&str> = vendors.iter().map(|v| v.name.as_str()).collect();
     add(&section, "p", &[], &t_with("serversIntro", &[&names.join(", ")]))?;
@@ -142,11 +165,10 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
         });
     }));
     if let Some(v) = vault.as_ref().filter(|v| v.unlocked) {
-        listeners.extend(super::vault_ui::backup_section(&root, v, &rerender_backup)?);
+        listeners.extend(super::vault_ui::backup_section(page, v, &rerender_backup)?);
     }
-    maintenance(&root).await?;
-    LISTENERS.with(|l| *l.borrow_mut() = listeners);
-    Ok(())
+    maintenance(page).await?;
+    Ok(listeners)
 }
 
 /// Before there is a vault (a first install opens this page): what keywarden does and for whom,

@@ -418,10 +418,18 @@ export async function optionsTabCount(browser, { close = false } = {}) {
   return count;
 }
 
-/** Picks an option of a <select> the way a user does. */
-export function choose(tab, css, value) {
+/**
+ * Picks an option of a <select> the way a user does, once the option is there, and checks that
+ * the choice took (Puppeteer's select quietly picks nothing when the option is missing).
+ */
+export async function choose(tab, css, value) {
+  await tab.waitFor(([sel, v]) => [...(document.querySelector(sel)?.options ?? [])].some((o) => o.value === v), [css, value], {
+    what: `the option ${value} in ${css}`,
+  });
   const choice = tab.kind === 'chromium' ? tab.page.selectOption(css, value, { timeout: STEP_TIMEOUT }) : tab.page.select(css, value);
-  return withTimeout(choice, STEP_TIMEOUT, `choose ${value} in ${css}`);
+  await withTimeout(choice, STEP_TIMEOUT, `choose ${value} in ${css}`);
+  const now = await tab.evaluate((sel) => document.querySelector(sel)?.value ?? null, css);
+  assert.equal(now, value, `${css} shows the option chosen`);
 }
 
 // ---------------------------------------------------------------------------

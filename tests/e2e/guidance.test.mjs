@@ -17,7 +17,9 @@ function layout(tab) {
     const box = (el) => {
       if (!el) return null;
       const r = el.getBoundingClientRect();
-      return r.width > 0 && r.height > 0 && getComputedStyle(el).display !== 'none' ? { x: r.x, y: r.y, width: r.width, height: r.height } : null;
+      const style = getComputedStyle(el);
+      const shown = style.display !== 'none' && style.opacity !== '0';
+      return r.width > 0 && r.height > 0 && shown ? { x: r.x, y: r.y, width: r.width, height: r.height } : null;
     };
     const create = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Create New Token');
     return {
@@ -175,6 +177,7 @@ for (const name of BROWSERS) {
     it('gives the focus back to the page when Escape closes the panel from inside it', TEST, async () => {
       await tab.goto(`${APP}/tokens?state=list`);
       const panel = await expectStep(tab, 'new-token', CREATE_NEW);
+      await unfold(tab);
       // The admin was on Create New Token, then moved into the panel.
       await tab.evaluate(() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Create New Token').focus());
       await panel.press({ css: 'button', text: 'Not now' }, 'Escape');

@@ -534,7 +534,17 @@ export class PanelFrame extends Scope {
       el.focus();
       return document.activeElement === el;
     }, target), { timeout: 3_000, what: `the focus on ${describeTarget(target)}` }).catch(() => false);
-    if (!focused) throw new Error(`could not focus ${describeTarget(target)} in the panel`);
+    if (!focused) {
+      // What the run needs to tell why: the frame's focus and size, and how the page shows its host.
+      const frame = await this.evaluate(() => `focus ${document.hasFocus()}, view ${innerWidth}×${innerHeight}`).catch((e) => e.message);
+      const host = await this.tab.evaluate(() => {
+        const el = document.querySelector('keywarden-panel');
+        if (!el) return 'no host';
+        const cs = getComputedStyle(el);
+        return `display ${cs.display}, opacity ${cs.opacity}, ${el.hasAttribute('data-folded') ? 'folded' : 'unfolded'}`;
+      }).catch((e) => e.message);
+      throw new Error(`could not focus ${describeTarget(target)} in the panel (frame: ${frame}; host: ${host})`);
+    }
   }
 }
 
@@ -838,7 +848,15 @@ export async function waitForPanelStep(tab, step, { timeout = STEP_TIMEOUT } = {
         }
         const dialog = await panel.evaluate(dialogSnapshot);
         seen = dialog.step === null ? 'a panel without a dialog' : `the panel at step "${dialog.step}"`;
-        return dialog.step === step ? { panel, dialog } : null;
+        if (dialog.step !== step) return null;
+        // A new panel is placed once its content has said how tall it is (until then it is
+        // transparent): only then is it where it stays, shown or folded into the pill.
+        const settled = await tab.evaluate(() => {
+          const host = document.querySelector('keywarden-panel');
+          return !!host && (host.hasAttribute('data-folded') || getComputedStyle(host).opacity !== '0');
+        });
+        if (!settled) seen = `the panel at step "${step}", still waiting for its height`;
+        return settled ? { panel, dialog } : null;
       },
       { timeout, what: `the panel to show step "${step}"` },
     );
@@ -857,7 +875,8 @@ export async function injectedSnapshot(tab) {
       .filter((el) => el.localName.startsWith('keywarden-'))
       .map((el) => {
         const r = el.getBoundingClientRect();
-        const hidden = getComputedStyle(el).visibility === 'hidden';
+        const style = getComputedStyle(el);
+        const hidden = style.visibility === 'hidden' || style.opacity === '0';
         return { name: el.localName, visible: !hidden && r.width > 0 && r.height > 0 };
       }),
   );
