@@ -72,6 +72,14 @@ build() {
   wasm-bindgen --target web --out-dir "$pkg" --out-name keywarden \
     "$ROOT/target/wasm32-unknown-unknown/release/keywarden.wasm"
   "$E2E/node_modules/.bin/wasm-opt" -Oz "$pkg/keywarden_bg.wasm" -o "$pkg/keywarden_bg.wasm"
+  say "building the step panel's module (release; the panel alone, loaded in every vendor tab)"
+  # The same crate with only the panel's entry point: no worker, vault or crypto in it.
+  cargo build --quiet --release --lib --target wasm32-unknown-unknown --features panel-frame
+  local panel="$ROOT/target/wasm-pkg-panel"
+  rm -rf "$panel"
+  wasm-bindgen --target web --out-dir "$panel" --out-name keywarden_panel \
+    "$ROOT/target/wasm32-unknown-unknown/release/keywarden.wasm"
+  "$E2E/node_modules/.bin/wasm-opt" -Oz "$panel/keywarden_panel_bg.wasm" -o "$panel/keywarden_panel_bg.wasm"
   say "building the passphrase strength check (release; loaded by the options page only)"
   cargo build --quiet --release --target wasm32-unknown-unknown -p keywarden-strength
   local strength="$ROOT/target/wasm-pkg-strength" built="$ROOT/target/wasm32-unknown-unknown/release/keywarden_strength.wasm"
@@ -94,11 +102,13 @@ build() {
     cp extension/icons/*.png "$out/icons/"
     cp "$pkg/keywarden.js" "$pkg/keywarden_bg.wasm" "$out/"
     cp -r "$pkg/snippets" "$out/"
+    cp "$panel/keywarden_panel.js" "$panel/keywarden_panel_bg.wasm" "$out/"
+    cp -r "$panel/snippets" "$out/"
     cp "$strength/strength.js" "$strength/strength_bg.wasm" "$out/"
     "$tool" manifest extension "$browser" "$v" > "$out/manifest.json"
     (cd "$out" && zip -qr "../keywarden-$browser.zip" .)
   done
-  say "built dist/chrome, dist/firefox and their zips (wasm: keywarden_bg.wasm $(kib "$pkg/keywarden_bg.wasm"), strength_bg.wasm $(kib "$strength/strength_bg.wasm"))"
+  say "built dist/chrome, dist/firefox and their zips (wasm: keywarden_bg.wasm $(kib "$pkg/keywarden_bg.wasm"), keywarden_panel_bg.wasm $(kib "$panel/keywarden_panel_bg.wasm"), strength_bg.wasm $(kib "$strength/strength_bg.wasm"))"
 }
 
 lint_firefox() {
@@ -119,6 +129,7 @@ run_tests() {
   cargo fmt --all --check
   cargo clippy --quiet --workspace --all-targets -- -D warnings
   cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
+  cargo clippy --quiet --lib --target wasm32-unknown-unknown --features panel-frame -- -D warnings
   say "tier 1: native core (cargo test)"
   cargo test --quiet
   cargo test --quiet -p keywarden-strength

@@ -7,8 +7,8 @@ use keywarden::engine::controller::{Controller, Outcome};
 use keywarden::engine::page::{Element, PageModel, Role, SecretShape, MAX_ELEMENTS, MAX_TEXT, MAX_URL};
 use keywarden::engine::protocol::{
     admit, Admitted, CaptureState, ContentRequest, Draw, ErrorCode, ExtensionPage, Incoming, Mark, Out,
-    OutgoingRequest, PageRequest, PanelNonce, PanelRequest, Push, RawSender, Reply, Sender, StepEvent, TabStatus,
-    VERSION,
+    OutgoingRequest, PageRequest, PanelNonce, PanelPush, PanelRequest, PanelView, Push, RawSender, Reply, Sender,
+    StepEvent, TabStatus, VERSION,
 };
 use keywarden::engine::secret::SecretString;
 use keywarden::engine::walkthrough::Event;
@@ -119,11 +119,63 @@ fn status_and_resume_parse() {
 }
 
 #[test]
+fn requests_written_by_the_panel_parse_back_unchanged() {
+    let events = [StepEvent::Next, StepEvent::Back, StepEvent::Dismiss, StepEvent::Quiet, StepEvent::Close];
+    for event in events {
+        let text = serde_json::to_string(&Out::new(&PanelRequest::Panel { event })).unwrap();
+        match parse_json(&text) {
+            Ok(Admitted::Panel { request: PanelRequest::Panel { event: back }, .. }) => {
+                assert_eq!(back, event, "{text}")
+            }
+            other => panic!("{text} came back as {other:?}"),
+        }
+    }
+    let text = serde_json::to_string(&Out::new(&PanelRequest::Fit { height: 412 })).unwrap();
+    match parse_json(&text) {
+        Ok(Admitted::Panel { request: PanelRequest::Fit { height: 412 }, .. }) => {}
+        other => panic!("{text} came back as {other:?}"),
+    }
+}
+
+#[test]
+fn the_panel_reads_its_own_push_and_no_other() {
+    let view = PanelView {
+        vendor: "predicthq".into(),
+        vendor_name: "PredictHQ".into(),
+        step: "new-token".into(),
+        title: "Create a token".into(),
+        body: "Press Create New Token.".into(),
+        why: Some("Tokens are made here.".into()),
+        position: 2,
+        total: 4,
+        can_back: true,
+        warning: None,
+        prerequisites: vec!["An admin role".into()],
+        missing: false,
+        can_next: true,
+        needs_vault: false,
+        key_label: "API token".into(),
+        saved: None,
+    };
+    let read = |push: &Push| -> Option<Option<PanelView>> {
+        let wire = serde_json::to_value(Out::new(push)).unwrap();
+        let back: Incoming<PanelPush> = serde_json::from_value(wire).unwrap();
+        assert_eq!(back.v, VERSION);
+        back.body.into_view()
+    };
+    assert_eq!(read(&Push::Panel { view: Some(view.clone()) }), Some(Some(view)));
+    assert_eq!(read(&Push::Panel { view: None }), Some(None), "a push without a view hides the panel");
+    let nonce = PanelNonce::parse("0123456789abcdef0123456789abcdef").unwrap();
+    assert_eq!(
+        read(&Push::PanelFit { panel: nonce, height: 300 }),
+        None,
+        "the content script's push is not the panel's"
+    );
+}
+
+#[test]
 fn requests_written_by_extension_pages_parse_back_unchanged() {
     let sent = [
-        OutgoingRequest::Panel { event: StepEvent::Next },
-        OutgoingRequest::Panel { event: StepEvent::Back },
-        OutgoingRequest::Panel { event: StepEvent::Dismiss },
         OutgoingRequest::Status { tab: Some(12) },
         OutgoingRequest::Status { tab: None },
         OutgoingRequest::Resume { tab: 12 },
@@ -132,10 +184,6 @@ fn requests_written_by_extension_pages_parse_back_unchanged() {
         let text = serde_json::to_string(&Out::new(out)).unwrap();
         let parsed = parse_json(&text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
         let same = match (out, &parsed) {
-            (
-                OutgoingRequest::Panel { event: a },
-                Admitted::Panel { request: PanelRequest::Panel { event: b }, .. },
-            ) => a == b,
             (OutgoingRequest::Status { tab: a }, Admitted::Page { request: PageRequest::Status { tab: b }, .. }) => {
                 a == b
             }
@@ -818,7 +866,7 @@ fn the_panel_height_push_keeps_the_names_the_content_script_reads() {
     let back: Incoming<Push> = serde_json::from_value(wire).unwrap();
     assert_eq!(back.body, fit);
     // And the panel's request as it sends it.
-    let sent = serde_json::to_value(Out::new(&OutgoingRequest::Fit { height: 412 })).unwrap();
+    let sent = serde_json::to_value(Out::new(&PanelRequest::Fit { height: 412 })).unwrap();
     assert_eq!(sent, json!({ "v": VERSION, "body": { "type": "fit", "height": 412 } }));
 }
 

@@ -45,8 +45,9 @@ pub enum ContentRequest {
     Pressed { seq: u64, element: u32 },
 }
 
-/// What the step panel may ask, of the tab it is embedded in only.
-#[derive(Debug, Deserialize)]
+/// What the step panel may ask, of the tab it is embedded in only; the panel writes it, the
+/// worker reads it.
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PanelRequest {
     /// Next, Back, Dismiss.
@@ -867,7 +868,25 @@ pub enum Push {
     PanelFit { panel: PanelNonce, height: u32 },
 }
 
-/// The wire form of a reply or push, read back by the panel as `Incoming<Push>`.
+/// A push as the step panel reads it: its type and, for [`Push::Panel`], the view. A struct
+/// rather than [`Push`] itself, so that the panel's module (loaded in every vendor tab) carries
+/// no decoder for the pushes meant for content scripts.
+#[derive(Debug, Deserialize)]
+pub struct PanelPush {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub view: Option<PanelView>,
+}
+
+impl PanelPush {
+    /// The view to show (`None` hides the panel), when this push is [`Push::Panel`].
+    pub fn into_view(self) -> Option<Option<PanelView>> {
+        (self.kind == "panel").then_some(self.view)
+    }
+}
+
+/// The wire form of a reply or push, read back by the panel as `Incoming<PanelPush>`.
 #[derive(Serialize)]
 pub struct Out<'a, T: Serialize> {
     pub v: u32,
@@ -936,12 +955,6 @@ pub struct Incoming<T> {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutgoingRequest {
-    Panel {
-        event: StepEvent,
-    },
-    Fit {
-        height: u32,
-    },
     Status {
         tab: Option<u32>,
     },

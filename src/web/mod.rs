@@ -1,14 +1,22 @@
 //! The wasm glue: adapts browser events to the engine and back; no decisions are made here.
 
 pub mod api;
-pub mod clipboard;
 pub mod dom;
 pub mod i18n;
-pub mod options;
 pub mod panel;
+// The step panel's module (feature `panel-frame`) holds the panel and nothing else: every vendor
+// tab loads it, so it leaves out the worker, the vault and the pages that manage it.
+#[cfg(not(feature = "panel-frame"))]
+pub mod clipboard;
+#[cfg(not(feature = "panel-frame"))]
+pub mod options;
+#[cfg(not(feature = "panel-frame"))]
 pub mod popup;
+#[cfg(not(feature = "panel-frame"))]
 pub mod strength;
+#[cfg(not(feature = "panel-frame"))]
 pub mod vault_ui;
+#[cfg(not(feature = "panel-frame"))]
 pub mod worker;
 
 use crate::engine::protocol::{ErrorCode, Inbound, Incoming, Out, OutgoingRequest, Reply, VersionOnly, VERSION};

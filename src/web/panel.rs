@@ -4,7 +4,7 @@ use super::api::{self, Listener, Port};
 use super::dom::{add, document, on_click};
 use super::i18n::{t, t_with};
 use super::out;
-use crate::engine::protocol::{Incoming, OutgoingRequest, PanelView, Push, StepEvent as Event, VERSION};
+use crate::engine::protocol::{Incoming, PanelPush, PanelRequest, PanelView, StepEvent as Event, VERSION};
 use gloo_events::EventListener;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -237,7 +237,7 @@ thread_local! {
 }
 
 fn send(port: &Port, event: Event) {
-    port.post_message(&out(&OutgoingRequest::Panel { event }));
+    port.post_message(&out(&PanelRequest::Panel { event }));
 }
 
 /// Tells the worker how tall the panel's content is whenever its size changes (a new view, the
@@ -259,7 +259,7 @@ impl Fit {
             let height = measured.scroll_height();
             if height > 0 && height + 1 != last.get() {
                 last.set(height + 1);
-                port.post_message(&out(&OutgoingRequest::Fit { height: (height + 1) as u32 }));
+                port.post_message(&out(&PanelRequest::Fit { height: (height + 1) as u32 }));
             }
         });
         let observer = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref())?;
@@ -317,9 +317,8 @@ pub fn panel_main() -> Result<(), JsValue> {
     let timer: Rc<RefCell<Option<gloo_timers::callback::Timeout>>> = Rc::new(RefCell::new(None));
     let port_listener = Listener::new(port.on_message(), move |message| {
         // A push of another protocol version is not read (the worker and panel ship together).
-        if let Ok(Incoming { v: VERSION, body: Push::Panel { view } }) =
-            serde_wasm_bindgen::from_value::<Incoming<Push>>(message)
-        {
+        let push = serde_wasm_bindgen::from_value::<Incoming<PanelPush>>(message);
+        if let Some(view) = push.ok().filter(|i| i.v == VERSION).and_then(|i| i.body.into_view()) {
             // A failed DOM update leaves the previous view; the next push redraws.
             let _ = shown.show(view.as_ref());
             let saved = view.as_ref().is_some_and(|v| v.saved.is_some());

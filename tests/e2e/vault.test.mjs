@@ -289,10 +289,21 @@ function reachableFiles(dir, start) {
   return [...seen];
 }
 
-/** Expects the built `start` to reach the core's wasm (so the search works) and none of the strength module. */
+/** The wasm module each extension document loads: the step panel has a small one of its own. */
+const CORE_OF = { 'panel.html': 'keywarden_panel_bg.wasm' };
+const coreOf = (start) => CORE_OF[start] ?? 'keywarden_bg.wasm';
+
+/**
+ * Expects the built `start` to reach its wasm module (so the search works) and none of the
+ * strength module; the step panel, loaded in every vendor tab, reaches neither the full core.
+ */
 function expectStrengthUnreachable(dir, start) {
   const files = reachableFiles(dir, start);
-  assert.ok(files.includes('keywarden_bg.wasm'), `${start} reaches keywarden_bg.wasm (it reaches ${JSON.stringify(files)})`);
+  const core = coreOf(start);
+  assert.ok(files.includes(core), `${start} reaches ${core} (it reaches ${JSON.stringify(files)})`);
+  if (core !== 'keywarden_bg.wasm') {
+    assert.ok(!files.includes('keywarden_bg.wasm'), `${start} never reaches the full core (it reaches ${JSON.stringify(files)})`);
+  }
   for (const file of STRENGTH_FILES) assert.ok(!files.includes(file), `${start} never reaches ${file} (it reaches ${JSON.stringify(files)})`);
   for (const file of files.filter((f) => f.endsWith('.js'))) {
     const text = readFileSync(path.join(dir, file), 'utf8');
@@ -323,10 +334,12 @@ function filesRequestedBy(requests, page) {
   return requests.filter((r) => r.document && new URL(r.document).pathname === `/${page}`).map((r) => r.file);
 }
 
-/** Chromium: expects `page` to have requested the core's wasm (so the record works) and none of the strength module. */
+/** Chromium: expects `page` to have requested its wasm module (so the record works) and none of the strength module. */
 function expectNoStrengthRequests(requests, page) {
   const files = filesRequestedBy(requests, page);
-  assert.ok(files.includes('keywarden_bg.wasm'), `${page} is seen loading keywarden_bg.wasm (it loaded ${JSON.stringify(files)})`);
+  const core = coreOf(page);
+  assert.ok(files.includes(core), `${page} is seen loading ${core} (it loaded ${JSON.stringify(files)})`);
+  if (core !== 'keywarden_bg.wasm') assert.ok(!files.includes('keywarden_bg.wasm'), `${page} never loads the full core (it loaded ${JSON.stringify(files)})`);
   for (const file of STRENGTH_FILES) assert.ok(!files.includes(file), `${page} never loads ${file} (it loaded ${JSON.stringify(files)})`);
 }
 
@@ -661,9 +674,15 @@ for (const name of BROWSERS) {
       assert.equal(others, 0, 'earlier tokens are gone from the vendor page');
     });
 
-    step('12. the worker, the popup and the step panel never load the passphrase strength module', TEST, async (t) => {
+    step('12. the worker, the popup and the step panel never load the passphrase strength module, nor the panel the full core', TEST, async (t) => {
       const dir = extensionDir(name);
       for (const start of ['worker.js', 'popup.html', 'panel.html']) expectStrengthUnreachable(dir, start);
+      // The panel's module holds the panel alone: none of the worker's, popup's or options' entry points.
+      const panelGlue = readFileSync(path.join(dir, 'keywarden_panel.js'), 'utf8');
+      assert.match(panelGlue, /export function panel_main\b/);
+      for (const entry of ['on_message', 'on_connect', 'popup_main', 'options_main']) {
+        assert.ok(!new RegExp(`export function ${entry}\\b`).test(panelGlue), `the panel's module has no ${entry}`);
+      }
       assert.ok(reachableFiles(dir, 'options.html').includes('strength_bg.wasm'), 'the options page does reach it');
       if (name !== 'chromium') {
         t.diagnostic('Firefox records no resource timing or network events for extension documents: the build was checked statically');
