@@ -24,6 +24,18 @@ fn main() {
         ));
     }
     out.push_str("];\n");
+    // The same recipes as JSON, for the extension: read with serde_json, which the extension has
+    // anyway, so no TOML parser is shipped. A recipe that is not TOML fails here, at build time.
+    out.push_str("/// The embedded recipes as JSON, converted from the TOML at build time: (file name, JSON).\n");
+    out.push_str("pub static BUILTIN_JSON: &[(&str, &str)] = &[\n");
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy();
+        let text = fs::read_to_string(f).expect("recipe file");
+        let value: serde_json::Value =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{} is not TOML: {e}", f.display()));
+        out.push_str(&format!("    ({name:?}, {:?}),\n", serde_json::to_string(&value).unwrap()));
+    }
+    out.push_str("];\n");
     fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("builtin_recipes.rs"), out).unwrap();
     page_rules();
 }

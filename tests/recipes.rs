@@ -304,3 +304,23 @@ fn a_check_url_may_name_the_tenants_own_host() {
     let check = recipe.key.check.expect("a check");
     assert_eq!(check.url_for("partners.example.net"), "https://partners.example.net/billing/2/me");
 }
+
+/// The extension reads the built-in recipes in the JSON form `build.rs` converts them to: it must
+/// be the very catalog the TOML gives.
+#[test]
+fn builtin_recipes_read_the_same_from_their_json_form() {
+    let toml = Catalog::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let json = Catalog::builtin_json().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(toml.recipes.len(), json.recipes.len());
+    for (a, b) in toml.recipes.iter().zip(&json.recipes) {
+        assert_eq!(a, b, "{} differs in its JSON form", a.vendor.id);
+    }
+}
+
+/// A recipe in JSON is checked as strictly as in TOML: a bad field is refused with its name.
+#[test]
+fn recipes_in_json_form_are_checked_like_toml() {
+    let e = Recipe::parse_json("broken.toml", r#"{"vendor": {"id": "x"}}"#).unwrap_err();
+    assert_eq!(e.file, "broken.toml");
+    assert!(Recipe::parse_json("bad.toml", "{").is_err(), "malformed JSON is refused");
+}

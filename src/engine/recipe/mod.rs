@@ -2,7 +2,8 @@
 //!
 //! A recipe is TOML (see `vendors/`). `Recipe::parse` reads it loosely (`raw`), then checks every
 //! field and builds the typed form the rest of the engine uses; an error names the file and the
-//! field path (`page[1].step[0].target[0].role`).
+//! field path (`page[1].step[0].target[0].role`). The extension reads the built-in recipes in
+//! the JSON form `build.rs` converts them to (`Recipe::parse_json`), and so carries no TOML parser.
 
 mod raw;
 mod vocabulary;
@@ -360,12 +361,27 @@ pub struct Recipe {
 
 impl Recipe {
     /// Parses and validates a recipe; `file` only labels errors.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn parse(file: &str, source: &str) -> Result<Recipe, RecipeError> {
         let raw: RawRecipe = toml::from_str(source).map_err(|e| RecipeError {
             file: file.to_string(),
             field: String::new(),
             problem: e.to_string().trim().replace('\n', " "),
         })?;
+        Recipe::checked(file, raw)
+    }
+
+    /// Reads a recipe in its JSON form (the TOML converted by `build.rs`), checked as [`Recipe::parse`] checks it.
+    pub fn parse_json(file: &str, source: &str) -> Result<Recipe, RecipeError> {
+        let raw: RawRecipe = serde_json::from_str(source).map_err(|e| RecipeError {
+            file: file.to_string(),
+            field: String::new(),
+            problem: e.to_string(),
+        })?;
+        Recipe::checked(file, raw)
+    }
+
+    fn checked(file: &str, raw: RawRecipe) -> Result<Recipe, RecipeError> {
         let vocabulary = Vocabulary::new(&raw.words).map_err(|e| RecipeError {
             file: file.to_string(),
             field: "words".into(),
@@ -815,14 +831,30 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Loads the recipes embedded at build time from `vendors/`.
+    /// Loads the recipes embedded at build time from `vendors/`: their JSON form in the extension,
+    /// the TOML itself natively (where error messages point into the file).
     pub fn builtin() -> Result<Catalog, RecipeError> {
+        #[cfg(target_arch = "wasm32")]
+        return Catalog::builtin_json();
+        #[cfg(not(target_arch = "wasm32"))]
         Catalog::from_sources(BUILTIN)
     }
 
-    /// Loads recipes from (file name, text) pairs and checks that vendors do not overlap.
+    /// The embedded recipes read from their JSON form, as the extension reads them.
+    pub fn builtin_json() -> Result<Catalog, RecipeError> {
+        let recipes = BUILTIN_JSON.iter().map(|(f, s)| Recipe::parse_json(f, s)).collect::<Result<Vec<_>, _>>()?;
+        Catalog::checked(BUILTIN_JSON, recipes)
+    }
+
+    /// Loads recipes from (file name, TOML text) pairs and checks that vendors do not overlap.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn from_sources(sources: &[(&str, &str)]) -> Result<Catalog, RecipeError> {
         let recipes = sources.iter().map(|(f, s)| Recipe::parse(f, s)).collect::<Result<Vec<_>, _>>()?;
+        Catalog::checked(sources, recipes)
+    }
+
+    /// Checks that the vendors of `recipes` (read from `sources`) do not overlap.
+    fn checked(sources: &[(&str, &str)], recipes: Vec<Recipe>) -> Result<Catalog, RecipeError> {
         for (i, a) in recipes.iter().enumerate() {
             for b in &recipes[..i] {
                 let clash = |field: &str, what: String| {
