@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO_ROOT, withTimeout } from './harness.mjs';
-import { BROWSERS, launchForSuite, openTab, serveFixtures } from './flow.mjs';
+import { BROWSERS, findOptionsTab, launchForSuite, openTab, serveFixtures } from './flow.mjs';
 
 const PAGES = path.join(REPO_ROOT, 'tests', 'data', 'pages');
 const CONTENT = readFileSync(path.join(REPO_ROOT, 'extension', 'content.js'), 'utf8');
@@ -77,6 +77,8 @@ for (const name of ['chromium', 'firefox']) {
     let tab;
     const session = launchForSuite(name, fixtures, {
       async setup(browser) {
+        // The options page keywarden opens on install would take over a tab opened before it.
+        await findOptionsTab(browser);
         tab = await openTab(browser);
       },
     });
