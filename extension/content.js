@@ -213,7 +213,7 @@
   const FIELD_ROLES = new Set(['textbox', 'combobox', 'checkbox', 'radio', 'listbox', 'group']);
   // The whole page is described again at least this often while it keeps changing, for what no
   // mutation announces (a style sheet edited through the CSSOM, a layout that hides an element).
-  const FULL_MS = 3000;
+  const FULL_MS = 10000;
   // More changed subtrees than this in one batch: the whole page is described instead.
   const MAX_DIRTY = 200;
   const TEXT_OWNER = 'button,a[href],a[tabindex]:not([tabindex="-1"]),label,h1,h2,h3,h4,h5,h6,[role=button],[role=link],[role=heading],[role=option],[role=menuitem],[role=tab]';
@@ -289,19 +289,46 @@
       clip(labelOf(el, role)), el.tagName === 'INPUT' && TEXT_ROLES.has(role) ? mask(value).text : '']);
   }
 
+  // What may make an item matter (a field, a dialog, an alert), and a run of key-like characters
+  // as long as the shortest key: an item without either cannot hold anything that keeps it.
+  const MATTERS = 'input,textarea,select,[contenteditable],[role=textbox],[role=searchbox],[role=combobox],dialog,[role=dialog],[role=alertdialog],[role=alert],[role=status]';
+  const KEY_RUN = /[A-Za-z0-9+/=_.~-]{16,}/;
+
+  // An item the report leaves out whatever it holds (past the first ROW_KEEP of a long run, and
+  // holding nothing that matters): its subtree is not described at all.
+  function leftOut(item) {
+    const unit = unitOf(item);
+    const parent = unit.parentElement;
+    if (!parent) return false;
+    const { count, at } = runsIn(parent);
+    if ((count.get(unit.tagName) || 0) <= ROW_RUN || at.get(unit) < ROW_KEEP) return false;
+    if (item.matches(MATTERS) || item.querySelector(MATTERS)) return false;
+    // A key-like word lies within one of the item's children (a cell), read with and without what
+    // is hidden from a person; cells side by side are not one word.
+    for (const c of item.childNodes) {
+      const text = c.nodeType === Node.TEXT_NODE ? c.data : c.nodeType === Node.ELEMENT_NODE ? c.textContent : '';
+      if (KEY_RUN.test(text) || (c.nodeType === Node.ELEMENT_NODE && KEY_RUN.test(textOf(c)))) return false;
+    }
+    return true;
+  }
+
   // Describes `root`'s subtree (`root` itself too when `self`) into `out` in document order;
-  // `seen` gets every element looked at, `shut` the aria-hidden subtrees left out.
+  // `seen` gets every element looked at, `shut` the aria-hidden subtrees and the items left out.
   function walk(root, self, out, seen, shut) {
     if (self) {
+      if (root.matches(ITEM) && leftOut(root)) { shut?.push(root); return; }
       seen?.add(root);
       const e = entryOf(root);
       if (e) out.push(e);
     }
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT, {
       acceptNode: (n) => {
-        if (!rejects(n)) return NodeFilter.FILTER_ACCEPT;
-        if (!SKIP.has(n.nodeName)) shut?.push(n);
-        return NodeFilter.FILTER_REJECT;
+        if (rejects(n)) {
+          if (!SKIP.has(n.nodeName)) shut?.push(n);
+          return NodeFilter.FILTER_REJECT;
+        }
+        if (n.matches(ITEM) && leftOut(n)) { shut?.push(n); return NodeFilter.FILTER_REJECT; }
+        return NodeFilter.FILTER_ACCEPT;
       },
     });
     for (let el = walker.nextNode(); el; el = walker.nextNode()) {
@@ -319,6 +346,7 @@
   let whole = true;
   let lastWhole = 0;
   const runs = new Map();     // parent → its children by tag: { count: Map(tag → n), at: Map(child → place) }
+  const units = new Map();    // item → its run: { parent, total, at, key }
 
   function above(el) {
     for (let a = el; a && a !== document.body; a = a.parentElement) touched.add(a);
@@ -347,7 +375,10 @@
       }
       above(t.parentElement);
     } else {
-      runs.delete(t);
+      // The runs under `t`, and the wrappers an item is alone in, may have changed.
+      if (runs.delete(t) || (t.childElementCount <= 2 && t.querySelector(ITEM))) units.clear();
+      // Items added or removed in a long run move the others in or out of its first ROW_KEEP.
+      if (t.childElementCount > ROW_RUN) dirty.add(t);
       for (const n of m.addedNodes) if (n.nodeType === Node.ELEMENT_NODE) dirty.add(n);
       above(t);
     }
@@ -367,9 +398,10 @@
     const body = document.body;
     if (whole || !body || Date.now() - lastWhole > FULL_MS) {
       const out = [];
+      runs.clear();
+      units.clear();
       walk(body || document.documentElement, false, out, null, null);
       entries = out;
-      runs.clear();
       whole = false;
       lastWhole = Date.now();
       dirty = new Set();
@@ -383,6 +415,14 @@
       for (let a = el; a && a !== body; a = a.parentElement) if (rejects(a)) return true;
       return false;
     };
+    // A change inside an item is described with its whole item, which may now matter or not.
+    const lifted = new Set();
+    for (const r of dirty) {
+      let top = r;
+      for (let a = r; a && a !== body; a = a.parentElement) if (a.matches(ITEM)) top = a;
+      lifted.add(top);
+    }
+    dirty = lifted;
     const roots = [...dirty].filter((r) => {
       if (!r.isConnected || !body.contains(r) || r === body) return false;
       for (let a = r.parentElement; a; a = a.parentElement) if (dirty.has(a)) return false;
@@ -400,12 +440,12 @@
       const e = hidden(el) ? null : entryOf(el);
       if (e) chunks.push([e]);
     };
-    for (const el of touched) one(el);
-    for (const e of entries) if (e.live !== null && !seen.has(e.el) && liveState(e.el, e.rec.role) !== e.live) one(e.el);
-    dirty = new Set();
-    touched = new Set();
     const gone = new Set();
     for (const s of shut) for (const el of [s, ...s.getElementsByTagName('*')]) gone.add(el);
+    for (const el of touched) if (!gone.has(el)) one(el);
+    for (const e of entries) if (e.live !== null && !seen.has(e.el) && !gone.has(e.el) && liveState(e.el, e.rec.role) !== e.live) one(e.el);
+    dirty = new Set();
+    touched = new Set();
     const alive = entries.filter((e) => !seen.has(e.el) && !gone.has(e.el) && e.el.isConnected);
     if (!chunks.length) { entries = alive; return; }
     // Changed subtrees are disjoint, so each fresh chunk goes in whole where its first element falls.
@@ -456,7 +496,6 @@
   // budget of MAX_ELEMENTS spent on what matters first. Each planned element: its entry, the
   // positions of its dialog and group in the plan, and the length of the run it starts.
   function plan(all) {
-    const units = new Map();
     // An item's run: its unit's parent, how many units of its tag that parent holds, and its place.
     const runOf = (item) => {
       let r = units.get(item);
@@ -527,6 +566,11 @@
 
   // The last report sent, to send none whose model did not change.
   let last = null;
+  // Roles of the vendor controls the step panel keeps clear of; when none came or went and the
+  // draw is the last one again, the panel keeps its place.
+  const CONTROL_ROLES = new Set(['button', 'link', 'textbox', 'checkbox', 'radio', 'combobox', 'listbox', 'option', 'menuitem', 'tab']);
+  let controlsChanged = true;
+  let lastDraw = '';
   let forcing = false;
 
   // Sends the page model, unless it is the one last sent and nothing asked for a report anyway
@@ -544,7 +588,9 @@
     if (!forced && last && last.url === location.href && last.title === title && last.nonce === nonce && samePlan(last.planned, planned)) {
       return Promise.resolve();
     }
-    last = { url: location.href, title, nonce, planned };
+    const controls = planned.filter((p) => CONTROL_ROLES.has(p.e.rec.role)).map((p) => p.e.el);
+    if (!last || controls.length !== last.controls.length || controls.some((el, i) => el !== last.controls[i])) controlsChanged = true;
+    last = { url: location.href, title, nonce, planned, controls };
     elements = planned.map((p) => p.e.el);
     seq += 1;
     const mine = seq;
@@ -1070,8 +1116,20 @@
       capture.box = [left, top, w, h];
       pin(capture);
     }
-    if (panel?.el.hasAttribute('data-shown')) placePanel(vw, vh);
+    if (panel?.el.hasAttribute('data-shown')) {
+      // Placing the panel measures every vendor control near the target: done after each draw and
+      // whenever the target, the key, the view or the panel's own state moved, not at every change.
+      const t = highlight?.target.getBoundingClientRect();
+      const waiting = !Number.isFinite(panel.fit) && performance.now() - panel.born < FIT_WAIT_MS;
+      const geometry = JSON.stringify([t && [t.left, t.top, t.width, t.height], capture?.box, vw, vh, panel.fit, waiting,
+        expanded, highlight?.el.getAttribute('data-step'), window.scrollX, window.scrollY]);
+      if (replace || geometry !== placed) placePanel(vw, vh);
+      placed = geometry;
+      replace = false;
+    }
   }
+  let placed = null;
+  let replace = true;
 
   // The target resized, or the page around it (fonts, stylesheets): its highlight and the panel follow.
   const relayout = new ResizeObserver(() => repositionSoon());
@@ -1113,6 +1171,10 @@
     fieldMarks = d.fields || [];
     remember(fieldMarks);
     clearTimeout(recheck);
+    const drawn = JSON.stringify({ ...d, seq: 0 });
+    if (controlsChanged || drawn !== lastDraw) replace = true;
+    controlsChanged = false;
+    lastDraw = drawn;
     recheck = d.recheck_ms ? setTimeout(() => schedule(true), d.recheck_ms) : null;
     reposition();
     if (d.panel) frameNewPanel();
