@@ -11,6 +11,9 @@
 //! `<noscript>`, `<template>`, `<svg>`, `<head>`, `<iframe>`, `<object>`, keywarden's own overlay
 //! elements and `aria-hidden="true"` subtrees, as the content script does. Sizes come from layout
 //! and are not judged: an empty element a browser would draw with no area is still reported.
+//! What the walk finds is then planned as the script plans it: long runs of repeated rows reduced
+//! to their first rows, the rows that matter and a count, and past `MAX_ELEMENTS` what recipes match
+//! on first, in document order.
 
 use crate::engine::page::{Element, PageModel, Role, SecretShape};
 use scraper::{Html, Node};
@@ -19,6 +22,13 @@ use std::collections::HashMap;
 // MAX_ELEMENTS, MAX_TEXT, KEY_CHARS, KEY_MIN, TEXT_ROLES, ICON_ROLES, ICON_PREFIXES, ICON_LOOK and
 // role_attr, read out of extension/content.js at build time: one place for both readings.
 include!(concat!(env!("OUT_DIR"), "/page_rules.rs"));
+// The content script's limits, checked as it builds: what it keeps around a key covers the context
+// recognition reads, a full report is one the worker accepts, and a long run keeps its first rows.
+const _: () = assert!(
+    KEEP_BEFORE >= crate::engine::recognize::CONTEXT_BEFORE && KEEP_AFTER >= crate::engine::recognize::CONTEXT_AFTER
+);
+const _: () = assert!(MAX_ELEMENTS <= crate::engine::page::MAX_ELEMENTS);
+const _: () = assert!(ROW_KEEP >= 1 && ROW_RUN > ROW_KEEP);
 /// Subtrees the content script's walker rejects, by lower-cased node name.
 const SKIP: &[&str] = &[
     "script",
@@ -1094,14 +1104,6 @@ pub fn golden(model: &PageModel) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::recognize::{CONTEXT_AFTER, CONTEXT_BEFORE};
-
-    #[test]
-    fn what_is_kept_around_a_key_covers_the_context_recognition_reads() {
-        assert!(KEEP_BEFORE >= CONTEXT_BEFORE && KEEP_AFTER >= CONTEXT_AFTER);
-        assert!(MAX_ELEMENTS <= crate::engine::page::MAX_ELEMENTS, "the worker would refuse a full report");
-        assert!(ROW_KEEP >= 1 && ROW_RUN > ROW_KEEP);
-    }
 
     /// A table of `rows` rows with `special` (a row's markup) in place of row `at`.
     fn table_page(rows: usize, at: usize, special: &str) -> String {
