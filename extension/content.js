@@ -197,74 +197,404 @@
     return false;
   }
 
+  // Repeated items (table rows, list items): a run of more than ROW_RUN of them under one parent
+  // is reported as its first ROW_KEEP items, every other item holding something that matters (a
+  // key-like string, a dialog, a filled field, an alert), and the run's length (`run`) on its first
+  // reported element, so a table of 2,000 tokens is a few rows and a count wherever it sits.
+  const ITEM = 'tr,[role=row],li,[role=listitem],[role=treeitem]';
+  const ROW_RUN = 30;
+  const ROW_KEEP = 5;
+  // When more than MAX_ELEMENTS remain, these roles are reported first (what recipes match on),
+  // then rows, cells and text while room is left; the report stays in document order.
+  const FIRST_ROLES = new Set(['dialog', 'heading', 'button', 'link', 'textbox', 'checkbox', 'radio', 'combobox', 'listbox', 'option', 'menuitem', 'tab', 'label', 'group', 'alert']);
+  // Around a key-like string, the elements that may announce it; beside a field, its label: kept with them.
+  const KEEP_BEFORE = 6;
+  const KEEP_AFTER = 2;
+  const FIELD_ROLES = new Set(['textbox', 'combobox', 'checkbox', 'radio', 'listbox', 'group']);
+  // The whole page is described again at least this often while it keeps changing, for what no
+  // mutation announces (a style sheet edited through the CSSOM, a layout that hides an element).
+  const FULL_MS = 10000;
+  // More changed subtrees than this in one batch: the whole page is described instead.
+  const MAX_DIRTY = 200;
+  const TEXT_OWNER = 'button,a[href],a[tabindex]:not([tabindex="-1"]),label,h1,h2,h3,h4,h5,h6,[role=button],[role=link],[role=heading],[role=option],[role=menuitem],[role=tab]';
+
   let elements = [];
   let seq = 0;
   let lastHref = location.href;
 
-  function describe() {
-    const list = [];
-    const index = new Map();
-    const walker = document.createTreeWalker(document.body || document.documentElement, NodeFilter.SHOW_ELEMENT, {
-      acceptNode: (n) => (SKIP.has(n.nodeName) || n.getAttribute('aria-hidden') === 'true' ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
-    });
-    const records = [];
-    for (let el = walker.nextNode(); el && records.length < MAX_ELEMENTS; el = walker.nextNode()) {
-      const semantic = el.matches(SEMANTIC);
-      let role = semantic ? roleOf(el) : null;
-      if (role === undefined) continue;
-      let raw = '';
-      if (role && TEXT_ROLES.has(role)) raw = el.tagName === 'INPUT' ? el.value : textOf(el);
-      else if (!role) {
-        raw = ownText(el);
-        if (!collapse(raw)) continue;
-        if (el.parentElement?.closest('button,a[href],a[tabindex]:not([tabindex="-1"]),label,h1,h2,h3,h4,h5,h6,[role=button],[role=link],[role=heading],[role=option],[role=menuitem],[role=tab]')) continue;
-        role = 'text';
-      }
-      if (!shown(el, role)) continue;
-      const rec = { role };
-      const { text, secret } = mask(raw);
-      if (text) rec.text = text;
-      let secretShape = secret;
-      if (role === 'textbox' || role === 'combobox') {
-        const value = 'value' in el ? String(el.value || '') : collapse(el.textContent);
-        rec.filled = value.trim() !== '';
-        // A field may show the new key; only its outline is reported, and never for password fields.
-        if (el.type !== 'password' && findKey(value)) secretShape = shapeOf(findKey(value));
-      }
-      const label = clip(labelOf(el, role));
-      if (label && !findKey(label)) rec.label = label;
-      if (ICON_ROLES.has(role) && !rec.label && !(rec.text || '').includes(' ')) {
-        const icon = clip(iconOf(el));
-        if (icon) rec.icon = icon;
-      }
-      if (role === 'heading') rec.level = Number(el.tagName.slice(1)) || Number(el.getAttribute('aria-level')) || undefined;
-      if (role === 'checkbox' || role === 'radio') {
-        rec.checked = 'checked' in el && el.tagName === 'INPUT' ? el.checked : el.getAttribute('aria-checked') === 'true';
-      }
-      if (el.disabled || el.getAttribute('aria-disabled') === 'true') rec.disabled = true;
-      if (['true', 'menu'].includes(el.getAttribute('aria-haspopup'))) rec.menu = true;
-      const dialog = el.parentElement?.closest(DIALOG);
-      if (dialog && index.has(dialog)) rec.dialog = index.get(dialog);
-      const group = el.parentElement?.closest(GROUP);
-      if (group && index.has(group)) rec.group = index.get(group);
-      if (secretShape) rec.secret = secretShape;
-      index.set(el, records.length);
-      records.push(rec);
-      list.push(el);
-    }
-    return { list, records };
+  const rejects = (n) => SKIP.has(n.nodeName) || n.getAttribute('aria-hidden') === 'true';
+
+  // The repeated items `el` sits in, nearest first.
+  function itemsOf(el) {
+    const out = [];
+    for (let a = el.closest(ITEM); a; a = a.parentElement?.closest(ITEM)) out.push(a);
+    return out;
   }
 
-  function report() {
+  // One element as the report would carry it, or null when it is not reported: its record without
+  // the references to other records, and what those are computed from. A `live` entry is read
+  // again at every report, as it shows a property no mutation announces (a field's value, a box
+  // ticked) or text from elsewhere (its `<label>`, aria-labelledby).
+  function entryOf(el) {
+    const semantic = el.matches(SEMANTIC);
+    let role = semantic ? roleOf(el) : null;
+    if (role === undefined) return null;
+    let raw = '';
+    if (role && TEXT_ROLES.has(role)) raw = el.tagName === 'INPUT' ? el.value : textOf(el);
+    else if (!role) {
+      raw = ownText(el);
+      if (!collapse(raw)) return null;
+      if (el.parentElement?.closest(TEXT_OWNER)) return null;
+      role = 'text';
+    }
+    if (!shown(el, role)) return null;
+    const rec = { role };
+    const { text, secret } = mask(raw);
+    if (text) rec.text = text;
+    let secretShape = secret;
+    if (role === 'textbox' || role === 'combobox') {
+      const value = 'value' in el ? String(el.value || '') : collapse(el.textContent);
+      rec.filled = value.trim() !== '';
+      // A field may show the new key; only its outline is reported, and never for password fields.
+      if (el.type !== 'password' && findKey(value)) secretShape = shapeOf(findKey(value));
+    }
+    const label = clip(labelOf(el, role));
+    if (label && !findKey(label)) rec.label = label;
+    if (ICON_ROLES.has(role) && !rec.label && !(rec.text || '').includes(' ')) {
+      const icon = clip(iconOf(el));
+      if (icon) rec.icon = icon;
+    }
+    if (role === 'heading') rec.level = Number(el.tagName.slice(1)) || Number(el.getAttribute('aria-level')) || undefined;
+    if (role === 'checkbox' || role === 'radio') {
+      rec.checked = 'checked' in el && el.tagName === 'INPUT' ? el.checked : el.getAttribute('aria-checked') === 'true';
+    }
+    if (el.disabled || el.getAttribute('aria-disabled') === 'true') rec.disabled = true;
+    if (['true', 'menu'].includes(el.getAttribute('aria-haspopup'))) rec.menu = true;
+    if (secretShape) rec.secret = secretShape;
+    const live = FIELD_ROLES.has(role) || el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT'
+      || el.hasAttribute('aria-labelledby') || Boolean(el.labels?.length);
+    return {
+      el, rec, live: live ? liveState(el, role) : null, items: itemsOf(el),
+      dialog: el.parentElement?.closest(DIALOG) || null,
+      group: el.parentElement?.closest(GROUP) || null,
+    };
+  }
+
+  // What a live entry shows that no mutation announces, as its record would carry it (never the
+  // value itself): read at every report, the entry is described again when it differs.
+  function liveState(el, role) {
+    const value = 'value' in el ? String(el.value || '') : '';
+    const key = el.type !== 'password' && findKey(value);
+    return JSON.stringify([role, value.trim() !== '', key ? shapeOf(key) : null, Boolean(el.checked),
+      clip(labelOf(el, role)), el.tagName === 'INPUT' && TEXT_ROLES.has(role) ? mask(value).text : '']);
+  }
+
+  // What may make an item matter (a field, a dialog, an alert), and a run of key-like characters
+  // as long as the shortest key: an item without either cannot hold anything that keeps it.
+  const MATTERS = 'input,textarea,select,[contenteditable],[role=textbox],[role=searchbox],[role=combobox],dialog,[role=dialog],[role=alertdialog],[role=alert],[role=status]';
+  const KEY_RUN = /[A-Za-z0-9+/=_.~-]{16,}/;
+
+  // An item the report leaves out whatever it holds (past the first ROW_KEEP of a long run, and
+  // holding nothing that matters): its subtree is not described at all.
+  function leftOut(item) {
+    const unit = unitOf(item);
+    const parent = unit.parentElement;
+    if (!parent) return false;
+    const { count, at } = runsIn(parent);
+    if ((count.get(unit.tagName) || 0) <= ROW_RUN || at.get(unit) < ROW_KEEP) return false;
+    if (item.matches(MATTERS) || item.querySelector(MATTERS)) return false;
+    // A key-like word lies within one of the item's children (a cell), read with and without what
+    // is hidden from a person; cells side by side are not one word.
+    for (const c of item.childNodes) {
+      const text = c.nodeType === Node.TEXT_NODE ? c.data : c.nodeType === Node.ELEMENT_NODE ? c.textContent : '';
+      if (KEY_RUN.test(text) || (c.nodeType === Node.ELEMENT_NODE && KEY_RUN.test(textOf(c)))) return false;
+    }
+    return true;
+  }
+
+  // Describes `root`'s subtree (`root` itself too when `self`) into `out` in document order;
+  // `seen` gets every element looked at, `shut` the aria-hidden subtrees and the items left out.
+  function walk(root, self, out, seen, shut) {
+    if (self) {
+      if (root.matches(ITEM) && leftOut(root)) { shut?.push(root); return; }
+      seen?.add(root);
+      const e = entryOf(root);
+      if (e) out.push(e);
+    }
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT, {
+      acceptNode: (n) => {
+        if (rejects(n)) {
+          if (!SKIP.has(n.nodeName)) shut?.push(n);
+          return NodeFilter.FILTER_REJECT;
+        }
+        if (n.matches(ITEM) && leftOut(n)) { shut?.push(n); return NodeFilter.FILTER_REJECT; }
+        return NodeFilter.FILTER_ACCEPT;
+      },
+    });
+    for (let el = walker.nextNode(); el; el = walker.nextNode()) {
+      seen?.add(el);
+      const e = entryOf(el);
+      if (e) out.push(e);
+    }
+  }
+
+  // What changed since the page was last described: subtrees to describe again, elements to
+  // describe again by themselves (around a change: a row's text includes its cells'), or all of it.
+  let entries = [];           // every element the page would report, in document order
+  let dirty = new Set();
+  let touched = new Set();
+  let whole = true;
+  let lastWhole = 0;
+  const runs = new Map();     // parent → its children by tag: { count: Map(tag → n), at: Map(child → place) }
+  const units = new Map();    // item → its run: { parent, total, at, key }
+
+  function above(el) {
+    for (let a = el; a && a !== document.body; a = a.parentElement) touched.add(a);
+  }
+
+  // Notes one mutation; anything outside <body>, or on <body> and <html> themselves (style
+  // sheets, a theme class), has the whole page described again.
+  function noteChange(m) {
+    if (whole) return;
+    const t = m.target;
+    const body = document.body;
+    if (t.nodeName === 'TITLE' || t.parentNode?.nodeName === 'TITLE') return;
+    if (!body || !body.contains(t) || (t === body && m.type === 'attributes')) { whole = true; return; }
+    if (m.type === 'characterData') {
+      const p = t.parentElement;
+      if (p) { dirty.add(p); above(p.parentElement); }
+    } else if (m.type === 'attributes') {
+      dirty.add(t);
+      // A disclosure shows what it controls, often a sibling styled by `[aria-expanded=true] + …`.
+      if (['aria-expanded', 'open', 'checked'].includes(m.attributeName)) {
+        if (t.parentElement !== body) dirty.add(t.parentElement);
+        for (const id of (t.getAttribute('aria-controls') || '').split(/\s+/)) {
+          const c = id && document.getElementById(id);
+          if (c) dirty.add(c);
+        }
+      }
+      above(t.parentElement);
+    } else {
+      // The runs under `t`, and the wrappers an item is alone in, may have changed.
+      if (runs.delete(t) || (t.childElementCount <= 2 && t.querySelector(ITEM))) units.clear();
+      // Items added or removed in a long run move the others in or out of its first ROW_KEEP.
+      if (t.childElementCount > ROW_RUN) dirty.add(t);
+      for (const n of m.addedNodes) if (n.nodeType === Node.ELEMENT_NODE) dirty.add(n);
+      above(t);
+    }
+    if (dirty.size > MAX_DIRTY || touched.size > 4 * MAX_DIRTY) whole = true;
+  }
+
+  function changedAt(el) {
+    if (whole || !(el instanceof Element)) return;
+    dirty.add(el);
+    above(el.parentElement);
+  }
+
+  const follows = (a, b) => Boolean(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+
+  // Brings `entries` up to date: the whole page, or only what changed.
+  function refresh() {
+    const body = document.body;
+    if (whole || !body || Date.now() - lastWhole > FULL_MS) {
+      const out = [];
+      runs.clear();
+      units.clear();
+      walk(body || document.documentElement, false, out, null, null);
+      entries = out;
+      whole = false;
+      lastWhole = Date.now();
+      dirty = new Set();
+      touched = new Set();
+      return;
+    }
+    const seen = new Set();
+    const shut = [];
+    const chunks = [];
+    const hidden = (el) => {
+      for (let a = el; a && a !== body; a = a.parentElement) if (rejects(a)) return true;
+      return false;
+    };
+    // A change inside an item is described with its whole item, which may now matter or not.
+    const lifted = new Set();
+    for (const r of dirty) {
+      let top = r;
+      for (let a = r; a && a !== body; a = a.parentElement) if (a.matches(ITEM)) top = a;
+      lifted.add(top);
+    }
+    dirty = lifted;
+    const roots = [...dirty].filter((r) => {
+      if (!r.isConnected || !body.contains(r) || r === body) return false;
+      for (let a = r.parentElement; a; a = a.parentElement) if (dirty.has(a)) return false;
+      return true;
+    });
+    for (const r of roots) {
+      if (hidden(r)) { shut.push(r); continue; }
+      const out = [];
+      walk(r, true, out, seen, shut);
+      if (out.length) chunks.push(out);
+    }
+    const one = (el) => {
+      if (seen.has(el) || !el.isConnected) return;
+      seen.add(el);
+      const e = hidden(el) ? null : entryOf(el);
+      if (e) chunks.push([e]);
+    };
+    const gone = new Set();
+    for (const s of shut) for (const el of [s, ...s.getElementsByTagName('*')]) gone.add(el);
+    for (const el of touched) if (!gone.has(el)) one(el);
+    for (const e of entries) if (e.live !== null && !seen.has(e.el) && !gone.has(e.el) && liveState(e.el, e.rec.role) !== e.live) one(e.el);
+    dirty = new Set();
+    touched = new Set();
+    const alive = entries.filter((e) => !seen.has(e.el) && !gone.has(e.el) && e.el.isConnected);
+    if (!chunks.length) { entries = alive; return; }
+    // Changed subtrees are disjoint, so each fresh chunk goes in whole where its first element falls.
+    chunks.sort((a, b) => (follows(a[0].el, b[0].el) ? -1 : 1));
+    const out = [];
+    let from = 0;
+    for (const chunk of chunks) {
+      let lo = from;
+      let hi = alive.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (follows(chunk[0].el, alive[mid].el)) hi = mid; else lo = mid + 1;
+      }
+      for (let i = from; i < lo; i += 1) out.push(alive[i]);
+      for (const e of chunk) out.push(e);
+      from = lo;
+    }
+    for (let i = from; i < alive.length; i += 1) out.push(alive[i]);
+    entries = out;
+  }
+
+  // The unit an item repeats as: the item, or the wrapper it is alone in (ExtJS draws each grid
+  // row as a table of its own), up to the first ancestor with siblings.
+  function unitOf(item) {
+    let u = item;
+    for (let p = u.parentElement; p && p !== document.body && p.childElementCount === 1; p = p.parentElement) u = p;
+    return u;
+  }
+
+  // How many children of `parent` share each tag, and where each child stands among its tag's.
+  function runsIn(parent) {
+    let r = runs.get(parent);
+    if (!r) {
+      const count = new Map();
+      const at = new Map();
+      for (const c of parent.children) {
+        const n = count.get(c.tagName) || 0;
+        at.set(c, n);
+        count.set(c.tagName, n + 1);
+      }
+      r = { count, at };
+      runs.set(parent, r);
+    }
+    return r;
+  }
+
+  // What the report carries, in document order: long runs of repeated items summarized, then the
+  // budget of MAX_ELEMENTS spent on what matters first. Each planned element: its entry, the
+  // positions of its dialog and group in the plan, and the length of the run it starts.
+  function plan(all) {
+    // An item's run: its unit's parent, how many units of its tag that parent holds, and its place.
+    const runOf = (item) => {
+      let r = units.get(item);
+      if (!r) {
+        const unit = unitOf(item);
+        const parent = unit.parentElement;
+        const { count, at } = parent ? runsIn(parent) : { count: new Map(), at: new Map() };
+        r = { parent, total: count.get(unit.tagName) || 0, at: at.get(unit) ?? 0, key: `${unit.tagName}` };
+        units.set(item, r);
+      }
+      return r;
+    };
+    const matters = new Set();
+    for (const e of all) {
+      const r = e.rec;
+      if (r.secret || r.role === 'dialog' || r.role === 'alert' || r.filled) for (const item of e.items) matters.add(item);
+    }
+    const keeps = (item) => {
+      const r = runOf(item);
+      return r.total <= ROW_RUN || r.at < ROW_KEEP || matters.has(item);
+    };
+    let kept = all.filter((e) => e.items.every(keeps));
+    if (kept.length > MAX_ELEMENTS) {
+      const first = new Uint8Array(kept.length);
+      kept.forEach((e, i) => {
+        if (FIRST_ROLES.has(e.rec.role)) first[i] = 1;
+        const [back, ahead] = e.rec.secret ? [KEEP_BEFORE, KEEP_AFTER] : FIELD_ROLES.has(e.rec.role) ? [1, 1] : [0, 0];
+        if (back || ahead) for (let j = Math.max(0, i - back); j <= Math.min(kept.length - 1, i + ahead); j += 1) first[j] = 1;
+      });
+      const take = new Uint8Array(kept.length);
+      let room = MAX_ELEMENTS;
+      for (let i = 0; i < kept.length && room; i += 1) if (first[i]) { take[i] = 1; room -= 1; }
+      for (let i = 0; i < kept.length && room; i += 1) if (!take[i]) { take[i] = 1; room -= 1; }
+      kept = kept.filter((_, i) => take[i]);
+    }
+    const index = new Map();
+    const counted = new Map();
+    return kept.map((e, i) => {
+      index.set(e.el, i);
+      let run = 0;
+      for (const item of e.items) {
+        const r = runOf(item);
+        if (r.total <= ROW_RUN) continue;
+        const tags = counted.get(r.parent) || new Set();
+        if (tags.has(r.key)) continue;
+        counted.set(r.parent, tags.add(r.key));
+        run = r.total;
+        break;
+      }
+      return { e, dialog: index.get(e.dialog) ?? -1, group: index.get(e.group) ?? -1, run };
+    });
+  }
+
+  function recordOf(p) {
+    const rec = { ...p.e.rec };
+    if (rec.level === undefined) delete rec.level;
+    if (p.dialog >= 0) rec.dialog = p.dialog;
+    if (p.group >= 0) rec.group = p.group;
+    if (p.run) rec.run = p.run;
+    return rec;
+  }
+
+  const samePlan = (a, b) => a.length === b.length && a.every((p, i) => {
+    const q = b[i];
+    return p.e.el === q.e.el && p.dialog === q.dialog && p.group === q.group && p.run === q.run
+      && (p.e.rec === q.e.rec || JSON.stringify(p.e.rec) === JSON.stringify(q.e.rec));
+  });
+
+  // The last report sent, to send none whose model did not change.
+  let last = null;
+  // Roles of the vendor controls the step panel keeps clear of; when none came or went and the
+  // draw is the last one again, the panel keeps its place.
+  const CONTROL_ROLES = new Set(['button', 'link', 'textbox', 'checkbox', 'radio', 'combobox', 'listbox', 'option', 'menuitem', 'tab']);
+  let controlsChanged = true;
+  let lastDraw = '';
+  let forcing = false;
+
+  // Sends the page model, unless it is the one last sent and nothing asked for a report anyway
+  // (the worker's recheck, a route change, a new panel, the tab shown again).
+  function report(force = false) {
     timer = null;
     firstPending = 0;
+    const forced = force === true || forcing;
+    forcing = false;
     lastHref = location.href;
-    const { list, records } = describe();
-    elements = list;
+    refresh();
+    const planned = plan(entries);
+    const title = clip(document.title);
+    const nonce = panel?.el.isConnected ? panel.nonce : null;
+    if (!forced && last && last.url === location.href && last.title === title && last.nonce === nonce && samePlan(last.planned, planned)) {
+      return Promise.resolve();
+    }
+    const controls = planned.filter((p) => CONTROL_ROLES.has(p.e.rec.role)).map((p) => p.e.el);
+    if (!last || controls.length !== last.controls.length || controls.some((el, i) => el !== last.controls[i])) controlsChanged = true;
+    last = { url: location.href, title, nonce, planned, controls };
+    elements = planned.map((p) => p.e.el);
     seq += 1;
     const mine = seq;
-    const page = { url: location.href, title: clip(document.title), elements: records };
-    const nonce = panel?.el.isConnected ? panel.nonce : null;
+    const page = { url: location.href, title, elements: planned.map(recordOf) };
     const message = { v: VERSION, body: { type: 'report', seq: mine, page, panel: nonce } };
     return Promise.resolve(ext.runtime.sendMessage(message)).then((reply) => {
       if (reply?.v === VERSION && reply.body?.type === 'draw' && reply.body.seq === seq) draw(reply.body);
@@ -273,14 +603,14 @@
 
   let timer = null;
   let firstPending = 0;
-  function schedule() {
+  function schedule(force = false) {
+    if (force === true) forcing = true;
     const now = Date.now();
     if (!firstPending) firstPending = now;
     clearTimeout(timer);
     const wait = Math.max(0, Math.min(DEBOUNCE_MS, MAX_WAIT_MS - (now - firstPending)));
     timer = setTimeout(report, wait);
   }
-
   // ---- Drawing -------------------------------------------------------------------------------
 
   function host(tag, vendor) {
@@ -545,7 +875,7 @@
     const p = panel;
     if (!p || p.framed) return;
     p.framed = true;
-    queueMicrotask(() => report().finally(() => {
+    queueMicrotask(() => report(true).finally(() => {
       if (panel !== p || !p.el.isConnected) return;
       const frame = document.createElement('iframe');
       frame.src = `${ext.runtime.getURL('panel.html')}#${p.nonce}`;
@@ -786,8 +1116,20 @@
       capture.box = [left, top, w, h];
       pin(capture);
     }
-    if (panel?.el.hasAttribute('data-shown')) placePanel(vw, vh);
+    if (panel?.el.hasAttribute('data-shown')) {
+      // Placing the panel measures every vendor control near the target: done after each draw and
+      // whenever the target, the key, the view or the panel's own state moved, not at every change.
+      const t = highlight?.target.getBoundingClientRect();
+      const waiting = !Number.isFinite(panel.fit) && performance.now() - panel.born < FIT_WAIT_MS;
+      const geometry = JSON.stringify([t && [t.left, t.top, t.width, t.height], capture?.box, vw, vh, panel.fit, waiting,
+        expanded, highlight?.el.getAttribute('data-step'), window.scrollX, window.scrollY]);
+      if (replace || geometry !== placed) placePanel(vw, vh);
+      placed = geometry;
+      replace = false;
+    }
   }
+  let placed = null;
+  let replace = true;
 
   // The target resized, or the page around it (fonts, stylesheets): its highlight and the panel follow.
   const relayout = new ResizeObserver(() => repositionSoon());
@@ -829,7 +1171,11 @@
     fieldMarks = d.fields || [];
     remember(fieldMarks);
     clearTimeout(recheck);
-    recheck = d.recheck_ms ? setTimeout(schedule, d.recheck_ms) : null;
+    const drawn = JSON.stringify({ ...d, seq: 0 });
+    if (controlsChanged || drawn !== lastDraw) replace = true;
+    controlsChanged = false;
+    lastDraw = drawn;
+    recheck = d.recheck_ms ? setTimeout(() => schedule(true), d.recheck_ms) : null;
     reposition();
     if (d.panel) frameNewPanel();
   }
@@ -860,7 +1206,7 @@
     lastHref = location.href;
     hideHighlight();
     hideStalePanel();
-    schedule();
+    schedule(true);
   }
 
   ext.runtime.onMessage.addListener((message, sender) => {
@@ -875,13 +1221,22 @@
   });
 
   const ours = (n) => n && OWN.has(n.nodeName);
+  // Every change of the page is noted (what changed, for the next description) and reported;
+  // changes to keywarden's own elements are not the page's.
   new MutationObserver((mutations) => {
-    const relevant = mutations.some((m) => !ours(m.target) && !(m.type === 'childList'
-      && [...m.addedNodes, ...m.removedNodes].every(ours)));
+    let relevant = false;
+    for (const m of mutations) {
+      if (ours(m.target) || (m.type === 'childList' && [...m.addedNodes, ...m.removedNodes].every(ours))) continue;
+      relevant = true;
+      noteChange(m);
+    }
     if (relevant) { schedule(); repositionSoon(); }
   }).observe(document.documentElement, {
     subtree: true, childList: true, characterData: true, attributes: true,
-    attributeFilter: ['class', 'style', 'hidden', 'open', 'disabled', 'aria-hidden', 'aria-expanded', 'aria-checked', 'aria-disabled', 'value', 'readonly'],
+    // Every attribute the description reads.
+    attributeFilter: ['class', 'style', 'hidden', 'open', 'disabled', 'aria-hidden', 'aria-expanded', 'aria-checked', 'aria-disabled', 'value', 'readonly',
+      'role', 'href', 'tabindex', 'type', 'id', 'for', 'checked', 'selected', 'multiple', 'size', 'popover', 'placeholder', 'title',
+      'aria-label', 'aria-labelledby', 'aria-haspopup', 'aria-level', 'data-icon', 'svgicon'],
   });
   // A field the worker pointed at is read again as the admin types, so a capture right after
   // typing (before the next draw) keeps the metadata as typed.
@@ -926,14 +1281,16 @@
       e.stopImmediatePropagation();
     }
   }, true);
-  document.addEventListener('transitionend', schedule, true);
-  document.addEventListener('animationend', schedule, true);
+  // A transition or animation that ended may have shown or hidden what it moved.
+  const settled = (e) => { changedAt(e.target); schedule(); };
+  document.addEventListener('transitionend', settled, true);
+  document.addEventListener('animationend', settled, true);
   window.addEventListener('hashchange', routed);
   window.addEventListener('popstate', routed);
   window.navigation?.addEventListener?.('navigatesuccess', routed);
   window.navigation?.addEventListener?.('currententrychange', routed);
   // Back from setting up the vault in another tab: the save control says what a save does now.
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') schedule(); });
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') schedule(true); });
   window.addEventListener('scroll', repositionSoon, { capture: true, passive: true });
   window.addEventListener('resize', repositionSoon, { passive: true });
   // Layout also changes with no DOM mutation (a web font or a stylesheet arriving): place again.
@@ -942,5 +1299,5 @@
   // pushState/replaceState leave no event in this isolated world; a cheap URL comparison catches them.
   setInterval(routed, 250);
 
-  report();
+  report(true);
 })();

@@ -417,6 +417,7 @@ fn finish(page: Draft) -> Result<(PageModel, Vec<Option<String>>), String> {
             secret: a.secret.clone(),
             icon: a.icon.clone().unwrap_or_default(),
             menu: a.menu.unwrap_or(false),
+            run: None,
         });
     }
     Ok((PageModel { url, title: page.title, elements }, names))

@@ -127,6 +127,11 @@ pub struct Element {
     /// The element opens a menu (`aria-haspopup` true or menu), such as the user menu under a name.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub menu: bool,
+    /// The element is the first reported of a long run of repeated rows or list items under one
+    /// parent, this many in all, of which the report carries only the first few and those holding
+    /// something that matters (a key-like string, a dialog, a filled field, an alert).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<u32>,
 }
 
 impl Element {

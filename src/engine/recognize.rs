@@ -5,11 +5,11 @@ use crate::engine::recipe::{Catalog, Glob, KeySpec, Matcher, Page, Recipe};
 use crate::engine::text::{fit, mentions, normalize, Fit};
 
 /// Elements before a key looked at for the words that announce it.
-const CONTEXT_BEFORE: usize = 6;
+pub const CONTEXT_BEFORE: usize = 6;
 /// Most words of a short label that names the value after it ("Integration ID", "API key:").
 const LABEL_WORDS: usize = 4;
 /// Elements after a key looked at for the words that announce it.
-const CONTEXT_AFTER: usize = 2;
+pub const CONTEXT_AFTER: usize = 2;
 
 /// A page model with its texts normalized once, ready for matching, and what this tab did before.
 pub struct Scene<'m> {

@@ -11,6 +11,9 @@
 //! `<noscript>`, `<template>`, `<svg>`, `<head>`, `<iframe>`, `<object>`, keywarden's own overlay
 //! elements and `aria-hidden="true"` subtrees, as the content script does. Sizes come from layout
 //! and are not judged: an empty element a browser would draw with no area is still reported.
+//! What the walk finds is then planned as the script plans it: long runs of repeated rows reduced
+//! to their first rows, the rows that matter and a count, and past `MAX_ELEMENTS` what recipes match
+//! on first, in document order.
 
 use crate::engine::page::{Element, PageModel, Role, SecretShape};
 use scraper::{Html, Node};
@@ -19,6 +22,13 @@ use std::collections::HashMap;
 // MAX_ELEMENTS, MAX_TEXT, KEY_CHARS, KEY_MIN, TEXT_ROLES, ICON_ROLES, ICON_PREFIXES, ICON_LOOK and
 // role_attr, read out of extension/content.js at build time: one place for both readings.
 include!(concat!(env!("OUT_DIR"), "/page_rules.rs"));
+// The content script's limits, checked as it builds: what it keeps around a key covers the context
+// recognition reads, a full report is one the worker accepts, and a long run keeps its first rows.
+const _: () = assert!(
+    KEEP_BEFORE >= crate::engine::recognize::CONTEXT_BEFORE && KEEP_AFTER >= crate::engine::recognize::CONTEXT_AFTER
+);
+const _: () = assert!(MAX_ELEMENTS <= crate::engine::page::MAX_ELEMENTS);
+const _: () = assert!(ROW_KEEP >= 1 && ROW_RUN > ROW_KEEP);
 /// Subtrees the content script's walker rejects, by lower-cased node name.
 const SKIP: &[&str] = &[
     "script",
@@ -803,16 +813,103 @@ fn shown(dom: &Dom, i: usize, role: Role) -> bool {
             && dom.labels.get(&i).is_some_and(|ls| ls.iter().any(|&l| dom.visible[l])))
 }
 
+/// One element the walk finds worth reporting, before the plan: its record without references to
+/// other records, the nodes of its dialog and group, and the repeated items it sits in (nearest first).
+struct Entry {
+    node: usize,
+    el: Element,
+    dialog: Option<usize>,
+    group: Option<usize>,
+    items: Vec<usize>,
+}
+
+/// `ITEM`: a repeated row or list item.
+fn is_item(dom: &Dom, i: usize) -> bool {
+    dom.is(i, "tr") || dom.is(i, "li") || matches!(dom.attr(i, "role"), Some("row" | "listitem" | "treeitem"))
+}
+
+/// `itemsOf`: the repeated items around element `i`, nearest first.
+fn items_of(dom: &Dom, i: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut at = dom.closest(Some(i), |a| is_item(dom, a));
+    while let Some(a) = at {
+        out.push(a);
+        at = dom.closest(dom.parent(a), |b| is_item(dom, b));
+    }
+    out
+}
+
+/// `unitOf`: what an item repeats as, the item or the wrapper it is alone in, up to the first
+/// ancestor with siblings (below the walk's root).
+fn unit_of(dom: &Dom, item: usize, body: usize) -> usize {
+    let mut u = item;
+    while let Some(p) = dom.parent(u) {
+        if p == body || dom.children(p).filter(|&c| dom.name(c).is_some()).count() != 1 {
+            break;
+        }
+        u = p;
+    }
+    u
+}
+
+/// An item's run: its unit's parent and tag, how many children of that tag the parent holds, and
+/// the unit's place among them (`runOf`).
+struct Run {
+    parent: Option<usize>,
+    tag: String,
+    total: usize,
+    at: usize,
+}
+
+/// `runsIn`: how many children of `parent` share each tag, and each child's place among its tag's.
+struct Siblings {
+    count: HashMap<String, usize>,
+    at: HashMap<usize, usize>,
+}
+
+/// `tagName`: upper-cased for HTML elements, as written otherwise.
+fn tag_name(dom: &Dom, i: usize) -> String {
+    let name = dom.name(i).unwrap_or("");
+    if dom.nodes[i].is_html() {
+        name.to_ascii_uppercase()
+    } else {
+        name.to_string()
+    }
+}
+
+fn siblings(dom: &Dom, parent: usize) -> Siblings {
+    let mut s = Siblings { count: HashMap::new(), at: HashMap::new() };
+    for c in dom.children(parent).filter(|&c| dom.name(c).is_some()) {
+        let n = s.count.entry(tag_name(dom, c)).or_insert(0);
+        s.at.insert(c, *n);
+        *n += 1;
+    }
+    s
+}
+
+fn run_of(dom: &Dom, item: usize, body: usize, cache: &mut HashMap<usize, Siblings>) -> Run {
+    let unit = unit_of(dom, item, body);
+    let parent = dom.parent(unit);
+    let tag = tag_name(dom, unit);
+    let (total, at) = match parent {
+        Some(p) => {
+            let s = cache.entry(p).or_insert_with(|| siblings(dom, p));
+            (s.count.get(&tag).copied().unwrap_or(0), s.at.get(&unit).copied().unwrap_or(0))
+        }
+        None => (0, 0),
+    };
+    Run { parent, tag, total, at }
+}
+
 /// The page model the content script would report for `html` shown at `url`.
 pub fn page_model(html: &str, url: &str) -> PageModel {
     let dom = Dom::parse(html);
-    let mut elements: Vec<Element> = Vec::new();
-    let mut index: HashMap<usize, u32> = HashMap::new();
+    let mut entries: Vec<Entry> = Vec::new();
     let Some(root) = dom.body() else {
-        return PageModel { url: url.to_string(), title: clip(&dom.title()), elements };
+        return PageModel { url: url.to_string(), title: clip(&dom.title()), elements: Vec::new() };
     };
     let mut i = root + 1;
-    while i < dom.nodes[root].end && elements.len() < MAX_ELEMENTS {
+    while i < dom.nodes[root].end {
         let Kind::Element { name, .. } = &dom.nodes[i].kind else {
             i += 1;
             continue;
@@ -823,15 +920,100 @@ pub fn page_model(html: &str, url: &str) -> PageModel {
         }
         let at = i;
         i += 1;
-        if let Some(el) = describe_one(&dom, at, &index) {
-            index.insert(at, elements.len() as u32);
-            elements.push(el);
+        if let Some(el) = describe_one(&dom, at) {
+            entries.push(Entry {
+                node: at,
+                el,
+                dialog: dom.closest(dom.parent(at), |a| is_dialog(&dom, a)),
+                group: dom.closest(dom.parent(at), |a| is_group(&dom, a)),
+                items: items_of(&dom, at),
+            });
         }
     }
-    PageModel { url: url.to_string(), title: clip(&dom.title()), elements }
+    PageModel { url: url.to_string(), title: clip(&dom.title()), elements: plan(&dom, entries, root) }
 }
 
-fn describe_one(dom: &Dom, i: usize, index: &HashMap<usize, u32>) -> Option<Element> {
+/// `plan`: long runs of repeated items summarized, the budget of `MAX_ELEMENTS` spent on what
+/// matters first, in document order, with each element's dialog and group as report indices.
+fn plan(dom: &Dom, all: Vec<Entry>, body: usize) -> Vec<Element> {
+    let mut runs: HashMap<usize, Run> = HashMap::new();
+    let mut parents: HashMap<usize, Siblings> = HashMap::new();
+    let mut run = |item: usize| -> (Option<usize>, String, usize, usize) {
+        let r = runs.entry(item).or_insert_with(|| run_of(dom, item, body, &mut parents));
+        (r.parent, r.tag.clone(), r.total, r.at)
+    };
+    let mut matters = std::collections::HashSet::new();
+    for e in &all {
+        let el = &e.el;
+        if el.secret.is_some() || matches!(el.role(), Role::Dialog | Role::Alert) || el.filled == Some(true) {
+            matters.extend(e.items.iter().copied());
+        }
+    }
+    let mut kept: Vec<Entry> = all
+        .into_iter()
+        .filter(|e| {
+            e.items.iter().all(|&item| {
+                let (_, _, total, at) = run(item);
+                total <= ROW_RUN || at < ROW_KEEP || matters.contains(&item)
+            })
+        })
+        .collect();
+    if kept.len() > MAX_ELEMENTS {
+        let n = kept.len();
+        let mut first = vec![false; n];
+        for (i, e) in kept.iter().enumerate() {
+            let role = e.el.role();
+            if FIRST_ROLES.contains(&role) {
+                first[i] = true;
+            }
+            let (back, ahead) = if e.el.secret.is_some() {
+                (KEEP_BEFORE, KEEP_AFTER)
+            } else if FIELD_ROLES.contains(&role) {
+                (1, 1)
+            } else {
+                (0, 0)
+            };
+            if back + ahead > 0 {
+                for f in &mut first[i.saturating_sub(back)..=(i + ahead).min(n - 1)] {
+                    *f = true;
+                }
+            }
+        }
+        let mut take = vec![false; n];
+        let mut room = MAX_ELEMENTS;
+        for pass_first in [true, false] {
+            for i in 0..n {
+                if room > 0 && !take[i] && (first[i] || !pass_first) {
+                    take[i] = true;
+                    room -= 1;
+                }
+            }
+        }
+        let mut flags = take.into_iter();
+        kept.retain(|_| flags.next().unwrap_or(false));
+    }
+    let mut index: HashMap<usize, u32> = HashMap::new();
+    let mut counted = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(kept.len());
+    for (i, e) in kept.into_iter().enumerate() {
+        index.insert(e.node, i as u32);
+        let mut el = e.el;
+        for &item in &e.items {
+            let (parent, tag, total, _) = run(item);
+            if total <= ROW_RUN || !counted.insert((parent, tag)) {
+                continue;
+            }
+            el.run = Some(total as u32);
+            break;
+        }
+        el.dialog = e.dialog.and_then(|d| index.get(&d).copied());
+        el.group = e.group.and_then(|g| index.get(&g).copied());
+        out.push(el);
+    }
+    out
+}
+
+fn describe_one(dom: &Dom, i: usize) -> Option<Element> {
     let mut role = if semantic(dom, i) { role_of(dom, i) } else { RoleOf::None };
     let raw = match role {
         RoleOf::Skip => return None,
@@ -894,8 +1076,6 @@ fn describe_one(dom: &Dom, i: usize, index: &HashMap<usize, u32>) -> Option<Elem
         el.disabled = true;
     }
     el.menu = matches!(dom.attr(i, "aria-haspopup"), Some("true" | "menu"));
-    el.dialog = dom.closest(dom.parent(i), |a| is_dialog(dom, a)).and_then(|d| index.get(&d).copied());
-    el.group = dom.closest(dom.parent(i), |a| is_group(dom, a)).and_then(|g| index.get(&g).copied());
     el.secret = secret;
     Some(el)
 }
@@ -919,4 +1099,55 @@ pub fn golden(model: &PageModel) -> String {
     }
     out.push_str(if model.elements.is_empty() { "]\n}\n" } else { "\n  ]\n}\n" });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table of `rows` rows with `special` (a row's markup) in place of row `at`.
+    fn table_page(rows: usize, at: usize, special: &str) -> String {
+        let body: String = (0..rows)
+            .map(|n| {
+                if n == at {
+                    special.to_string()
+                } else {
+                    format!("<tr><td>row {n}</td><td><button>Delete</button></td></tr>")
+                }
+            })
+            .collect();
+        format!("<html><body><h1>Tokens</h1><table><tbody>{body}</tbody></table><button>Create</button></body></html>")
+    }
+
+    #[test]
+    fn long_runs_keep_their_first_rows_those_that_matter_and_a_count() {
+        let key = "<tr><td>New token</td><td><input readonly value=\"Qw3rTy8uIoP1aSdF9gHjK2lZ\"></td></tr>";
+        let model = page_model(&table_page(2000, 1500, key), "https://a.test/");
+        let rows: Vec<&Element> = model.elements.iter().filter(|e| e.role() == Role::Row).collect();
+        assert_eq!(rows.len(), ROW_KEEP + 1, "the first rows and the one showing a key");
+        assert_eq!(rows[0].run, Some(2000));
+        assert!(rows[1..].iter().all(|r| r.run.is_none()));
+        assert!(model.elements.iter().any(|e| e.secret.is_some()), "the key's row is reported");
+        assert_eq!(model.elements.last().map(|e| e.text.as_str()), Some("Create"), "what follows the table too");
+    }
+
+    #[test]
+    fn short_runs_are_reported_whole() {
+        let model = page_model(&table_page(ROW_RUN, usize::MAX, ""), "https://a.test/");
+        assert_eq!(model.elements.iter().filter(|e| e.role() == Role::Row).count(), ROW_RUN);
+        assert!(model.elements.iter().all(|e| e.run.is_none()));
+    }
+
+    #[test]
+    fn past_the_budget_controls_and_a_keys_context_come_before_plain_text() {
+        let lines: String = (0..3000).map(|n| format!("<p>line {n}</p>")).collect();
+        let html = format!(
+            "<html><body>{lines}<p>Your new token</p><code>Qw3rTy8uIoP1aSdF9gHjK2lZ</code>{lines}<button>Copy token</button></body></html>"
+        );
+        let model = page_model(&html, "https://a.test/");
+        assert_eq!(model.elements.len(), MAX_ELEMENTS);
+        let key = model.elements.iter().position(|e| e.secret.is_some()).expect("the key is reported");
+        assert_eq!(model.elements[key - 1].text, "Your new token", "with the words announcing it");
+        assert_eq!(model.elements.last().map(|e| e.text.as_str()), Some("Copy token"));
+    }
 }

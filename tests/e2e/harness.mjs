@@ -641,7 +641,7 @@ export function pressKeysOnDisplay(display, keys, { delay = 100 } = {}) {
  * (returned as `display`) instead of headless.
  * Returns { name, context, serviceWorker, extensionId, newTab, display, close }.
  */
-export async function launchChromium(extDir, fixtures, { window = false } = {}) {
+export async function launchChromium(extDir, fixtures, { window = false, extension = true } = {}) {
   const { chromium } = await import('playwright-core');
   const profile = makeTempDir('chromium');
   let context;
@@ -667,13 +667,13 @@ export async function launchChromium(extDir, fixtures, { window = false } = {}) 
         '--disable-sync',
         '--ignore-certificate-errors',
         `--host-resolver-rules=${rules}`,
-        `--disable-extensions-except=${extDir}`,
-        `--load-extension=${extDir}`,
+        // Without the extension (a bench's anchor), the same browser as the extension sees.
+        ...(extension ? [`--disable-extensions-except=${extDir}`, `--load-extension=${extDir}`] : []),
       ],
     });
-    const serviceWorker =
-      context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: LAUNCH_TIMEOUT }));
-    const extensionId = new URL(serviceWorker.url()).host;
+    const serviceWorker = !extension ? null
+      : context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: LAUNCH_TIMEOUT }));
+    const extensionId = serviceWorker ? new URL(serviceWorker.url()).host : null;
     return {
       name: 'chromium',
       context,

@@ -112,6 +112,15 @@ for (const name of BROWSERS) {
       await expectStep(tab, 'new-token', CREATE_NEW);
     });
 
+    it('finds "Create New Token" between 2,000 rows above it and 2,000 tokens below it', TEST, async () => {
+      await tab.goto(`${APP}/tokens?state=list&pad=2000`);
+      await tab.waitForSelector({ css: 'td', text: 'ingest-1999' });
+      // Not the sidebar's "API Tokens" (the page the admin is on), but the button after the rows.
+      await expectStep(tab, 'new-token', CREATE_NEW);
+      await tab.click(CREATE_NEW);
+      await createToken(tab, 'e2e long list');
+    });
+
     it('remembers the admin\'s own press of Create Token, never a script\'s click', TEST, async (t) => {
       if (name !== 'chromium') {
         t.skip('reads the tab records in storage.session through the service worker, which only Chromium exposes');
