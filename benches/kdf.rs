@@ -58,7 +58,7 @@ fn main() {
         "min": samples[0],
         "max": samples[runs - 1],
         "runs": runs,
-        "note": "argon2 and blake2 at opt-level 3 (profile.bench)",
+        "note": "argon2 and blake2 at opt-level 3 (profile native-bench)",
     });
     println!("@figure {f}");
 }

@@ -37,7 +37,7 @@ function cargoBenches() {
     .filter((t) => t.kind.includes('bench'))
     .map((t) => t.name)
     .sort()
-    .map((name) => ({ name, kind: 'cargo', label: `benches/${name}.rs`, command: 'cargo', args: ['bench', '--quiet', '--bench', name], cwd: ROOT }));
+    .map((name) => ({ name, kind: 'cargo', label: `benches/${name}.rs`, command: 'cargo', args: ['bench', '--quiet', '--profile', 'native-bench', '--bench', name], cwd: ROOT }));
 }
 
 /** Every browser (or Node) bench under tests/e2e/bench/. */

@@ -47,7 +47,7 @@ function request(options, body) {
 
 /** Starts the native yardstick at `kdf`'s parameters; resolves to a function that times one derivation. */
 async function nativeArgon2(kdf) {
-  const child = spawn('cargo', ['bench', '--quiet', '--bench', 'kdf', '--', '--serve', String(kdf.m_cost_kib), String(kdf.t_cost), String(kdf.p_cost)], {
+  const child = spawn('cargo', ['bench', '--quiet', '--profile', 'native-bench', '--bench', 'kdf', '--', '--serve', String(kdf.m_cost_kib), String(kdf.t_cost), String(kdf.p_cost)], {
     cwd: REPO_ROOT,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
