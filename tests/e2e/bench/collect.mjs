@@ -1,8 +1,9 @@
 // Runs every benchmark source (the cargo benches of Cargo.toml, then every tests/e2e/bench/*.bench.mjs), gathers their `@figure` lines into one table and writes it as JSON under target/bench/.
 //
-// Usage: node tests/e2e/bench/collect.mjs [--only NAME[,NAME…]] [--quick]
-//   --only   runs only the named sources (`recognition`, `payload.bench.mjs`, …)
-//   --quick  passes KEYWARDEN_BENCH_QUICK=1 to every source (fewer runs; for the smoke test)
+// Usage: node tests/e2e/bench/collect.mjs [--only NAME[,NAME…]] [--quick] | --markdown REPORT.json
+//   --only      runs only the named sources (`recognition`, `payload.bench.mjs`, …)
+//   --quick     passes KEYWARDEN_BENCH_QUICK=1 to every source (fewer runs; for the smoke test)
+//   --markdown  prints a written report's table as Markdown (for the README) and runs nothing
 // Exit status: 0 when every source ran and printed well-formed figures, 1 otherwise. A figure
 // that misses its goal does not fail the run: the table says so.
 import { spawn, execFileSync } from 'node:child_process';
@@ -18,9 +19,10 @@ const FIGURE = /^@figure (.*)$/;
 
 /** Parses the command line. */
 function options(argv) {
-  const opts = { only: null, quick: false };
+  const opts = { only: null, quick: false, markdown: null };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--quick') opts.quick = true;
+    else if (argv[i] === '--markdown') opts.markdown = argv[++i];
     else if (argv[i] === '--only') opts.only = new Set((argv[++i] || '').split(',').filter(Boolean));
     else throw new Error(`unknown argument "${argv[i]}" (usage: collect.mjs [--only NAME,…] [--quick])`);
   }
@@ -106,12 +108,17 @@ function runSource(source, env) {
       pending = lines.pop();
       lines.forEach(line);
     });
+    let lastError = null;
     child.stderr.on('data', (chunk) => {
-      for (const text of String(chunk).split('\n')) if (text.trim()) process.stderr.write(`   ${text}\n`);
+      for (const text of String(chunk).split('\n')) {
+        if (!text.trim()) continue;
+        process.stderr.write(`   ${text}\n`);
+        if (!/^\s+at /.test(text)) lastError = text.trim();
+      }
     });
     const finish = (code, error) => {
       if (pending) line(pending);
-      resolve({ figures, problems, code, error, seconds: (Date.now() - started) / 1e3 });
+      resolve({ figures, problems, code, error, lastError, seconds: (Date.now() - started) / 1e3 });
     };
     child.on('error', (error) => finish(null, error.message));
     child.on('close', (code, signal) => finish(code, signal ? `killed by ${signal}` : null));
@@ -170,8 +177,20 @@ function gitDescribe() {
   }
 }
 
+/** A written report's table in Markdown. */
+function markdown(report) {
+  const cell = (s) => s.replace(/\|/g, '\\|');
+  const lines = ['| figure | goal | measured (min–max, runs) | result |', '|---|---|---|---|'];
+  for (const f of report.figures) lines.push(`| ${cell(f.label)} | ${cell(goalText(f))} | ${cell(measured(f))} | ${f.status} |`);
+  return lines.join('\n');
+}
+
 async function main() {
   const opts = options(process.argv.slice(2));
+  if (opts.markdown) {
+    console.log(markdown(JSON.parse(readFileSync(opts.markdown, 'utf8'))));
+    return;
+  }
   const all = [...cargoBenches(), ...nodeBenches()];
   const sources = opts.only ? all.filter((s) => opts.only.has(s.name)) : all;
   if (opts.only) {
@@ -203,7 +222,8 @@ async function main() {
       rows.push({ id: old.id, label: old.label, unit: old.unit, goal: old.goal ?? null, better: old.better, value: null, note: `not printed this run (${source.label} ${ok ? 'left it out' : 'failed'})`, source: source.name, status: 'fail', missing: true, previous: old.value ?? undefined });
     }
     if (!ok) {
-      const why = [result.error ?? (result.code !== 0 ? `exit status ${result.code}` : null), ...result.problems].filter(Boolean).join('; ');
+      const exit = result.code !== 0 ? `exit status ${result.code}${result.lastError ? `: ${result.lastError.slice(0, 300)}` : ''}` : null;
+      const why = [result.error ?? exit, ...result.problems].filter(Boolean).join('; ');
       rows.push({ id: `source.${source.name}`, label: `${source.label} ran to the end`, unit: '', goal: null, value: null, note: why, source: source.name, status: 'fail', missing: true });
     }
   }
