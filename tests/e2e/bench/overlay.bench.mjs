@@ -251,15 +251,16 @@ async function workerControl(kw, page) {
 
 /**
  * Loads that drew nothing within the time allowed are counted (shown as a figure of their own,
- * whose goal is none) and tried again, up to three in all.
+ * whose goal is none) and tried again, up to MAX_MISSED in all.
  */
+const MAX_MISSED = 12;
 const missed = [];
 async function retried(what, fn) {
   for (;;) {
     try {
       return await fn();
     } catch (error) {
-      if (!/painted/.test(error.message) || missed.length >= 3) throw error;
+      if (!/painted/.test(error.message) || missed.length >= MAX_MISSED) throw error;
       missed.push(what);
       console.log(`${what}: ${error.message}; loading again`);
     }
