@@ -138,11 +138,20 @@ run_tests() {
   lint_firefox
   say "tier 3: end to end in Chromium and Firefox"
   (cd "$E2E" && npm test --silent)
+  say "bench smoke: the collector with the payload figures (./build.sh bench runs them all)"
+  node "$E2E/bench/collect.mjs" --only payload.bench.mjs --quick
+}
+
+# Every bench source (cargo benches, tests/e2e/bench/*.bench.mjs) into one table, also written as
+# JSON under target/bench/. Arguments go to the collector (--only NAME,…; --quick).
+run_benches() {
+  say "benchmarks (tests/e2e/bench/collect.mjs)"
+  node "$E2E/bench/collect.mjs" "$@"
 }
 
 case "${1:-build}" in
   build) ensure_all; build ;;
   test) ensure_all; build; run_tests ;;
-  bench) ensure_all; cargo bench --quiet --bench recognition ;;
-  *) die "usage: ./build.sh [build|test|bench]" ;;
+  bench) shift; ensure_all; build; run_benches "$@" ;;
+  *) die "usage: ./build.sh [build|test|bench [--only NAME,…] [--quick]]" ;;
 esac

@@ -1,11 +1,29 @@
-//! Prints how recognition fares on every saved case (pages recognized, false positives) and how long the worker takes to answer a page report, for small and very large pages (`./build.sh bench`).
+//! Prints, as `@figure` lines for `./build.sh bench`, how recognition fares on every saved case (pages recognized, false positives) and how long the worker takes to answer a page report, for small and very large pages.
 
 use keywarden::engine::controller::Controller;
 use keywarden::engine::page::{Element, PageModel, Role, SecretShape};
 use keywarden::engine::protocol::ContentRequest;
 use keywarden::engine::recipe::Catalog;
 use keywarden::explain::case;
+use serde_json::{json, Value};
 use std::time::Instant;
+
+/// Prints one figure in the shared bench format: `@figure {json}`.
+fn figure(id: &str, label: &str, value: f64, unit: &str, goal: Option<f64>, extra: Value) {
+    let mut f = json!({ "id": id, "label": label, "value": value, "unit": unit, "goal": goal });
+    if let (Some(f), Value::Object(extra)) = (f.as_object_mut(), extra) {
+        f.extend(extra);
+    }
+    println!("@figure {f}");
+}
+
+/// The median, minimum and maximum of `samples` (not empty).
+fn spread(mut samples: Vec<f64>) -> (f64, f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    let n = samples.len();
+    let median = if n % 2 == 1 { samples[n / 2] } else { (samples[n / 2 - 1] + samples[n / 2]) / 2.0 };
+    (median, samples[0], samples[n - 1])
+}
 
 /// A PredictHQ token page padded with `filler` unrelated rows, as a busy console would be.
 fn page(filler: usize) -> PageModel {
@@ -66,11 +84,47 @@ fn cases() {
         }
     }
     let took = start.elapsed().as_secs_f64() * 1e3;
-    println!("saved cases recognized as expected:   {right:>5} of {total}");
-    println!("false positives, key page:            {false_pages:>5}");
-    println!("false positives, key offered:         {false_keys:>5}");
-    println!("keys on screen not offered:           {missed_keys:>5}");
-    println!("judge every case (parse + recognize): {took:>8.1} ms");
+    let n = json!({ "note": format!("{total} saved cases") });
+    figure(
+        "recognition.cases.right",
+        "saved cases recognized as expected",
+        right as f64,
+        "cases",
+        Some(total as f64),
+        json!({ "better": "higher", "note": format!("of {total}") }),
+    );
+    figure(
+        "recognition.cases.false_key_pages",
+        "saved cases: false positives, key page",
+        false_pages as f64,
+        "cases",
+        Some(0.0),
+        n.clone(),
+    );
+    figure(
+        "recognition.cases.false_keys",
+        "saved cases: false positives, key offered",
+        false_keys as f64,
+        "cases",
+        Some(0.0),
+        n.clone(),
+    );
+    figure(
+        "recognition.cases.missed_keys",
+        "saved cases: keys on screen not offered",
+        missed_keys as f64,
+        "cases",
+        Some(0.0),
+        n,
+    );
+    figure(
+        "recognition.cases.judge_all",
+        "judge every saved case (parse + recognize), native",
+        took,
+        "ms",
+        None,
+        json!({}),
+    );
 }
 
 /// Whether the page a case expects is one of its recipe's key pages.
@@ -80,22 +134,50 @@ fn catalog_key_page(case: &case::Case) -> bool {
     catalog.vendor(vendor).and_then(|r| r.pages.iter().find(|p| p.id == *page)).is_some_and(|p| p.key_page)
 }
 
+/// Runs `batch` `batches` times and returns the time per call of each batch, in µs.
+fn per_call_us(batches: usize, per_batch: usize, mut batch: impl FnMut(usize)) -> Vec<f64> {
+    (0..batches)
+        .map(|b| {
+            let start = Instant::now();
+            for i in 0..per_batch {
+                batch(b * per_batch + i);
+            }
+            start.elapsed().as_secs_f64() * 1e6 / per_batch as f64
+        })
+        .collect()
+}
+
 fn main() {
     cases();
-    let start = Instant::now();
+    let loads = per_call_us(15, 5, |_| {
+        std::hint::black_box(Catalog::builtin().expect("recipes"));
+    });
+    let (median, min, max) = spread(loads);
+    figure(
+        "recognition.recipes.load",
+        "load and validate the built-in recipes, native",
+        median,
+        "µs",
+        None,
+        json!({ "min": min, "max": max, "runs": 15 }),
+    );
     let catalog = Catalog::builtin().expect("recipes");
-    println!("load and validate built-in recipes: {:>8.1} µs", start.elapsed().as_secs_f64() * 1e6);
     for filler in [10, 200, 1500] {
         let model = page(filler);
         let mut controller = Controller::new(catalog.clone());
-        let rounds = 200;
-        let start = Instant::now();
-        for seq in 0..rounds {
-            let out =
-                controller.content(1, &model.url, ContentRequest::Report { seq, page: model.clone(), panel: None }, 0);
-            std::hint::black_box(out);
-        }
-        let per = start.elapsed().as_secs_f64() / rounds as f64;
-        println!("answer a report of {:>5} elements:  {:>8.1} µs", model.elements.len(), per * 1e6);
+        let samples = per_call_us(15, 20, |seq| {
+            let report = ContentRequest::Report { seq: seq as u64, page: model.clone(), panel: None };
+            std::hint::black_box(controller.content(1, &model.url, report, 0));
+        });
+        let (median, min, max) = spread(samples);
+        let elements = model.elements.len();
+        figure(
+            &format!("recognition.report.{elements}"),
+            &format!("worker answers a page report of {elements} elements, native"),
+            median,
+            "µs",
+            None,
+            json!({ "min": min, "max": max, "runs": 15, "note": "each run the mean of 20 reports" }),
+        );
     }
 }

@@ -194,7 +194,8 @@ function serveStatic(hostMap, log) {
     const fixture = hostMap[host];
     if (!fixture) return send(421, `No fixture is served for host "${host}".\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'Method not allowed.\n');
-    const root = path.join(FIXTURES_DIR, fixture);
+    // A fixture is a directory under fixtures/, or an absolute path (a page a bench generates).
+    const root = path.resolve(FIXTURES_DIR, fixture);
     let pathname;
     try {
       pathname = decodeURIComponent(new URL(req.url, 'https://fixture.invalid').pathname);
