@@ -19,6 +19,11 @@ pub trait Store {
     /// Every key starting with `prefix`, in ascending order.
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String>;
 
+    /// Bytes every item whose key starts with `prefix` takes, counted like [`item_bytes`].
+    fn bytes_with_prefix(&self, prefix: &str) -> usize {
+        self.keys_with_prefix(prefix).iter().filter_map(|k| self.get(k).map(|v| item_bytes(k, &v))).sum()
+    }
+
     /// Applies a changeset all at once: either every write and removal happens or none does.
     fn apply(&mut self, changes: &Changeset) -> Result<(), StoreError>;
 
@@ -169,6 +174,14 @@ impl Store for MemoryStore {
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
         self.items.range(prefix.to_string()..).map(|(k, _)| k).take_while(|k| k.starts_with(prefix)).cloned().collect()
+    }
+
+    fn bytes_with_prefix(&self, prefix: &str) -> usize {
+        self.items
+            .range(prefix.to_string()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| item_bytes(k, v))
+            .sum()
     }
 
     fn apply(&mut self, changes: &Changeset) -> Result<(), StoreError> {
