@@ -455,10 +455,13 @@ impl Keeper {
                         }
                         let listing = vault.summaries(store);
                         let mut stale = stale_actives(&listing.entries);
-                        let one_per_account = |id: &EntryId| {
-                            listing.entries.iter().any(|e| &e.id == id && self.replacing.contains(&e.meta.vendor))
-                        };
-                        stale.retain(one_per_account);
+                        let one_per_account: std::collections::BTreeSet<&EntryId> = listing
+                            .entries
+                            .iter()
+                            .filter(|e| self.replacing.contains(&e.meta.vendor))
+                            .map(|e| &e.id)
+                            .collect();
+                        stale.retain(|id| one_per_account.contains(id));
                         // The summaries as they are now, so the first list after unlocking opens nothing.
                         changes.merge(listing.refresh);
                         let stale = vault.open_many(store, &stale);

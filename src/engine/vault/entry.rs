@@ -557,6 +557,8 @@ struct Outer {
     trust: Trust,
     /// Its MAC or capture tag is under the previous keys (a passphrase change is pending).
     previous_keys: bool,
+    /// The MAC or capture tag that verified, if one did: it vouches for the id and ciphertext.
+    tag: Option<Vec<u8>>,
 }
 
 /// An item opened all the way.
@@ -654,19 +656,19 @@ impl UnlockedVault {
             Some(v) => return Err(OpenError::UnknownVersion(v)),
             None => return Err(OpenError::Malformed("version")),
         }
-        let json: ItemJson = serde_json::from_value(item.clone()).map_err(|_| OpenError::Malformed("fields"))?;
+        let json = ItemJson::deserialize(item).map_err(|_| OpenError::Malformed("fields"))?;
         let id = EntryId::parse(&json.id).ok_or(OpenError::Malformed("id"))?;
         if key != id.item_key() {
             return Err(OpenError::WrongKey);
         }
         let ciphertext = unb64(&json.age).ok_or(OpenError::Malformed("ciphertext encoding"))?;
         let version = ENTRY_VERSION.to_be_bytes();
-        let (trust, previous_keys) = match (&json.mac, &json.capture) {
+        let (trust, previous_keys, tag) = match (&json.mac, &json.capture) {
             (Some(mac), _) => {
                 let tag = unb64(mac).ok_or(OpenError::Malformed("mac encoding"))?;
                 let parts = mac_parts(ENTRY_MAC_LABEL, &version, &id, &ciphertext);
                 match self.keysets().position(|k| crypto::mac_verify(k.entry_mac_key(), &parts, &tag)) {
-                    Some(at) => (Trust::Authenticated, at > 0),
+                    Some(at) => (Trust::Authenticated, at > 0, Some(tag)),
                     None => return Err(OpenError::BadMac),
                 }
             }
@@ -675,13 +677,13 @@ impl UnlockedVault {
                 let tag = unb64(capture).ok_or(OpenError::Malformed("capture tag encoding"))?;
                 let parts = mac_parts(CAPTURE_TAG_LABEL, &version, &id, &ciphertext);
                 match self.keysets().position(|k| crypto::mac_verify(k.capture_key(), &parts, &tag)) {
-                    Some(at) => (Trust::Unverified, at > 0),
-                    None => (Trust::Foreign, false),
+                    Some(at) => (Trust::Unverified, at > 0, Some(tag)),
+                    None => (Trust::Foreign, false, None),
                 }
             }
-            (None, None) => (Trust::Foreign, false),
+            (None, None) => (Trust::Foreign, false, None),
         };
-        Ok(Outer { id, ciphertext, trust, previous_keys })
+        Ok(Outer { id, ciphertext, trust, previous_keys, tag })
     }
 
     /// Opens an item all the way: outer layer, decryption (current identity, then the previous
@@ -780,7 +782,7 @@ impl UnlockedVault {
                 }
             };
             let (id, trust) = (outer.id.clone(), outer.trust);
-            let digest = summaries::digest(&id, &outer.ciphertext);
+            let digest = summaries::digest(&id, outer.tag.as_deref(), &outer.ciphertext);
             let cached = match loaded.hit(&id, &digest) {
                 Some(cached) => cached.clone(),
                 None => match self.decrypt(outer) {
@@ -988,23 +990,27 @@ impl UnlockedVault {
         };
         let mut adopted = Vec::new();
         let mut changes = Changeset::default();
+        // Every item whose MAC is valid is folded into the index too, so an index update lost to
+        // a concurrent write is repaired here. One pass over the outer layers tells both apart;
+        // only tagged captures are decrypted.
+        let mut ids = index.clone();
         for key in store.keys_with_prefix(ENTRY_PREFIX) {
             let Some(item) = store.get(&key) else { continue };
-            // Only tagged captures are decrypted: the outer layer tells them apart.
             let Ok(outer) = self.outer(&key, &item, Some(&index)) else { continue };
-            if outer.trust != Trust::Unverified {
-                continue;
+            match outer.trust {
+                Trust::Authenticated => {
+                    ids.insert(outer.id);
+                }
+                Trust::Unverified => {
+                    let Ok(opened) = self.decrypt(outer) else { continue };
+                    let Some(value) = self.adopted_item(&opened) else { continue };
+                    changes.put(&key, value);
+                    ids.insert(opened.outer.id.clone());
+                    adopted.push(opened.outer.id);
+                }
+                Trust::Foreign => {}
             }
-            let Ok(opened) = self.decrypt(outer) else { continue };
-            let Some(value) = self.adopted_item(&opened) else { continue };
-            changes.put(&key, value);
-            adopted.push(opened.outer.id);
         }
-        // Also fold in every item whose MAC is valid, so an index update lost to a concurrent
-        // write is repaired here.
-        let mut ids = index.clone();
-        ids.extend(self.authenticated_ids(store));
-        ids.extend(adopted.iter().cloned());
         if ids != index {
             changes.merge(index_changes(self, &ids.into_iter().collect::<Vec<_>>()));
         }

@@ -62,7 +62,34 @@ pub struct Changeset {
 
 /// The size a browser charges for `key` holding `value`.
 pub fn item_bytes(key: &str, value: &Value) -> usize {
-    key.len() + value.to_string().len()
+    key.len() + json_len(value)
+}
+
+/// The length of `value` written as compact JSON (as `value.to_string()` writes it), counted
+/// without writing it.
+pub fn json_len(value: &Value) -> usize {
+    fn text_len(s: &str) -> usize {
+        let escapes: usize = s
+            .bytes()
+            .map(|b| match b {
+                b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+                0..=0x1f => 5,
+                _ => 0,
+            })
+            .sum();
+        2 + s.len() + escapes
+    }
+    match value {
+        Value::Null => 4,
+        Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::Number(n) => n.to_string().len(),
+        Value::String(s) => text_len(s),
+        Value::Array(items) => 2 + items.len().saturating_sub(1) + items.iter().map(json_len).sum::<usize>(),
+        Value::Object(map) => {
+            2 + map.len().saturating_sub(1) + map.iter().map(|(k, v)| text_len(k) + 1 + json_len(v)).sum::<usize>()
+        }
+    }
 }
 
 impl Changeset {
@@ -237,6 +264,29 @@ mod tests {
         c.put("y", json!("0123456789"));
         assert!(matches!(s.apply(&c), Err(StoreError::QuotaExceeded { .. })));
         assert_eq!(s, before);
+    }
+
+    #[test]
+    fn json_len_counts_what_to_string_writes() {
+        let values = [
+            json!(null),
+            json!(true),
+            json!(false),
+            json!(0),
+            json!(-12.5),
+            json!(18446744073709551615u64),
+            json!(""),
+            json!("plain"),
+            json!("quote \" backslash \\ newline \n tab \t bell \u{7} nul \u{0} del \u{7f}"),
+            json!("é ü 日本 🔑"),
+            json!([]),
+            json!([1, "two", [3], {}]),
+            json!({}),
+            json!({ "a\"b": { "c": [null, false, 1.0e300] }, "": "" }),
+        ];
+        for v in values {
+            assert_eq!(json_len(&v), v.to_string().len(), "{v}");
+        }
     }
 
     #[test]

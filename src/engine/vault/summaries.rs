@@ -10,9 +10,9 @@
 //! ```
 //!
 //! sealed under HKDF(vault key, `"keywarden-vault/1/summary-key"`) with the associated data
-//! `"keywarden-summaries/1/" ‖ c`. Its plaintext maps each id to the SHA-256 digest of the entry
-//! item's id and ciphertext as they were when the entry last opened, the entry's metadata and
-//! its hint:
+//! `"keywarden-summaries/1/" ‖ c`. Its plaintext maps each id to a digest of the entry item as
+//! it was when the entry last opened (its verified MAC or capture tag, else SHA-256 over its id
+//! and ciphertext: see [`digest`]), the entry's metadata and its hint:
 //!
 //! ```json
 //! { "<id>": { "digest": "<32 bytes, base64>", "meta": { … }, "hint": "…abcd" } }
@@ -21,7 +21,8 @@
 //! Listing still reads every entry item's outer layer and checks its MAC or capture tag, so
 //! trust, a flipped byte and a stripped MAC are found exactly as before; only the age
 //! decryption is skipped, and only for an item whose id and ciphertext are byte for byte the ones
-//! that opened before (the digest matches). Any other item is opened in full and its summary
+//! that opened before (the digest matches). An adopted capture gets a MAC in place of its
+//! capture tag, so its summary is refreshed once. Any other item is opened in full and its summary
 //! rewritten. A chunk that is missing, damaged, from another vault key (after a passphrase
 //! change) or from a newer version is set aside and rebuilt the same way: nothing is lost, the
 //! listing only costs more once. Writes of entries (save, rename, delete, import, undo) leave
@@ -64,9 +65,15 @@ pub(crate) struct Cached {
     pub(crate) hint: String,
 }
 
-/// The digest a summary is valid for: SHA-256 over the entry's id and its age ciphertext.
-pub(crate) fn digest(id: &EntryId, ciphertext: &[u8]) -> String {
-    b64(&crypto::digest(&[DIGEST_LABEL, id.as_str().as_bytes(), ciphertext]))
+/// The digest a summary is valid for. For an item whose MAC or capture tag verified, that tag
+/// (`"t:"` and the tag): it is keyed and covers the id and the ciphertext, so hashing them again
+/// would add nothing. For an item without one (found in storage), SHA-256 over its id and
+/// ciphertext (`"h:"` and the hash).
+pub(crate) fn digest(id: &EntryId, verified_tag: Option<&[u8]>, ciphertext: &[u8]) -> String {
+    match verified_tag {
+        Some(tag) => format!("t:{}", b64(tag)),
+        None => format!("h:{}", b64(&crypto::digest(&[DIGEST_LABEL, id.as_str().as_bytes(), ciphertext]))),
+    }
 }
 
 /// The chunk an id belongs to: its first character.
