@@ -41,6 +41,7 @@ fn unlocked(entries: Vec<EntrySummary>, alarm: Option<Words>) -> VaultStatus {
         set_up: true,
         unlocked: true,
         items: entries.len() as u32,
+        bytes_in_use: 2_450_000,
         entries,
         damaged: Vec::new(),
         auto_lock_minutes: 15,
@@ -91,6 +92,21 @@ fn an_alarm_is_the_first_thing_under_the_heading_in_every_state() {
         });
     }
     with_section(&unlocked(Vec::new(), None), |s| assert!(s.query_selector("#vault-alarm").unwrap().is_none()));
+}
+
+#[wasm_bindgen_test]
+fn storage_use_is_shown_for_a_vault_locked_or_not_and_not_before_setup() {
+    let locked = VaultStatus { unlocked: false, ..unlocked(vec![entry("a", EntryTrust::Verified)], None) };
+    for status in [unlocked(vec![entry("a", EntryTrust::Verified), entry("b", EntryTrust::Verified)], None), locked] {
+        with_section(&status, |s| {
+            let shown = s.query_selector("#storage-use").unwrap().expect("storage use is shown");
+            // Outside an extension a message's name stands in for its text.
+            let want = if status.items == 1 { "storageUseOne" } else { "storageUseMany" };
+            assert_eq!(shown.text_content().unwrap(), want);
+        });
+    }
+    let new = VaultStatus { set_up: false, unlocked: false, ..unlocked(Vec::new(), None) };
+    with_section(&new, |s| assert!(s.query_selector("#storage-use").unwrap().is_none()));
 }
 
 #[wasm_bindgen_test]

@@ -13,7 +13,7 @@ use crate::engine::vault::share::share;
 use crate::engine::vault::store::{Changeset, MemoryStore, Store};
 use crate::engine::vault::{
     is_set_up, resume, seal_locked, setup, unlock, verify_passphrase, EntryId, EntryMeta, EntryState, IndexState,
-    KdfParams, OpenEntry, Trust, UnlockError, UnlockedVault, ENTRY_PREFIX,
+    KdfParams, OpenEntry, Trust, UnlockError, UnlockedVault, ENTRY_PREFIX, HEADER_KEY,
 };
 use crate::engine::words::Words;
 use crate::words;
@@ -210,11 +210,18 @@ impl Keeper {
 
     /// What the popup and options page show.
     pub fn status(&self, store: &impl Store) -> VaultStatus {
+        self.status_and_refresh(store).0
+    }
+
+    /// [`Keeper::status`], and the writes that bring the entry summaries in line with the items
+    /// (empty when they already are, or while locked).
+    pub fn status_and_refresh(&self, store: &impl Store) -> (VaultStatus, Changeset) {
         let set_up = is_set_up(store);
         let mut status = VaultStatus {
             set_up,
             unlocked: self.unlocked.is_some(),
             items: store.keys_with_prefix(ENTRY_PREFIX).len() as u32,
+            bytes_in_use: (store.bytes_with_prefix(HEADER_KEY) + store.bytes_with_prefix(ENTRY_PREFIX)) as u64,
             entries: Vec::new(),
             damaged: Vec::new(),
             auto_lock_minutes: self.auto_lock_minutes,
@@ -222,8 +229,9 @@ impl Keeper {
             deleted: Vec::new(),
             vendors: self.vendors.clone(),
         };
+        let mut refresh = Changeset::default();
         if let Some(vault) = &self.unlocked {
-            let listing = vault.list(store);
+            let listing = vault.summaries(store);
             status.entries = listing
                 .entries
                 .iter()
@@ -244,7 +252,7 @@ impl Keeper {
                         Trust::Foreign => EntryTrust::Foreign,
                         _ => EntryTrust::Pending,
                     },
-                    hint: hint(&e.secret),
+                    hint: e.hint.clone(),
                 })
                 .collect();
             status.deleted = self.trash.iter().filter_map(|t| self.deleted_summary(vault, t)).collect();
@@ -258,8 +266,9 @@ impl Keeper {
                 IndexState::Missing => Some(words!("alarmIndexMissing")),
                 IndexState::Damaged => Some(words!("alarmIndexDamaged")),
             };
+            refresh = listing.refresh;
         }
-        status
+        (status, refresh)
     }
 
     /// Saves a captured key: sealed to the vault's public recipient when locked (it lists once the
@@ -306,9 +315,9 @@ impl Keeper {
             Err(e) => return VaultOutcome::error(ErrorCode::Internal, words!("errKeyNotSaved", e.words())),
         };
         if let (true, Some(vault)) = (captured.replaces_previous, &self.unlocked) {
-            let listing = vault.list(store);
-            let older = replaced_by(&sealed.id, &meta, &listing.entries);
-            let older: Vec<_> = listing.entries.iter().filter(|e| older.contains(&e.id)).collect();
+            let listing = vault.summaries(store);
+            let older = vault.open_many(store, &replaced_by(&sealed.id, &meta, &listing.entries));
+            let older: Vec<_> = older.iter().collect();
             if !older.is_empty() {
                 if let Ok(changes) = vault.set_state(store, &older, EntryState::Replaced) {
                     sealed.changes.merge(changes);
@@ -404,7 +413,7 @@ impl Keeper {
     ) -> VaultOutcome {
         self.prune_trash(now);
         match request {
-            PageRequest::VaultStatus => VaultOutcome::reply(Reply::Vault(self.status(store))),
+            PageRequest::VaultStatus => self.status_outcome(store),
             PageRequest::VaultSetup { passphrase } => {
                 if is_set_up(store) {
                     return VaultOutcome::error(ErrorCode::Unexpected, words!("errAlreadySetUp"));
@@ -444,13 +453,19 @@ impl Keeper {
                                 changes.merge(rewrapped);
                             }
                         }
-                        let listing = vault.list(store);
+                        let listing = vault.summaries(store);
                         let mut stale = stale_actives(&listing.entries);
-                        let one_per_account = |id: &EntryId| {
-                            listing.entries.iter().any(|e| &e.id == id && self.replacing.contains(&e.meta.vendor))
-                        };
-                        stale.retain(one_per_account);
-                        let stale: Vec<_> = listing.entries.iter().filter(|e| stale.contains(&e.id)).collect();
+                        let one_per_account: std::collections::BTreeSet<&EntryId> = listing
+                            .entries
+                            .iter()
+                            .filter(|e| self.replacing.contains(&e.meta.vendor))
+                            .map(|e| &e.id)
+                            .collect();
+                        stale.retain(|id| one_per_account.contains(id));
+                        // The summaries as they are now, so the first list after unlocking opens nothing.
+                        changes.merge(listing.refresh);
+                        let stale = vault.open_many(store, &stale);
+                        let stale: Vec<_> = stale.iter().collect();
                         if !stale.is_empty() {
                             if let Ok(more) = vault.set_state(store, &stale, EntryState::Replaced) {
                                 changes.merge(more);
@@ -661,6 +676,7 @@ impl Keeper {
     }
 
     fn status_outcome(&self, store: &impl Store) -> VaultOutcome {
-        VaultOutcome::reply(Reply::Vault(self.status(store)))
+        let (status, changes) = self.status_and_refresh(store);
+        VaultOutcome { changes, ..VaultOutcome::reply(Reply::Vault(status)) }
     }
 }

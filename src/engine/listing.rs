@@ -29,16 +29,34 @@ fn fold(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
+/// Separates the fields of a [`search_text`]; no typed word holds it.
+const FIELD_BREAK: char = '\u{1f}';
+
+/// What a search looks through in `entry`, folded once: its vendor (id and name), key name,
+/// tenant, account and scopes, each folded like the query and set apart by a character no
+/// query word holds, so a word found in it is found in one field. Worth keeping while the admin
+/// types: a keystroke then only compares.
+pub fn search_text(entry: &EntrySummary) -> String {
+    let fields = [&entry.vendor, &entry.vendor_name, &entry.key_name, &entry.tenant, &entry.account];
+    let mut text = String::new();
+    for field in fields.into_iter().chain(&entry.scopes) {
+        text.push(FIELD_BREAK);
+        text.push_str(&fold(field).replace(FIELD_BREAK, " "));
+    }
+    text
+}
+
+/// The words of a query, folded.
+fn query_words(query: &str) -> Vec<String> {
+    fold(query).split(' ').filter(|w| !w.is_empty() && !w.contains(FIELD_BREAK)).map(str::to_string).collect()
+}
+
 /// Whether `entry` matches the search `query`: every word of the query appears in its vendor
 /// (id or name), key name, tenant, account or one of its scopes, ignoring case. An empty query
 /// matches everything.
 pub fn matches(entry: &EntrySummary, query: &str) -> bool {
-    let fields: Vec<String> = [&entry.vendor, &entry.vendor_name, &entry.key_name, &entry.tenant, &entry.account]
-        .into_iter()
-        .chain(&entry.scopes)
-        .map(|f| fold(f))
-        .collect();
-    fold(query).split(' ').filter(|w| !w.is_empty()).all(|word| fields.iter().any(|f| f.contains(word)))
+    let text = search_text(entry);
+    query_words(query).iter().all(|word| text.contains(word.as_str()))
 }
 
 /// Whether `entry` belongs to the site `host` of the active tab: its tenant is that host, or
@@ -68,9 +86,24 @@ fn newest_first(a: &&EntrySummary, b: &&EntrySummary) -> std::cmp::Ordering {
 /// site first, then the others by vendor and tenant. Entries found in storage but not saved by
 /// keywarden here ([`EntryTrust::Foreign`]) are left out; the popup shows them apart.
 pub fn arrange<'a>(entries: &'a [EntrySummary], query: &str, host: Option<&str>) -> Arranged<'a> {
-    let known: Vec<&EntrySummary> = entries.iter().filter(|e| e.trust != EntryTrust::Foreign).collect();
+    let texts: Vec<String> = entries.iter().map(search_text).collect();
+    arrange_searched(entries, &texts, query, host)
+}
+
+/// [`arrange`] with each entry's [`search_text`] computed beforehand (`texts[i]` for
+/// `entries[i]`), as the popup keeps them while the admin types.
+pub fn arrange_searched<'a>(
+    entries: &'a [EntrySummary],
+    texts: &[String],
+    query: &str,
+    host: Option<&str>,
+) -> Arranged<'a> {
+    let words = query_words(query);
+    let known: Vec<(&EntrySummary, &String)> =
+        entries.iter().zip(texts).filter(|(e, _)| e.trust != EntryTrust::Foreign).collect();
     let total = known.len();
-    let matching: Vec<&EntrySummary> = known.into_iter().filter(|e| matches(e, query)).collect();
+    let matching: Vec<&EntrySummary> =
+        known.into_iter().filter(|(_, text)| words.iter().all(|w| text.contains(w.as_str()))).map(|(e, _)| e).collect();
     let shown = matching.len();
     let (mut here, rest): (Vec<_>, Vec<_>) = matching.into_iter().partition(|e| host.is_some_and(|h| is_here(e, h)));
     here.sort_by(newest_first);

@@ -724,6 +724,10 @@ pub struct VaultStatus {
     pub unlocked: bool,
     /// Entry items in storage (known even while locked).
     pub items: u32,
+    /// Bytes the vault's items take in `storage.local` (header, index, entries), counted as the
+    /// browser counts them (key plus JSON text); known even while locked.
+    #[serde(default)]
+    pub bytes_in_use: u64,
     /// When unlocked: every entry that opens, keys masked.
     pub entries: Vec<EntrySummary>,
     /// When unlocked: items that did not open, with the reason.

@@ -5,7 +5,9 @@ use super::ask;
 use super::clipboard::{copy_secret, Copied};
 use super::dom::{add, add_svg, clear, document, on_click, value_of, Timeout};
 use super::i18n::{t, t_with, word};
-use crate::engine::listing::{self, arrange, given_name, masked, monogram, plural, Plural};
+use crate::engine::listing::{
+    self, arrange, arrange_searched, given_name, masked, monogram, plural, search_text, Plural,
+};
 use crate::engine::protocol::{EntrySummary, EntryTrust, OutgoingRequest, Reply, TabStatus, VaultStatus, VendorCard};
 use crate::engine::secret::SecretString;
 use crate::engine::vault::EntryState;
@@ -32,6 +34,10 @@ struct State {
     /// `None` while the worker does not answer.
     vault: Option<VaultStatus>,
     query: String,
+    /// Each entry's search text ([`search_text`]), for `vault.entries` in order.
+    search_texts: Vec<String>,
+    /// How many rows the list draws for this search: [`ROW_BATCH`] more each time the admin asks.
+    rows: usize,
     /// The entry whose details are shown, if any.
     detail: Option<String>,
     /// A line for the status region after an action.
@@ -39,6 +45,10 @@ struct State {
     /// An inline error of the unlock form.
     unlock_error: Option<String>,
 }
+
+/// Rows the list draws at first, and again at each "show more": a vault of thousands of keys
+/// opens as fast as one of a hundred, and a search looks through every key without drawing them.
+const ROW_BATCH: usize = 100;
 
 thread_local! {
     static STATE: RefCell<State> = RefCell::new(State::default());
@@ -94,6 +104,7 @@ async fn load() {
                 s.detail = None;
             }
         }
+        s.search_texts = vault.as_ref().map(|v| v.entries.iter().map(search_text).collect()).unwrap_or_default();
         s.vault = vault;
     });
     if let Err(e) = draw() {
@@ -368,7 +379,11 @@ fn list_view(section: &Element, s: &State, vault: &VaultStatus) -> Result<Vec<Ev
         add(section, "div", &[("id", "entries"), ("aria-live", "polite")], "")?;
         listeners.push(EventListener::new(&input, "input", |_| {
             let query = value_of("search");
-            STATE.with(|s| s.borrow_mut().query = query);
+            STATE.with(|s| {
+                let mut s = s.borrow_mut();
+                s.query = query;
+                s.rows = ROW_BATCH;
+            });
             if let Err(e) = draw_entries() {
                 web_sys::console::error_1(&e);
             }
@@ -407,7 +422,14 @@ fn draw_entries() -> Result<(), JsValue> {
     STATE.with(|s| -> Result<(), JsValue> {
         let s = s.borrow();
         let Some(vault) = &s.vault else { return Ok(()) };
-        let arranged = arrange(&vault.entries, &s.query, s.host.as_deref());
+        let arranged = if s.search_texts.len() == vault.entries.len() {
+            arrange_searched(&vault.entries, &s.search_texts, &s.query, s.host.as_deref())
+        } else {
+            arrange(&vault.entries, &s.query, s.host.as_deref())
+        };
+        // Rows drawn so far, against the budget of this search.
+        let budget = s.rows.max(ROW_BATCH);
+        let mut drawn = 0;
         if arranged.shown == 0 {
             let text = t_with("popupNoMatch", &[s.query.trim()]);
             add(&out, "p", &[("class", "empty"), ("id", "no-match")], &text)?;
@@ -417,15 +439,38 @@ fn draw_entries() -> Result<(), JsValue> {
             let vendor = arranged.here[0];
             let sub = t_with("popupThisSite", &[&host]);
             let group = group_box(&out, "here", &vendor.vendor, vendor_label(vendor), &sub)?;
-            for e in &arranged.here {
+            for e in arranged.here.iter().take(budget) {
                 listeners.extend(row(&group, e)?);
+                drawn += 1;
             }
         }
         for (i, g) in arranged.groups.iter().enumerate() {
-            let group = group_box(&out, &format!("group-{i}"), g.vendor, g.vendor_name, g.tenant)?;
-            for e in &g.entries {
-                listeners.extend(row(&group, e)?);
+            if drawn >= budget {
+                break;
             }
+            let group = group_box(&out, &format!("group-{i}"), g.vendor, g.vendor_name, g.tenant)?;
+            for e in g.entries.iter().take(budget - drawn) {
+                listeners.extend(row(&group, e)?);
+                drawn += 1;
+            }
+        }
+        if drawn < arranged.shown {
+            let more = (arranged.shown - drawn).min(ROW_BATCH).to_string();
+            let left = (arranged.shown - drawn).to_string();
+            let text = t_with("popupShowMore", &[&more, &left]);
+            let button = add(&out, "button", &[("type", "button"), ("id", "show-more"), ("class", "quiet")], &text)?;
+            listeners.push(EventListener::new(&button, "click", |_| {
+                STATE.with(|s| {
+                    let mut s = s.borrow_mut();
+                    s.rows = s.rows.max(ROW_BATCH) + ROW_BATCH;
+                });
+                // Redrawn once this listener (which the redraw removes) has returned.
+                spawn(async {
+                    if let Err(e) = draw_entries() {
+                        web_sys::console::error_1(&e);
+                    }
+                });
+            }));
         }
         if !s.query.trim().is_empty() {
             let (shown, total) = (arranged.shown.to_string(), arranged.total.to_string());

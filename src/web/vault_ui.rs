@@ -224,7 +224,32 @@ pub fn draw(section: &Element, status: &VaultStatus, rerender: &Rerender) -> Res
         "locked" => locked(section, status.items, rerender),
         _ => unlocked(section, status, rerender),
     }?);
+    if status.set_up {
+        storage_use(section, status)?;
+    }
     Ok(listeners)
+}
+
+/// A size in the admin's units: "12 KB", "3.4 MB" (decimal units, as the browsers count quota).
+pub fn size_text(bytes: u64) -> String {
+    if bytes < 1_000_000 {
+        t_with("sizeKilobytes", &[&bytes.div_ceil(1000).max(1).to_string()])
+    } else {
+        let tenths = (bytes + 50_000) / 100_000;
+        t_with("sizeMegabytes", &[&format!("{}.{}", tenths / 10, tenths % 10)])
+    }
+}
+
+/// How much of `storage.local` the vault takes, and for how many keys.
+fn storage_use(section: &Element, status: &VaultStatus) -> Result<(), JsValue> {
+    let size = size_text(status.bytes_in_use);
+    let text = if status.items == 1 {
+        t_with("storageUseOne", &[&size])
+    } else {
+        t_with("storageUseMany", &[&size, &status.items.to_string()])
+    };
+    add(section, "p", &[("id", "storage-use")], &text)?;
+    Ok(())
 }
 
 /// A delay in words: "10 seconds", "1 minute", "5 minutes".

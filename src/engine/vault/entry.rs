@@ -39,13 +39,15 @@ use crate::engine::vault::capture;
 use crate::engine::vault::crypto::{self, b64, unb64, RandomFailed};
 use crate::engine::vault::header::{Header, HeaderProblem, UnlockedVault};
 use crate::engine::vault::rotation::Record;
+use crate::engine::vault::secrets::hint;
 use crate::engine::vault::secrets::json_zeroizing;
 use crate::engine::vault::store::{Changeset, Store};
+use crate::engine::vault::summaries::{self, Cached, ChunkProblem, ListedEntry};
 use crate::engine::words::Words;
 use crate::words;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -244,6 +246,26 @@ pub struct Listing {
     /// was stripped cannot be told from a capture awaiting adoption, so nothing is adopted until
     /// the admin has looked and called [`UnlockedVault::rebuild_index`].
     pub index: IndexState,
+}
+
+/// Everything in the vault as the list shows it ([`UnlockedVault::summaries`]): no secrets.
+#[derive(Debug)]
+pub struct Summaries {
+    /// Entries that open, oldest first, each with its [`Trust`] and the key's last characters.
+    pub entries: Vec<ListedEntry>,
+    /// Items under `entry:` that did not open, each with its reason, as [`Listing::damaged`].
+    pub damaged: Vec<Damaged>,
+    /// Ids the index vouches for whose items are gone.
+    pub missing: Vec<EntryId>,
+    /// Whether the index of authenticated ids is there and intact, as [`Listing::index`].
+    pub index: IndexState,
+    /// Summary chunks that did not open (damaged, older keys, newer format): set aside and
+    /// rebuilt by `refresh`. Nothing in them was a source of truth, so nothing is lost.
+    pub set_aside: Vec<(String, ChunkProblem)>,
+    /// The writes that bring the summaries in line with the items (often empty).
+    pub refresh: Changeset,
+    /// How many entries had to be decrypted (their summary was missing or stale).
+    pub opened: usize,
 }
 
 /// The plaintext inside an entry's age file.
@@ -535,6 +557,8 @@ struct Outer {
     trust: Trust,
     /// Its MAC or capture tag is under the previous keys (a passphrase change is pending).
     previous_keys: bool,
+    /// The MAC or capture tag that verified, if one did: it vouches for the id and ciphertext.
+    tag: Option<Vec<u8>>,
 }
 
 /// An item opened all the way.
@@ -632,19 +656,19 @@ impl UnlockedVault {
             Some(v) => return Err(OpenError::UnknownVersion(v)),
             None => return Err(OpenError::Malformed("version")),
         }
-        let json: ItemJson = serde_json::from_value(item.clone()).map_err(|_| OpenError::Malformed("fields"))?;
+        let json = ItemJson::deserialize(item).map_err(|_| OpenError::Malformed("fields"))?;
         let id = EntryId::parse(&json.id).ok_or(OpenError::Malformed("id"))?;
         if key != id.item_key() {
             return Err(OpenError::WrongKey);
         }
         let ciphertext = unb64(&json.age).ok_or(OpenError::Malformed("ciphertext encoding"))?;
         let version = ENTRY_VERSION.to_be_bytes();
-        let (trust, previous_keys) = match (&json.mac, &json.capture) {
+        let (trust, previous_keys, tag) = match (&json.mac, &json.capture) {
             (Some(mac), _) => {
                 let tag = unb64(mac).ok_or(OpenError::Malformed("mac encoding"))?;
                 let parts = mac_parts(ENTRY_MAC_LABEL, &version, &id, &ciphertext);
                 match self.keysets().position(|k| crypto::mac_verify(k.entry_mac_key(), &parts, &tag)) {
-                    Some(at) => (Trust::Authenticated, at > 0),
+                    Some(at) => (Trust::Authenticated, at > 0, Some(tag)),
                     None => return Err(OpenError::BadMac),
                 }
             }
@@ -653,19 +677,23 @@ impl UnlockedVault {
                 let tag = unb64(capture).ok_or(OpenError::Malformed("capture tag encoding"))?;
                 let parts = mac_parts(CAPTURE_TAG_LABEL, &version, &id, &ciphertext);
                 match self.keysets().position(|k| crypto::mac_verify(k.capture_key(), &parts, &tag)) {
-                    Some(at) => (Trust::Unverified, at > 0),
-                    None => (Trust::Foreign, false),
+                    Some(at) => (Trust::Unverified, at > 0, Some(tag)),
+                    None => (Trust::Foreign, false, None),
                 }
             }
-            (None, None) => (Trust::Foreign, false),
+            (None, None) => (Trust::Foreign, false, None),
         };
-        Ok(Outer { id, ciphertext, trust, previous_keys })
+        Ok(Outer { id, ciphertext, trust, previous_keys, tag })
     }
 
     /// Opens an item all the way: outer layer, decryption (current identity, then the previous
     /// one), payload.
     fn inspect(&self, key: &str, item: &Value, index: Option<&BTreeSet<EntryId>>) -> Result<Inspected, OpenError> {
-        let outer = self.outer(key, item, index)?;
+        self.decrypt(self.outer(key, item, index)?)
+    }
+
+    /// Decrypts an item whose outer layer checked out, and checks its payload.
+    fn decrypt(&self, outer: Outer) -> Result<Inspected, OpenError> {
         let mut opened = None;
         for (at, keys) in self.keysets().enumerate() {
             match agefile::decrypt(keys.identity().inner(), &outer.ciphertext, false, MAX_PAYLOAD) {
@@ -719,6 +747,82 @@ impl UnlockedVault {
         }
         listing.entries.sort_by(|a, b| (a.meta.created_at, &a.id).cmp(&(b.meta.created_at, &b.id)));
         listing
+    }
+
+    /// Every entry as the list shows it, without its secret, and the damaged items, as
+    /// [`UnlockedVault::list`] finds them. Each item's outer layer (shape, id, MAC or capture tag,
+    /// against the index) is checked as there; an item whose id and ciphertext match its sealed
+    /// summary is not decrypted again ([`summaries`](crate::engine::vault::summaries)). Write
+    /// [`Summaries::refresh`] to keep the summaries in step.
+    pub fn summaries(&self, store: &impl Store) -> Summaries {
+        let index = self.index_load(store);
+        let summary_key = self.current().summary_key();
+        let (loaded, set_aside) = summaries::load(store, summary_key);
+        let mut out = Summaries {
+            entries: Vec::new(),
+            damaged: Vec::new(),
+            missing: Vec::new(),
+            index: index.state(),
+            set_aside,
+            refresh: Changeset::default(),
+            opened: 0,
+        };
+        let mut now = BTreeMap::new();
+        let mut present = BTreeSet::new();
+        for key in store.keys_with_prefix(ENTRY_PREFIX) {
+            if let Some(id) = EntryId::from_item_key(&key) {
+                present.insert(id);
+            }
+            let Some(item) = store.get(&key) else { continue };
+            let outer = match self.outer(&key, &item, index.ids()) {
+                Ok(outer) => outer,
+                Err(reason) => {
+                    out.damaged.push(Damaged { key, reason });
+                    continue;
+                }
+            };
+            let (id, trust) = (outer.id.clone(), outer.trust);
+            let digest = summaries::digest(&id, outer.tag.as_deref(), &outer.ciphertext);
+            let cached = match loaded.hit(&id, &digest) {
+                Some(cached) => cached.clone(),
+                None => match self.decrypt(outer) {
+                    Ok(opened) => {
+                        out.opened += 1;
+                        let hint = hint(&opened.payload.secret);
+                        Cached { digest, meta: opened.payload.meta, hint }
+                    }
+                    Err(reason) => {
+                        out.damaged.push(Damaged { key, reason });
+                        continue;
+                    }
+                },
+            };
+            out.entries.push(ListedEntry {
+                id: id.clone(),
+                meta: cached.meta.clone(),
+                hint: cached.hint.clone(),
+                trust,
+            });
+            now.insert(id, cached);
+        }
+        if let Some(ids) = index.ids() {
+            out.missing = ids.difference(&present).cloned().collect();
+        }
+        out.entries.sort_by(|a, b| (a.meta.created_at, &a.id).cmp(&(b.meta.created_at, &b.id)));
+        out.refresh = loaded.refresh(&now, summary_key);
+        out
+    }
+
+    /// Opens the listed entries `ids` in full (to rewrite them); any that does not open is left out.
+    pub fn open_many(&self, store: &impl Store, ids: &[EntryId]) -> Vec<OpenEntry> {
+        let index = self.index_load(store);
+        ids.iter()
+            .filter_map(|id| {
+                let key = id.item_key();
+                let item = store.get(&key)?;
+                self.open_item(&key, &item, index.ids()).ok()
+            })
+            .collect()
     }
 
     /// Ids of items that carry a valid MAC now.
@@ -886,21 +990,27 @@ impl UnlockedVault {
         };
         let mut adopted = Vec::new();
         let mut changes = Changeset::default();
+        // Every item whose MAC is valid is folded into the index too, so an index update lost to
+        // a concurrent write is repaired here. One pass over the outer layers tells both apart;
+        // only tagged captures are decrypted.
+        let mut ids = index.clone();
         for key in store.keys_with_prefix(ENTRY_PREFIX) {
             let Some(item) = store.get(&key) else { continue };
-            let Ok(opened) = self.inspect(&key, &item, Some(&index)) else { continue };
-            if opened.outer.trust != Trust::Unverified {
-                continue;
+            let Ok(outer) = self.outer(&key, &item, Some(&index)) else { continue };
+            match outer.trust {
+                Trust::Authenticated => {
+                    ids.insert(outer.id);
+                }
+                Trust::Unverified => {
+                    let Ok(opened) = self.decrypt(outer) else { continue };
+                    let Some(value) = self.adopted_item(&opened) else { continue };
+                    changes.put(&key, value);
+                    ids.insert(opened.outer.id.clone());
+                    adopted.push(opened.outer.id);
+                }
+                Trust::Foreign => {}
             }
-            let Some(value) = self.adopted_item(&opened) else { continue };
-            changes.put(&key, value);
-            adopted.push(opened.outer.id);
         }
-        // Also fold in every item whose MAC is valid, so an index update lost to a concurrent
-        // write is repaired here.
-        let mut ids = index.clone();
-        ids.extend(self.authenticated_ids(store));
-        ids.extend(adopted.iter().cloned());
         if ids != index {
             changes.merge(index_changes(self, &ids.into_iter().collect::<Vec<_>>()));
         }

@@ -47,6 +47,7 @@ const IDENTITY_AAD: &[u8] = b"keywarden-vault/1/identity";
 const ENTRY_MAC_INFO: &[u8] = b"keywarden-vault/1/entry-mac-key";
 const INDEX_MAC_INFO: &[u8] = b"keywarden-vault/1/index-mac-key";
 const CAPTURE_INFO: &[u8] = b"keywarden-vault/1/capture-key";
+const SUMMARY_INFO: &[u8] = b"keywarden-vault/1/summary-key";
 const CHECKSUM_LABEL: &[u8] = b"keywarden-vault/header-checksum";
 
 /// The stored header (version 2), under both [`HEADER_KEY`] and [`HEADER_COPY_KEY`]:
@@ -426,6 +427,7 @@ pub(crate) struct KeySet {
     entry_mac_key: Zeroizing<[u8; 32]>,
     index_mac_key: Zeroizing<[u8; 32]>,
     capture_key: Zeroizing<[u8; 32]>,
+    summary_key: Zeroizing<[u8; 32]>,
 }
 
 impl KeySet {
@@ -435,6 +437,7 @@ impl KeySet {
             entry_mac_key: crypto::subkey(key.bytes(), ENTRY_MAC_INFO),
             index_mac_key: crypto::subkey(key.bytes(), INDEX_MAC_INFO),
             capture_key: crypto::subkey(key.bytes(), CAPTURE_INFO),
+            summary_key: crypto::subkey(key.bytes(), SUMMARY_INFO),
             recipient_text: recipient.to_string(),
             recipient,
             key,
@@ -465,6 +468,11 @@ impl KeySet {
 
     pub(crate) fn recipient_text(&self) -> &str {
         &self.recipient_text
+    }
+
+    /// The key the entry summaries are sealed under ([`summaries`](crate::engine::vault::summaries)).
+    pub(crate) fn summary_key(&self) -> &[u8; 32] {
+        &self.summary_key
     }
 
     pub(crate) fn entry_mac_key(&self) -> &[u8; 32] {

@@ -14,6 +14,7 @@
 //! | `vault:rotation`    | local   | only while a passphrase change is being written: the new header and the two vault keys wrapped under each other ([`rotation`]) |
 //! | `vault:throttle`    | local   | failed-unlock counter ([`throttle`])                                   |
 //! | `vault:index`       | local   | the ids the vault has authenticated, under a MAC ([`entry`])          |
+//! | `vault:summaries:<c>` | local | what the list shows of the entries whose id starts with `c`, sealed under a vault-key subkey: a cache that spares listing the decryption of unchanged entries ([`summaries`]) |
 //! | `entry:<id>`        | local   | one captured key ([`entry`]): version, id, age ciphertext, then a MAC (authenticated) or a capture tag (sealed while locked) |
 //! | `capture-key`       | private | the capture key and the recipient it belongs to ([`capture`])          |
 //!
@@ -122,6 +123,7 @@ pub mod rotation;
 pub mod secrets;
 pub mod share;
 pub mod store;
+pub mod summaries;
 pub mod throttle;
 
 pub use backup::{Backup, BackupError, ImportError, ImportReport, BACKUP_FORMAT, BACKUP_VERSION};
@@ -129,7 +131,7 @@ pub use capture::{PrivateChanges, CAPTURE_KEY};
 pub use crypto::RandomFailed;
 pub use entry::{
     seal_locked, AdoptError, Damaged, EntryId, EntryMeta, EntryState, IndexState, Listing, OpenEntry, OpenError,
-    SealError, Sealed, Trust, ENTRY_PREFIX, INDEX_KEY,
+    SealError, Sealed, Summaries, Trust, ENTRY_PREFIX, INDEX_KEY,
 };
 pub use header::{
     is_set_up, resume, setup, stored_params, stored_recipient, unlock, verify_passphrase, HeaderProblem, RewrapError,
@@ -142,4 +144,5 @@ pub use rotation::{ChangePassphraseError, Rotation, ROTATION_KEY};
 pub use secrets::{hint, Passphrase};
 pub use share::{share, ShareError};
 pub use store::{Changeset, MemoryStore, Store, StoreError, Write};
+pub use summaries::{ChunkProblem, ListedEntry, SUMMARY_PREFIX};
 pub use throttle::{Throttle, THROTTLE_KEY};

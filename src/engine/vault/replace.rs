@@ -6,7 +6,39 @@
 //! as a newer key, nor rewritten as replaced (which would vouch for it).
 
 use crate::engine::vault::entry::{EntryId, EntryMeta, EntryState, OpenEntry, Trust};
+use crate::engine::vault::summaries::ListedEntry;
 use std::collections::BTreeMap;
+
+/// An entry as far as replacement looks at it: an opened entry or a listed one.
+pub trait Slotted {
+    fn id(&self) -> &EntryId;
+    fn meta(&self) -> &EntryMeta;
+    fn trust(&self) -> Trust;
+}
+
+impl Slotted for OpenEntry {
+    fn id(&self) -> &EntryId {
+        &self.id
+    }
+    fn meta(&self) -> &EntryMeta {
+        &self.meta
+    }
+    fn trust(&self) -> Trust {
+        self.trust
+    }
+}
+
+impl Slotted for ListedEntry {
+    fn id(&self) -> &EntryId {
+        &self.id
+    }
+    fn meta(&self) -> &EntryMeta {
+        &self.meta
+    }
+    fn trust(&self) -> Trust {
+        self.trust
+    }
+}
 
 fn norm(s: &str) -> String {
     s.trim().to_ascii_lowercase()
@@ -27,36 +59,36 @@ pub fn same_vendor_and_tenant(a: &EntryMeta, b: &EntryMeta) -> bool {
 }
 
 /// Entries that count for replacement: active and not [`Trust::Foreign`].
-fn counts(e: &OpenEntry) -> bool {
-    e.meta.state == EntryState::Active && e.trust != Trust::Foreign
+fn counts(e: &impl Slotted) -> bool {
+    e.meta().state == EntryState::Active && e.trust() != Trust::Foreign
 }
 
 /// The active entries that the newly saved `new` (with id `new_id`) replaces: same slot, not
 /// newer than it, not foreign. Mark them [`EntryState::Replaced`] with
 /// [`UnlockedVault::set_state`](crate::engine::vault::UnlockedVault::set_state).
-pub fn replaced_by(new_id: &EntryId, new: &EntryMeta, entries: &[OpenEntry]) -> Vec<EntryId> {
+pub fn replaced_by<E: Slotted>(new_id: &EntryId, new: &EntryMeta, entries: &[E]) -> Vec<EntryId> {
     entries
         .iter()
-        .filter(|e| &e.id != new_id && counts(e) && same_slot(&e.meta, new))
-        .filter(|e| e.meta.created_at <= new.created_at)
-        .map(|e| e.id.clone())
+        .filter(|e| e.id() != new_id && counts(*e) && same_slot(e.meta(), new))
+        .filter(|e| e.meta().created_at <= new.created_at)
+        .map(|e| e.id().clone())
         .collect()
 }
 
 /// Every active entry that is not the newest active one of its slot (newest by `created_at`,
 /// then id), foreign entries left out on both sides. Catches up after captures made while
 /// locked, when older entries could not be read.
-pub fn stale_actives(entries: &[OpenEntry]) -> Vec<EntryId> {
-    let mut newest: BTreeMap<(String, String, String), &OpenEntry> = BTreeMap::new();
-    for e in entries.iter().filter(|e| counts(e)) {
-        let best = newest.entry(slot(&e.meta)).or_insert(e);
-        if (e.meta.created_at, &e.id) > (best.meta.created_at, &best.id) {
+pub fn stale_actives<E: Slotted>(entries: &[E]) -> Vec<EntryId> {
+    let mut newest: BTreeMap<(String, String, String), &E> = BTreeMap::new();
+    for e in entries.iter().filter(|e| counts(*e)) {
+        let best = newest.entry(slot(e.meta())).or_insert(e);
+        if (e.meta().created_at, e.id()) > (best.meta().created_at, best.id()) {
             *best = e;
         }
     }
     entries
         .iter()
-        .filter(|e| counts(e) && newest.get(&slot(&e.meta)).is_some_and(|n| n.id != e.id))
-        .map(|e| e.id.clone())
+        .filter(|e| counts(*e) && newest.get(&slot(e.meta())).is_some_and(|n| n.id() != e.id()))
+        .map(|e| e.id().clone())
         .collect()
 }

@@ -19,6 +19,11 @@ pub trait Store {
     /// Every key starting with `prefix`, in ascending order.
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String>;
 
+    /// Bytes every item whose key starts with `prefix` takes, counted like [`item_bytes`].
+    fn bytes_with_prefix(&self, prefix: &str) -> usize {
+        self.keys_with_prefix(prefix).iter().filter_map(|k| self.get(k).map(|v| item_bytes(k, &v))).sum()
+    }
+
     /// Applies a changeset all at once: either every write and removal happens or none does.
     fn apply(&mut self, changes: &Changeset) -> Result<(), StoreError>;
 
@@ -57,7 +62,34 @@ pub struct Changeset {
 
 /// The size a browser charges for `key` holding `value`.
 pub fn item_bytes(key: &str, value: &Value) -> usize {
-    key.len() + value.to_string().len()
+    key.len() + json_len(value)
+}
+
+/// The length of `value` written as compact JSON (as `value.to_string()` writes it), counted
+/// without writing it.
+pub fn json_len(value: &Value) -> usize {
+    fn text_len(s: &str) -> usize {
+        let escapes: usize = s
+            .bytes()
+            .map(|b| match b {
+                b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+                0..=0x1f => 5,
+                _ => 0,
+            })
+            .sum();
+        2 + s.len() + escapes
+    }
+    match value {
+        Value::Null => 4,
+        Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::Number(n) => n.to_string().len(),
+        Value::String(s) => text_len(s),
+        Value::Array(items) => 2 + items.len().saturating_sub(1) + items.iter().map(json_len).sum::<usize>(),
+        Value::Object(map) => {
+            2 + map.len().saturating_sub(1) + map.iter().map(|(k, v)| text_len(k) + 1 + json_len(v)).sum::<usize>()
+        }
+    }
 }
 
 impl Changeset {
@@ -171,6 +203,14 @@ impl Store for MemoryStore {
         self.items.range(prefix.to_string()..).map(|(k, _)| k).take_while(|k| k.starts_with(prefix)).cloned().collect()
     }
 
+    fn bytes_with_prefix(&self, prefix: &str) -> usize {
+        self.items
+            .range(prefix.to_string()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| item_bytes(k, v))
+            .sum()
+    }
+
     fn apply(&mut self, changes: &Changeset) -> Result<(), StoreError> {
         if let Some(quota) = self.quota {
             let mut after = self.items.clone();
@@ -224,6 +264,29 @@ mod tests {
         c.put("y", json!("0123456789"));
         assert!(matches!(s.apply(&c), Err(StoreError::QuotaExceeded { .. })));
         assert_eq!(s, before);
+    }
+
+    #[test]
+    fn json_len_counts_what_to_string_writes() {
+        let values = [
+            json!(null),
+            json!(true),
+            json!(false),
+            json!(0),
+            json!(-12.5),
+            json!(18446744073709551615u64),
+            json!(""),
+            json!("plain"),
+            json!("quote \" backslash \\ newline \n tab \t bell \u{7} nul \u{0} del \u{7f}"),
+            json!("é ü 日本 🔑"),
+            json!([]),
+            json!([1, "two", [3], {}]),
+            json!({}),
+            json!({ "a\"b": { "c": [null, false, 1.0e300] }, "": "" }),
+        ];
+        for v in values {
+            assert_eq!(json_len(&v), v.to_string().len(), "{v}");
+        }
     }
 
     #[test]
