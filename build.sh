@@ -65,6 +65,15 @@ kib() { printf '%s KiB, %s KiB gzipped' "$(( $(wc -c < "$1") / 1024 ))" "$(( $(g
 version() { sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1; }
 
 build() {
+  say "building the step panel's module (release; the panel alone, loaded in every vendor tab)"
+  # The same crate with only the panel's entry point: no worker, vault or crypto in it. Built
+  # first, so that target/…/keywarden.wasm is left holding the full core (the bench reads it).
+  cargo build --quiet --release --lib --target wasm32-unknown-unknown --features panel-frame
+  local panel="$ROOT/target/wasm-pkg-panel"
+  rm -rf "$panel"
+  wasm-bindgen --target web --out-dir "$panel" --out-name keywarden_panel \
+    "$ROOT/target/wasm32-unknown-unknown/release/keywarden.wasm"
+  "$E2E/node_modules/.bin/wasm-opt" -Oz "$panel/keywarden_panel_bg.wasm" -o "$panel/keywarden_panel_bg.wasm"
   say "building the wasm core (release)"
   cargo build --quiet --release --lib --target wasm32-unknown-unknown
   local pkg="$ROOT/target/wasm-pkg"
@@ -72,14 +81,6 @@ build() {
   wasm-bindgen --target web --out-dir "$pkg" --out-name keywarden \
     "$ROOT/target/wasm32-unknown-unknown/release/keywarden.wasm"
   "$E2E/node_modules/.bin/wasm-opt" -Oz "$pkg/keywarden_bg.wasm" -o "$pkg/keywarden_bg.wasm"
-  say "building the step panel's module (release; the panel alone, loaded in every vendor tab)"
-  # The same crate with only the panel's entry point: no worker, vault or crypto in it.
-  cargo build --quiet --release --lib --target wasm32-unknown-unknown --features panel-frame
-  local panel="$ROOT/target/wasm-pkg-panel"
-  rm -rf "$panel"
-  wasm-bindgen --target web --out-dir "$panel" --out-name keywarden_panel \
-    "$ROOT/target/wasm32-unknown-unknown/release/keywarden.wasm"
-  "$E2E/node_modules/.bin/wasm-opt" -Oz "$panel/keywarden_panel_bg.wasm" -o "$panel/keywarden_panel_bg.wasm"
   say "building the passphrase strength check (release; loaded by the options page only)"
   cargo build --quiet --release --target wasm32-unknown-unknown -p keywarden-strength
   local strength="$ROOT/target/wasm-pkg-strength" built="$ROOT/target/wasm32-unknown-unknown/release/keywarden_strength.wasm"
