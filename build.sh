@@ -11,7 +11,7 @@ DEBIAN_PACKAGES=(chromium chromium-driver firefox-esr binaryen xvfb xauth xdotoo
 export PATH="$TOOLS/bin:$PATH"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 
-say() { printf '\n==> %s\n' "$*"; }
+say() { printf '\n==> [%s s] %s\n' "$SECONDS" "$*"; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 
 ensure_debian_packages() {
