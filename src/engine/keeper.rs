@@ -10,7 +10,7 @@ use crate::engine::secret::SecretString;
 use crate::engine::vault::replace::{replaced_by, stale_actives};
 use crate::engine::vault::secrets::{hint, Passphrase};
 use crate::engine::vault::share::share;
-use crate::engine::vault::store::{Changeset, MemoryStore, Store};
+use crate::engine::vault::store::{Changeset, MemoryStore, Overlay, Store};
 use crate::engine::vault::{
     is_set_up, resume, seal_locked, setup, unlock, verify_passphrase, EntryId, EntryMeta, EntryState, IndexState,
     KdfParams, OpenEntry, Trust, UnlockError, UnlockedVault, ENTRY_PREFIX, HEADER_KEY,
@@ -110,21 +110,6 @@ pub struct Keeper {
 pub struct Resumed {
     pub local: Vec<Changeset>,
     pub private: Changeset,
-}
-
-/// `store` with `batches` applied on top, to look at the vault as it will be once they are written.
-fn overlay(store: &impl Store, batches: &[Changeset]) -> MemoryStore {
-    let mut copy = MemoryStore::new();
-    for key in store.keys_with_prefix("") {
-        if let Some(value) = store.get(&key) {
-            copy.insert(&key, value);
-        }
-    }
-    for batch in batches {
-        // Memory stores without a quota accept every changeset.
-        copy.apply(batch).ok();
-    }
-    copy
 }
 
 impl Keeper {
@@ -231,28 +216,27 @@ impl Keeper {
         };
         let mut refresh = Changeset::default();
         if let Some(vault) = &self.unlocked {
-            let listing = vault.summaries(store);
-            status.entries = listing
-                .entries
-                .iter()
+            let mut listing = vault.summaries(store);
+            status.entries = std::mem::take(&mut listing.entries)
+                .into_iter()
                 .map(|e| EntrySummary {
                     id: e.id.as_str().to_string(),
-                    vendor: e.meta.vendor.clone(),
                     vendor_name: self.vendor_name(&e.meta.vendor),
-                    tenant: e.meta.tenant.clone(),
-                    account: e.meta.account.clone(),
-                    key_name: e.meta.key_name.clone(),
-                    scopes: e.meta.scopes.clone(),
+                    vendor: e.meta.vendor,
+                    tenant: e.meta.tenant,
+                    account: e.meta.account,
+                    key_name: e.meta.key_name,
+                    scopes: e.meta.scopes,
                     created_at: e.meta.created_at,
-                    page_url: e.meta.page_url.clone(),
-                    notes: e.meta.notes.clone(),
+                    page_url: e.meta.page_url,
+                    notes: e.meta.notes,
                     state: e.meta.state,
                     trust: match e.trust {
                         Trust::Authenticated => EntryTrust::Verified,
                         Trust::Foreign => EntryTrust::Foreign,
                         _ => EntryTrust::Pending,
                     },
-                    hint: e.hint.clone(),
+                    hint: e.hint,
                 })
                 .collect();
             status.deleted = self.trash.iter().filter_map(|t| self.deleted_summary(vault, t)).collect();
@@ -422,7 +406,7 @@ impl Keeper {
                     Ok(done) => {
                         let key = done.vault.session_key();
                         self.unlocked = Some(done.vault);
-                        let status = self.status(&overlay(store, std::slice::from_ref(&done.changes)));
+                        let status = self.status(&Overlay::new(store, std::slice::from_ref(&done.changes)));
                         VaultOutcome {
                             changes: done.changes,
                             private: done.private.changeset().clone(),
@@ -445,7 +429,7 @@ impl Keeper {
                         // parameters to today's floor.
                         let mut later = attempt.pending;
                         let store =
-                            &overlay(store, &[std::slice::from_ref(&attempt.changes), later.as_slice()].concat());
+                            &Overlay::new(store, &[std::slice::from_ref(&attempt.changes), later.as_slice()].concat());
                         let private_changes = vault.restore_capture_key(private).changeset().clone();
                         let mut changes = vault.adopt_unverified(store).1;
                         if attempt.upgrade_needed {

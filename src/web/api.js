@@ -17,7 +17,10 @@ export function sendToTab(tab, frame, message) {
 export function sendMessage(message) { return typed(ext.runtime.sendMessage(message)); }
 export function connect(name) { return ext.runtime.connect({ name }); }
 
-export function sessionGetItems(keys) { return typed(ext.storage.session.get(keys)); }
+// Reads come back as one JSON text: a single copy into wasm, where converting the objects field by
+// field costs far more (a vault of 10,000 keys is about 11 MB of items).
+const asJson = (items) => JSON.stringify(items ?? {});
+export function sessionGetJson(keys) { return typed(ext.storage.session.get(keys).then(asJson)); }
 export function sessionWrite(items, removals) {
   const writes = Object.keys(items).length ? ext.storage.session.set(items) : Promise.resolve();
   return typed(writes.then(() => (removals.length ? ext.storage.session.remove(removals) : undefined)));
@@ -36,7 +39,7 @@ export function sessionKeySet(bytes) {
   return typed(ext.storage.session.set({ 'vault:session': values }).finally(() => values.fill(0)));
 }
 
-export function localGet(keys) { return typed(ext.storage.local.get(keys)); }
+export function localGetJson(keys) { return typed(ext.storage.local.get(keys).then(asJson)); }
 export function localWrite(items, removals, bytes) {
   const area = ext.storage.local;
   // Chromium names a full area only in its message text: compare with the area's quota instead.

@@ -14,8 +14,9 @@ extern "C" {
     #[wasm_bindgen(js_name = sendMessage)]
     pub fn send_message(message: &JsValue) -> Promise;
     pub fn connect(name: &str) -> Port;
-    #[wasm_bindgen(js_name = sessionGetItems)]
-    pub fn session_get_items(keys: JsValue) -> Promise;
+    /// `storage.session` items as one JSON object text.
+    #[wasm_bindgen(js_name = sessionGetJson)]
+    pub fn session_get_json(keys: JsValue) -> Promise;
     #[wasm_bindgen(js_name = sessionWrite)]
     pub fn session_write(items: &JsValue, removals: Vec<String>) -> Promise;
     #[wasm_bindgen(js_name = sessionRemove)]
@@ -24,8 +25,9 @@ extern "C" {
     pub fn session_key_get() -> Promise;
     #[wasm_bindgen(js_name = sessionKeySet)]
     pub fn session_key_set(bytes: &js_sys::Uint8Array) -> Promise;
-    #[wasm_bindgen(js_name = localGet)]
-    pub fn local_get(keys: JsValue) -> Promise;
+    /// `storage.local` items (`null`: all of them) as one JSON object text.
+    #[wasm_bindgen(js_name = localGetJson)]
+    pub fn local_get_json(keys: JsValue) -> Promise;
     #[wasm_bindgen(js_name = privateGetAll)]
     pub fn private_get_all() -> Promise;
     #[wasm_bindgen(js_name = privateWrite)]

@@ -73,18 +73,31 @@ async fn exclusive<T>(work: impl std::future::Future<Output = T>) -> T {
     out
 }
 
-fn store_of(items: &JsValue, keep: impl Fn(&str) -> bool) -> Result<MemoryStore, JsError> {
+/// The kept items of one JSON object text, as `api.js` reads an area.
+fn store_of(text: &JsValue, keep: impl Fn(&str) -> bool) -> Result<MemoryStore, JsError> {
+    let text = text.as_string().ok_or_else(|| JsError::Failed("storage read gave no text".into()))?;
+    let items: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&text).map_err(|e| JsError::Failed(format!("storage read unreadable: {e}")))?;
+    let mut store = MemoryStore::new();
+    for (key, value) in items {
+        if keep(&key) {
+            store.insert(&key, value);
+        }
+    }
+    Ok(store)
+}
+
+/// Every item of the private area (a handful), converted object by object.
+fn private_store(items: &JsValue) -> Result<MemoryStore, JsError> {
     let mut store = MemoryStore::new();
     if !items.is_object() {
         return Ok(store);
     }
     for key in Object::keys(items.unchecked_ref::<Object>()).iter().filter_map(|k| k.as_string()) {
-        if keep(&key) {
-            let value = Reflect::get(items, &JsValue::from_str(&key))?;
-            let json: serde_json::Value =
-                serde_wasm_bindgen::from_value(value).map_err(|e| JsError::Failed(e.to_string()))?;
-            store.insert(&key, json);
-        }
+        let value = Reflect::get(items, &JsValue::from_str(&key))?;
+        let json: serde_json::Value =
+            serde_wasm_bindgen::from_value(value).map_err(|e| JsError::Failed(e.to_string()))?;
+        store.insert(&key, json);
     }
     Ok(store)
 }
@@ -93,23 +106,20 @@ fn store_of(items: &JsValue, keep: impl Fn(&str) -> bool) -> Result<MemoryStore,
 async fn snapshot(wants: &Wants) -> Result<Snapshot, JsError> {
     let small = storage::ALWAYS_READ;
     let local = if wants.vault {
-        let all = JsFuture::from(api::local_get(JsValue::NULL)).await?;
+        let all = JsFuture::from(api::local_get_json(JsValue::NULL)).await?;
         store_of(&all, |k| small.contains(&k) || storage::is_vault_item(k))?
     } else {
         let keys: Vec<String> = small.iter().map(|s| s.to_string()).collect();
-        store_of(&JsFuture::from(api::local_get(super::to_js(&keys))).await?, |_| true)?
+        store_of(&JsFuture::from(api::local_get_json(super::to_js(&keys))).await?, |_| true)?
     };
     let mut session_keys: Vec<String> = wants.tabs.iter().map(|t| storage::tab_key(*t)).collect();
     session_keys.push(storage::COUNTERS.into());
     session_keys.push(storage::CLIPBOARD.into());
     session_keys.push(storage::TRASH.into());
-    let session = store_of(&JsFuture::from(api::session_get_items(super::to_js(&session_keys))).await?, |_| true)?;
+    let session = store_of(&JsFuture::from(api::session_get_json(super::to_js(&session_keys))).await?, |_| true)?;
     let session_key = session_key().await?;
-    let private = if wants.vault {
-        store_of(&JsFuture::from(api::private_get_all()).await?, |_| true)?
-    } else {
-        MemoryStore::new()
-    };
+    let private =
+        if wants.vault { private_store(&JsFuture::from(api::private_get_all()).await?)? } else { MemoryStore::new() };
     let (granted_origins, registered_scripts) = if wants.browser {
         let granted = serde_wasm_bindgen::from_value(JsFuture::from(api::granted_origins()).await?).unwrap_or_default();
         let registered =

@@ -301,6 +301,22 @@ struct ItemJson {
     capture: Option<String>,
 }
 
+/// [`ItemJson`] as read: borrowed from the stored value, so checking an item copies nothing.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ItemRef<'a> {
+    #[allow(dead_code)]
+    format: &'a str,
+    #[allow(dead_code)]
+    version: u32,
+    id: &'a str,
+    age: &'a str,
+    #[serde(default)]
+    mac: Option<&'a str>,
+    #[serde(default)]
+    capture: Option<&'a str>,
+}
+
 fn mac_parts<'a>(label: &'a [u8], version: &'a [u8; 4], id: &'a EntryId, ciphertext: &'a [u8]) -> [&'a [u8]; 4] {
     [label, version, id.as_str().as_bytes(), ciphertext]
 }
@@ -656,12 +672,12 @@ impl UnlockedVault {
             Some(v) => return Err(OpenError::UnknownVersion(v)),
             None => return Err(OpenError::Malformed("version")),
         }
-        let json = ItemJson::deserialize(item).map_err(|_| OpenError::Malformed("fields"))?;
-        let id = EntryId::parse(&json.id).ok_or(OpenError::Malformed("id"))?;
+        let json = ItemRef::deserialize(item).map_err(|_| OpenError::Malformed("fields"))?;
+        let id = EntryId::parse(json.id).ok_or(OpenError::Malformed("id"))?;
         if key != id.item_key() {
             return Err(OpenError::WrongKey);
         }
-        let ciphertext = unb64(&json.age).ok_or(OpenError::Malformed("ciphertext encoding"))?;
+        let ciphertext = unb64(json.age).ok_or(OpenError::Malformed("ciphertext encoding"))?;
         let version = ENTRY_VERSION.to_be_bytes();
         let (trust, previous_keys, tag) = match (&json.mac, &json.capture) {
             (Some(mac), _) => {
@@ -736,8 +752,8 @@ impl UnlockedVault {
             if let Some(id) = EntryId::from_item_key(&key) {
                 present.insert(id);
             }
-            let Some(item) = store.get(&key) else { continue };
-            match self.open_item(&key, &item, index.ids()) {
+            let Some(item) = store.peek(&key) else { continue };
+            match self.open_item(&key, item, index.ids()) {
                 Ok(entry) => listing.entries.push(entry),
                 Err(reason) => listing.damaged.push(Damaged { key, reason }),
             }
@@ -767,14 +783,15 @@ impl UnlockedVault {
             refresh: Changeset::default(),
             opened: 0,
         };
-        let mut now = BTreeMap::new();
+        let mut hits = BTreeSet::new();
+        let mut fresh = BTreeMap::new();
         let mut present = BTreeSet::new();
         for key in store.keys_with_prefix(ENTRY_PREFIX) {
             if let Some(id) = EntryId::from_item_key(&key) {
                 present.insert(id);
             }
-            let Some(item) = store.get(&key) else { continue };
-            let outer = match self.outer(&key, &item, index.ids()) {
+            let Some(item) = store.peek(&key) else { continue };
+            let outer = match self.outer(&key, item, index.ids()) {
                 Ok(outer) => outer,
                 Err(reason) => {
                     out.damaged.push(Damaged { key, reason });
@@ -783,13 +800,18 @@ impl UnlockedVault {
             };
             let (id, trust) = (outer.id.clone(), outer.trust);
             let digest = summaries::digest(&id, outer.tag.as_deref(), &outer.ciphertext);
-            let cached = match loaded.hit(&id, &digest) {
-                Some(cached) => cached.clone(),
+            let (meta, hint) = match loaded.hit(&id, &digest) {
+                Some(cached) => {
+                    hits.insert(id.clone());
+                    (cached.meta.clone(), cached.hint.clone())
+                }
                 None => match self.decrypt(outer) {
                     Ok(opened) => {
                         out.opened += 1;
-                        let hint = hint(&opened.payload.secret);
-                        Cached { digest, meta: opened.payload.meta, hint }
+                        let cached = Cached { digest, meta: opened.payload.meta, hint: hint(&opened.payload.secret) };
+                        let shown = (cached.meta.clone(), cached.hint.clone());
+                        fresh.insert(id.clone(), cached);
+                        shown
                     }
                     Err(reason) => {
                         out.damaged.push(Damaged { key, reason });
@@ -797,19 +819,13 @@ impl UnlockedVault {
                     }
                 },
             };
-            out.entries.push(ListedEntry {
-                id: id.clone(),
-                meta: cached.meta.clone(),
-                hint: cached.hint.clone(),
-                trust,
-            });
-            now.insert(id, cached);
+            out.entries.push(ListedEntry { id, meta, hint, trust });
         }
         if let Some(ids) = index.ids() {
             out.missing = ids.difference(&present).cloned().collect();
         }
         out.entries.sort_by(|a, b| (a.meta.created_at, &a.id).cmp(&(b.meta.created_at, &b.id)));
-        out.refresh = loaded.refresh(&now, summary_key);
+        out.refresh = loaded.refresh(&hits, fresh, summary_key);
         out
     }
 
@@ -819,8 +835,8 @@ impl UnlockedVault {
         ids.iter()
             .filter_map(|id| {
                 let key = id.item_key();
-                let item = store.get(&key)?;
-                self.open_item(&key, &item, index.ids()).ok()
+                let item = store.peek(&key)?;
+                self.open_item(&key, item, index.ids()).ok()
             })
             .collect()
     }
@@ -831,8 +847,8 @@ impl UnlockedVault {
             .keys_with_prefix(ENTRY_PREFIX)
             .into_iter()
             .filter_map(|key| {
-                let item = store.get(&key)?;
-                self.outer(&key, &item, None).ok().filter(|o| o.trust == Trust::Authenticated).map(|o| o.id)
+                let item = store.peek(&key)?;
+                self.outer(&key, item, None).ok().filter(|o| o.trust == Trust::Authenticated).map(|o| o.id)
             })
             .collect()
     }
@@ -878,8 +894,8 @@ impl UnlockedVault {
         let index = self.index_load(store);
         let mut out = Vec::new();
         for key in store.keys_with_prefix(ENTRY_PREFIX) {
-            let Some(item) = store.get(&key) else { continue };
-            let Ok(opened) = self.inspect(&key, &item, index.ids()) else { continue };
+            let Some(item) = store.peek(&key) else { continue };
+            let Ok(opened) = self.inspect(&key, item, index.ids()) else { continue };
             if !opened.under_previous_keys() {
                 continue;
             }
@@ -995,8 +1011,8 @@ impl UnlockedVault {
         // only tagged captures are decrypted.
         let mut ids = index.clone();
         for key in store.keys_with_prefix(ENTRY_PREFIX) {
-            let Some(item) = store.get(&key) else { continue };
-            let Ok(outer) = self.outer(&key, &item, Some(&index)) else { continue };
+            let Some(item) = store.peek(&key) else { continue };
+            let Ok(outer) = self.outer(&key, item, Some(&index)) else { continue };
             match outer.trust {
                 Trust::Authenticated => {
                     ids.insert(outer.id);

@@ -13,15 +13,20 @@ use std::fmt;
 
 /// A key → JSON value store, read synchronously. Writes go through [`Store::apply`].
 pub trait Store {
+    /// The item stored under `key`, if any, borrowed: what the vault reads item by item.
+    fn peek(&self, key: &str) -> Option<&Value>;
+
     /// The item stored under `key`, if any.
-    fn get(&self, key: &str) -> Option<Value>;
+    fn get(&self, key: &str) -> Option<Value> {
+        self.peek(key).cloned()
+    }
 
     /// Every key starting with `prefix`, in ascending order.
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String>;
 
     /// Bytes every item whose key starts with `prefix` takes, counted like [`item_bytes`].
     fn bytes_with_prefix(&self, prefix: &str) -> usize {
-        self.keys_with_prefix(prefix).iter().filter_map(|k| self.get(k).map(|v| item_bytes(k, &v))).sum()
+        self.keys_with_prefix(prefix).iter().filter_map(|k| self.peek(k).map(|v| item_bytes(k, v))).sum()
     }
 
     /// Applies a changeset all at once: either every write and removal happens or none does.
@@ -69,6 +74,12 @@ pub fn item_bytes(key: &str, value: &Value) -> usize {
 /// without writing it.
 pub fn json_len(value: &Value) -> usize {
     fn text_len(s: &str) -> usize {
+        // Most strings (base64, ids, names) need no escape: one branch-free pass tells, and only
+        // the others are counted byte by byte.
+        let special = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+        if s.bytes().fold(0usize, |n, b| n + special(b) as usize) == 0 {
+            return 2 + s.len();
+        }
         let escapes: usize = s
             .bytes()
             .map(|b| match b {
@@ -134,6 +145,57 @@ impl Changeset {
     }
 }
 
+/// A store seen with changesets applied on top, without copying it: reads fall through to
+/// `base` for every key the changesets did not touch. Writes land on top only.
+pub struct Overlay<'a, S: Store> {
+    base: &'a S,
+    /// Keys the changesets wrote (`Some`) or removed (`None`).
+    top: BTreeMap<String, Option<Value>>,
+}
+
+impl<'a, S: Store> Overlay<'a, S> {
+    /// `base` as it will be once `batches` are written, in order.
+    pub fn new(base: &'a S, batches: &[Changeset]) -> Self {
+        let mut overlay = Overlay { base, top: BTreeMap::new() };
+        for batch in batches {
+            overlay.lay(batch);
+        }
+        overlay
+    }
+
+    fn lay(&mut self, changes: &Changeset) {
+        for k in &changes.remove {
+            self.top.insert(k.clone(), None);
+        }
+        for w in &changes.set {
+            self.top.insert(w.key.clone(), Some(w.value.clone()));
+        }
+    }
+}
+
+impl<S: Store> Store for Overlay<'_, S> {
+    fn peek(&self, key: &str) -> Option<&Value> {
+        match self.top.get(key) {
+            Some(laid) => laid.as_ref(),
+            None => self.base.peek(key),
+        }
+    }
+
+    fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let mut keys: std::collections::BTreeSet<String> =
+            self.base.keys_with_prefix(prefix).into_iter().filter(|k| !matches!(self.top.get(k), Some(None))).collect();
+        let laid = self.top.range(prefix.to_string()..).take_while(|(k, _)| k.starts_with(prefix));
+        keys.extend(laid.filter(|(_, v)| v.is_some()).map(|(k, _)| k.clone()));
+        keys.into_iter().collect()
+    }
+
+    /// Never refuses: the overlay has no quota of its own.
+    fn apply(&mut self, changes: &Changeset) -> Result<(), StoreError> {
+        self.lay(changes);
+        Ok(())
+    }
+}
+
 /// Why the store refused a changeset. Nothing was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StoreError {
@@ -195,8 +257,8 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
-    fn get(&self, key: &str) -> Option<Value> {
-        self.items.get(key).cloned()
+    fn peek(&self, key: &str) -> Option<&Value> {
+        self.items.get(key)
     }
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
@@ -296,5 +358,34 @@ mod tests {
             s.insert(k, json!(0));
         }
         assert_eq!(s.keys_with_prefix("entry:"), vec!["entry:a", "entry:b"]);
+    }
+
+    #[test]
+    fn overlay_reads_like_a_copy_with_the_batches_applied() {
+        let mut base = MemoryStore::new();
+        for k in ["entry:a", "entry:b", "entry:c", "settings"] {
+            base.insert(k, Value::from(k));
+        }
+        let mut first = Changeset::default();
+        first.put("entry:d", Value::from(1));
+        first.delete("entry:b");
+        let mut second = Changeset::default();
+        second.put("entry:b", Value::from(2));
+        second.delete("entry:c");
+        second.put("entry:a", Value::from(3));
+        let batches = [first, second];
+        let mut copy = base.clone();
+        for b in &batches {
+            copy.apply(b).unwrap();
+        }
+        let overlay = Overlay::new(&base, &batches);
+        assert_eq!(overlay.keys_with_prefix("entry:"), copy.keys_with_prefix("entry:"));
+        assert_eq!(overlay.keys_with_prefix(""), copy.keys_with_prefix(""));
+        for k in copy.keys_with_prefix("").iter().chain(["entry:c".to_string(), "nothing".to_string()].iter()) {
+            assert_eq!(overlay.get(k), copy.get(k), "{k}");
+        }
+        assert_eq!(overlay.bytes_with_prefix("entry:"), copy.bytes_with_prefix("entry:"));
+        // The base is untouched.
+        assert_eq!(base.get("entry:b"), Some(Value::from("entry:b")));
     }
 }

@@ -34,7 +34,7 @@ use crate::engine::vault::entry::{EntryId, EntryMeta, Trust};
 use crate::engine::vault::store::{Changeset, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use zeroize::Zeroizing;
 
 /// Prefix of the summary chunks: `vault:summaries:<c>`.
@@ -137,8 +137,8 @@ pub(crate) fn load(store: &impl Store, summary_key: &[u8; 32]) -> (Loaded, Vec<(
     let mut loaded = Loaded::default();
     let mut problems = Vec::new();
     for key in store.keys_with_prefix(SUMMARY_PREFIX) {
-        let Some(item) = store.get(&key) else { continue };
-        match open_chunk(&key, &item, summary_key) {
+        let Some(item) = store.peek(&key) else { continue };
+        match open_chunk(&key, item, summary_key) {
             Ok((chunk, map)) => {
                 loaded.chunks.insert(chunk, map);
             }
@@ -165,30 +165,47 @@ impl Loaded {
         self.chunks.get(&chunk_of(id))?.get(id).filter(|c| c.digest == digest)
     }
 
-    /// The writes that bring the chunks in line with `now` (every entry that opened, with its
-    /// digest): chunks whose contents differ are sealed again, chunks left empty or unreadable
-    /// are removed.
-    pub(crate) fn refresh(&self, now: &BTreeMap<EntryId, Cached>, summary_key: &[u8; 32]) -> Changeset {
-        let mut wanted: BTreeMap<char, BTreeMap<EntryId, Cached>> = BTreeMap::new();
-        for (id, cached) in now {
-            wanted.entry(chunk_of(id)).or_default().insert(id.clone(), cached.clone());
+    /// The writes that bring the chunks in line with the listing: `hits`, the ids whose stored
+    /// summary was still valid, and `fresh`, the entries opened in full. A chunk is sealed
+    /// again only when it gains a fresh entry or lost one of its entries; chunks left empty or
+    /// unreadable are removed.
+    pub(crate) fn refresh(
+        &self,
+        hits: &BTreeSet<EntryId>,
+        fresh: BTreeMap<EntryId, Cached>,
+        summary_key: &[u8; 32],
+    ) -> Changeset {
+        let mut hit_count: BTreeMap<char, usize> = BTreeMap::new();
+        for id in hits {
+            *hit_count.entry(chunk_of(id)).or_default() += 1;
+        }
+        let mut fresh_by_chunk: BTreeMap<char, Vec<(EntryId, Cached)>> = BTreeMap::new();
+        for (id, cached) in fresh {
+            fresh_by_chunk.entry(chunk_of(&id)).or_default().push((id, cached));
         }
         let mut changes = Changeset::default();
         for key in &self.unreadable {
             changes.delete(key);
         }
-        for chunk in self.chunks.keys() {
-            if !wanted.contains_key(chunk) {
-                changes.delete(&chunk_key(*chunk));
-            }
-        }
-        for (chunk, map) in &wanted {
-            if self.chunks.get(chunk) == Some(map) {
+        let chunks: BTreeSet<char> =
+            self.chunks.keys().chain(hit_count.keys()).chain(fresh_by_chunk.keys()).copied().collect();
+        for chunk in chunks {
+            let kept = hit_count.get(&chunk).copied().unwrap_or(0);
+            let stored = self.chunks.get(&chunk);
+            let added = fresh_by_chunk.remove(&chunk).unwrap_or_default();
+            if added.is_empty() && stored.map_or(0, BTreeMap::len) == kept {
+                // The same entries with the same summaries (or an empty chunk that is not stored).
                 continue;
             }
-            // A chunk that cannot be sealed (no randomness) is simply left stale: it is a cache.
-            if let Some(value) = seal_chunk(*chunk, map, summary_key) {
-                changes.put(&chunk_key(*chunk), value);
+            let mut map: BTreeMap<EntryId, Cached> = stored
+                .map(|m| m.iter().filter(|(id, _)| hits.contains(*id)).map(|(id, c)| (id.clone(), c.clone())).collect())
+                .unwrap_or_default();
+            map.extend(added);
+            if map.is_empty() {
+                changes.delete(&chunk_key(chunk));
+            } else if let Some(value) = seal_chunk(chunk, &map, summary_key) {
+                // A chunk that cannot be sealed (no randomness) is simply left stale: it is a cache.
+                changes.put(&chunk_key(chunk), value);
             }
         }
         changes
