@@ -13,7 +13,7 @@ use keywarden::engine::protocol::{PageRequest, Reply};
 use keywarden::engine::recipe::FieldName;
 use keywarden::engine::secret::SecretString;
 use keywarden::engine::vault::store::{Changeset, MemoryStore, Store};
-use keywarden::engine::vault::{setup, EntryMeta, EntryState, KdfParams, Passphrase};
+use keywarden::engine::vault::{sample, KdfParams, Passphrase};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -38,48 +38,9 @@ fn write(store: &mut MemoryStore, private: &mut MemoryStore, out: &VaultOutcome)
     apply(private, &out.private);
 }
 
-const VENDORS: [(&str, &str); 4] = [
-    ("predicthq", "control.predicthq.com"),
-    ("predictiveindex", "app.predictiveindex.com"),
-    ("planningspace", "plan.example.com/PlanningSpace"),
-    ("gotransverse", "acme.gotransverse.com"),
-];
-
-fn meta(i: usize) -> EntryMeta {
-    let (vendor, tenant) = VENDORS[i % VENDORS.len()];
-    EntryMeta {
-        vendor: vendor.into(),
-        tenant: tenant.into(),
-        account: format!("admin{}@example.com", i % 37),
-        key_name: format!("integration {i} nightly export"),
-        scopes: vec!["events".into(), "places".into()],
-        created_at: NOW + i as u64,
-        page_url: format!("https://{tenant}/api-tokens"),
-        notes: String::new(),
-        state: EntryState::Active,
-    }
-}
-
-/// A vault of `n` entries, set up and locked: the items and the private store.
+/// A vault of `n` sample entries, set up and locked: the items and the private store.
 fn vault_of(n: usize) -> (MemoryStore, MemoryStore) {
-    let mut store = MemoryStore::new();
-    let s = setup(&store, &Passphrase::new(PASSPHRASE.into()), minimal(), NOW).expect("setup");
-    apply(&mut store, &s.changes);
-    let mut private = MemoryStore::new();
-    apply(&mut private, s.private.changeset());
-    // Each entry is sealed against the empty vault (so no write rewrites a growing index), then
-    // the index is written once for all of them.
-    let base = store.clone();
-    for i in 0..n {
-        let secret = SecretString::new(format!("bench_{i:08}_0123456789abcdefghijklmnopqrstuv"));
-        let sealed = s.vault.seal(&base, &secret, &meta(i)).expect("seal");
-        for w in sealed.changes.set.iter().filter(|w| w.key.starts_with("entry:")) {
-            store.insert(&w.key, w.value.clone());
-        }
-    }
-    let index = s.vault.rebuild_index(&store);
-    apply(&mut store, &index);
-    (store, private)
+    sample::vault(n, PASSPHRASE, minimal(), NOW).expect("a sample vault")
 }
 
 fn median(mut runs: Vec<f64>) -> (f64, f64, f64) {
@@ -120,7 +81,7 @@ fn status(keeper: &Keeper, store: &MemoryStore) -> usize {
 }
 
 fn captured(i: usize) -> CapturedKey {
-    let (vendor, tenant) = VENDORS[i % VENDORS.len()];
+    let (vendor, tenant) = sample::VENDORS[i % sample::VENDORS.len()];
     CapturedKey {
         secret: SecretString::new(format!("saved_{i:08}_0123456789abcdefghijklmnopqrstuv")),
         vendor: vendor.into(),

@@ -19,15 +19,6 @@ fn item(store: &MemoryStore, key: &str) -> Value {
     store.get(key).unwrap_or_else(|| panic!("no item {key}"))
 }
 
-fn flip_b64(value: &str, at: usize) -> String {
-    use base64::Engine;
-    let e = base64::engine::general_purpose::STANDARD;
-    let mut bytes = e.decode(value).unwrap();
-    let i = at.min(bytes.len() - 1);
-    bytes[i] ^= 0x01;
-    e.encode(bytes)
-}
-
 /// How a test capture is sealed.
 #[derive(Clone, Copy)]
 enum By<'a> {

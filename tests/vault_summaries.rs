@@ -56,15 +56,6 @@ fn save(store: &mut MemoryStore, vault: &UnlockedVault, key: &str, name: &str, a
     sealed.id
 }
 
-fn flip_b64(value: &str, at: usize) -> String {
-    use base64::Engine;
-    let e = base64::engine::general_purpose::STANDARD;
-    let mut bytes = e.decode(value).unwrap();
-    let i = at.min(bytes.len() - 1);
-    bytes[i] ^= 0x01;
-    e.encode(bytes)
-}
-
 #[test]
 fn summaries_follow_saves_renames_state_changes_and_deletions() {
     let (mut store, vault) = fresh();

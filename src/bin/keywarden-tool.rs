@@ -163,46 +163,10 @@ fn explain(_: &[&str]) -> Result<bool, String> {
 /// production floor: 64 MiB, 3 passes), for the browser benchmark to load without capturing
 /// each key through a page. Printed as one JSON object of items.
 fn vault_image(entries: &str, passphrase: &str) -> Result<(), String> {
-    use keywarden::engine::secret::SecretString;
-    use keywarden::engine::vault::store::{MemoryStore, Store};
-    use keywarden::engine::vault::{setup, EntryMeta, EntryState, KdfParams, Passphrase};
+    use keywarden::engine::vault::{sample, KdfParams};
     let n: usize = entries.parse().map_err(|_| format!("not a number of entries: {entries}"))?;
-    let vendors = [
-        ("predicthq", "control.predicthq.com"),
-        ("predictiveindex", "app.predictiveindex.com"),
-        ("planningspace", "planning.example-energy.test/PlanningSpace"),
-        ("gotransverse", "partners.gotransverse.com"),
-    ];
-    let mut store = MemoryStore::new();
-    let now = 1_767_225_600_000u64;
-    let made =
-        setup(&store, &Passphrase::new(passphrase.into()), KdfParams::production(0), now).map_err(|e| e.to_string())?;
-    store.apply(&made.changes).map_err(|e| e.to_string())?;
-    let base = store.clone();
-    for i in 0..n {
-        let (vendor, tenant) = vendors[i % vendors.len()];
-        let meta = EntryMeta {
-            vendor: vendor.into(),
-            tenant: tenant.into(),
-            account: format!("admin{}@example.com", i % 37),
-            key_name: format!("integration {i} nightly export"),
-            scopes: vec!["events".into(), "places".into()],
-            created_at: now + i as u64,
-            page_url: format!("https://{tenant}/api-tokens"),
-            notes: String::new(),
-            state: EntryState::Active,
-        };
-        // Generated, never a real key.
-        let secret = SecretString::new(format!("bench{i:08}0123456789abcdefghijklmnopqrstuvw"));
-        // Sealed against the empty vault, so no write rewrites a growing index; the index is
-        // written once at the end.
-        let sealed = made.vault.seal(&base, &secret, &meta).map_err(|e| e.to_string())?;
-        for w in sealed.changes.set.iter().filter(|w| w.key.starts_with("entry:")) {
-            store.insert(&w.key, w.value.clone());
-        }
-    }
-    let index = made.vault.rebuild_index(&store);
-    store.apply(&index).map_err(|e| e.to_string())?;
+    let (store, _private) =
+        sample::vault(n, passphrase, KdfParams::production(0), 1_767_225_600_000).map_err(|e| e.to_string())?;
     let items: Map<String, Value> = store.items().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     println!("{}", Value::Object(items));
     Ok(())

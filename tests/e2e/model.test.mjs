@@ -56,11 +56,13 @@ async function reported(tab, html) {
   // A document with no server behind it, so no CSP governs its inline styles: a data: document in
   // Chromium (where Playwright's setContent races the page's own load), the blank page written
   // over in Firefox (whose WebDriver BiDi refuses top-level data: navigations).
+  // The long cases are up to 0.9 MB (2.7 MB as a data: URL): their loads get a longer bound.
+  const load = html.length > 200_000 ? 40_000 : 10_000;
   if (tab.kind === 'chromium') {
-    await withTimeout(tab.page.goto(`data:text/html;charset=utf-8,${encodeURIComponent(html)}`), 10_000, 'load the page');
+    await withTimeout(tab.page.goto(`data:text/html;charset=utf-8,${encodeURIComponent(html)}`), load, 'load the page');
   } else {
     await withTimeout(tab.page.goto('about:blank'), 10_000, 'about:blank');
-    await withTimeout(tab.page.setContent(html), 10_000, 'write the page');
+    await withTimeout(tab.page.setContent(html), load, 'write the page');
   }
   await withTimeout(tab.page.evaluate(STUB), 5_000, 'stub');
   await withTimeout(tab.page.evaluate(CONTENT), 5_000, 'content script');

@@ -147,3 +147,13 @@ pub fn unlocked_with(store: &mut MemoryStore, passphrase: &str) -> UnlockedVault
     }
     attempt.result.expect("unlock")
 }
+
+/// `value` (base64) with one bit flipped in its byte at `at` (or its last byte).
+pub fn flip_b64(value: &str, at: usize) -> String {
+    use base64::Engine;
+    let e = base64::engine::general_purpose::STANDARD;
+    let mut bytes = e.decode(value).unwrap();
+    let i = at.min(bytes.len() - 1);
+    bytes[i] ^= 0x01;
+    e.encode(bytes)
+}

@@ -120,6 +120,7 @@ pub mod header;
 pub mod kdf;
 pub mod replace;
 pub mod rotation;
+pub mod sample;
 pub mod secrets;
 pub mod share;
 pub mod store;

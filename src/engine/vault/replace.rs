@@ -16,29 +16,23 @@ pub trait Slotted {
     fn trust(&self) -> Trust;
 }
 
-impl Slotted for OpenEntry {
-    fn id(&self) -> &EntryId {
-        &self.id
-    }
-    fn meta(&self) -> &EntryMeta {
-        &self.meta
-    }
-    fn trust(&self) -> Trust {
-        self.trust
-    }
+/// Both entry kinds carry the same three fields under the same names.
+macro_rules! slotted {
+    ($($kind:ty),*) => {$(
+        impl Slotted for $kind {
+            fn id(&self) -> &EntryId {
+                &self.id
+            }
+            fn meta(&self) -> &EntryMeta {
+                &self.meta
+            }
+            fn trust(&self) -> Trust {
+                self.trust
+            }
+        }
+    )*};
 }
-
-impl Slotted for ListedEntry {
-    fn id(&self) -> &EntryId {
-        &self.id
-    }
-    fn meta(&self) -> &EntryMeta {
-        &self.meta
-    }
-    fn trust(&self) -> Trust {
-        self.trust
-    }
-}
+slotted!(OpenEntry, ListedEntry);
 
 fn norm(s: &str) -> String {
     s.trim().to_ascii_lowercase()

@@ -14,7 +14,7 @@ const RUNS = Number(process.env.KEYWARDEN_BENCH_RUNS || 15);
 const SIZES = (process.env.KEYWARDEN_BENCH_SIZES || '10,1000,10000').split(',').map(Number);
 const PASSPHRASE = 'bench passphrase, long enough';
 const WRONG = 'not the bench passphrase at all';
-const TOOL = path.join(REPO_ROOT, 'target', 'release', 'keywarden-tool');
+const TOOL = path.join(REPO_ROOT, 'target', 'debug', 'keywarden-tool');
 const WAIT = 120_000;
 
 function label(n) {
