@@ -91,7 +91,16 @@ build() {
   wasm-bindgen --target web --out-dir "$panel" --out-name keywarden_panel \
     "$ROOT/target/wasm32-unknown-unknown/release/keywarden.wasm"
   "$E2E/node_modules/.bin/wasm-opt" -Oz "$panel/keywarden_panel_bg.wasm" -o "$panel/keywarden_panel_bg.wasm"
-  say "building the wasm core (release)"
+  say "building the extension pages' module (release; the popup and the options page, which ask the worker)"
+  # The same crate with only the popup's and the options page's entry points: no worker, vault
+  # crypto, age or Argon2 in it. Also built before the full core, for the same reason.
+  cargo build --quiet --release --lib --target wasm32-unknown-unknown --features pages-frame
+  local pages="$ROOT/target/wasm-pkg-pages"
+  rm -rf "$pages"
+  wasm-bindgen --target web --out-dir "$pages" --out-name keywarden_pages \
+    "$ROOT/target/wasm32-unknown-unknown/release/keywarden.wasm"
+  "$E2E/node_modules/.bin/wasm-opt" -Oz "$pages/keywarden_pages_bg.wasm" -o "$pages/keywarden_pages_bg.wasm"
+  say "building the wasm core (release; the worker's module, built last so the bench's twiggy reads it)"
   cargo build --quiet --release --lib --target wasm32-unknown-unknown
   local pkg="$ROOT/target/wasm-pkg"
   rm -rf "$pkg"
@@ -123,11 +132,13 @@ build() {
     cp -r "$pkg/snippets" "$out/"
     cp "$panel/keywarden_panel.js" "$panel/keywarden_panel_bg.wasm" "$out/"
     cp -r "$panel/snippets" "$out/"
+    cp "$pages/keywarden_pages.js" "$pages/keywarden_pages_bg.wasm" "$out/"
+    cp -r "$pages/snippets" "$out/"
     cp "$strength/strength.js" "$strength/strength_bg.wasm" "$out/"
     "$tool" manifest extension "$browser" "$v" > "$out/manifest.json"
     (cd "$out" && zip -qr "../keywarden-$browser.zip" .)
   done
-  say "built dist/chrome, dist/firefox and their zips (wasm: keywarden_bg.wasm $(kib "$pkg/keywarden_bg.wasm"), keywarden_panel_bg.wasm $(kib "$panel/keywarden_panel_bg.wasm"), strength_bg.wasm $(kib "$strength/strength_bg.wasm"))"
+  say "built dist/chrome, dist/firefox and their zips (wasm: keywarden_bg.wasm $(kib "$pkg/keywarden_bg.wasm"), keywarden_panel_bg.wasm $(kib "$panel/keywarden_panel_bg.wasm"), keywarden_pages_bg.wasm $(kib "$pages/keywarden_pages_bg.wasm"), strength_bg.wasm $(kib "$strength/strength_bg.wasm"))"
 }
 
 lint_firefox() {

@@ -1,5 +1,5 @@
-// Options entry: loads the Rust core, which renders the settings, and the passphrase strength check, which only this page uses.
-import init, { options_main } from './keywarden.js';
+// Options entry: loads the extension pages' own module (no worker or vault crypto), which renders the settings and asks the worker, and the passphrase strength check, which only this page uses.
+import init, { options_main } from './keywarden_pages.js';
 import initStrength, { estimate } from './strength.js';
 
 // The strength module is large (zxcvbn's dictionaries): the page draws while it compiles, and
@@ -8,4 +8,4 @@ const strength = initStrength({ module_or_path: new URL('./strength_bg.wasm', im
   () => estimate,
   () => null,
 );
-init({ module_or_path: new URL('./keywarden_bg.wasm', import.meta.url) }).then(() => options_main(strength));
+init({ module_or_path: new URL('./keywarden_pages_bg.wasm', import.meta.url) }).then(() => options_main(strength));

@@ -3,20 +3,24 @@
 pub mod api;
 pub mod dom;
 pub mod i18n;
-pub mod panel;
 // The step panel's module (feature `panel-frame`) holds the panel and nothing else: every vendor
-// tab loads it, so it leaves out the worker, the vault and the pages that manage it.
+// tab loads it, so it leaves out the worker, the vault and the pages that manage it. The pages'
+// module (feature `pages-frame`) holds the popup and the options page, which only render and ask
+// the worker by message: it leaves out the worker (and with it the vault's crypto) and the panel.
+// The full core, built with neither, holds everything (the worker loads it; the wasm tests use it).
 #[cfg(not(feature = "panel-frame"))]
 pub mod clipboard;
 #[cfg(not(feature = "panel-frame"))]
 pub mod options;
+#[cfg(not(feature = "pages-frame"))]
+pub mod panel;
 #[cfg(not(feature = "panel-frame"))]
 pub mod popup;
 #[cfg(not(feature = "panel-frame"))]
 pub mod strength;
 #[cfg(not(feature = "panel-frame"))]
 pub mod vault_ui;
-#[cfg(not(feature = "panel-frame"))]
+#[cfg(not(any(feature = "panel-frame", feature = "pages-frame")))]
 pub mod worker;
 
 use crate::engine::protocol::{ErrorCode, Inbound, Incoming, Out, OutgoingRequest, Reply, VersionOnly, VERSION};

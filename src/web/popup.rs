@@ -414,7 +414,16 @@ fn list_view(section: &Element, s: &State, vault: &VaultStatus) -> Result<Vec<Ev
 
 /// Draws the keys that match the search into `#entries`: this site's first, then by vendor and tenant.
 fn draw_entries() -> Result<(), JsValue> {
+    draw_entries_focusing(None)
+}
+
+/// [`draw_entries`], then moves the focus to the details button of row number `focus_row` (from
+/// 0) if it is drawn: after "Show more", which the redraw removes, the focus goes on to the first
+/// row it added instead of falling back to the top of the page.
+fn draw_entries_focusing(focus_row: Option<usize>) -> Result<(), JsValue> {
     let Some(out) = document().get_element_by_id("entries") else { return Ok(()) };
+    // The `<li>` of row `focus_row`, once drawn.
+    let mut focus_item: Option<Element> = None;
     let old = LIST_LISTENERS.with(|l| std::mem::take(&mut *l.borrow_mut()));
     clear(&out)?;
     drop(old);
@@ -441,6 +450,9 @@ fn draw_entries() -> Result<(), JsValue> {
             let group = group_box(&out, "here", &vendor.vendor, vendor_label(vendor), &sub)?;
             for e in arranged.here.iter().take(budget) {
                 listeners.extend(row(&group, e)?);
+                if focus_row == Some(drawn) {
+                    focus_item = group.last_element_child();
+                }
                 drawn += 1;
             }
         }
@@ -451,6 +463,9 @@ fn draw_entries() -> Result<(), JsValue> {
             let group = group_box(&out, &format!("group-{i}"), g.vendor, g.vendor_name, g.tenant)?;
             for e in g.entries.iter().take(budget - drawn) {
                 listeners.extend(row(&group, e)?);
+                if focus_row == Some(drawn) {
+                    focus_item = group.last_element_child();
+                }
                 drawn += 1;
             }
         }
@@ -460,13 +475,16 @@ fn draw_entries() -> Result<(), JsValue> {
             let text = t_with("popupShowMore", &[&more, &left]);
             let button = add(&out, "button", &[("type", "button"), ("id", "show-more"), ("class", "quiet")], &text)?;
             listeners.push(EventListener::new(&button, "click", |_| {
-                STATE.with(|s| {
+                // The first row this press adds is the one after those drawn now.
+                let first_new = STATE.with(|s| {
                     let mut s = s.borrow_mut();
-                    s.rows = s.rows.max(ROW_BATCH) + ROW_BATCH;
+                    let drawn = s.rows.max(ROW_BATCH);
+                    s.rows = drawn + ROW_BATCH;
+                    drawn
                 });
                 // Redrawn once this listener (which the redraw removes) has returned.
-                spawn(async {
-                    if let Err(e) = draw_entries() {
+                spawn(async move {
+                    if let Err(e) = draw_entries_focusing(Some(first_new)) {
                         web_sys::console::error_1(&e);
                     }
                 });
@@ -483,6 +501,12 @@ fn draw_entries() -> Result<(), JsValue> {
         Ok(())
     })?;
     LIST_LISTENERS.with(|l| *l.borrow_mut() = listeners);
+    // The row's first control is its details button.
+    if let Some(open) =
+        focus_item.and_then(|li| li.first_element_child()).and_then(|b| b.dyn_into::<HtmlElement>().ok())
+    {
+        open.focus()?;
+    }
     Ok(())
 }
 

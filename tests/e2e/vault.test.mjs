@@ -289,9 +289,27 @@ function reachableFiles(dir, start) {
   return [...seen];
 }
 
-/** The wasm module each extension document loads: the step panel has a small one of its own. */
-const CORE_OF = { 'panel.html': 'keywarden_panel_bg.wasm' };
+/**
+ * The wasm module each extension document loads: the step panel has a small one of its own, the
+ * popup and the options page share one (they render and ask the worker); the worker loads the full core.
+ */
+const CORE_OF = { 'panel.html': 'keywarden_panel_bg.wasm', 'popup.html': 'keywarden_pages_bg.wasm', 'options.html': 'keywarden_pages_bg.wasm' };
 const coreOf = (start) => CORE_OF[start] ?? 'keywarden_bg.wasm';
+/** Each light module's glue: the entry points it must export, and those of the others it must not. */
+const ENTRIES_OF = {
+  'keywarden_panel.js': { has: ['panel_main'], lacks: ['on_message', 'on_connect', 'popup_main', 'options_main'] },
+  'keywarden_pages.js': { has: ['popup_main', 'options_main'], lacks: ['on_message', 'on_connect', 'on_alarm', 'panel_main'] },
+};
+
+/** Expects `start` to reach its own light module and never the full core (the worker's). */
+function expectOwnModule(dir, start) {
+  const files = reachableFiles(dir, start);
+  const core = coreOf(start);
+  assert.notEqual(core, 'keywarden_bg.wasm', `${start} has a module of its own`);
+  assert.ok(files.includes(core), `${start} reaches ${core} (it reaches ${JSON.stringify(files)})`);
+  assert.ok(!files.includes('keywarden_bg.wasm'), `${start} never reaches the full core (it reaches ${JSON.stringify(files)})`);
+  assert.ok(!files.includes('keywarden.js'), `${start} never reaches the full core's glue (it reaches ${JSON.stringify(files)})`);
+}
 
 /**
  * Expects the built `start` to reach its wasm module (so the search works) and none of the
@@ -674,16 +692,21 @@ for (const name of BROWSERS) {
       assert.equal(others, 0, 'earlier tokens are gone from the vendor page');
     });
 
-    step('12. the worker, the popup and the step panel never load the passphrase strength module, nor the panel the full core', TEST, async (t) => {
+    step('12. the worker, the popup and the step panel never load the passphrase strength module, nor the panel, popup or options page the full core', TEST, async (t) => {
       const dir = extensionDir(name);
       for (const start of ['worker.js', 'popup.html', 'panel.html']) expectStrengthUnreachable(dir, start);
-      // The panel's module holds the panel alone: none of the worker's, popup's or options' entry points.
-      const panelGlue = readFileSync(path.join(dir, 'keywarden_panel.js'), 'utf8');
-      assert.match(panelGlue, /export function panel_main\b/);
-      for (const entry of ['on_message', 'on_connect', 'popup_main', 'options_main']) {
-        assert.ok(!new RegExp(`export function ${entry}\\b`).test(panelGlue), `the panel's module has no ${entry}`);
+      for (const start of ['popup.html', 'options.html', 'panel.html']) expectOwnModule(dir, start);
+      assert.ok(reachableFiles(dir, 'worker.js').includes('keywarden_bg.wasm'), 'the worker loads the full core');
+      // The panel's module holds the panel alone, the pages' module the popup and the options page:
+      // neither has the worker's entry points, nor the other's.
+      for (const [glue, { has, lacks }] of Object.entries(ENTRIES_OF)) {
+        const text = readFileSync(path.join(dir, glue), 'utf8');
+        for (const entry of has) assert.match(text, new RegExp(`export function ${entry}\\b`), `${glue} has ${entry}`);
+        for (const entry of lacks) assert.ok(!new RegExp(`export function ${entry}\\b`).test(text), `${glue} has no ${entry}`);
       }
-      assert.ok(reachableFiles(dir, 'options.html').includes('strength_bg.wasm'), 'the options page does reach it');
+      const optionsFiles = reachableFiles(dir, 'options.html');
+      assert.ok(optionsFiles.includes('strength_bg.wasm'), 'the options page does reach it');
+      assert.deepEqual(optionsFiles.filter((f) => f.endsWith('.wasm')).sort(), ['keywarden_pages_bg.wasm', 'strength_bg.wasm'], 'the options page reaches its module and the strength check only');
       if (name !== 'chromium') {
         t.diagnostic('Firefox records no resource timing or network events for extension documents: the build was checked statically');
         return;
@@ -697,7 +720,9 @@ for (const name of BROWSERS) {
       await withPopup(browser, options, (popup) => waitForVault(popup, 'unlocked'));
       expectNoStrengthRequests(requests, 'panel.html');
       expectNoStrengthRequests(requests, 'popup.html');
-      assert.ok(filesRequestedBy(requests, 'options.html').includes('strength_bg.wasm'), 'the same record shows the options page loading it');
+      const optionsLoaded = filesRequestedBy(requests, 'options.html');
+      assert.ok(optionsLoaded.includes('strength_bg.wasm'), 'the same record shows the options page loading it');
+      assert.deepEqual([...new Set(optionsLoaded.filter((f) => f.endsWith('.wasm')))].sort(), ['keywarden_pages_bg.wasm', 'strength_bg.wasm'], `the options page loads its module and the strength check only (it loaded ${JSON.stringify(optionsLoaded)})`);
     }, { independent: true });
   });
 }
