@@ -85,10 +85,12 @@ extern "C" {
     pub fn name(this: &Port) -> String;
     #[wasm_bindgen(method, getter)]
     pub fn sender(this: &Port) -> JsValue;
-    #[wasm_bindgen(method, js_name = postMessage)]
-    pub fn post_message(this: &Port, message: &JsValue);
-    #[wasm_bindgen(method)]
-    pub fn disconnect(this: &Port);
+    /// Throws once the other end has gone (its tab closed, the worker stopped): an `Err` here,
+    /// never an exception through the caller's frames.
+    #[wasm_bindgen(method, catch, js_name = postMessage)]
+    pub fn post_message(this: &Port, message: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
+    pub fn disconnect(this: &Port) -> Result<(), JsValue>;
     #[wasm_bindgen(method, getter, js_name = onMessage)]
     pub fn on_message(this: &Port) -> ApiEvent;
     #[wasm_bindgen(method, getter, js_name = onDisconnect)]

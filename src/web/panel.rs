@@ -236,8 +236,10 @@ thread_local! {
     static PANEL: RefCell<Option<Panel>> = const { RefCell::new(None) };
 }
 
+/// Sends the admin's press to the worker; a port the worker has closed takes nothing (an error
+/// here, not an exception through the listener).
 fn send(port: &Port, event: Event) {
-    port.post_message(&out(&PanelRequest::Panel { event }));
+    port.post_message(&out(&PanelRequest::Panel { event })).ok();
 }
 
 /// Tells the worker how tall the panel's content is whenever its size changes (a new view, the
@@ -259,7 +261,7 @@ impl Fit {
             let height = measured.scroll_height();
             if height > 0 && height + 1 != last.get() {
                 last.set(height + 1);
-                port.post_message(&out(&PanelRequest::Fit { height: (height + 1) as u32 }));
+                port.post_message(&out(&PanelRequest::Fit { height: (height + 1) as u32 })).ok();
             }
         });
         let observer = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref())?;

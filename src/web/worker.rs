@@ -15,18 +15,74 @@ use crate::engine::vault::store::{Changeset, MemoryStore};
 use crate::engine::vault::KdfParams;
 use crate::words;
 use js_sys::{Object, Promise, Reflect};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use zeroize::Zeroizing;
 
+/// Where a panel's port stands. Its disconnect listener is added as the port arrives, so a tab
+/// that closes while the connection waits in the queue is known to be gone when it is answered.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum PortState {
+    /// Waiting for the service to accept or refuse it.
+    Pending,
+    /// Accepted and kept in `PANELS`.
+    Kept,
+    /// The other end went away.
+    Gone,
+}
+
 /// The step panel of one tab, connected by a port; its listeners go when it is dropped.
 struct PanelPortHandle {
+    /// Tells this port from a later one of the same tab.
+    id: u64,
     port: Port,
-    _on_message: Listener,
+    state: Rc<Cell<PortState>>,
+    _on_message: Option<Listener>,
     _on_disconnect: Listener,
+}
+
+impl PanelPortHandle {
+    /// Takes a port that just connected, noting from now on when it goes.
+    fn new(tab: u32, port: Port) -> Self {
+        let id = NEXT_PORT.with(|n| {
+            let id = n.get();
+            n.set(id + 1);
+            id
+        });
+        let state = Rc::new(Cell::new(PortState::Pending));
+        let seen = state.clone();
+        let on_disconnect = Listener::new(port.on_disconnect(), move |_| {
+            // A port still waiting in the queue is let go when its turn comes (`apply`).
+            if seen.replace(PortState::Gone) != PortState::Kept {
+                return;
+            }
+            // Dropping the listener that is running is not allowed: remove the port after this call.
+            spawn_local(async move {
+                let kept = PANELS.with(|p| {
+                    let mut panels = p.borrow_mut();
+                    if panels.get(&tab).is_some_and(|h| h.id == id) {
+                        panels.remove(&tab)
+                    } else {
+                        None
+                    }
+                });
+                drop(kept);
+                run(Event::PanelDisconnected { tab }, None).await;
+            });
+        });
+        PanelPortHandle { id, port, state, _on_message: None, _on_disconnect: on_disconnect }
+    }
+
+    /// Closes a port the service refused; one whose other end has gone needs nothing.
+    fn refuse(self) {
+        if self.state.get() != PortState::Gone {
+            self.port.disconnect().ok();
+        }
+    }
 }
 
 thread_local! {
@@ -34,6 +90,7 @@ thread_local! {
     static PANELS: RefCell<HashMap<u32, PanelPortHandle>> = RefCell::new(HashMap::new());
     /// The tail of the event queue: each event waits for the one before it.
     static QUEUE: RefCell<Option<Promise>> = const { RefCell::new(None) };
+    static NEXT_PORT: Cell<u64> = const { Cell::new(0) };
 }
 
 fn with<R>(f: impl FnOnce(&mut Service) -> R) -> R {
@@ -209,8 +266,8 @@ fn report(what: &str, e: &JsError) {
 }
 
 /// Applies everything but the reply, which it returns. `port` is the panel port of a
-/// `PanelConnected` event, kept only when the service accepts it.
-async fn apply(mut effects: Effects, port: Option<(u32, Port)>) -> Option<Reply> {
+/// `PanelConnected` event, kept only when the service accepts it and its tab is still there.
+async fn apply(mut effects: Effects, port: Option<(u32, PanelPortHandle)>) -> Option<Reply> {
     if let Err((e, needed)) = write_all(&effects).await {
         let error = e.into_store_error(needed);
         return Some(with(|s| s.refused(&error, &effects)));
@@ -240,8 +297,16 @@ async fn apply(mut effects: Effects, port: Option<(u32, Port)>) -> Option<Reply>
         }
     }
     match (effects.panel, port) {
+        (Some(PanelPort::Accept), Some((tab, port))) if port.state.get() == PortState::Gone => {
+            // Its tab closed while the connection waited: the service forgets the panel it just
+            // took, after this event, and the view pushed to it goes nowhere.
+            effects.pushes.retain(|(t, push)| !(*t == tab && matches!(push, Push::Panel { .. })));
+            spawn_local(async move {
+                run(Event::PanelDisconnected { tab }, None).await;
+            });
+        }
         (Some(PanelPort::Accept), Some((tab, port))) => keep_panel(tab, port),
-        (_, Some((_, port))) => port.disconnect(),
+        (_, Some((_, port))) => port.refuse(),
         _ => {}
     }
     deliver(std::mem::take(&mut effects.pushes));
@@ -306,9 +371,10 @@ fn deliver(pushes: Vec<(u32, Push)>) {
             Push::Draw(_) | Push::PanelFit { .. } => spawn_local(async move {
                 JsFuture::from(api::send_to_tab(tab, 0, &message)).await.ok();
             }),
+            // A port whose other end has just gone refuses the view; its disconnect event follows.
             Push::Panel { .. } => PANELS.with(|p| {
                 if let Some(panel) = p.borrow().get(&tab) {
-                    panel.port.post_message(&message);
+                    panel.port.post_message(&message).ok();
                 }
             }),
         }
@@ -316,7 +382,7 @@ fn deliver(pushes: Vec<(u32, Push)>) {
 }
 
 /// One event through the queue: snapshot, decide, apply. Returns the reply, if any.
-async fn run(event: Event, port: Option<(u32, Port)>) -> Option<Reply> {
+async fn run(event: Event, port: Option<(u32, PanelPortHandle)>) -> Option<Reply> {
     exclusive(async move {
         let wants = with(|s| s.wants(&event));
         let snap = match snapshot(&wants).await {
@@ -324,7 +390,7 @@ async fn run(event: Event, port: Option<(u32, Port)>) -> Option<Reply> {
             Err(e) => {
                 report("reading storage", &e);
                 if let Some((_, port)) = port {
-                    port.disconnect();
+                    port.refuse();
                 }
                 return Some(Service::unreadable(&event));
             }
@@ -360,24 +426,17 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> JsValue {
     }
 }
 
-fn keep_panel(tab: u32, port: Port) {
-    let on_message = Listener::new(port.on_message(), move |message| {
+fn keep_panel(tab: u32, mut panel: PanelPortHandle) {
+    panel._on_message = Some(Listener::new(panel.port.on_message(), move |message| {
         let sender = Sender::Page { page: ExtensionPage::Panel, tab: Some(tab) };
         let admitted = admit(&sender, JsInbound(&message));
         spawn_local(async move {
             run(Event::Message(admitted), None).await;
         });
-    });
-    let on_disconnect = Listener::new(port.on_disconnect(), move |_| {
-        // Dropping the listener that is running is not allowed: remove the port after this call.
-        spawn_local(async move {
-            PANELS.with(|p| p.borrow_mut().remove(&tab));
-            run(Event::PanelDisconnected { tab }, None).await;
-        });
-    });
-    PANELS.with(|p| {
-        p.borrow_mut().insert(tab, PanelPortHandle { port, _on_message: on_message, _on_disconnect: on_disconnect })
-    });
+    }));
+    panel.state.set(PortState::Kept);
+    let replaced = PANELS.with(|p| p.borrow_mut().insert(tab, panel));
+    drop(replaced);
 }
 
 /// `runtime.onConnect`: the step panel of a tab opens a port named `panel:<nonce>` to receive
@@ -386,9 +445,13 @@ fn keep_panel(tab: u32, port: Port) {
 pub fn on_connect(port: Port) {
     let tab = match classify(port.sender()) {
         Ok(Sender::Page { page: ExtensionPage::Panel, tab: Some(tab) }) => tab,
-        _ => return port.disconnect(),
+        _ => {
+            port.disconnect().ok();
+            return;
+        }
     };
     let nonce = port.name().strip_prefix("panel:").and_then(PanelNonce::parse);
+    let port = PanelPortHandle::new(tab, port);
     spawn_local(async move {
         run(Event::PanelConnected { tab, nonce }, Some((tab, port))).await;
     });
