@@ -1,5 +1,5 @@
 // Background entry: starts the Rust core and registers every browser listener synchronously, as MV3 requires.
-import init, { on_message, on_connect, on_tab_removed, on_started, on_alarm, on_idle_state, on_permissions_removed, on_command } from './keywarden.js';
+import init, { on_message, on_connect, on_tab_removed, on_started, on_alarm, on_idle_state, on_permissions_removed, on_command, on_storage_changed } from './keywarden.js';
 
 const ext = globalThis.browser ?? globalThis.chrome;
 const ready = init({ module_or_path: new URL('./keywarden_bg.wasm', import.meta.url) });
@@ -17,3 +17,6 @@ ext.alarms.onAlarm.addListener(({ name }) => { ready.then(() => on_alarm(name));
 ext.permissions.onRemoved.addListener(({ origins }) => { ready.then(() => on_permissions_removed(origins ?? [])); });
 ext.idle.onStateChanged.addListener((state) => { ready.then(() => on_idle_state(state)); });
 ext.commands.onCommand.addListener((name) => { ready.then(() => on_command(name)); });
+// Changes to storage from any context (the worker's own writes too): the worker's copy of the
+// vault's items reads the keys named here again before the next vault request.
+ext.storage.onChanged.addListener((changes, area) => { ready.then(() => on_storage_changed(changes, area)); });

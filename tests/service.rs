@@ -51,6 +51,10 @@ struct Browser {
     /// Build a fresh service before every event, as if the worker had been stopped.
     restart_every_event: bool,
     service: Option<Service>,
+    /// The vault items the last vault request read, and the generation that named them: as the
+    /// worker's mirror does, the same number for the same items and a new one for any change.
+    seen_items: Option<MemoryStore>,
+    generation: u64,
 }
 
 impl Browser {
@@ -62,7 +66,7 @@ impl Browser {
         Browser { restart_every_event: true, ..Browser::new() }
     }
 
-    fn snapshot(&self, service: &Service, event: &Event) -> Snapshot {
+    fn snapshot(&mut self, service: &Service, event: &Event) -> Snapshot {
         let wants = service.wants(event);
         let mut local = MemoryStore::new();
         for (k, v) in self.local.items() {
@@ -71,6 +75,7 @@ impl Browser {
                 local.insert(k, v.clone());
             }
         }
+        let local_generation = wants.vault.then(|| self.items_generation());
         let mut session = MemoryStore::new();
         for (k, v) in self.session.items() {
             let tab_wanted = wants.tabs.iter().any(|t| *k == storage::tab_key(*t));
@@ -79,13 +84,27 @@ impl Browser {
             }
         }
         Snapshot {
-            local,
+            local: local.into(),
+            local_generation,
             session,
             private: if wants.vault { self.private.clone() } else { MemoryStore::new() },
             session_key: self.session_key.clone().map(SecretString::new),
             granted_origins: Vec::new(),
             registered_scripts: Vec::new(),
         }
+    }
+
+    /// The generation of the vault items as they are now: the last one while they are the same.
+    fn items_generation(&mut self) -> u64 {
+        let mut items = MemoryStore::new();
+        for (k, v) in self.local.items().iter().filter(|(k, _)| storage::is_vault_item(k)) {
+            items.insert(k, v.clone());
+        }
+        if self.seen_items.as_ref() != Some(&items) {
+            self.generation += 1;
+            self.seen_items = Some(items);
+        }
+        self.generation
     }
 
     /// One event, start to finish; returns the reply (or `Done` for events without one).
@@ -114,6 +133,7 @@ impl Browser {
             self.service = Some(service);
             return reply;
         }
+        service.stored(Some(self.items_generation()));
         match &effects.session_key {
             SessionKeyChange::Keep => {}
             SessionKeyChange::Store(key) => self.session_key = Some(key.expose().to_string()),
@@ -1025,4 +1045,171 @@ fn a_lock_with_nothing_copied_or_already_cleared_leaves_the_clipboard_alone() {
         "{:?}",
         b.clipboard_jobs
     );
+}
+
+/// What a worker started afresh would list over the same storage: the status no kept listing
+/// may ever differ from.
+fn fresh_status(b: &Browser) -> VaultStatus {
+    let mut fresh = Browser { service: None, seen_items: None, generation: 0, ..b.clone_storage() };
+    fresh.restart_every_event = true;
+    fresh.status()
+}
+
+impl Browser {
+    /// The same storage, session key and clock, without the service.
+    fn clone_storage(&self) -> Browser {
+        Browser {
+            local: self.local.clone(),
+            session: self.session.clone(),
+            private: self.private.clone(),
+            session_key: self.session_key.clone(),
+            now: self.now,
+            ..Browser::default()
+        }
+    }
+
+    /// The popup's status, checked against a fresh worker's over the same storage.
+    fn checked_status(&mut self, after: &str) -> VaultStatus {
+        let expected = fresh_status(self);
+        let status = self.status();
+        assert_eq!(status, expected, "after {after}, the listing is the one storage holds now");
+        status
+    }
+
+    fn first_id(&mut self) -> String {
+        self.status().entries[0].id.clone()
+    }
+}
+
+/// Flips one bit of the base64 field `field` of the item `key`, as a content script could.
+fn flip(b: &mut Browser, key: &str, field: &str) {
+    use base64::Engine;
+    let e = base64::engine::general_purpose::STANDARD;
+    let mut item = b.local.get(key).expect("item to flip");
+    let mut bytes = e.decode(item[field].as_str().expect("a base64 field")).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    item[field] = json!(e.encode(bytes));
+    b.local.insert(key, item);
+}
+
+#[test]
+fn a_second_status_with_nothing_changed_reuses_the_listing() {
+    let mut b = Browser::new();
+    b.setup();
+    assert!(saved(&b.show_and_capture(1, 1, KEY)));
+    assert!(saved(&b.show_and_capture(2, 1, OTHER_KEY)));
+    let first = b.status();
+    // The first listing may have refreshed the summaries; the one after lists them as stored.
+    let settled = b.status();
+    let taken = b.service.as_ref().unwrap().listings_taken();
+    for _ in 0..3 {
+        assert_eq!(b.status(), settled);
+    }
+    assert_eq!(b.service.as_ref().unwrap().listings_taken(), taken, "nothing changed: no listing taken again");
+    assert_eq!(first.entries, settled.entries);
+    // Copying one key reads that entry alone and takes no listing either.
+    let id = settled.entries[0].id.clone();
+    assert!(matches!(b.message(&popup(), json!({ "type": "copy_key", "id": id })), Reply::Key { .. }));
+    assert_eq!(b.service.as_ref().unwrap().listings_taken(), taken);
+
+    // Unlocking lists the vault once; the popup's list right after reuses that listing.
+    b.lock();
+    assert_eq!(b.unlock(), Reply::Done);
+    let taken = b.service.as_ref().unwrap().listings_taken();
+    assert_eq!(b.checked_status("an unlock").entries, settled.entries);
+    assert_eq!(b.service.as_ref().unwrap().listings_taken(), taken, "the list after unlocking lists nothing again");
+}
+
+#[test]
+fn no_kept_listing_survives_any_kind_of_change() {
+    const NEW: &str = "a whole new passphrase for the vault";
+    let mut b = Browser::new();
+    b.setup();
+    b.checked_status("setup");
+    assert!(saved(&b.show_and_capture(1, 1, KEY)));
+    b.checked_status("a save");
+    assert!(saved(&b.show_and_capture(2, 1, OTHER_KEY)));
+    let status = b.checked_status("a second save");
+    assert_eq!(status.entries.len(), 2);
+    b.checked_status("nothing");
+    let id = b.first_id();
+
+    let rename = b.message(&popup(), json!({ "type": "rename_entry", "id": id, "name": "renamed" }));
+    assert_eq!(rename, Reply::Done);
+    let status = b.checked_status("a rename");
+    assert!(status.entries.iter().any(|e| e.key_name == "renamed"), "{:?}", status.entries);
+
+    let notes = b.message(&popup(), json!({ "type": "set_entry_notes", "id": id, "notes": "rotated monthly" }));
+    assert_eq!(notes, Reply::Done);
+    assert!(b.checked_status("new notes").entries.iter().any(|e| e.notes == "rotated monthly"));
+
+    let revoke = b.message(&popup(), json!({ "type": "set_entry_state", "id": id, "state": "revoked" }));
+    assert_eq!(revoke, Reply::Done);
+    b.checked_status("a revocation");
+
+    let deleted = b.message(&popup(), json!({ "type": "delete_entry", "id": id }));
+    assert!(matches!(deleted, Reply::Deleted { .. }), "{deleted:?}");
+    let status = b.checked_status("a deletion");
+    assert_eq!((status.entries.len(), status.deleted.len()), (1, 1));
+    assert_eq!(b.message(&popup(), json!({ "type": "undo_delete", "id": id })), Reply::Done);
+    let status = b.checked_status("an undone deletion");
+    assert_eq!((status.entries.len(), status.deleted.len()), (2, 0));
+
+    // A backup of the two keys, both deleted, then imported back.
+    let backup =
+        b.options(json!({ "type": "export_backup", "passphrase": "a backup passphrase 42", "vault_passphrase": PASS }));
+    let Reply::Armored { text, .. } = backup else { panic!("{backup:?}") };
+    for entry in b.status().entries {
+        b.message(&popup(), json!({ "type": "delete_entry", "id": entry.id }));
+    }
+    assert!(b.checked_status("deleting every key").entries.is_empty());
+    let imported = b.options(json!({ "type": "import_backup", "text": text, "passphrase": "a backup passphrase 42" }));
+    assert!(matches!(imported, Reply::Imported { imported: 2, .. }), "{imported:?}");
+    assert_eq!(b.checked_status("an import").entries.len(), 2);
+
+    b.lock();
+    assert!(b.checked_status("a lock").entries.is_empty(), "a locked vault lists nothing");
+    assert_eq!(b.unlock(), Reply::Done);
+    assert_eq!(b.checked_status("an unlock").entries.len(), 2);
+
+    let changed = b.options(json!({ "type": "change_passphrase", "old": PASS, "new": NEW }));
+    assert_eq!(changed, Reply::Done);
+    assert_eq!(b.checked_status("a passphrase change").entries.len(), 2);
+
+    // Changes made from outside the worker: a flipped byte, a planted entry, a removed item, a
+    // damaged summary chunk.
+    let id = b.first_id();
+    flip(&mut b, &format!("entry:{id}"), "age");
+    let status = b.checked_status("a flipped byte in an entry");
+    assert_eq!(status.damaged.len(), 1, "{:?}", status.damaged);
+    assert_eq!(status.entries.len(), 1);
+    b.local.insert(&format!("entry:{id}"), json!("not an entry"));
+    assert_eq!(b.checked_status("an entry overwritten").damaged.len(), 1);
+    b.local.remove(&format!("entry:{id}")).unwrap();
+    let status = b.checked_status("an entry removed");
+    assert!(status.damaged.is_empty());
+    assert_eq!(status.entries.len(), 1);
+    plant(&mut b, "PLANTED-key-0123456789abcdefghijklmnopqrstuvwxyz");
+    let status = b.checked_status("a planted entry");
+    assert!(status.entries.iter().any(|e| e.trust == EntryTrust::Foreign), "{:?}", status.entries);
+    let chunk = b.local.keys_with_prefix("vault:summaries:").into_iter().next().expect("a summary chunk");
+    flip(&mut b, &chunk, "ciphertext");
+    b.checked_status("a flipped byte in a summary chunk");
+    b.local.remove("vault:index").unwrap();
+    assert!(b.checked_status("the index removed").alarm.is_some());
+}
+
+#[test]
+fn a_status_served_by_a_kept_listing_still_follows_a_lock_elsewhere() {
+    let mut b = Browser::new();
+    b.setup();
+    assert!(saved(&b.show_and_capture(1, 1, KEY)));
+    assert_eq!(b.status().entries.len(), 1);
+    // The options page locked in another context: the session key is gone, the items are not.
+    b.session_key = None;
+    let status = b.status();
+    assert!(!status.unlocked && status.entries.is_empty(), "{status:?}");
+    assert_eq!(b.unlock(), Reply::Done);
+    assert_eq!(b.checked_status("an unlock after a lock elsewhere").entries.len(), 1);
 }

@@ -13,7 +13,8 @@ use crate::engine::vault::share::share;
 use crate::engine::vault::store::{Changeset, MemoryStore, Overlay, Store};
 use crate::engine::vault::{
     is_set_up, resume, seal_locked, setup, unlock, verify_passphrase, EntryId, EntryMeta, EntryState, IndexState,
-    KdfParams, OpenEntry, Trust, UnlockError, UnlockedVault, ENTRY_PREFIX, HEADER_KEY,
+    KdfParams, OpenEntry, Summaries, Trust, UnlockError, UnlockedVault, ENTRY_PREFIX, HEADER_KEY, INDEX_KEY,
+    SUMMARY_PREFIX,
 };
 use crate::engine::words::Words;
 use crate::words;
@@ -103,6 +104,41 @@ pub struct Keeper {
     trash: Vec<Trashed>,
     /// `trash` changed and must be written to `storage.session`.
     trash_changed: bool,
+    /// The last listing, kept for the vault items it was taken over (see [`KeptListing`]).
+    kept: Option<KeptListing>,
+    /// How many listings were taken over the items (not reused): for tests and diagnostics.
+    listings_taken: u64,
+    /// The generation of the vault items the requests now see, when the glue knows it.
+    generation: Option<u64>,
+    /// A listing that holds for the items once this request's writes are stored (see
+    /// [`Keeper::stored`]).
+    after_writes: Option<Summaries>,
+    /// This request also writes what no listing of it accounts for (a resumed passphrase change).
+    unaccounted_writes: bool,
+}
+
+/// Whether `changes` leave a listing as it was: they touch no entry, no index and no summary
+/// chunk but those the listing's own `refresh` writes, exactly as it writes them.
+fn leaves_listing(changes: &[&Changeset], refresh: &Changeset) -> bool {
+    let listed = |key: &str| key.starts_with(ENTRY_PREFIX) || key == INDEX_KEY || key.starts_with(SUMMARY_PREFIX);
+    changes.iter().all(|c| {
+        c.set.iter().all(|w| !listed(&w.key) || refresh.value(&w.key) == Some(&w.value))
+            && c.remove.iter().all(|k| !listed(k) || refresh.remove.contains(k))
+    })
+}
+
+/// A listing of the unlocked vault, valid for one generation of `storage.local`'s vault items.
+///
+/// The glue names the items it hands in with a generation ([`Snapshot::local_generation`]): the
+/// same number only ever stands for the same items, and any change to them (a write of its own,
+/// one seen through `storage.onChanged`, a fresh read) gives a new number. A listing is reused
+/// only for its own generation and only while the vault that took it stays unlocked: any lock,
+/// unlock, set-up, resumption or passphrase change drops it.
+///
+/// [`Snapshot::local_generation`]: crate::engine::storage::Snapshot::local_generation
+struct KeptListing {
+    generation: u64,
+    summaries: Summaries,
 }
 
 /// What resuming a session asks to write: a passphrase change to finish, the capture key to restore.
@@ -122,6 +158,11 @@ impl Keeper {
             vendors: Vec::new(),
             trash: Vec::new(),
             trash_changed: false,
+            kept: None,
+            listings_taken: 0,
+            generation: None,
+            after_writes: None,
+            unaccounted_writes: false,
         }
     }
 
@@ -182,25 +223,86 @@ impl Keeper {
             local: vault.finish_rotation(store),
             private: vault.restore_capture_key(private).changeset().clone(),
         };
-        self.unlocked = Some(vault);
+        self.set_unlocked(Some(vault));
+        self.unaccounted_writes |= resumed.local.iter().any(|c| !c.is_empty());
         Some(resumed)
     }
 
     /// Locks: the vault key and identity are dropped (and zeroized), and deletions can no longer
     /// be undone.
     pub fn lock(&mut self) {
-        self.unlocked = None;
+        self.set_unlocked(None);
         self.set_trash(Vec::new());
     }
 
-    /// What the popup and options page show.
-    pub fn status(&self, store: &impl Store) -> VaultStatus {
-        self.status_and_refresh(store).0
+    /// Every change of the unlocked vault goes through here: a kept listing belongs to the vault
+    /// that took it, so it goes too.
+    fn set_unlocked(&mut self, vault: Option<UnlockedVault>) {
+        self.unlocked = vault;
+        self.kept = None;
+    }
+
+    /// How many listings went over the vault items since this keeper was made (a listing reused
+    /// for an unchanged generation does not count).
+    pub fn listings_taken(&self) -> u64 {
+        self.listings_taken
+    }
+
+    /// Names the vault items the next requests read (the snapshot's
+    /// [`local_generation`](crate::engine::storage::Snapshot::local_generation)); `None` when the
+    /// glue cannot vouch that the same number means the same items, which turns reuse off.
+    pub fn see_generation(&mut self, generation: Option<u64>) {
+        self.generation = generation;
+        self.after_writes = None;
+        self.unaccounted_writes = false;
+    }
+
+    /// The glue stored every `storage.local` batch of the last request, and the vault items are
+    /// now `generation`: a listing that request took and that its writes leave as it was is kept
+    /// for it. Called right after the writes, before any other change can reach the items.
+    pub fn stored(&mut self, generation: Option<u64>) {
+        if let (Some(summaries), Some(generation), true) = (self.after_writes.take(), generation, self.is_unlocked()) {
+            self.kept = Some(KeptListing { generation, summaries });
+        }
+    }
+
+    /// Keeps `listing` for [`Keeper::stored`] when `writes` (every batch still to be written after
+    /// the items it was taken over) leave it as it was.
+    fn keep_after(&mut self, listing: &Summaries, writes: &[&Changeset]) {
+        self.after_writes = (!self.unaccounted_writes && leaves_listing(writes, &listing.refresh)).then(|| Summaries {
+            refresh: Changeset::default(),
+            set_aside: Vec::new(),
+            ..listing.clone()
+        });
+    }
+
+    /// The listing of the unlocked vault over `store` (`None` while locked): the kept one when
+    /// the items are the generation it was taken over, else a new one, kept for that generation.
+    /// `store` must be the items of that generation: an overlay of writes not made yet is listed
+    /// afresh and never kept.
+    fn summaries(&mut self, store: &impl Store, as_stored: bool) -> Option<Summaries> {
+        let vault = self.unlocked.as_ref()?;
+        let generation = self.generation.filter(|_| as_stored);
+        if let (Some(kept), Some(generation)) = (&self.kept, generation) {
+            if kept.generation == generation {
+                return Some(kept.summaries.clone());
+            }
+        }
+        let listing = vault.summaries(store);
+        self.listings_taken += 1;
+        self.kept = generation.map(|generation| KeptListing { generation, summaries: listing.clone() });
+        Some(listing)
+    }
+
+    /// What the popup and options page show, over the items as stored.
+    pub fn status(&mut self, store: &impl Store) -> VaultStatus {
+        self.status_and_refresh(store, true).0
     }
 
     /// [`Keeper::status`], and the writes that bring the entry summaries in line with the items
-    /// (empty when they already are, or while locked).
-    pub fn status_and_refresh(&self, store: &impl Store) -> (VaultStatus, Changeset) {
+    /// (empty when they already are, or while locked). `as_stored`: `store` is the items of the
+    /// generation last seen, not an overlay of writes still to be made.
+    fn status_and_refresh(&mut self, store: &impl Store, as_stored: bool) -> (VaultStatus, Changeset) {
         let set_up = is_set_up(store);
         let mut status = VaultStatus {
             set_up,
@@ -215,8 +317,8 @@ impl Keeper {
             vendors: self.vendors.clone(),
         };
         let mut refresh = Changeset::default();
-        if let Some(vault) = &self.unlocked {
-            let mut listing = vault.summaries(store);
+        if let Some(mut listing) = self.summaries(store, as_stored) {
+            let Some(vault) = &self.unlocked else { return (status, refresh) };
             status.entries = std::mem::take(&mut listing.entries)
                 .into_iter()
                 .map(|e| EntrySummary {
@@ -298,8 +400,8 @@ impl Keeper {
             Ok(s) => s,
             Err(e) => return VaultOutcome::error(ErrorCode::Internal, words!("errKeyNotSaved", e.words())),
         };
-        if let (true, Some(vault)) = (captured.replaces_previous, &self.unlocked) {
-            let listing = vault.summaries(store);
+        let listing = if captured.replaces_previous { self.summaries(store, true) } else { None };
+        if let (Some(listing), Some(vault)) = (listing, &self.unlocked) {
             let older = vault.open_many(store, &replaced_by(&sealed.id, &meta, &listing.entries));
             let older: Vec<_> = older.iter().collect();
             if !older.is_empty() {
@@ -405,8 +507,9 @@ impl Keeper {
                 match setup(store, &Passphrase::from(passphrase), calibrate(), now) {
                     Ok(done) => {
                         let key = done.vault.session_key();
-                        self.unlocked = Some(done.vault);
-                        let status = self.status(&Overlay::new(store, std::slice::from_ref(&done.changes)));
+                        self.set_unlocked(Some(done.vault));
+                        let overlay = Overlay::new(store, std::slice::from_ref(&done.changes));
+                        let status = self.status_and_refresh(&overlay, false).0;
                         VaultOutcome {
                             changes: done.changes,
                             private: done.private.changeset().clone(),
@@ -447,7 +550,7 @@ impl Keeper {
                             .collect();
                         stale.retain(|id| one_per_account.contains(id));
                         // The summaries as they are now, so the first list after unlocking opens nothing.
-                        changes.merge(listing.refresh);
+                        changes.merge(listing.refresh.clone());
                         let stale = vault.open_many(store, &stale);
                         let stale: Vec<_> = stale.iter().collect();
                         if !stale.is_empty() {
@@ -456,8 +559,11 @@ impl Keeper {
                             }
                         }
                         let key = vault.session_key();
-                        self.unlocked = Some(vault);
+                        self.set_unlocked(Some(vault));
                         self.set_trash(Vec::new());
+                        // Taken over the items as they will be but for this last batch: the list
+                        // right after unlocking reuses it when that batch leaves it as it was.
+                        self.keep_after(&listing, &[&changes]);
                         later.push(changes);
                         VaultOutcome {
                             changes: attempt.changes,
@@ -510,7 +616,7 @@ impl Keeper {
                 match vault.change_passphrase(store, &Passphrase::from(new), calibrate()) {
                     Ok(rotation) => {
                         let key = rotation.vault.session_key();
-                        self.unlocked = Some(rotation.vault);
+                        self.set_unlocked(Some(rotation.vault));
                         VaultOutcome {
                             changes: attempt.changes,
                             later: rotation.batches,
@@ -659,8 +765,14 @@ impl Keeper {
         }
     }
 
-    fn status_outcome(&self, store: &impl Store) -> VaultOutcome {
-        let (status, changes) = self.status_and_refresh(store);
+    fn status_outcome(&mut self, store: &impl Store) -> VaultOutcome {
+        let (status, changes) = self.status_and_refresh(store, true);
+        // The listing just taken, when it was kept for the items as they are: once its refresh
+        // is stored, it still holds.
+        let taken = self.kept.as_ref().filter(|k| Some(k.generation) == self.generation).map(|k| k.summaries.clone());
+        if let (false, Some(taken)) = (changes.is_empty(), taken) {
+            self.keep_after(&taken, &[&changes]);
+        }
         VaultOutcome { changes, ..VaultOutcome::reply(Reply::Vault(status)) }
     }
 }

@@ -248,6 +248,18 @@ impl Service {
         self.keeper.is_unlocked()
     }
 
+    /// The glue stored every `storage.local` batch of the last event, and the vault items are now
+    /// `generation` (`None` when it cannot vouch for a number): what the keeper listed and the
+    /// writes left as it was is kept for that generation.
+    pub fn stored(&mut self, generation: Option<u64>) {
+        self.keeper.stored(generation);
+    }
+
+    /// How many listings of the vault items the keeper has taken (a reused one does not count).
+    pub fn listings_taken(&self) -> u64 {
+        self.keeper.listings_taken()
+    }
+
     /// What to read before `event`.
     pub fn wants(&self, event: &Event) -> Wants {
         match event {
@@ -278,6 +290,8 @@ impl Service {
 
     /// Brings the caches in line with storage: the snapshot is the truth.
     fn sync(&mut self, snap: &Snapshot, wants: &Wants, effects: &mut Effects) {
+        // Only a request that reads the vault items may reuse a listing of them.
+        self.keeper.see_generation(snap.local_generation.filter(|_| wants.vault));
         self.settings = read(&snap.local, storage::SETTINGS).unwrap_or_default();
         self.keeper.auto_lock_minutes = self.settings.auto_lock_minutes;
         let vault_set_up = snap.local.get(crate::engine::vault::HEADER_KEY).is_some();

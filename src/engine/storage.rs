@@ -25,6 +25,7 @@
 
 use crate::engine::vault::store::MemoryStore;
 use serde::{Deserialize, Serialize};
+use std::rc::Rc;
 
 /// The three storage areas.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,7 +103,15 @@ pub struct Counters {
 /// [`Wants`](crate::engine::service::Wants)), plus the facts only the browser knows.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    pub local: MemoryStore,
+    /// The `storage.local` items read, shared rather than copied: the worker hands in the mirror
+    /// it keeps of the area (about 11 MB at 10,000 keys) without copying it per event.
+    pub local: Rc<MemoryStore>,
+    /// Names the vault items of `local`: the same number only ever stands for the same items in
+    /// this worker, and any change to them gives a new one. `None` when the reader cannot vouch
+    /// for that; the keeper then reuses nothing ([`Keeper::see_generation`]).
+    ///
+    /// [`Keeper::see_generation`]: crate::engine::keeper::Keeper::see_generation
+    pub local_generation: Option<u64>,
     pub session: MemoryStore,
     pub private: MemoryStore,
     /// The session key, read from `storage.session` as bytes.

@@ -1052,7 +1052,11 @@ pub fn popup_main() -> Result<(), JsValue> {
             if let Some(value) = document().get_element_by_id("secret-value") {
                 value.set_text_content(Some(""));
             }
-            spawn(load());
+            // Already on the lock screen (this popup locked the vault): drawing it again when the
+            // report arrives late would wipe what the admin typed since, or the error beside it.
+            if document().get_element_by_id("unlock-passphrase").is_none() {
+                spawn(load());
+            }
         }
     });
     API_LISTENERS.with(|l| l.borrow_mut().push(locked));

@@ -11,12 +11,12 @@ use crate::engine::service::{
 };
 use crate::engine::storage::{self, Snapshot};
 use crate::engine::vault::kdf::{bench_run, calibrate};
-use crate::engine::vault::store::{Changeset, MemoryStore};
+use crate::engine::vault::store::{Changeset, MemoryStore, Store, StoreError};
 use crate::engine::vault::KdfParams;
 use crate::words;
 use js_sys::{Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
@@ -91,6 +91,168 @@ thread_local! {
     /// The tail of the event queue: each event waits for the one before it.
     static QUEUE: RefCell<Option<Promise>> = const { RefCell::new(None) };
     static NEXT_PORT: Cell<u64> = const { Cell::new(0) };
+    /// The worker's copy of the vault's `storage.local` items (see [`Mirror`]).
+    static MIRROR: RefCell<Option<Mirror>> = const { RefCell::new(None) };
+    /// Keys of the mirror that `storage.onChanged` reported changed since they were last read.
+    static DIRTY: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
+    /// The last generation handed out: never reused while the worker lives.
+    static GENERATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The `storage.local` items a vault request reads (the vault's items and the few read for every
+/// event), kept between events so that a request reads only what changed, never the whole area.
+///
+/// Storage stays the truth; the mirror follows it three ways, all inside the event queue except
+/// the first: `storage.onChanged` (any context, the worker's own writes included) only marks keys
+/// dirty, and the next vault request reads those keys again before it runs, so an event never
+/// runs on a key it was told had changed; the worker's own writes land in the mirror once
+/// storage has taken them; and a write that failed or was refused drops the mirror, as does
+/// anything it cannot follow, so the next vault request reads the whole area again. Its
+/// generation names its vault items for the keeper's kept listing
+/// ([`Snapshot::local_generation`]): any change to them takes a new number.
+struct Mirror {
+    items: Rc<MemoryStore>,
+    generation: u64,
+}
+
+/// A generation never handed out before.
+fn next_generation() -> u64 {
+    GENERATIONS.with(|g| {
+        g.set(g.get() + 1);
+        g.get()
+    })
+}
+
+/// Whether `key` is one the mirror holds.
+fn mirrored(key: &str) -> bool {
+    storage::ALWAYS_READ.contains(&key) || storage::is_vault_item(key)
+}
+
+/// Forgets the mirror: the next vault request reads the whole area.
+fn drop_mirror() {
+    MIRROR.with(|m| m.borrow_mut().take());
+}
+
+/// Most read-again rounds a request makes while `storage.onChanged` keeps reporting changes
+/// before it stops following them and reads the whole area.
+const FOLLOW_ROUNDS: usize = 4;
+
+/// The vault's `storage.local` items as storage holds them now, and their generation: the mirror,
+/// brought up to date (read whole when there is none, else the dirty keys and the small items
+/// read for every event), shared with the snapshot rather than copied.
+async fn vault_items() -> Result<(Rc<MemoryStore>, Option<u64>), JsError> {
+    let read = follow_storage().await;
+    if read.is_err() {
+        // The keys marked dirty may have been taken without being read again.
+        drop_mirror();
+    }
+    read
+}
+
+async fn follow_storage() -> Result<(Rc<MemoryStore>, Option<u64>), JsError> {
+    for _ in 0..FOLLOW_ROUNDS {
+        if MIRROR.with(|m| m.borrow().is_none()) {
+            // Changes reported from here on are read again below, whatever this read saw.
+            DIRTY.with(|d| d.borrow_mut().clear());
+            let all = JsFuture::from(api::local_get_json(JsValue::NULL)).await?;
+            let items = store_of(&all, mirrored)?;
+            let generation = next_generation();
+            MIRROR.with(|m| *m.borrow_mut() = Some(Mirror { items: Rc::new(items), generation }));
+        }
+        let mut keys: BTreeSet<String> = DIRTY.with(|d| std::mem::take(&mut *d.borrow_mut()));
+        keys.extend(storage::ALWAYS_READ.iter().map(|k| k.to_string()));
+        let keys: Vec<String> = keys.into_iter().collect();
+        let fresh = store_of(&JsFuture::from(api::local_get_json(super::to_js(&keys))).await?, |_| true)?;
+        let changed = MIRROR.with(|m| {
+            let m = m.borrow();
+            let mirror = m.as_ref()?;
+            let mut changed = Changeset::default();
+            for key in &keys {
+                match fresh.peek(key) {
+                    Some(value) if mirror.items.peek(key) != Some(value) => changed.put(key, value.clone()),
+                    None if mirror.items.peek(key).is_some() => changed.delete(key),
+                    _ => {}
+                }
+            }
+            Some(changed)
+        });
+        if let Some(changed) = changed {
+            follow_mirror(&changed);
+        }
+        if DIRTY.with(|d| d.borrow().is_empty()) {
+            let shared = MIRROR.with(|m| m.borrow().as_ref().map(|m| (Rc::clone(&m.items), Some(m.generation))));
+            if let Some(shared) = shared {
+                return Ok(shared);
+            }
+        }
+    }
+    // Storage keeps changing under the reads: this request reads it whole and keeps nothing.
+    drop_mirror();
+    let all = JsFuture::from(api::local_get_json(JsValue::NULL)).await?;
+    Ok((Rc::new(store_of(&all, mirrored)?), None))
+}
+
+/// Lays `changes`, which storage now holds, on the mirror; a change to a vault item takes a new
+/// generation.
+fn follow(mirror: &mut Mirror, changes: &Changeset) -> Result<(), StoreError> {
+    let kept = |key: &String| mirrored(key);
+    let mut mine = Changeset::default();
+    for w in changes.set.iter().filter(|w| kept(&w.key)) {
+        mine.put(&w.key, w.value.clone());
+    }
+    for key in changes.remove.iter().filter(|k| kept(k)) {
+        mine.delete(key);
+    }
+    if mine.is_empty() {
+        return Ok(());
+    }
+    // The snapshot that shared the items was dropped before any write: this copies nothing.
+    Rc::make_mut(&mut mirror.items).apply(&mine)?;
+    if mine.set.iter().map(|w| &w.key).chain(&mine.remove).any(|k| storage::is_vault_item(k)) {
+        mirror.generation = next_generation();
+    }
+    Ok(())
+}
+
+/// Lays `changes` on the mirror, if there is one; one it cannot take drops it.
+fn follow_mirror(changes: &Changeset) {
+    MIRROR.with(|m| {
+        let mut m = m.borrow_mut();
+        if let Some(mirror) = m.as_mut() {
+            if follow(mirror, changes).is_err() {
+                *m = None;
+            }
+        }
+    });
+}
+
+/// `storage.onChanged`: marks the mirror's keys that changed in `storage.local`, to be read again
+/// by the next vault request. A report it cannot read drops the mirror.
+#[wasm_bindgen]
+pub fn on_storage_changed(changes: JsValue, area: String) {
+    if area != "local" {
+        return;
+    }
+    if !changes.is_object() {
+        drop_mirror();
+        return;
+    }
+    let keys = Object::keys(changes.unchecked_ref::<Object>());
+    DIRTY.with(|d| {
+        let mut d = d.borrow_mut();
+        for key in keys.iter() {
+            match key.as_string() {
+                Some(key) if mirrored(&key) => {
+                    d.insert(key);
+                }
+                Some(_) => {}
+                None => {
+                    drop_mirror();
+                    return;
+                }
+            }
+        }
+    });
 }
 
 fn with<R>(f: impl FnOnce(&mut Service) -> R) -> R {
@@ -161,13 +323,11 @@ fn private_store(items: &JsValue) -> Result<MemoryStore, JsError> {
 
 /// Reads what the service asked for.
 async fn snapshot(wants: &Wants) -> Result<Snapshot, JsError> {
-    let small = storage::ALWAYS_READ;
-    let local = if wants.vault {
-        let all = JsFuture::from(api::local_get_json(JsValue::NULL)).await?;
-        store_of(&all, |k| small.contains(&k) || storage::is_vault_item(k))?
+    let (local, local_generation) = if wants.vault {
+        vault_items().await?
     } else {
-        let keys: Vec<String> = small.iter().map(|s| s.to_string()).collect();
-        store_of(&JsFuture::from(api::local_get_json(super::to_js(&keys))).await?, |_| true)?
+        let keys: Vec<String> = storage::ALWAYS_READ.iter().map(|s| s.to_string()).collect();
+        (Rc::new(store_of(&JsFuture::from(api::local_get_json(super::to_js(&keys))).await?, |_| true)?), None)
     };
     let mut session_keys: Vec<String> = wants.tabs.iter().map(|t| storage::tab_key(*t)).collect();
     session_keys.push(storage::COUNTERS.into());
@@ -185,7 +345,7 @@ async fn snapshot(wants: &Wants) -> Result<Snapshot, JsError> {
     } else {
         (Vec::new(), Vec::new())
     };
-    Ok(Snapshot { local, session, private, session_key, granted_origins, registered_scripts })
+    Ok(Snapshot { local, local_generation, session, private, session_key, granted_origins, registered_scripts })
 }
 
 /// The session key from `storage.session`: bytes, copied into Rust and wiped on the JS side.
@@ -208,12 +368,29 @@ fn items_of(changes: &Changeset) -> Result<JsValue, JsError> {
     Ok(items.into())
 }
 
+/// Writes one `storage.local` batch; once storage took it, the mirror takes it too, and a batch
+/// that failed or was refused drops the mirror (part of it may have landed).
 async fn write_local(changes: &Changeset) -> Result<(), JsError> {
     if changes.is_empty() {
         return Ok(());
     }
-    JsFuture::from(api::local_write(&items_of(changes)?, changes.remove.clone(), changes.bytes() as f64)).await?;
-    Ok(())
+    let items = match items_of(changes) {
+        Ok(items) => items,
+        Err(e) => {
+            drop_mirror();
+            return Err(e);
+        }
+    };
+    match JsFuture::from(api::local_write(&items, changes.remove.clone(), changes.bytes() as f64)).await {
+        Ok(_) => {
+            follow_mirror(changes);
+            Ok(())
+        }
+        Err(e) => {
+            drop_mirror();
+            Err(e.into())
+        }
+    }
 }
 
 async fn write_session(changes: &Changeset) -> Result<(), JsError> {
@@ -272,6 +449,9 @@ async fn apply(mut effects: Effects, port: Option<(u32, PanelPortHandle)>) -> Op
         let error = e.into_store_error(needed);
         return Some(with(|s| s.refused(&error, &effects)));
     }
+    // Nothing but this event's own writes has changed the mirror since its snapshot.
+    let generation = MIRROR.with(|m| m.borrow().as_ref().map(|m| m.generation));
+    with(|s| s.stored(generation));
     for alarm in &effects.alarms {
         let done = match alarm {
             AlarmChange::Set { name, minutes } => JsFuture::from(api::start_alarm(name, *minutes)).await,

@@ -1,4 +1,4 @@
-// End-to-end checks of the encrypted vault in Chromium and Firefox: refusing weak passphrases, saving captured PredictHQ tokens, locking, unlocking, backups and shared keys opened with the real age tool, copying from the popup, and the strength module kept to the options page.
+// End-to-end checks of the encrypted vault in Chromium and Firefox: refusing weak passphrases, saving captured PredictHQ tokens, locking, unlocking, backups and shared keys opened with the real age tool, copying from the popup, the strength module kept to the options page, and changes made to storage by another context reaching the popup's list.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -723,6 +723,38 @@ for (const name of BROWSERS) {
       const optionsLoaded = filesRequestedBy(requests, 'options.html');
       assert.ok(optionsLoaded.includes('strength_bg.wasm'), 'the same record shows the options page loading it');
       assert.deepEqual([...new Set(optionsLoaded.filter((f) => f.endsWith('.wasm')))].sort(), ['keywarden_pages_bg.wasm', 'strength_bg.wasm'], `the options page loads its module and the strength check only (it loaded ${JSON.stringify(optionsLoaded)})`);
+    }, { independent: true });
+
+    step('13. a change made to storage.local from another extension page shows in the next popup list: a flipped byte, then the item put back', TEST, async () => {
+      const damagedIn = (popup) => popup.evaluate(() => [...document.querySelectorAll('[data-damaged]')].map((p) => p.getAttribute('data-damaged')));
+      // The worker lists the vault first, so what follows must reach the copy it keeps.
+      await withPopup(browser, options, (popup) => waitForVault(popup, 'unlocked', { also: (v) => v.entries.length === 2 }));
+      await bringToFront(options);
+      const key = `entry:${ids.unlocked}`;
+      const original = await options.evaluate(async (key) => {
+        const ext = globalThis.browser ?? globalThis.chrome;
+        const item = (await ext.storage.local.get(key))[key];
+        const bytes = atob(item.age);
+        const at = bytes.length >> 1;
+        const flipped = bytes.slice(0, at) + String.fromCharCode(bytes.charCodeAt(at) ^ 1) + bytes.slice(at + 1);
+        await ext.storage.local.set({ [key]: { ...item, age: btoa(flipped) } });
+        return item;
+      }, key);
+      await withPopup(browser, options, async (popup) => {
+        const view = await waitForVault(popup, 'unlocked', { also: (v) => v.entries.length === 1, what: 'with the flipped key left out' });
+        assert.ok(!view.entries.some((e) => e.id === ids.unlocked), 'the flipped key is not listed as a key');
+        assert.deepEqual(await damagedIn(popup), [key], 'the popup names the flipped item as damaged');
+      });
+      await bringToFront(options);
+      await options.evaluate(async ({ key, item }) => {
+        const ext = globalThis.browser ?? globalThis.chrome;
+        await ext.storage.local.set({ [key]: item });
+      }, { key, item: original });
+      await withPopup(browser, options, async (popup) => {
+        const view = await waitForVault(popup, 'unlocked', { also: (v) => v.entries.length === 2, what: 'with the item put back' });
+        assert.ok(view.entries.some((e) => e.id === ids.unlocked), 'the key put back is listed again');
+        assert.deepEqual(await damagedIn(popup), [], 'and nothing is damaged');
+      });
     }, { independent: true });
   });
 }

@@ -249,7 +249,7 @@ pub struct Listing {
 }
 
 /// Everything in the vault as the list shows it ([`UnlockedVault::summaries`]): no secrets.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Summaries {
     /// Entries that open, oldest first, each with its [`Trust`] and the key's last characters.
     pub entries: Vec<ListedEntry>,

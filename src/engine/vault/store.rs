@@ -196,6 +196,26 @@ impl<S: Store> Store for Overlay<'_, S> {
     }
 }
 
+/// A shared store reads as the store it shares; a write copies it first unless nothing else
+/// holds it (`Rc::make_mut`), so a snapshot handed out is never changed under its reader.
+impl<S: Store + Clone> Store for std::rc::Rc<S> {
+    fn peek(&self, key: &str) -> Option<&Value> {
+        (**self).peek(key)
+    }
+
+    fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
+        (**self).keys_with_prefix(prefix)
+    }
+
+    fn bytes_with_prefix(&self, prefix: &str) -> usize {
+        (**self).bytes_with_prefix(prefix)
+    }
+
+    fn apply(&mut self, changes: &Changeset) -> Result<(), StoreError> {
+        std::rc::Rc::make_mut(self).apply(changes)
+    }
+}
+
 /// Why the store refused a changeset. Nothing was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StoreError {
