@@ -34,8 +34,11 @@ function panelStarted(tab) {
   return tab.panelFrameNow().then((frame) => frame?.evaluate(() => document.getElementById('root')?.childElementCount > 0).catch(() => false) ?? false);
 }
 
-for (const name of BROWSERS.filter((b) => b === 'chromium')) {
-  describe(`tabs closed while the worker answers them (${name})`, () => {
+// Chromium only (Firefox runs the background page and the panel on one thread, which a test cannot
+// hold alone). Registered, skipped, in a Firefox-only run too, so that the fixture hooks run and end.
+{
+  const name = 'chromium';
+  describe(`tabs closed while the worker answers them (${name})`, { skip: !BROWSERS.includes(name) }, () => {
     const session = launchForSuite(name, fixtures);
     const step = chainedSteps(() => session.ready(), TEST);
 
