@@ -80,33 +80,33 @@ kib() { printf '%s KiB, %s KiB gzipped' "$(( $(wc -c < "$1") / 1024 ))" "$(( $(g
 
 version() { sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1; }
 
+# One wasm module of the crate: built for release with the cargo arguments after the first two,
+# bound by wasm-bindgen into directory $1 as $2.js and $2_bg.wasm, then shrunk by wasm-opt.
+wasm_module() {
+  local out="$1" name="$2"
+  shift 2
+  cargo build --quiet --release --lib --target wasm32-unknown-unknown "$@"
+  rm -rf "$out"
+  wasm-bindgen --target web --out-dir "$out" --out-name "$name" \
+    "$ROOT/target/wasm32-unknown-unknown/release/keywarden.wasm"
+  "$E2E/node_modules/.bin/wasm-opt" -Oz "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm"
+}
+
 build() {
   lint_while_building
   say "building the step panel's module (release; the panel alone, loaded in every vendor tab)"
   # The same crate with only the panel's entry point: no worker, vault or crypto in it. Built
   # first, so that target/…/keywarden.wasm is left holding the full core (the bench reads it).
-  cargo build --quiet --release --lib --target wasm32-unknown-unknown --features panel-frame
   local panel="$ROOT/target/wasm-pkg-panel"
-  rm -rf "$panel"
-  wasm-bindgen --target web --out-dir "$panel" --out-name keywarden_panel \
-    "$ROOT/target/wasm32-unknown-unknown/release/keywarden.wasm"
-  "$E2E/node_modules/.bin/wasm-opt" -Oz "$panel/keywarden_panel_bg.wasm" -o "$panel/keywarden_panel_bg.wasm"
+  wasm_module "$panel" keywarden_panel --features panel-frame
   say "building the extension pages' module (release; the popup and the options page, which ask the worker)"
   # The same crate with only the popup's and the options page's entry points: no worker, vault
   # crypto, age or Argon2 in it. Also built before the full core, for the same reason.
-  cargo build --quiet --release --lib --target wasm32-unknown-unknown --features pages-frame
   local pages="$ROOT/target/wasm-pkg-pages"
-  rm -rf "$pages"
-  wasm-bindgen --target web --out-dir "$pages" --out-name keywarden_pages \
-    "$ROOT/target/wasm32-unknown-unknown/release/keywarden.wasm"
-  "$E2E/node_modules/.bin/wasm-opt" -Oz "$pages/keywarden_pages_bg.wasm" -o "$pages/keywarden_pages_bg.wasm"
+  wasm_module "$pages" keywarden_pages --features pages-frame
   say "building the wasm core (release; the worker's module, built last so the bench's twiggy reads it)"
-  cargo build --quiet --release --lib --target wasm32-unknown-unknown
   local pkg="$ROOT/target/wasm-pkg"
-  rm -rf "$pkg"
-  wasm-bindgen --target web --out-dir "$pkg" --out-name keywarden \
-    "$ROOT/target/wasm32-unknown-unknown/release/keywarden.wasm"
-  "$E2E/node_modules/.bin/wasm-opt" -Oz "$pkg/keywarden_bg.wasm" -o "$pkg/keywarden_bg.wasm"
+  wasm_module "$pkg" keywarden
   say "building the passphrase strength check (release; loaded by the options page only)"
   cargo build --quiet --release --target wasm32-unknown-unknown -p keywarden-strength
   local strength="$ROOT/target/wasm-pkg-strength" built="$ROOT/target/wasm32-unknown-unknown/release/keywarden_strength.wasm"
