@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '..', '..');
 export const FIXTURES_DIR = path.join(HERE, 'fixtures');
+/** The developer tool `./build.sh` builds (dev profile) before the tests: vault images, manifests. */
+export const KEYWARDEN_TOOL = path.join(REPO_ROOT, 'target', 'debug', 'keywarden-tool');
 
 /** Every host the fixtures answer for, and the fixture directory each one serves. */
 export const FIXTURE_HOSTS = {

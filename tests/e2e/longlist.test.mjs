@@ -4,13 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe } from 'node:test';
-import { REPO_ROOT, STEP_TIMEOUT, sleep, withTimeout } from './harness.mjs';
+import { KEYWARDEN_TOOL as TOOL, REPO_ROOT, STEP_TIMEOUT, sleep, withTimeout } from './harness.mjs';
 import { BROWSERS, bringToFront, chainedSteps, findOptionsTab, launchForSuite, loadExtensionPage, openPopup, serveFixtures, waitForVault } from './flow.mjs';
 
 const TEST = { timeout: 90_000 };
 const CRYPTO_TIMEOUT = 60_000;
 const SHOTS = path.join(REPO_ROOT, 'target', 'screenshots');
-const TOOL = path.join(REPO_ROOT, 'target', 'release', 'keywarden-tool');
 const PASSPHRASE = 'a long list of keys, one passphrase';
 /** More than two batches of 100 rows, so the button shows up twice with different counts. */
 const ENTRIES = 250;

@@ -6,8 +6,7 @@
 // time of a right passphrase minus that of a wrong one in the same run (both run Argon2 once; the
 // wrong one draws an error instead of the list).
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { REPO_ROOT, launchBrowser, startFixtures, withTimeout } from '../harness.mjs';
+import { KEYWARDEN_TOOL as TOOL, launchBrowser, startFixtures, withTimeout } from '../harness.mjs';
 import { openTab, vendorFlow } from '../flow.mjs';
 
 const APP = 'https://control.predicthq.com';
@@ -18,7 +17,6 @@ const RUNS = Number(process.env.KEYWARDEN_BENCH_RUNS || (QUICK ? 3 : 15));
 const SIZES = (process.env.KEYWARDEN_BENCH_SIZES || '10,1000,10000').split(',').map(Number);
 const PASSPHRASE = 'bench passphrase, long enough';
 const WRONG = 'not the bench passphrase at all';
-const TOOL = path.join(REPO_ROOT, 'target', 'debug', 'keywarden-tool');
 const WAIT = 120_000;
 /** Longest any one step may take before the bench names it and gives up on that size. */
 const STEP = Number(process.env.KEYWARDEN_BENCH_STEP_MS || 180_000);
