@@ -109,16 +109,18 @@ pub fn js_error(e: JsValue) -> String {
     JsError::from_js(e).to_string()
 }
 
-/// Sends a request from an extension page to the worker and reads its reply, refusing a reply of
-/// another protocol version. The error says why in the admin's words.
-pub async fn ask(request: &OutgoingRequest) -> Result<Reply, Words> {
-    let answer = wasm_bindgen_futures::JsFuture::from(api::send_message(&out(request)))
-        .await
-        .map_err(|e| words!("errNoAnswer", js_error(e)))?;
-    let unreadable = |e: serde_wasm_bindgen::Error| words!("errUnreadableAnswer", e.to_string());
-    let version = serde_wasm_bindgen::from_value::<VersionOnly>(answer.clone()).map_err(unreadable)?;
-    if version.v != VERSION {
-        return Err(words!("errOtherVersion", version.v, VERSION));
+/// Sends a request from an extension page to the worker at once, and gives a future of its reply,
+/// refusing a reply of another protocol version. The error says why in the admin's words. Since the
+/// message leaves before the future is first polled, a page can have several requests under way.
+pub fn ask(request: &OutgoingRequest) -> impl std::future::Future<Output = Result<Reply, Words>> {
+    let sent = wasm_bindgen_futures::JsFuture::from(api::send_message(&out(request)));
+    async move {
+        let answer = sent.await.map_err(|e| words!("errNoAnswer", js_error(e)))?;
+        let unreadable = |e: serde_wasm_bindgen::Error| words!("errUnreadableAnswer", e.to_string());
+        let version = serde_wasm_bindgen::from_value::<VersionOnly>(answer.clone()).map_err(unreadable)?;
+        if version.v != VERSION {
+            return Err(words!("errOtherVersion", version.v, VERSION));
+        }
+        serde_wasm_bindgen::from_value::<Incoming<Reply>>(answer).map(|i| i.body).map_err(unreadable)
     }
-    serde_wasm_bindgen::from_value::<Incoming<Reply>>(answer).map(|i| i.body).map_err(unreadable)
 }

@@ -57,13 +57,16 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
 
 /// Draws the page into the detached `page`; `root` is where it will go (handlers redraw there).
 async fn build(page: &Element, root: &Element, message: Option<String>) -> Result<Vec<EventListener>, JsValue> {
-    let reply = ask(&OutgoingRequest::Servers).await;
-    let vault = match ask(&OutgoingRequest::VaultStatus).await {
+    // All three are under way at once; the worker answers them in order.
+    let (servers, vault, guidance) =
+        (ask(&OutgoingRequest::Servers), ask(&OutgoingRequest::VaultStatus), ask(&OutgoingRequest::Guidance));
+    let reply = servers.await;
+    let vault = match vault.await {
         Ok(Reply::Vault(v)) => Some(v),
         _ => None,
     };
     let first_run = vault.as_ref().is_some_and(|v| !v.set_up);
-    let guidance = ask(&OutgoingRequest::Guidance).await;
+    let guidance = guidance.await;
     let mut listeners = Vec::new();
     let title = if first_run { t("welcomeTitle") } else { t("optionsTitle") };
     add(page, "h1", &[], &title)?;

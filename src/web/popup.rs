@@ -78,12 +78,14 @@ fn keep_timer(timer: Timeout) {
 
 /// Asks the worker how the tab and the vault stand, then draws.
 async fn load() {
+    // The vault's status needs no tab: it is under way while the tab is looked up.
+    let vault = ask(&OutgoingRequest::VaultStatus);
     let tab = match JsFuture::from(api::active_tab_id()).await {
         Ok(v) => v.as_f64().map(|t| t as u32),
         Err(_) => None,
     };
     let status = ask(&OutgoingRequest::Status { tab }).await;
-    let vault = match ask(&OutgoingRequest::VaultStatus).await {
+    let vault = match vault.await {
         Ok(Reply::Vault(v)) => Some(v),
         _ => None,
     };
