@@ -9,7 +9,7 @@
 //! Chromium and Firefox, so the two readings of a page cannot drift apart.
 #![cfg(not(target_arch = "wasm32"))]
 
-use keywarden::explain::case::{judge, parse};
+use keywarden::explain::case::{judge, offered_after_generating, parse};
 use keywarden::explain::model::golden;
 use keywarden::explain::page_model;
 use std::path::{Path, PathBuf};
@@ -85,6 +85,28 @@ fn page_models_match_their_golden_files() {
         }
     }
     assert!(checked >= VENDORS.len() * AT_LEAST);
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A page that offers no key offers none right after the step that generates one either: the
+/// record ids, event ids and integration ids of the vendor's other pages are never taken for the
+/// key because the admin just pressed Generate.
+#[test]
+fn pages_without_a_key_offer_none_right_after_generate() {
+    let mut wrong = Vec::new();
+    for vendor in VENDORS {
+        for (file, html) in cases_of(vendor) {
+            let case = parse(&file, &html).unwrap_or_else(|e| panic!("{file}: {e}"));
+            if case.offered {
+                continue;
+            }
+            match offered_after_generating(&case, &html) {
+                Ok(false) => {}
+                Ok(true) => wrong.push(format!("{file}: a key is offered right after a generating step")),
+                Err(e) => wrong.push(format!("{file}: {e}")),
+            }
+        }
+    }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 

@@ -160,3 +160,50 @@ fn pi_user_list_without_create_user_in_this_tab_asks_to_create_one() {
     let out = report_at(&mut ctrl, 2, &pi_users(), 1_000);
     assert_eq!(step_shown(&out).as_deref(), Some("create-user"));
 }
+
+/// Right after Create, a page of several unannounced token-shaped strings (a list of record ids)
+/// offers none of them: "just generated" stands for the one string on the page.
+#[test]
+fn several_unannounced_strings_after_create_are_none_of_them_the_key() {
+    let mut ctrl = controller();
+    let form = token_form(true);
+    report_at(&mut ctrl, 1, &form, 0);
+    press_at(&mut ctrl, 1, &form, "create", 1_000);
+    let list = Page::at(&url("/tokens"))
+        .with("", el(Role::Heading, "Settings"))
+        .with("one", secret(token_shape()))
+        .with("two", secret(token_shape()))
+        .with("copy", el(Role::Button, "Copy"));
+    assert!(reply_draw(&report_at(&mut ctrl, 2, &list, 2_000)).capture.is_none());
+}
+
+/// Right after Create, a string its label names as something else ("Signing key ID") is not the
+/// key, even when it is the only one.
+#[test]
+fn a_string_labelled_as_another_thing_is_not_the_key_after_create() {
+    let mut ctrl = controller();
+    let form = token_form(true);
+    report_at(&mut ctrl, 1, &form, 0);
+    press_at(&mut ctrl, 1, &form, "create", 1_000);
+    for label in ["Signing key ID", "Token name", "Client ID", "ID"] {
+        let page = Page::at(&url("/tokens"))
+            .with("", el(Role::Heading, "Settings"))
+            .with("", el(Role::Label, label))
+            .with("key", secret(token_shape()))
+            .with("copy", el(Role::Button, "Copy"));
+        assert!(reply_draw(&report_at(&mut ctrl, 2, &page, 2_000)).capture.is_none(), "{label}");
+    }
+}
+
+/// Once the key is saved, the tab forgets that it generated one: a later page of the console with
+/// an unannounced string offers nothing.
+#[test]
+fn a_saved_key_ends_the_just_generated_memory() {
+    let mut ctrl = controller();
+    let form = token_form(true);
+    report_at(&mut ctrl, 1, &form, 0);
+    press_at(&mut ctrl, 1, &form, "create", 1_000);
+    assert!(offered_at(&mut ctrl, 2, 2_000));
+    ctrl.saved(1, "predicthq", "warehouse-sync".into(), "…J4hs".into(), 3_000);
+    assert!(!offered_at(&mut ctrl, 3, 4_000));
+}

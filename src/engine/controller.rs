@@ -247,13 +247,12 @@ impl Controller {
         let Some(state) = self.tabs.get_mut(&tab) else { return Vec::new() };
         let vendor = vendor.to_string();
         let visit = state.model.as_ref().map(|m| visit_of(&m.url)).unwrap_or_default();
-        let label = self
-            .catalog
-            .recipes
-            .iter()
-            .find(|r| r.vendor.id == vendor)
-            .map(|r| r.key.label.clone())
-            .unwrap_or_default();
+        let recipe = self.catalog.recipes.iter().find(|r| r.vendor.id == vendor);
+        let label = recipe.map(|r| r.key.label.clone()).unwrap_or_default();
+        // The key is kept: the tab no longer "just generated" one.
+        if let Some(r) = recipe {
+            state.progress.forget(&vendor, &r.key.generated_by);
+        }
         state.progress.saved(SavedNote { vendor, name, hint, label, visit });
         self.changes.tabs.insert(tab);
         self.refresh(tab, now)

@@ -79,15 +79,44 @@ impl<'m> Scene<'m> {
     }
 
     /// Why element `i` shows the key ([`Scene::is_key`]), or None when it does not.
+    ///
+    /// Right after a generating step, a string nothing announces still counts, but only when it is
+    /// the one key-shaped string on the page that no label names as something else ("Report ID"):
+    /// a page of record ids reached after pressing Generate offers none of them.
     pub fn why_key(&self, i: usize, key: &KeySpec) -> Option<KeyContext> {
-        let el = &self.model.elements[i];
-        if !el.secret.as_ref().is_some_and(|s| key.fits_shape(s)) {
-            return None;
+        match self.key_verdict(i, key) {
+            KeyVerdict::Key(why) => Some(why),
+            _ => None,
         }
-        if let Some(step) = key.generated_by.iter().find(|s| self.remembers(s)) {
-            return Some(KeyContext::Generated(step.clone()));
+    }
+
+    /// Whether element `i` shows the key, and why or why not ([`Scene::why_key`]).
+    pub fn key_verdict(&self, i: usize, key: &KeySpec) -> KeyVerdict {
+        if !self.fits(i, key) {
+            return KeyVerdict::Shape;
         }
-        self.announced(i, &key.context).map(KeyContext::Announced)
+        match self.announced(i, &key.context) {
+            Announcement::By(j) => KeyVerdict::Key(KeyContext::Announced(j)),
+            Announcement::Other(j) => KeyVerdict::NamedOther(j),
+            Announcement::Silent => {
+                let Some(step) = key.generated_by.iter().find(|s| self.remembers(s)) else {
+                    return KeyVerdict::Unannounced;
+                };
+                let mut unnamed = (0..self.model.elements.len()).filter(|&j| {
+                    self.fits(j, key) && !matches!(self.announced(j, &key.context), Announcement::Other(_))
+                });
+                if unnamed.next() == Some(i) && unnamed.next().is_none() {
+                    KeyVerdict::Key(KeyContext::Generated(step.clone()))
+                } else {
+                    KeyVerdict::NotAlone(step.clone())
+                }
+            }
+        }
+    }
+
+    /// Does element `i` hold a string of the key's outline?
+    fn fits(&self, i: usize, key: &KeySpec) -> bool {
+        self.model.elements[i].secret.as_ref().is_some_and(|s| key.fits_shape(s))
     }
 
     /// Does element `j` mention one of `phrases` (or its plural, "API keys" for "API key")?
@@ -96,15 +125,25 @@ impl<'m> Scene<'m> {
         within(&self.texts[j]) || within(&self.labels[j])
     }
 
-    /// The element that announces element `i` as the key, if any. Its own text or label speaks
-    /// first; then the nearest short label before it (a term such as "Integration ID" names what
-    /// the value is, and one that is not the key's name rules it out); then its dialog or group;
-    /// then its section heading or a sentence before it; last the line or button right after it.
-    fn announced(&self, i: usize, phrases: &[String]) -> Option<usize> {
+    /// Does element `j` announce the key: it says one of `phrases` and is not a short term for
+    /// something else that merely contains them ("Key ID", "Signing key name")?
+    fn calls_key(&self, j: usize, phrases: &[String]) -> bool {
+        self.says(j, phrases) && !names_other(&self.texts[j]) && !names_other(&self.labels[j])
+    }
+
+    /// What announces element `i` as the key, if anything. Its own text or label speaks first;
+    /// then the nearest short label before it (a term such as "Integration ID" names what the
+    /// value is, and one that is not the key's name rules it out); then its dialog or group; then
+    /// its section heading or a sentence before it; last the line or button right after it.
+    fn announced(&self, i: usize, phrases: &[String]) -> Announcement {
         let elements = &self.model.elements;
         let el = &elements[i];
         if self.says(i, phrases) {
-            return Some(i);
+            return if self.calls_key(i, phrases) { Announcement::By(i) } else { Announcement::Other(i) };
+        }
+        // "Account ID • 1f0e…": the element's own words name what it holds.
+        if names_other(&self.texts[i]) || names_other(&self.labels[i]) {
+            return Announcement::Other(i);
         }
         let same_block = |j: usize| Some(j as u32) != el.dialog && elements[j].dialog == el.dialog;
         let before: Vec<usize> = (i.saturating_sub(CONTEXT_BEFORE)..i).rev().take_while(|&j| same_block(j)).collect();
@@ -119,26 +158,30 @@ impl<'m> Scene<'m> {
                 && self.texts[j].split(' ').count() <= LABEL_WORDS
         });
         if let Some(j) = term {
-            return self.says(j, phrases).then_some(j);
+            return if self.calls_key(j, phrases) { Announcement::By(j) } else { Announcement::Other(j) };
         }
         for holder in [el.dialog, el.group].into_iter().flatten() {
             if self.says(holder as usize, phrases) {
-                return Some(holder as usize);
+                return Announcement::By(holder as usize);
             }
         }
         for &j in &before {
             match elements[j].role() {
-                Role::Heading => return self.says(j, phrases).then_some(j),
-                Role::Text | Role::Label | Role::Alert | Role::Cell if self.says(j, phrases) => return Some(j),
+                Role::Heading => return if self.says(j, phrases) { Announcement::By(j) } else { Announcement::Silent },
+                Role::Text | Role::Label | Role::Alert | Role::Cell if self.says(j, phrases) => {
+                    return Announcement::By(j)
+                }
                 _ => {}
             }
         }
-        (i + 1..(i + 1 + CONTEXT_AFTER).min(elements.len())).find(|&j| {
-            let e = &elements[j];
-            // A line after it, or its own button ("Copy token"): never a link, which may be navigation.
-            let announcing = matches!(e.role(), Role::Text | Role::Label | Role::Alert | Role::Button);
-            e.dialog == el.dialog && announcing && self.says(j, phrases)
-        })
+        (i + 1..(i + 1 + CONTEXT_AFTER).min(elements.len()))
+            .find(|&j| {
+                let e = &elements[j];
+                // A line after it, or its own button ("Copy token"): never a link, which may be navigation.
+                let announcing = matches!(e.role(), Role::Text | Role::Label | Role::Alert | Role::Button);
+                e.dialog == el.dialog && announcing && self.calls_key(j, phrases)
+            })
+            .map_or(Announcement::Silent, Announcement::By)
     }
 
     pub fn element(&self, i: usize) -> &Element {
@@ -203,6 +246,66 @@ impl<'m> Scene<'m> {
     pub fn find_any(&self, alternatives: &[Matcher], key: &KeySpec) -> Option<usize> {
         alternatives.iter().find_map(|m| self.find(m, key))
     }
+}
+
+/// What the elements around a key-shaped string say of it.
+enum Announcement {
+    /// This element calls it the key.
+    By(usize),
+    /// This element names it as something else ("Integration ID").
+    Other(usize),
+    /// Nothing around it says what it is.
+    Silent,
+}
+
+/// Last words of a short term that names something about a key, or another thing, rather than
+/// the key itself: "Key ID", "Token name", "API key prefix", "Signing key fingerprint".
+const OTHER_THINGS: &[&str] = &[
+    "id",
+    "ids",
+    "identifier",
+    "name",
+    "number",
+    "url",
+    "uri",
+    "date",
+    "type",
+    "status",
+    "description",
+    "prefix",
+    "expiry",
+    "expires",
+    "owner",
+    "fingerprint",
+    "hash",
+    "version",
+    "count",
+];
+
+/// Is normalized `text` a short term whose last word names another thing ([`OTHER_THINGS`])?
+fn names_other(text: &str) -> bool {
+    let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
+    match words.as_slice() {
+        [only] => ["id", "ids", "identifier", "uuid", "guid"].contains(only),
+        [.., last] => words.len() <= LABEL_WORDS && OTHER_THINGS.contains(last),
+        [] => false,
+    }
+}
+
+/// Whether a string is taken for the key, and why or why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyVerdict {
+    /// It is the key, for this reason.
+    Key(KeyContext),
+    /// It does not have the key's outline (or the element holds no key-like string).
+    Shape,
+    /// This element names it as something else ("Integration ID", "Key ID").
+    NamedOther(usize),
+    /// Nothing around it calls it the key, and no step that generates one was performed.
+    Unannounced,
+    /// This step that generates a key was performed, but the string is not the one key-shaped
+    /// string on the page that no label names otherwise.
+    NotAlone(String),
 }
 
 /// Why a key-shaped string is taken for the key.

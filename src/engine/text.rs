@@ -33,7 +33,16 @@ pub enum Fit {
 /// How many extra words a text may carry around a phrase and still count as a loose match.
 const EXTRA_WORDS: usize = 2;
 
-/// Matches normalized `text` against normalized `phrase`.
+/// Words a label may carry or leave out without changing what it names: "Create a token" and
+/// "Create your first token" read as "Create token", "Name your key" as "Name key".
+const FILLERS: &[&str] = &["a", "an", "the", "your", "my", "our", "this", "first"];
+
+/// The words of normalized `text` that carry meaning (its [`FILLERS`] left out).
+fn content_words(text: &str) -> Vec<&str> {
+    text.split(' ').filter(|w| !w.is_empty() && !FILLERS.contains(w)).collect()
+}
+
+/// Matches normalized `text` against normalized `phrase`, both read without their [`FILLERS`].
 ///
 /// Exact when equal; loose when a phrase of two or more words forms a contiguous run inside the
 /// text and the text has at most two more words. One-word phrases match only exactly, so
@@ -45,21 +54,33 @@ pub fn fit(text: &str, phrase: &str) -> Option<Fit> {
     if text == phrase {
         return Some(Fit::Exact);
     }
-    let words: Vec<&str> = text.split(' ').collect();
-    let want: Vec<&str> = phrase.split(' ').collect();
+    let words = content_words(text);
+    let want = content_words(phrase);
+    if want.is_empty() {
+        return None;
+    }
+    if words == want {
+        return Some(Fit::Exact);
+    }
     if want.len() < 2 || words.len() <= want.len() || words.len() > want.len() + EXTRA_WORDS {
         return None;
     }
     words.windows(want.len()).any(|w| w == want.as_slice()).then_some(Fit::Loose)
 }
 
-/// True when the phrase's words appear as a contiguous run anywhere in `text`, however long.
+/// True when the phrase's words appear as a contiguous run anywhere in `text`, however long, both
+/// read without their [`FILLERS`].
 pub fn mentions(text: &str, phrase: &str) -> bool {
     if phrase.is_empty() {
         return false;
     }
     let padded = format!(" {text} ");
-    padded.contains(&format!(" {phrase} "))
+    if padded.contains(&format!(" {phrase} ")) {
+        return true;
+    }
+    let want = content_words(phrase);
+    let words = content_words(text);
+    !want.is_empty() && words.windows(want.len()).any(|w| w == want.as_slice())
 }
 
 #[cfg(test)]
@@ -83,6 +104,19 @@ mod tests {
         assert_eq!(fit("token create", "create token"), None);
         assert_eq!(fit("create", "create token"), None);
         assert_eq!(fit("anything", ""), None);
+    }
+
+    #[test]
+    fn articles_and_possessives_are_read_past() {
+        assert_eq!(fit("create a token", "create token"), Some(Fit::Exact));
+        assert_eq!(fit("generate a new key", "generate new key"), Some(Fit::Exact));
+        assert_eq!(fit("create your first token", "create token"), Some(Fit::Exact));
+        assert_eq!(fit("create your token now", "create token"), Some(Fit::Loose));
+        assert_eq!(fit("the", "a"), None);
+        assert!(mentions("copy the api key below", "api key"));
+        assert!(mentions("here is your new api token", "new api token"));
+        assert!(mentions("it will not be shown again", "not be shown again"));
+        assert!(!mentions("a", "the"));
     }
 
     #[test]

@@ -139,6 +139,11 @@ impl Progress {
         self.memory.drain(..over);
     }
 
+    /// Forgets that `steps` of `vendor` were performed in this tab.
+    pub fn forget(&mut self, vendor: &str, steps: &[String]) {
+        self.memory.retain(|s| !(s.vendor == vendor && steps.contains(&s.step)));
+    }
+
     /// The steps of `vendor` performed in this tab within [`MEMORY_MS`] before `now` (a `now` of
     /// `None`: whatever is still remembered).
     pub fn recall(&self, vendor: &str, now: Option<u64>) -> Vec<String> {

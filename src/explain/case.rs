@@ -19,6 +19,7 @@
 //! counts them.
 
 use crate::engine::detect::key_on_screen;
+use crate::engine::page::{Location, PageModel};
 use crate::engine::recipe::Catalog;
 use crate::engine::recognize::{recognize, Scene};
 use crate::engine::text::normalize;
@@ -102,16 +103,9 @@ pub fn parse(file: &str, html: &str) -> Result<Case, String> {
 
 /// What keywarden makes of a case's page, compared with what the case expects; None when they agree.
 pub fn judge(case: &Case, html: &str) -> Option<String> {
-    let mut catalog = Catalog::builtin().expect("built-in recipes");
-    for (vendor, host) in &case.servers {
-        if let Err(e) = catalog.add_server(vendor, host) {
-            return Some(format!("server {vendor}={host}: {e}"));
-        }
-    }
-    let model = page_model(html, &case.url);
-    let location = match model.validate() {
-        Ok(l) => l,
-        Err(e) => return Some(format!("the page model is refused: {e}")),
+    let (catalog, model, location) = match prepare(case, html) {
+        Ok(parts) => parts,
+        Err(why) => return Some(why),
     };
     let scene = Scene::new(&model, location).remembering(case.after.clone());
     let rec = recognize(&catalog, &scene);
@@ -144,6 +138,29 @@ pub fn judge(case: &Case, html: &str) -> Option<String> {
         }
     }
     (!wrong.is_empty()).then(|| wrong.join("; "))
+}
+
+/// The catalog with the case's servers, and the case page's model and location.
+fn prepare(case: &Case, html: &str) -> Result<(Catalog, PageModel, Location), String> {
+    let mut catalog = Catalog::builtin().expect("built-in recipes");
+    for (vendor, host) in &case.servers {
+        catalog.add_server(vendor, host).map_err(|e| format!("server {vendor}={host}: {e}"))?;
+    }
+    let model = page_model(html, &case.url);
+    let location = model.validate().map_err(|e| format!("the page model is refused: {e}"))?;
+    Ok((catalog, model, location))
+}
+
+/// Would a key be offered on the case's page if the tab also remembered every step of the
+/// serving vendor that generates a key (its `generated_by`)? A page that offers none must offer
+/// none right after Generate either: "just generated" never makes a record id the key.
+pub fn offered_after_generating(case: &Case, html: &str) -> Result<bool, String> {
+    let (catalog, model, location) = prepare(case, html)?;
+    let Some(recipe) = catalog.for_host(&location.host) else { return Ok(false) };
+    let mut memory = case.after.clone();
+    memory.extend(recipe.key.generated_by.iter().cloned());
+    let scene = Scene::new(&model, location).remembering(memory);
+    Ok(recognize(&catalog, &scene).is_some_and(|r| key_on_screen(&r, &scene).is_some()))
 }
 
 /// What keywarden makes of a case's page, in the case's own words: whether a key page is
