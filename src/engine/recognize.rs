@@ -427,6 +427,10 @@ pub fn judge<'r>(recipe: &'r Recipe, scene: &Scene<'_>) -> Vec<PageVerdict<'r>> 
                     held: globs_hold(&page.hashes, &scene.location.hash),
                 });
             }
+            if !page.routes.is_empty() {
+                let route = format!("{}#{}", scene.location.path, scene.location.hash);
+                signals.push(Signal { what: format!("route {route}"), held: globs_hold(&page.routes, &route) });
+            }
             for m in &page.all {
                 signals.push(Signal {
                     what: format!("shows {}", describe(m)),

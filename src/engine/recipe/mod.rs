@@ -294,6 +294,9 @@ pub struct Page {
     pub key_page: bool,
     pub paths: Vec<Glob>,
     pub hashes: Vec<Glob>,
+    /// Patterns over `path#fragment`: an app that routes by path in one revision and by fragment
+    /// in another ("/t/PlanningSpace/generateApiKey", "/t/PlanningSpace/#/generateApiKey").
+    pub routes: Vec<Glob>,
     /// Every one of these must be on screen.
     pub all: Vec<Matcher>,
     /// None of these may be on screen.
@@ -325,6 +328,8 @@ pub struct Vendor {
     pub name: String,
     /// Fixed hosts; empty for a self-hosted product, whose servers the admin adds.
     pub hosts: Vec<HostPattern>,
+    /// Hosts `hosts` covers that are not the app: nothing is recognized there.
+    pub not_hosts: Vec<HostPattern>,
     /// Runs on customers' own servers: recognized only on servers the admin added for it.
     pub self_hosted: bool,
     pub tenant: TenantFrom,
@@ -403,7 +408,7 @@ impl Recipe {
     }
 
     pub fn serves(&self, host: &str) -> bool {
-        self.vendor.hosts.iter().any(|h| h.matches(host))
+        self.vendor.hosts.iter().any(|h| h.matches(host)) && !self.vendor.not_hosts.iter().any(|h| h.matches(host))
     }
 }
 
@@ -513,11 +518,27 @@ impl Checker<'_> {
             .enumerate()
             .map(|(i, h)| self.host(&format!("vendor.hosts[{i}]"), h))
             .collect::<Checked<Vec<_>>>()?;
+        let not_hosts = raw
+            .not_hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let field = format!("vendor.not_hosts[{i}]");
+                let pattern = self.host(&field, h)?;
+                if !hosts.iter().any(|o| o.overlaps(&pattern)) {
+                    return self.err(
+                        field,
+                        format!("{h:?} is not covered by vendor.hosts, so leaving it out changes nothing"),
+                    );
+                }
+                Ok(pattern)
+            })
+            .collect::<Checked<Vec<_>>>()?;
         let key_page_url = match raw.key_page_url {
             None => None,
             Some(url) => Some(self.key_page_url(&url, &hosts)?),
         };
-        Ok(Vendor { id, name, hosts, self_hosted: raw.self_hosted, tenant, key_page_url })
+        Ok(Vendor { id, name, hosts, not_hosts, self_hosted: raw.self_hosted, tenant, key_page_url })
     }
 
     /// A key page must be an `https://` address on an exact host of the vendor's (so a self-hosted
@@ -649,6 +670,7 @@ impl Checker<'_> {
         };
         let paths = globs("paths", &raw.paths)?;
         let hashes = globs("hashes", &raw.hashes)?;
+        let routes = globs("routes", &raw.routes)?;
         let all = self.matchers(&format!("{at}.all"), raw.all)?;
         let none = self.matchers(&format!("{at}.none"), raw.none)?;
         let after = raw
@@ -657,8 +679,8 @@ impl Checker<'_> {
             .enumerate()
             .map(|(i, id)| self.id(&format!("{at}.after[{i}]"), id))
             .collect::<Checked<Vec<_>>>()?;
-        if paths.is_empty() && hashes.is_empty() && all.is_empty() {
-            return self.err(at, "a page needs paths, hashes or `all` signals to be recognized by");
+        if paths.is_empty() && hashes.is_empty() && routes.is_empty() && all.is_empty() {
+            return self.err(at, "a page needs paths, hashes, routes or `all` signals to be recognized by");
         }
         if raw.step.is_empty() {
             return self.err(format!("{at}.step"), "a page needs at least one [[page.step]]");
@@ -682,7 +704,7 @@ impl Checker<'_> {
                 "a page that shows a key (a capture step or a secret signal) is a key page",
             );
         }
-        Ok(Page { id, key_page: raw.key_page, paths, hashes, all, none, after, steps, fields })
+        Ok(Page { id, key_page: raw.key_page, paths, hashes, routes, all, none, after, steps, fields })
     }
 
     fn word_enum<T: serde::de::DeserializeOwned>(&self, field: &str, value: &str, expected: &str) -> Checked<T> {

@@ -24,6 +24,9 @@ pub(super) struct RawVendor {
     pub name: String,
     #[serde(default)]
     pub hosts: Vec<String>,
+    /// Hosts that `hosts` covers but are not the app (the vendor's documentation, support site).
+    #[serde(default)]
+    pub not_hosts: Vec<String>,
     #[serde(default)]
     pub self_hosted: bool,
     pub tenant: Option<String>,
@@ -70,6 +73,10 @@ pub(super) struct RawPage {
     pub paths: Vec<String>,
     #[serde(default)]
     pub hashes: Vec<String>,
+    /// Patterns over the path and fragment together (`path#fragment`), for an app that may route
+    /// by either: one of them must match.
+    #[serde(default)]
+    pub routes: Vec<String>,
     #[serde(default)]
     pub all: Vec<RawMatcher>,
     #[serde(default)]
