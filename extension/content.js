@@ -1246,9 +1246,9 @@
   };
   document.addEventListener('input', typed, true);
   document.addEventListener('change', typed, true);
-  // A real click on a reported element: the worker remembers a step the admin performed there (a
-  // user created, a key generated). Scripts' clicks are not trusted and never count.
-  document.addEventListener('click', (e) => {
+  // A real press on a reported element: the worker remembers a step the admin performed there (a
+  // user created, a key generated). Scripts' events are not trusted and never count.
+  const pressed = (e) => {
     if (!e.isTrusted || !(e.target instanceof Node) || OWN.has(e.target.nodeName)) return;
     for (let i = elements.length - 1; i >= 0; i -= 1) {
       if (elements[i].contains(e.target)) {
@@ -1257,7 +1257,20 @@
         return;
       }
     }
-  }, true);
+  };
+  document.addEventListener('click', pressed, true);
+  // A control made of a div with a button role, worked from the keyboard, gets no click from the
+  // browser: Enter (on key down) and Space (on key up) count as its press. Native controls turn
+  // both into a click, which already counted.
+  const NATIVE = 'button, a[href], input, select, textarea, summary, [contenteditable=""], [contenteditable="true"]';
+  const keyed = (e) => {
+    const key = e.type === 'keydown' ? 'Enter' : ' ';
+    if (e.key !== key || e.repeat || !(e.target instanceof Element) || e.target.closest(NATIVE)) return;
+    if (!/^(button|link|menuitem|tab|option)$/.test(e.target.getAttribute('role') || '')) return;
+    pressed(e);
+  };
+  document.addEventListener('keydown', keyed, true);
+  document.addEventListener('keyup', keyed, true);
   document.addEventListener('click', (e) => {
     if (!e.isTrusted || !capture || !(e.target instanceof Node)) return;
     if (capture.copy?.contains(e.target)) {

@@ -29,12 +29,12 @@ const { expectStep, captureState, expectReceived, expectSetupOffered, expectCapt
 const fixtures = serveFixtures();
 
 /** Fills in the token form and walks through the scopes step up to the "Create Token" highlight. */
-async function fillTokenForm(tab, name) {
+async function fillTokenForm(tab, name, create = CREATE) {
   await expectStep(tab, 'name-token', NAME_INPUT);
   await tab.type(NAME_INPUT, name);
   const panel = await expectStep(tab, 'choose-scopes', SCOPES, 'intersects');
   await panel.click({ css: 'button', text: 'Next' });
-  await expectStep(tab, 'create-token', CREATE);
+  await expectStep(tab, 'create-token', create);
 }
 
 /** Creates a token, waits for the copy step and the capture control, and returns the new token. */
@@ -145,6 +145,30 @@ for (const name of BROWSERS) {
       await tab.click(CREATE);
       await expectStep(tab, 'copy-token', COPY);
       await poll(async () => (await performed()).includes('create-token'), { what: 'the worker to remember Create Token' });
+    });
+
+    it('remembers Create Token pressed from the keyboard on a control made of a div with a button role', TEST, async (t) => {
+      if (name !== 'chromium') {
+        t.skip('reads the tab records in storage.session through the service worker, which only Chromium exposes');
+        return;
+      }
+      const since = Date.now();
+      const performed = () => session.browser.serviceWorker.evaluate(async (from) => {
+        const all = await chrome.storage.session.get(null);
+        return Object.entries(all)
+          .filter(([k]) => k.startsWith('tab:'))
+          .flatMap(([, record]) => record?.progress?.memory ?? [])
+          .filter((seen) => seen.at >= from)
+          .map((seen) => seen.step);
+      }, since);
+      await tab.goto(`${APP}/tokens?state=list&divs=1`);
+      await expectStep(tab, 'new-token', CREATE_NEW);
+      await tab.click(CREATE_NEW);
+      await fillTokenForm(tab, 'e2e keyboard', { css: '#create-token-div', text: 'Create Token' });
+      await tab.evaluate(() => document.getElementById('create-token-div').focus());
+      await tab.press('Enter');
+      await expectStep(tab, 'copy-token', COPY);
+      await poll(async () => (await performed()).includes('create-token'), { what: 'the worker to remember Create Token pressed with Enter' });
     });
 
     it('hands a fresh token over when the page\'s own "Copy Token" is pressed', TEST, async () => {
