@@ -133,7 +133,8 @@
       const heading = el.querySelector('h1,h2,h3,h4,[role=heading]');
       if (heading) return heading.textContent;
     }
-    return el.getAttribute('placeholder') || el.getAttribute('title') || '';
+    // `data-qtip`: the tooltip ExtJS (Gotransverse) gives its icon-only buttons in place of a title.
+    return el.getAttribute('placeholder') || el.getAttribute('title') || el.getAttribute('data-qtip') || '';
   }
 
   // The icon a class token names (`fa-copy` → `copy`), or ''.
@@ -1235,7 +1236,7 @@
     subtree: true, childList: true, characterData: true, attributes: true,
     // Every attribute the description reads.
     attributeFilter: ['class', 'style', 'hidden', 'open', 'disabled', 'aria-hidden', 'aria-expanded', 'aria-checked', 'aria-disabled', 'value', 'readonly',
-      'role', 'href', 'tabindex', 'type', 'id', 'for', 'checked', 'selected', 'multiple', 'size', 'popover', 'placeholder', 'title',
+      'role', 'href', 'tabindex', 'type', 'id', 'for', 'checked', 'selected', 'multiple', 'size', 'popover', 'placeholder', 'title', 'data-qtip',
       'aria-label', 'aria-labelledby', 'aria-haspopup', 'aria-level', 'data-icon', 'svgicon'],
   });
   // A field the worker pointed at is read again as the admin types, so a capture right after

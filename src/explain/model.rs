@@ -738,7 +738,7 @@ fn label_of(dom: &Dom, i: usize, role: Role) -> String {
             return dom.text_content(h);
         }
     }
-    [dom.attr(i, "placeholder"), dom.attr(i, "title")]
+    [dom.attr(i, "placeholder"), dom.attr(i, "title"), dom.attr(i, "data-qtip")]
         .into_iter()
         .flatten()
         .find(|s| !s.is_empty())
