@@ -120,7 +120,9 @@ fn binary_explains_the_token_screen_and_prints_only_its_outline() {
     assert_eq!(line(&out, "recognized:"), "recognized: predicthq/token-shown (page 4 of 4)");
     assert!(out.contains("  4. token-shown (1 of 1 signals)  ← recognized\n"), "{out}");
     assert!(out.contains("       ✗ does not show heading, reading \"tokens\" or \"api tokens\" or \"access tokens\" or \"api keys\"\n"), "{out}");
-    assert!(out.contains("       ✓ shows a key the page calls the key\n"), "{out}");
+    assert!(out.contains("       ✓ shows a key the page calls the key → element 6\n"), "{out}");
+    // Which element held each signal, and by which of the vocabulary's phrases.
+    assert!(out.contains("→ element 1, by \"api tokens\"\n"), "{out}");
     assert_eq!(
         line(&out, "current step:"),
         "current step: copy-token \"Save the new token now\" → element 7 (button \"Copy Token\")"
@@ -128,7 +130,7 @@ fn binary_explains_the_token_screen_and_prints_only_its_outline() {
     assert_eq!(
         line(&out, "key on screen:"),
         "key on screen: element 6 (text), outline 40 characters: a-z, A-Z, 0-9, symbols \"-_\"; \
-         offered for saving at step copy-token, beside element 7; element 3 calls it the key"
+         offered for saving at step copy-token, beside element 7; element 3 calls it the key (\"token\")"
     );
     assert!(!out.contains(SHOWN_TOKEN) && !err.contains(SHOWN_TOKEN));
     assert!(!out.contains(&SHOWN_TOKEN[..16]), "not even part of the token");

@@ -125,6 +125,12 @@ impl<'m> Scene<'m> {
         within(&self.texts[j]) || within(&self.labels[j])
     }
 
+    /// The first of `phrases` element `j` mentions (or its plural), for explanations.
+    pub fn said(&self, j: usize, phrases: &[String]) -> Option<String> {
+        let within = |text: &str, p: &str| mentions(text, p) || mentions(text, &format!("{p}s"));
+        phrases.iter().find(|p| within(&self.texts[j], p) || within(&self.labels[j], p)).cloned()
+    }
+
     /// Does element `j` announce the key: it says one of `phrases` and is not a short term for
     /// something else that merely contains them ("Key ID", "Signing key name")?
     fn calls_key(&self, j: usize, phrases: &[String]) -> bool {
@@ -224,6 +230,23 @@ impl<'m> Scene<'m> {
             return None;
         }
         Some(worst)
+    }
+
+    /// The words of `m` that element `i` matched, for explanations: the phrase its text, label,
+    /// neighbour or icon fitted best, or the phrase it mentions; None when `m` names no words.
+    pub fn matched_words(&self, i: usize, m: &Matcher) -> Option<String> {
+        let best = |sources: &[&str], phrases: &[String]| {
+            phrases
+                .iter()
+                .filter_map(|p| sources.iter().filter_map(|s| fit(s, p)).max().map(|f| (f, p)))
+                .max_by_key(|&(f, _)| f)
+                .map(|(_, p)| p.clone())
+        };
+        best(&[&self.texts[i], &self.labels[i], &self.icons[i]], &m.text)
+            .or_else(|| best(&[&self.labels[i]], &m.label))
+            .or_else(|| best(&[&self.beside[i]], &m.near))
+            .or_else(|| self.said(i, &m.mentions))
+            .or_else(|| m.icon.iter().find(|p| self.icons[i] == **p || self.texts[i] == **p).cloned())
     }
 
     /// The element `m` points at: exact fits before loose ones, then elements in the topmost
@@ -432,10 +455,15 @@ pub fn judge<'r>(recipe: &'r Recipe, scene: &Scene<'_>) -> Vec<PageVerdict<'r>> 
                 signals.push(Signal { what: format!("route {route}"), held: globs_hold(&page.routes, &route) });
             }
             for m in &page.all {
-                signals.push(Signal {
-                    what: format!("shows {}", describe(m)),
-                    held: scene.find(m, &recipe.key).is_some(),
-                });
+                let found = scene.find(m, &recipe.key);
+                let hit = match found {
+                    Some(j) => match scene.matched_words(j, m) {
+                        Some(words) => format!(" → element {j}, by \"{words}\""),
+                        None => format!(" → element {j}"),
+                    },
+                    None => String::new(),
+                };
+                signals.push(Signal { what: format!("shows {}{hit}", describe(m)), held: found.is_some() });
             }
             for m in &page.none {
                 signals.push(Signal {

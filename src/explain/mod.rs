@@ -12,7 +12,7 @@ pub use model::page_model;
 
 use crate::engine::detect::key_on_screen;
 use crate::engine::page::{Element, PageModel, SecretShape};
-use crate::engine::recipe::{Catalog, Done, Recipe};
+use crate::engine::recipe::{Catalog, Done, KeySpec, Recipe};
 use crate::engine::recognize::{describe, judge, recognize, KeyContext, KeyVerdict, PageVerdict, Scene};
 use crate::engine::walkthrough::Progress;
 use std::fmt::Write;
@@ -201,7 +201,7 @@ pub fn explain_after(catalog: &Catalog, model: &PageModel, after: &[String]) -> 
                 "key on screen: element {key} ({}), outline {shape}; offered for saving at step {}, beside element {anchor}; {}",
                 format!("{:?}", el.role()).to_lowercase(),
                 step.id,
-                context_words(scene.key_verdict(key, &recipe.key)),
+                context_words(&scene, &recipe.key, scene.key_verdict(key, &recipe.key)),
             );
         }
         None => keys_without_capture(w, &scene, Some(recipe)),
@@ -210,9 +210,12 @@ pub fn explain_after(catalog: &Catalog, model: &PageModel, after: &[String]) -> 
 }
 
 /// Why a key-shaped string is (or is not) taken for the key, in words.
-fn context_words(verdict: KeyVerdict) -> String {
+fn context_words(scene: &Scene<'_>, key: &KeySpec, verdict: KeyVerdict) -> String {
     match verdict {
-        KeyVerdict::Key(KeyContext::Announced(j)) => format!("element {j} calls it the key"),
+        KeyVerdict::Key(KeyContext::Announced(j)) => match scene.said(j, &key.context) {
+            Some(words) => format!("element {j} calls it the key (\"{words}\")"),
+            None => format!("element {j} calls it the key"),
+        },
         KeyVerdict::Key(KeyContext::Generated(step)) => {
             format!("shown right after {step} was performed in this tab, the one key-shaped string no label names otherwise")
         }
@@ -234,7 +237,11 @@ fn keys_without_capture(w: &mut String, scene: &Scene<'_>, recipe: Option<&Recip
         let Some(shape) = &el.secret else { continue };
         let fit = match recipe {
             Some(r) if r.key.fits_shape(shape) => {
-                format!(", fits the {} shape; {}", r.key.label, context_words(scene.key_verdict(i, &r.key)))
+                format!(
+                    ", fits the {} shape; {}",
+                    r.key.label,
+                    context_words(scene, &r.key, scene.key_verdict(i, &r.key))
+                )
             }
             Some(r) => format!(", does not fit the {} shape", r.key.label),
             None => String::new(),
