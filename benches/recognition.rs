@@ -60,6 +60,7 @@ fn page(filler: usize) -> PageModel {
 fn cases() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pages");
     let (mut total, mut right, mut false_pages, mut false_keys, mut missed_keys) = (0, 0, 0, 0, 0);
+    let (mut keyless, mut false_after_generate) = (0, 0);
     let mut vendors: Vec<_> = std::fs::read_dir(&root).expect("tests/data/pages").flatten().map(|e| e.path()).collect();
     vendors.retain(|p| p.is_dir());
     vendors.sort();
@@ -80,6 +81,10 @@ fn cases() {
                 false_pages += usize::from(key_page && !expected_key_page);
                 false_keys += usize::from(offered && !case.offered);
                 missed_keys += usize::from(!offered && case.offered);
+            }
+            if !case.offered {
+                keyless += 1;
+                false_after_generate += usize::from(case::offered_after_generating(&case, &html).unwrap_or(true));
             }
         }
     }
@@ -108,6 +113,14 @@ fn cases() {
         "cases",
         Some(0.0),
         n.clone(),
+    );
+    figure(
+        "recognition.cases.false_keys_after_generate",
+        "saved cases without a key: a key offered right after a generating step",
+        false_after_generate as f64,
+        "cases",
+        Some(0.0),
+        json!({ "note": format!("{keyless} cases without a key, each judged with every generating step of its vendor just performed") }),
     );
     figure(
         "recognition.cases.missed_keys",

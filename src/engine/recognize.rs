@@ -2,7 +2,7 @@
 
 use crate::engine::page::{Element, Location, PageModel, Role};
 use crate::engine::recipe::{Catalog, Glob, KeySpec, Matcher, Page, Recipe};
-use crate::engine::text::{fit, mentions, normalize, Fit};
+use crate::engine::text::{fit, mentions_or_plural, normalize, Fit};
 
 /// Elements before a key looked at for the words that announce it.
 pub const CONTEXT_BEFORE: usize = 6;
@@ -121,14 +121,16 @@ impl<'m> Scene<'m> {
 
     /// Does element `j` mention one of `phrases` (or its plural, "API keys" for "API key")?
     fn says(&self, j: usize, phrases: &[String]) -> bool {
-        let within = |text: &str| phrases.iter().any(|p| mentions(text, p) || mentions(text, &format!("{p}s")));
+        let within = |text: &str| phrases.iter().any(|p| mentions_or_plural(text, p));
         within(&self.texts[j]) || within(&self.labels[j])
     }
 
     /// The first of `phrases` element `j` mentions (or its plural), for explanations.
     pub fn said(&self, j: usize, phrases: &[String]) -> Option<String> {
-        let within = |text: &str, p: &str| mentions(text, p) || mentions(text, &format!("{p}s"));
-        phrases.iter().find(|p| within(&self.texts[j], p) || within(&self.labels[j], p)).cloned()
+        phrases
+            .iter()
+            .find(|p| mentions_or_plural(&self.texts[j], p) || mentions_or_plural(&self.labels[j], p))
+            .cloned()
     }
 
     /// Does element `j` announce the key: it says one of `phrases` and is not a short term for

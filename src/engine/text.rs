@@ -1,22 +1,40 @@
 //! Text normalization and phrase matching that ignore case, spacing, decoration and wrapping.
 
-/// Lower-cases `text`, turns every run of non-alphanumeric characters into one space and trims.
+/// Words a label may carry or leave out without changing what it names: "Create a token" and
+/// "Create your first token" read as "Create token", "Name your key" as "Name key".
+const FILLERS: &[&str] = &["a", "an", "the", "your", "my", "our", "this", "first"];
+
+/// Lower-cases `text`, turns every run of non-alphanumeric characters into one space, leaves out
+/// the [`FILLERS`] and trims.
 ///
-/// Icons, arrows, plus signs and punctuation around a label ("+ Create Token ›") vanish, so only
-/// the words a person reads are compared.
+/// Icons, arrows, plus signs and punctuation around a label ("+ Create Token ›") vanish, and so
+/// do articles and possessives, so only the words that name something are compared.
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut pending_space = false;
+    let mut word_start = 0;
+    let mut in_word = false;
+    let end_word = |out: &mut String, start: usize| {
+        if FILLERS.contains(&&out[start..]) {
+            out.truncate(start.saturating_sub(1));
+        }
+    };
     for ch in text.chars() {
         if ch.is_alphanumeric() {
-            if pending_space && !out.is_empty() {
-                out.push(' ');
+            if !in_word {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                word_start = out.len();
+                in_word = true;
             }
-            pending_space = false;
             out.extend(ch.to_lowercase());
-        } else {
-            pending_space = true;
+        } else if in_word {
+            end_word(&mut out, word_start);
+            in_word = false;
         }
+    }
+    if in_word {
+        end_word(&mut out, word_start);
     }
     out
 }
@@ -33,16 +51,32 @@ pub enum Fit {
 /// How many extra words a text may carry around a phrase and still count as a loose match.
 const EXTRA_WORDS: usize = 2;
 
-/// Words a label may carry or leave out without changing what it names: "Create a token" and
-/// "Create your first token" read as "Create token", "Name your key" as "Name key".
-const FILLERS: &[&str] = &["a", "an", "the", "your", "my", "our", "this", "first"];
-
-/// The words of normalized `text` that carry meaning (its [`FILLERS`] left out).
-fn content_words(text: &str) -> Vec<&str> {
-    text.split(' ').filter(|w| !w.is_empty() && !FILLERS.contains(w)).collect()
+/// Where `phrase` occurs in `text` as whole words (an optional `suffix` letter may follow it, for
+/// plurals). Both normalized; nothing is allocated.
+fn occurs(text: &str, phrase: &str, suffix: Option<u8>) -> bool {
+    let bytes = text.as_bytes();
+    text.match_indices(phrase).any(|(at, _)| {
+        let mut end = at + phrase.len();
+        if let Some(s) = suffix {
+            if bytes.get(end) != Some(&s) {
+                return false;
+            }
+            end += 1;
+        }
+        (at == 0 || bytes[at - 1] == b' ') && (end == bytes.len() || bytes[end] == b' ')
+    })
 }
 
-/// Matches normalized `text` against normalized `phrase`, both read without their [`FILLERS`].
+/// The number of words of a normalized text.
+fn words(text: &str) -> usize {
+    if text.is_empty() {
+        0
+    } else {
+        text.bytes().filter(|&b| b == b' ').count() + 1
+    }
+}
+
+/// Matches normalized `text` against normalized `phrase`.
 ///
 /// Exact when equal; loose when a phrase of two or more words forms a contiguous run inside the
 /// text and the text has at most two more words. One-word phrases match only exactly, so
@@ -54,33 +88,22 @@ pub fn fit(text: &str, phrase: &str) -> Option<Fit> {
     if text == phrase {
         return Some(Fit::Exact);
     }
-    let words = content_words(text);
-    let want = content_words(phrase);
-    if want.is_empty() {
+    let (have, want) = (words(text), words(phrase));
+    if want < 2 || have <= want || have > want + EXTRA_WORDS {
         return None;
     }
-    if words == want {
-        return Some(Fit::Exact);
-    }
-    if want.len() < 2 || words.len() <= want.len() || words.len() > want.len() + EXTRA_WORDS {
-        return None;
-    }
-    words.windows(want.len()).any(|w| w == want.as_slice()).then_some(Fit::Loose)
+    occurs(text, phrase, None).then_some(Fit::Loose)
 }
 
-/// True when the phrase's words appear as a contiguous run anywhere in `text`, however long, both
-/// read without their [`FILLERS`].
+/// True when the phrase's words appear as a contiguous run anywhere in normalized `text`, however
+/// long.
 pub fn mentions(text: &str, phrase: &str) -> bool {
-    if phrase.is_empty() {
-        return false;
-    }
-    let padded = format!(" {text} ");
-    if padded.contains(&format!(" {phrase} ")) {
-        return true;
-    }
-    let want = content_words(phrase);
-    let words = content_words(text);
-    !want.is_empty() && words.windows(want.len()).any(|w| w == want.as_slice())
+    !phrase.is_empty() && occurs(text, phrase, None)
+}
+
+/// [`mentions`], or the phrase's plural with an "s" ("API keys" for "API key").
+pub fn mentions_or_plural(text: &str, phrase: &str) -> bool {
+    !phrase.is_empty() && (occurs(text, phrase, None) || occurs(text, phrase, Some(b's')))
 }
 
 #[cfg(test)]
@@ -108,15 +131,20 @@ mod tests {
 
     #[test]
     fn articles_and_possessives_are_read_past() {
-        assert_eq!(fit("create a token", "create token"), Some(Fit::Exact));
-        assert_eq!(fit("generate a new key", "generate new key"), Some(Fit::Exact));
-        assert_eq!(fit("create your first token", "create token"), Some(Fit::Exact));
-        assert_eq!(fit("create your token now", "create token"), Some(Fit::Loose));
-        assert_eq!(fit("the", "a"), None);
-        assert!(mentions("copy the api key below", "api key"));
-        assert!(mentions("here is your new api token", "new api token"));
-        assert!(mentions("it will not be shown again", "not be shown again"));
-        assert!(!mentions("a", "the"));
+        assert_eq!(normalize("Create a Token"), "create token");
+        assert_eq!(normalize("+ Create your first token ›"), "create token");
+        assert_eq!(normalize("The"), "");
+        assert_eq!(normalize("Copy the API key below"), "copy api key below");
+        assert_eq!(normalize("theme"), "theme", "only whole words");
+        assert_eq!(fit(&normalize("Create your token now"), "create token"), Some(Fit::Loose));
+        assert!(mentions(&normalize("Here is your new API token"), "new api token"));
+    }
+
+    #[test]
+    fn plurals_are_mentions_too() {
+        assert!(mentions_or_plural("copy your api keys", "api key"));
+        assert!(!mentions_or_plural("api keystore", "api key"));
+        assert!(!mentions("api keys", "api key"));
     }
 
     #[test]
