@@ -234,3 +234,23 @@ fn stacked_windows_resolve_to_the_topmost_one() {
         .target;
     assert_eq!(scene.find_any(create, &recipe.key), Some(page.idx("top-create")));
 }
+
+/// `near` finds an element by the text right beside it, whatever its own words: an icon-only
+/// button after "API key", a field after its caption; and only that neighbour counts.
+#[test]
+fn near_finds_an_element_by_the_text_beside_it() {
+    use keywarden::engine::page::Location;
+    use keywarden::engine::recipe::Matcher;
+    let catalog = Catalog::builtin().unwrap();
+    let key = &catalog.recipes[0].key;
+    let page = Page::at(&url("/tokens"))
+        .with("", el(Role::Text, "Webhook secret"))
+        .with("other", el(Role::Button, ""))
+        .with("", el(Role::Text, "Your API key"))
+        .with("copy", el(Role::Button, ""));
+    let scene = Scene::new(&page.model, Location::parse(&page.model.url).unwrap());
+    let near = |phrase: &str| Matcher { roles: vec![Role::Button], near: vec![phrase.into()], ..Matcher::default() };
+    assert_eq!(scene.find(&near("api key"), key), Some(page.idx("copy")));
+    assert_eq!(scene.find(&near("webhook secret"), key), Some(page.idx("other")));
+    assert_eq!(scene.find(&near("token"), key), None);
+}
