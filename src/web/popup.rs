@@ -40,6 +40,9 @@ struct State {
     rows: usize,
     /// The entry whose details are shown, if any.
     detail: Option<String>,
+    /// The status line's message is for screen readers only: the page shows it another way (the
+    /// undo bar's countdown after a deletion).
+    message_unseen: bool,
     /// A line for the status region after an action.
     message: Option<String>,
     /// An inline error of the unlock form.
@@ -138,10 +141,17 @@ fn draw() -> Result<(), JsValue> {
     drop((old, old_list, old_timers));
     let mut listeners = Vec::new();
     let message = STATE.with(|s| std::mem::take(&mut s.borrow_mut().message));
+    let unheard = STATE.with(|s| std::mem::take(&mut s.borrow_mut().message_unseen));
     STATE.with(|s| -> Result<(), JsValue> {
         let s = s.borrow();
         listeners.extend(header(&root, &s)?);
-        add(&root, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
+        let status = add(&root, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
+        // While the undo bar counts down, the deletion's announcement is for screen readers only:
+        // the bar shows the same thing with the seconds that are really left.
+        let now = js_sys::Date::now() as u64;
+        if unheard && s.vault.as_ref().is_some_and(|v| v.unlocked && v.deleted.iter().any(|d| d.undo_until > now)) {
+            status.set_attribute("class", "visually-hidden")?;
+        }
         let Some(vault) = &s.vault else {
             let section = add(&root, "section", &[("id", "vault"), ("data-state", "unknown")], "")?;
             add(&section, "p", &[("role", "alert")], &t("popupNoBackground"))?;
@@ -226,12 +236,16 @@ fn footer(root: &Element, s: &State) -> Result<Vec<EventListener>, JsValue> {
             load().await;
         });
     })];
-    let n = s.captures.to_string();
-    let text = match plural(s.captures as usize) {
-        Plural::One => t_with("popupCapturesOne", &[&n]),
-        Plural::Other => t_with("popupCaptures", &[&n]),
-    };
-    add(&foot, "p", &[("id", "captures")], &text)?;
+    // Said only once something was saved in this browser session: "0 keys saved" reads as noise,
+    // or as a wrong count of the vault.
+    if s.captures > 0 {
+        let n = s.captures.to_string();
+        let text = match plural(s.captures as usize) {
+            Plural::One => t_with("popupCapturesOne", &[&n]),
+            Plural::Other => t_with("popupCaptures", &[&n]),
+        };
+        add(&foot, "p", &[("id", "captures")], &text)?;
+    }
     Ok(listeners)
 }
 
@@ -378,7 +392,8 @@ fn list_view(section: &Element, s: &State, vault: &VaultStatus) -> Result<Vec<Ev
             ],
             "",
         )?;
-        add(section, "div", &[("id", "entries"), ("aria-live", "polite")], "")?;
+        // Not a live region: each search keystroke would read the whole list out again.
+        add(section, "div", &[("id", "entries")], "")?;
         listeners.push(EventListener::new(&input, "input", |_| {
             let query = value_of("search");
             STATE.with(|s| {
@@ -727,6 +742,7 @@ fn deleted_said(reply: &Reply) -> Option<String> {
     match reply {
         Reply::Deleted { undo_until, .. } => {
             let left = listing::seconds_left(*undo_until, js_sys::Date::now() as u64);
+            STATE.with(|s| s.borrow_mut().message_unseen = true);
             Some(t_with("popupDeletedAnnounce", &[&left.to_string()]))
         }
         _ => None,
@@ -1022,10 +1038,14 @@ fn copy_icon(parent: &Element) -> Result<(), JsValue> {
 fn gear_icon(parent: &Element) -> Result<(), JsValue> {
     let svg = line_icon(parent)?;
     add_svg(&svg, "circle", &[("cx", "12"), ("cy", "12"), ("r", "3")])?;
+    // A cog wheel: eight teeth around a ring (not rays, which would read as brightness).
     add_svg(
         &svg,
         "path",
-        &[("d", "M12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9l2.1 2.1M17 17l2.1 2.1M4.9 19.1 7 17M17 7l2.1-2.1")],
+        &[(
+            "d",
+            "M10.3 2h3.4l.5 2.6 1.9.8 2.2-1.5 2.4 2.4-1.5 2.2.8 1.9 2.6.5v3.4l-2.6.5-.8 1.9 1.5 2.2-2.4 2.4-2.2-1.5-1.9.8-.5 2.6h-3.4l-.5-2.6-1.9-.8-2.2 1.5-2.4-2.4 1.5-2.2-.8-1.9L2 13.7v-3.4l2.6-.5.8-1.9-1.5-2.2 2.4-2.4 2.2 1.5 1.9-.8z",
+        )],
     )?;
     Ok(())
 }

@@ -139,7 +139,9 @@ pub fn describe_parts(e: &EntrySummary) -> (String, String) {
     let date: String = js_sys::Date::new(&JsValue::from_f64(e.created_at as f64))
         .to_locale_date_string("default", &JsValue::UNDEFINED)
         .into();
-    let head = t_with("entryHead", &[&e.vendor, &name, &e.tenant, &date]);
+    // The vendor as people call it; the id only when the entry comes from a vendor no recipe knows.
+    let vendor = if e.vendor_name.is_empty() { &e.vendor } else { &e.vendor_name };
+    let head = t_with("entryHead", &[vendor, &name, &e.tenant, &date]);
     let mut tail = String::new();
     match e.state {
         EntryState::Active => {}

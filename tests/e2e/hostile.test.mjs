@@ -276,7 +276,7 @@ for (const name of BROWSERS) {
       } else {
         t.diagnostic('firefox: a cover with pointer-events: none cannot be detected there (no occlusion API)');
       }
-      await refusedFor(() => window.attacker.cover('transparent'), 'covered', 'Not saved: covered', 'a transparent cover forwarding clicks');
+      await refusedFor(() => window.attacker.cover('transparent'), 'covered', 'Not saved: something covers this button', 'a transparent cover forwarding clicks');
       await refusedFor(() => window.attacker.pseudo(true), 'obscured', 'Not saved: obscured', 'page CSS drawing over the control through ::after');
       // The vendor's own copy button also saves: not when the page has made it all but invisible.
       await attacker(() => window.attacker.fadeCopy(true));
