@@ -268,3 +268,12 @@ fn a_message_outside_an_extension_or_missing_from_the_catalog_shows_its_name() {
     assert_eq!(keywarden::web::i18n::t("noSuchMessage"), "noSuchMessage");
     assert_eq!(keywarden::web::i18n::t_with("serverAdded", &["planning.example.com"]), "serverAdded");
 }
+
+/// A browser call that throws at once (here: no extension API in a plain page) still comes back
+/// as a typed rejection, never as an exception thrown through the glue.
+#[wasm_bindgen_test]
+async fn a_browser_call_that_throws_at_once_rejects_typed() {
+    let sent = keywarden::web::api::send_message(&JsValue::NULL);
+    let failure = wasm_bindgen_futures::JsFuture::from(sent).await.expect_err("no extension runtime here");
+    assert!(matches!(JsError::from_js(failure), JsError::Failed(_)));
+}

@@ -7,39 +7,47 @@ function failure(e, quota = false) {
   const full = quota || (e && (e.name === 'QuotaExceededError' || e.code === 22));
   return { kind: full ? 'quota' : 'failed', message: String((e && e.message) || e || 'failed') };
 }
-const typed = (promise) => Promise.resolve(promise).catch((e) => { throw failure(e); });
+// `start` makes the browser call: one that throws at once (a closed extension context, a refused
+// argument) rejects like one that fails later, so the wasm side always gets a typed rejection.
+const typed = (start) => {
+  try {
+    return Promise.resolve(start()).catch((e) => { throw failure(e); });
+  } catch (e) {
+    return Promise.reject(failure(e));
+  }
+};
 
 export function extensionId() { return ext.runtime.id; }
 export function extensionOrigin() { return new URL(ext.runtime.getURL('/')).origin; }
 export function sendToTab(tab, frame, message) {
   return Promise.resolve(ext.tabs.sendMessage(tab, message, { frameId: frame })).catch(() => undefined);
 }
-export function sendMessage(message) { return typed(ext.runtime.sendMessage(message)); }
+export function sendMessage(message) { return typed(() => ext.runtime.sendMessage(message)); }
 export function connect(name) { return ext.runtime.connect({ name }); }
 
 // Reads come back as one JSON text: a single copy into wasm, where converting the objects field by
 // field costs far more (a vault of 10,000 keys is about 11 MB of items).
 const asJson = (items) => JSON.stringify(items ?? {});
-export function sessionGetJson(keys) { return typed(ext.storage.session.get(keys).then(asJson)); }
+export function sessionGetJson(keys) { return typed(() => ext.storage.session.get(keys).then(asJson)); }
 export function sessionWrite(items, removals) {
   const writes = Object.keys(items).length ? ext.storage.session.set(items) : Promise.resolve();
-  return typed(writes.then(() => (removals.length ? ext.storage.session.remove(removals) : undefined)));
+  return typed(() => writes.then(() => (removals.length ? ext.storage.session.remove(removals) : undefined)));
 }
-export function sessionRemove(key) { return typed(ext.storage.session.remove(key)); }
+export function sessionRemove(key) { return typed(() => ext.storage.session.remove(key)); }
 // The session key travels as an array of byte values, never as a string; the caller's copy is
 // wiped once stored, and the copy read back is wiped by the caller once copied into Rust.
 export function sessionKeyGet() {
-  return typed(ext.storage.session.get('vault:session').then((items) => {
+  return typed(() => ext.storage.session.get('vault:session').then((items) => {
     const v = items['vault:session'];
     return Array.isArray(v) ? Uint8Array.from(v) : undefined;
   }));
 }
 export function sessionKeySet(bytes) {
   const values = Array.from(bytes);
-  return typed(ext.storage.session.set({ 'vault:session': values }).finally(() => values.fill(0)));
+  return typed(() => ext.storage.session.set({ 'vault:session': values }).finally(() => values.fill(0)));
 }
 
-export function localGetJson(keys) { return typed(ext.storage.local.get(keys).then(asJson)); }
+export function localGetJson(keys) { return typed(() => ext.storage.local.get(keys).then(asJson)); }
 export function localWrite(items, removals, bytes) {
   const area = ext.storage.local;
   // Chromium names a full area only in its message text: compare with the area's quota instead.
@@ -63,7 +71,7 @@ function privateDb() {
   });
 }
 export function privateGetAll() {
-  return typed(privateDb().then((db) => new Promise((resolve, reject) => {
+  return typed(() => privateDb().then((db) => new Promise((resolve, reject) => {
     const tx = db.transaction('private', 'readonly');
     const store = tx.objectStore('private');
     const items = {};
@@ -77,7 +85,7 @@ export function privateGetAll() {
   })));
 }
 export function privateWrite(items, removals) {
-  return typed(privateDb().then((db) => new Promise((resolve, reject) => {
+  return typed(() => privateDb().then((db) => new Promise((resolve, reject) => {
     const tx = db.transaction('private', 'readwrite');
     const store = tx.objectStore('private');
     for (const [k, v] of Object.entries(items)) store.put(v, k);
@@ -92,28 +100,28 @@ export function activeTabId() {
   return ext.tabs.query({ active: true, currentWindow: true }).then((tabs) => tabs[0]?.id);
 }
 export function registeredScriptIds() {
-  return typed(ext.scripting.getRegisteredContentScripts().then((scripts) => scripts.map((s) => s.id)));
+  return typed(() => ext.scripting.getRegisteredContentScripts().then((scripts) => scripts.map((s) => s.id)));
 }
-export function grantedOrigins() { return typed(ext.permissions.getAll().then((p) => p.origins ?? [])); }
+export function grantedOrigins() { return typed(() => ext.permissions.getAll().then((p) => p.origins ?? [])); }
 export function registerServerScripts(ids, patterns) {
   const scripts = ids.map((id, i) => ({ id, matches: [patterns[i]], js: ['content.js'], runAt: 'document_idle', allFrames: false, persistAcrossSessions: true }));
-  return typed(scripts.length ? ext.scripting.registerContentScripts(scripts) : undefined);
+  return typed(() => scripts.length ? ext.scripting.registerContentScripts(scripts) : undefined);
 }
-export function unregisterScripts(ids) { return typed(ids.length ? ext.scripting.unregisterContentScripts({ ids }) : undefined); }
-export function hasOrigin(pattern) { return typed(ext.permissions.contains({ origins: [pattern] })); }
-export function requestOrigin(pattern) { return typed(ext.permissions.request({ origins: [pattern] })); }
-export function removeOrigin(pattern) { return typed(ext.permissions.remove({ origins: [pattern] })); }
-export function openOptionsPage() { return typed(ext.runtime.openOptionsPage()); }
-export function startAlarm(name, minutes) { return typed(ext.alarms.create(name, { delayInMinutes: minutes })); }
-export function clearAlarm(name) { return typed(ext.alarms.clear(name)); }
-export function copyText(text) { return typed(navigator.clipboard.writeText(text)); }
+export function unregisterScripts(ids) { return typed(() => ids.length ? ext.scripting.unregisterContentScripts({ ids }) : undefined); }
+export function hasOrigin(pattern) { return typed(() => ext.permissions.contains({ origins: [pattern] })); }
+export function requestOrigin(pattern) { return typed(() => ext.permissions.request({ origins: [pattern] })); }
+export function removeOrigin(pattern) { return typed(() => ext.permissions.remove({ origins: [pattern] })); }
+export function openOptionsPage() { return typed(() => ext.runtime.openOptionsPage()); }
+export function startAlarm(name, minutes) { return typed(() => ext.alarms.create(name, { delayInMinutes: minutes })); }
+export function clearAlarm(name) { return typed(() => ext.alarms.clear(name)); }
+export function copyText(text) { return typed(() => navigator.clipboard.writeText(text)); }
 
 // The toolbar: one icon for every tab (locked or not), and a badge with its tooltip per tab.
 const ICON_SIZES = [16, 32, 48, 128];
 export function setIcon(locked) {
   const name = locked ? 'keywarden-locked' : 'keywarden';
   const path = Object.fromEntries(ICON_SIZES.map((s) => [s, `icons/${name}-${s}.png`]));
-  return typed(ext.action.setIcon({ path }));
+  return typed(() => ext.action.setIcon({ path }));
 }
 export function setBadge(tabId, text, color, title) {
   const a = ext.action;
@@ -122,7 +130,7 @@ export function setBadge(tabId, text, color, title) {
     steps.push(a.setBadgeBackgroundColor({ tabId, color }));
     if (typeof a.setBadgeTextColor === 'function') steps.push(a.setBadgeTextColor({ tabId, color: '#ffffff' }));
   }
-  return typed(Promise.all(steps));
+  return typed(() => Promise.all(steps));
 }
 export function message(name, substitutions) { return ext?.i18n?.getMessage(name, substitutions) || ''; }
 // The clipboard device that clears a copied key later. The service worker has no document, so
@@ -143,7 +151,7 @@ async function offscreenDocument() {
 }
 function clipboardDevice(op, args) {
   if (ext.offscreen) {
-    return typed(offscreenDocument()
+    return typed(() => offscreenDocument()
       .then(() => ext.runtime.sendMessage({ keywardenClipboard: { op, ...args } }))
       .then((answer) => {
         if (!answer || !answer.ok) throw new Error((answer && answer.message) || 'the offscreen document did not answer');
@@ -153,7 +161,7 @@ function clipboardDevice(op, args) {
   }
   const device = globalThis.keywardenClipboard;
   if (!device) return Promise.reject(failure(new Error('no clipboard device in this context')));
-  return typed(device[op](args));
+  return typed(() => device[op](args));
 }
 export function clipboardArm(digest, dueAt) { return clipboardDevice('arm', { digest, dueAt }); }
 export function clipboardClear(onlyIf) { return clipboardDevice('clear', { onlyIf: onlyIf ?? null }); }
@@ -163,5 +171,5 @@ export function storageChanged() { return ext.storage.onChanged; }
 // The text of the file picked in a file input ('' when none): a backup to import.
 export function fileText(input) {
   const file = input.files && input.files[0];
-  return typed(file ? file.text() : Promise.resolve(''));
+  return typed(() => file ? file.text() : Promise.resolve(''));
 }
