@@ -223,6 +223,22 @@ fn capture_while_locked_then_unlock_lists_it_verified() {
     assert_eq!(open.entries[0].hint, format!("…{}", &KEY[KEY.len() - 4..]));
 }
 
+/// The listing travels to the extension's pages as JSON text (`OutText`), read back as the very
+/// reply the service gave: every field of every entry, and no key among them.
+#[test]
+fn the_vault_listing_survives_its_json_text_envelope() {
+    use keywarden::engine::protocol::OutText;
+    let mut b = Browser::new();
+    b.setup();
+    assert!(saved(&b.show_and_capture(1, 1, KEY)));
+    let reply = Reply::Vault(b.status());
+    let envelope = serde_json::to_string(&OutText::new(serde_json::to_string(&reply).unwrap())).unwrap();
+    assert!(!envelope.contains(KEY), "the listing never carries the key");
+    let text: OutText = serde_json::from_str(&envelope).unwrap();
+    assert_eq!(text.v, keywarden::engine::protocol::VERSION);
+    assert_eq!(serde_json::from_str::<Reply>(&text.json).unwrap(), reply);
+}
+
 #[test]
 fn a_lock_arriving_during_an_unlock_runs_after_it_and_wins() {
     // The idle alarm fires while the unlock is still being written: the queue runs it next, over

@@ -903,6 +903,20 @@ impl<'a, T: Serialize> Out<'a, T> {
     }
 }
 
+/// A reply to an extension page whose body travels as JSON text (`json`) instead of as an object:
+/// the vault's listing, read back in one pass.
+#[derive(Serialize, Deserialize)]
+pub struct OutText {
+    pub v: u32,
+    pub json: String,
+}
+
+impl OutText {
+    pub fn new(json: String) -> Self {
+        OutText { v: VERSION, json }
+    }
+}
+
 /// What the browser says about a message's origin, before it is trusted.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct RawSender {

@@ -121,6 +121,10 @@ pub fn ask(request: &OutgoingRequest) -> impl std::future::Future<Output = Resul
         if version.v != VERSION {
             return Err(words!("errOtherVersion", version.v, VERSION));
         }
+        // A body sent as JSON text (the vault's listing) is read in one pass.
+        if let Some(text) = js_sys::Reflect::get(&answer, &JsValue::from_str("json")).ok().and_then(|t| t.as_string()) {
+            return serde_json::from_str::<Reply>(&text).map_err(|e| words!("errUnreadableAnswer", e.to_string()));
+        }
         serde_wasm_bindgen::from_value::<Incoming<Reply>>(answer).map(|i| i.body).map_err(unreadable)
     }
 }

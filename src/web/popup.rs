@@ -112,6 +112,23 @@ async fn load() {
         s.search_texts = vault.as_ref().map(|v| v.entries.iter().map(search_text).collect()).unwrap_or_default();
         s.vault = vault;
     });
+    // Still locked and the lock screen already drawn, nothing new to say: a second report of the
+    // same lock (the popup's own Lock, then the session key's removal) must not draw it again and
+    // wipe what the admin typed since, or the error beside the field. Only the count is refreshed.
+    let relock = STATE.with(|s| {
+        let s = s.borrow();
+        let locked = s.vault.as_ref().filter(|v| v.set_up && !v.unlocked);
+        match (locked, &s.message, document().get_element_by_id("unlock-passphrase")) {
+            (Some(v), None, Some(_)) => Some(lock_lead(v)),
+            _ => None,
+        }
+    });
+    if let Some(lead) = relock {
+        if let Ok(Some(line)) = document().query_selector("#vault .lead") {
+            line.set_text_content(Some(&lead));
+        }
+        return;
+    }
     if let Err(e) = draw() {
         web_sys::console::error_1(&e);
     }
@@ -286,13 +303,17 @@ fn invite(section: &Element) -> Result<Vec<EventListener>, JsValue> {
 
 /// The lock screen: the passphrase field (focused), errors beside it with the typed text kept,
 /// and a busy state while the passphrase is stretched.
-fn lock_screen(section: &Element, vault: &VaultStatus, error: Option<&str>) -> Result<Vec<EventListener>, JsValue> {
+/// The lock screen's first line: how many keys the vault holds.
+fn lock_lead(vault: &VaultStatus) -> String {
     let n = vault.items.to_string();
-    let lead = match plural(vault.items as usize) {
+    match plural(vault.items as usize) {
         Plural::One => t_with("popupLockedOne", &[&n]),
         Plural::Other => t_with("popupLocked", &[&n]),
-    };
-    add(section, "p", &[("class", "lead")], &lead)?;
+    }
+}
+
+fn lock_screen(section: &Element, vault: &VaultStatus, error: Option<&str>) -> Result<Vec<EventListener>, JsValue> {
+    add(section, "p", &[("class", "lead")], &lock_lead(vault))?;
     let form = add(section, "form", &[("id", "unlock"), ("class", "stack")], "")?;
     add(&form, "label", &[("for", "unlock-passphrase")], &t("popupPassphrase"))?;
     let mut attrs = vec![

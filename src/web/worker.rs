@@ -600,10 +600,16 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> JsValue {
         Err(code) => return error(code, words!("errOnlyThisExtension")),
     };
     let admitted = admit(&sender, JsInbound(&message));
-    match run(Event::Message(admitted), None).await {
-        Some(reply) => out(&reply),
-        None => out(&Reply::Done),
+    let reply = run(Event::Message(admitted), None).await.unwrap_or(Reply::Done);
+    // The vault's listing (up to thousands of entries, never a key) goes to the extension's pages
+    // as one JSON text: building and reading back that many JS objects field by field costs far
+    // more than one text each way.
+    if let (Sender::Page { .. }, Reply::Vault(_)) = (&sender, &reply) {
+        if let Ok(text) = serde_json::to_string(&reply) {
+            return super::to_js(&crate::engine::protocol::OutText::new(text));
+        }
     }
+    out(&reply)
 }
 
 fn keep_panel(tab: u32, mut panel: PanelPortHandle) {
