@@ -6,14 +6,14 @@ use super::i18n::{t, t_with, word};
 use super::{ask, js_error};
 use crate::engine::listing::{plural, Plural};
 use crate::engine::page::Location;
-use crate::engine::protocol::{OutgoingRequest, Reply};
+use crate::engine::protocol::{OutgoingRequest, Reply, VendorCard};
 use crate::engine::registration::match_pattern;
 use gloo_events::{EventListener, EventListenerOptions};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
+use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
 
 thread_local! {
     /// Listeners of the current rendering; replaced (and so removed) on every refresh.
@@ -55,27 +55,31 @@ async fn render(root: Element, message: Option<String>) -> Result<(), JsValue> {
     Ok(())
 }
 
+/// Whether the admin asked for every setting (`options.html#settings`), even before a vault exists.
+fn all_settings_asked() -> bool {
+    web_sys::window().and_then(|w| w.location().hash().ok()).is_some_and(|hash| hash == SETTINGS_HASH)
+}
+
+/// The address fragment of the full settings page (kept by a reload).
+const SETTINGS_HASH: &str = "#settings";
+
 /// Draws the page into the detached `page`; `root` is where it will go (handlers redraw there).
+/// Before a vault exists the page is a short welcome and the vault setup, unless the admin asked
+/// for every setting.
 async fn build(page: &Element, root: &Element, message: Option<String>) -> Result<Vec<EventListener>, JsValue> {
-    // All three are under way at once; the worker answers them in order.
-    let (servers, vault, guidance) =
-        (ask(&OutgoingRequest::Servers), ask(&OutgoingRequest::VaultStatus), ask(&OutgoingRequest::Guidance));
+    // Both are under way at once; the worker answers them in order.
+    let (servers, vault) = (ask(&OutgoingRequest::Servers), ask(&OutgoingRequest::VaultStatus));
     let reply = servers.await;
     let vault = match vault.await {
         Ok(Reply::Vault(v)) => Some(v),
         _ => None,
     };
     let first_run = vault.as_ref().is_some_and(|v| !v.set_up);
-    let guidance = guidance.await;
+    let welcoming = first_run && !all_settings_asked();
     let mut listeners = Vec::new();
-    let title = if first_run { t("welcomeTitle") } else { t("optionsTitle") };
+    let title = if welcoming { t("welcomeTitle") } else { t("optionsTitle") };
     add(page, "h1", &[], &title)?;
     add(page, "p", &[("id", "page-status"), ("role", "status")], message.as_deref().unwrap_or(""))?;
-    if first_run {
-        if let Ok(Reply::Guidance { vendors }) = &guidance {
-            welcome(page, vendors)?;
-        }
-    }
     let again = root.clone();
     let rerender: super::vault_ui::Rerender = std::rc::Rc::new(move |message| {
         let again = again.clone();
@@ -83,6 +87,14 @@ async fn build(page: &Element, root: &Element, message: Option<String>) -> Resul
             let _ = render(again, message).await;
         });
     });
+    if let (true, Some(status)) = (welcoming, &vault) {
+        welcome(page, &status.vendors)?;
+        let section = add(page, "section", &[("id", "vault"), ("aria-labelledby", "vault-title")], "")?;
+        listeners.extend(super::vault_ui::draw(&section, status, &rerender)?);
+        let more = add(page, "p", &[("class", "all-settings")], "")?;
+        add(&more, "a", &[("id", "all-settings"), ("href", SETTINGS_HASH), ("class", "secondary")], &t("allSettings"))?;
+        return Ok(listeners);
+    }
     listeners.extend(super::vault_ui::section(page, rerender.clone()).await?);
     let rerender_backup = rerender.clone();
     listeners.extend(super::vault_ui::clipboard_section(page, rerender).await?);
@@ -175,8 +187,8 @@ async fn build(page: &Element, root: &Element, message: Option<String>) -> Resul
 }
 
 /// Before there is a vault (a first install opens this page): what keywarden does and for whom,
-/// then the vault setup that follows.
-fn welcome(root: &Element, vendors: &[crate::engine::protocol::Guidance]) -> Result<(), JsValue> {
+/// each vendor with the way to its key page, then the vault setup that follows.
+fn welcome(root: &Element, vendors: &[VendorCard]) -> Result<(), JsValue> {
     let section = add(root, "section", &[("id", "welcome"), ("aria-labelledby", "welcome-title")], "")?;
     add(&section, "h2", &[("id", "welcome-title")], &t("welcomeWhat"))?;
     let steps = add(&section, "ol", &[], "")?;
@@ -185,8 +197,25 @@ fn welcome(root: &Element, vendors: &[crate::engine::protocol::Guidance]) -> Res
     }
     add(&section, "p", &[], &t("welcomeVendors"))?;
     let list = add(&section, "ul", &[("id", "welcome-vendors")], "")?;
+    let mut vendors: Vec<&VendorCard> = vendors.iter().collect();
+    vendors.sort_by_key(|v| v.name.to_lowercase());
     for v in vendors {
-        add(&list, "li", &[], &v.name)?;
+        let item = add(&list, "li", &[("data-vendor", &v.id)], "")?;
+        match (&v.key_page_url, v.self_hosted) {
+            (Some(url), _) => {
+                let link = [("class", "vendor"), ("href", url), ("target", "_blank"), ("rel", "noopener noreferrer")];
+                add(&item, "a", &link, &v.name)?;
+                add(&item, "span", &[("class", "muted")], &v.hosts.join(", "))?;
+            }
+            (None, true) => {
+                add(&item, "span", &[("class", "vendor")], &v.name)?;
+                add(&item, "span", &[("class", "muted")], &t("welcomeOwnServer"))?;
+            }
+            (None, false) => {
+                add(&item, "span", &[("class", "vendor")], &v.name)?;
+                add(&item, "span", &[("class", "muted")], &t_with("popupSignInAt", &[&v.hosts.join(", ")]))?;
+            }
+        }
     }
     add(&section, "p", &[("class", "next")], &t("welcomeNext"))?;
     Ok(())
@@ -268,8 +297,26 @@ async fn maintenance(root: &Element) -> Result<(), JsValue> {
 pub fn options_main(strength: js_sys::Promise) -> Result<(), JsValue> {
     let root = document().get_element_by_id("root").ok_or_else(|| JsValue::from_str("options root missing"))?;
     super::strength::load(strength, super::vault_ui::refresh_strength);
+    let first = root.clone();
     spawn_local(async move {
-        let _ = render(root, None).await;
+        let _ = render(first, None).await;
     });
+    // "All settings" (or the browser's Back from them) changes the fragment: draw the page for
+    // it, and take the focus to its heading, as the control that moved it is gone.
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("options window missing"))?;
+    EventListener::new(&window, "hashchange", move |_| {
+        let root = root.clone();
+        spawn_local(async move {
+            if render(root.clone(), None).await.is_ok() {
+                if let Some(heading) =
+                    root.query_selector("h1").ok().flatten().and_then(|h| h.dyn_into::<HtmlElement>().ok())
+                {
+                    let _ = heading.set_attribute("tabindex", "-1");
+                    let _ = heading.focus();
+                }
+            }
+        });
+    })
+    .forget();
     Ok(())
 }

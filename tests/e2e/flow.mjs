@@ -436,15 +436,21 @@ export async function choose(tab, css, value) {
 // The vault as extension pages show it
 
 /**
- * Loads `file` (popup.html, options.html) into an extension tab, or reloads it when `file` is
- * null, from inside the page: Firefox's driver cannot navigate to moz-extension addresses.
+ * Loads `file` (popup.html, options.html, options.html#settings) into an extension tab, or reloads
+ * it when `file` is null, from inside the page: Firefox's driver cannot navigate to moz-extension
+ * addresses.
  * Returns once the new document has drawn its vault section.
  */
 export async function loadExtensionPage(tab, file = null) {
   await tab.evaluate((f) => {
     window.keywardenTestStale = true;
     setTimeout(() => {
-      if (f) location.href = f;
+      const to = f && new URL(f, location.href);
+      // Only the fragment differs (options.html to options.html#settings): set it, then load anew.
+      if (to && to.pathname === location.pathname && to.hash) {
+        location.hash = to.hash;
+        location.reload();
+      } else if (to) location.href = to.href;
       else location.reload();
     }, 0);
     return true;
@@ -453,7 +459,7 @@ export async function loadExtensionPage(tab, file = null) {
     (f) =>
       !window.keywardenTestStale &&
       document.readyState === 'complete' &&
-      (!f || location.pathname.endsWith(`/${f}`)) &&
+      (!f || `${location.pathname}${location.hash}`.endsWith(`/${f}`)) &&
       document.querySelector('section#vault[data-state]') !== null,
     file,
     { what: `${file ?? 'the extension page'} to load and draw its vault section` },

@@ -200,7 +200,8 @@ for (const name of BROWSERS) {
 
       const options = session.extensionTab;
       await bringToFront(options);
-      await loadExtensionPage(options, 'options.html');
+      // No vault was set up: the walkthrough switches are on the full settings page.
+      await loadExtensionPage(options, 'options.html#settings');
       const box = '#walkthrough input#guide-predicthq';
       await options.waitForSelector(box);
       assert.equal(await options.evaluate((css) => document.querySelector(css).checked, box), false, 'the switch shows PredictHQ off');

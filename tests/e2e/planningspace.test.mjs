@@ -122,6 +122,9 @@ for (const name of BROWSERS) {
     it('adds the server in the options page with the browser\'s permission', TEST, async (t) => {
       ready();
       await bringToFront(options);
+      // Before a vault exists the page is the welcome: the servers are under "All settings".
+      await options.waitForSelector('a#all-settings');
+      await options.click({ css: 'a#all-settings', text: 'All settings' });
       await options.waitForSelector('#add-server');
       const listing = await options.evaluate(() => document.querySelector('#server-list')?.textContent ?? null);
       assert.ok(listing !== null, 'the options page lists the servers');

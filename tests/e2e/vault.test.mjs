@@ -414,13 +414,52 @@ for (const name of BROWSERS) {
       const view = await waitForVault(options, 'new');
       assert.ok(await options.evaluate(() => document.querySelector('#vault-setup #setup-passphrase') !== null), 'the setup form is shown');
       assert.equal(view.entries.length, 0);
-      // Before the vault exists the page opens with a short welcome naming the vendors.
-      const welcome = await options.evaluate(() => ({
-        heading: document.querySelector('h1')?.textContent,
-        vendors: [...document.querySelectorAll('#welcome-vendors li')].map((li) => li.textContent),
-      }));
-      assert.equal(welcome.heading, 'Welcome to keywarden');
-      assert.deepEqual([...welcome.vendors].sort(), ['Gotransverse', 'PlanningSpace', 'PredictHQ', 'Predictive Index']);
+      // Before the vault exists the page opens with a short welcome: what keywarden does, the
+      // vendors with the way to each key page, the vault setup, and a way to every setting.
+      const headings = () => options.evaluate(() => [...document.querySelectorAll('h1, h2')].map((h) => `${h.localName} ${h.textContent}`));
+      const welcome = await options.evaluate(() => {
+        const label = document.querySelector('label[for="setup-passphrase"]');
+        return {
+          vendors: [...document.querySelectorAll('#welcome-vendors li')].map((li) => ({
+            name: li.querySelector('.vendor')?.textContent,
+            link: li.querySelector('a.vendor')?.getAttribute('href') ?? null,
+          })),
+          label: label?.textContent.trim() ?? null,
+          sections: [...document.querySelectorAll('main > section')].map((s) => s.id),
+          more: document.querySelector('a#all-settings')?.textContent ?? null,
+        };
+      });
+      assert.deepEqual(await headings(), ['h1 Welcome to keywarden', 'h2 What keywarden does', 'h2 Vault'], 'the headings, in order');
+      assert.deepEqual(welcome.vendors.map((v) => v.name).sort(), ['Gotransverse', 'PlanningSpace', 'PredictHQ', 'Predictive Index']);
+      const linked = Object.fromEntries(welcome.vendors.filter((v) => v.link).map((v) => [v.name, new URL(v.link).host]));
+      assert.equal(linked.PredictHQ, 'control.predicthq.com', `PredictHQ links to its key page (links: ${JSON.stringify(linked)})`);
+      assert.equal(welcome.label, 'Passphrase', 'the setup passphrase field is labelled');
+      assert.deepEqual(welcome.sections, ['welcome', 'vault'], 'the welcome and the setup, and no other section');
+      assert.equal(welcome.more, 'All settings');
+      // "All settings" shows the whole page; a reload keeps it.
+      await options.click({ css: 'a#all-settings', text: 'All settings' });
+      const full = [
+        'h1 keywarden settings',
+        'h2 Vault',
+        'h2 Clipboard',
+        'h2 Walkthrough',
+        'h2 Self-hosted servers',
+        'h2 Maintenance',
+      ];
+      await options.waitFor(() => document.querySelector('h1')?.textContent === 'keywarden settings', null, { what: 'the full settings page' });
+      assert.deepEqual(await headings(), full, 'every section, the welcome gone');
+      assert.deepEqual(
+        await options.evaluate(() => [location.hash, document.activeElement?.localName]),
+        ['#settings', 'h1'],
+        'the address names the full page and the focus is on its heading',
+      );
+      assert.ok(await options.evaluate(() => document.querySelector('#vault-setup #setup-passphrase') !== null), 'the setup form is still there');
+      await loadExtensionPage(options);
+      await waitForVault(options, 'new');
+      assert.deepEqual(await headings(), full, 'a reload keeps the full page');
+      await loadExtensionPage(options, 'options.html');
+      await waitForVault(options, 'new');
+      assert.equal(await options.evaluate(() => document.querySelector('h1')?.textContent), 'Welcome to keywarden', 'options.html alone is the welcome again');
     });
 
     step('2. refuses a weak passphrase of 12 characters in the options page, says why, and sets nothing up', TEST, async () => {
