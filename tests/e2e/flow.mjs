@@ -1,5 +1,7 @@
 // What the vendor and vault test files have in common: one suite per browser around the fixture server, walkthrough steps, the capture control, leak checks, pages keywarden must leave alone, and extra tabs.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { after, before, it } from 'node:test';
 import {
   CSP,
@@ -529,4 +531,28 @@ export async function vaultEntries(options) {
   await bringToFront(options);
   await loadExtensionPage(options);
   return (await waitForVault(options, 'unlocked')).entries;
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core in `scope` (a tab or a frame) and expects no violation; a failure lists each rule
+ * with the elements it found. Evaluated through the driver, so the extension pages' CSP allows it.
+ */
+export async function expectAccessible(scope, what) {
+  if (!(await scope.evaluate(() => Boolean(window.axe)))) await withTimeout(scope.frame.evaluate(AXE), 10_000, 'load axe');
+  const result = await withTimeout(
+    scope.frame.evaluate(async () => {
+      const { violations } = await window.axe.run(document, { resultTypes: ['violations'] });
+      return violations.map((v) => ({
+        rule: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`),
+      }));
+    }),
+    30_000,
+    `axe in ${what}`,
+  );
+  assert.deepEqual(result, [], `${what}: axe-core violations\n${JSON.stringify(result, null, 2)}`);
 }

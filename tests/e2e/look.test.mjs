@@ -1,7 +1,6 @@
 // How keywarden looks, in light and dark: axe-core finds no accessibility violation in the popup, the options page and the step panel in each of its states, the panel frame follows its content, screenshots of each go to target/screenshots/, and the lock shortcut locks the vault.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO_ROOT, poll, pressKeysOnDisplay, sleep, waitForPanelStep, withTimeout } from './harness.mjs';
@@ -11,6 +10,7 @@ import {
   chainedSteps,
   decodePng,
   entryFor,
+  expectAccessible,
   findOptionsTab,
   launchForSuite,
   loadExtensionPage,
@@ -35,7 +35,6 @@ const COPY = { css: 'button', text: 'Copy Token' };
 const SCHEMES = ['light', 'dark'];
 const TEST = { timeout: 90_000 };
 const SHOTS = path.join(REPO_ROOT, 'target', 'screenshots');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const { CAPTURE, expectStep, clickCapture, expectSetupOffered } = vendorFlow(VENDOR);
 const CONTENT_JS = readFileSync(path.join(REPO_ROOT, 'extension', 'content.js'), 'utf8');
@@ -57,28 +56,6 @@ async function useScheme(tab, scheme) {
 /** The scheme `scope`'s document sees. */
 function seenScheme(scope) {
   return scope.evaluate(() => (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
-}
-
-/**
- * Runs axe-core in `scope` (a tab or a frame) and expects no violation; a failure lists each rule
- * with the elements it found. Evaluated through the driver, so the extension pages' CSP allows it.
- */
-async function expectAccessible(scope, what) {
-  if (!(await scope.evaluate(() => Boolean(window.axe)))) await withTimeout(scope.frame.evaluate(AXE), 10_000, 'load axe');
-  const result = await withTimeout(
-    scope.frame.evaluate(async () => {
-      const { violations } = await window.axe.run(document, { resultTypes: ['violations'] });
-      return violations.map((v) => ({
-        rule: v.id,
-        impact: v.impact,
-        help: v.help,
-        nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`),
-      }));
-    }),
-    30_000,
-    `axe in ${what}`,
-  );
-  assert.deepEqual(result, [], `${what}: axe-core violations\n${JSON.stringify(result, null, 2)}`);
 }
 
 /** Writes a screenshot of `tab` to target/screenshots/`name`.png. */

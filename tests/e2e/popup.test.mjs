@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO_ROOT, STEP_TIMEOUT, poll, withTimeout } from './harness.mjs';
 import {
+  expectAccessible,
   BROWSERS,
   bringToFront,
   findOptionsTab,
@@ -149,11 +150,24 @@ function inPage(tab, secret) {
   return tab.evaluate((s) => document.documentElement.outerHTML.includes(s) || [...document.querySelectorAll('input, textarea')].some((f) => f.value.includes(s)), secret);
 }
 
+/**
+ * Checks the popup's state `name` with axe-core in the light and the dark scheme (none may have a
+ * violation), and writes its screenshot in each: target/screenshots/<browser>-<name>[-dark].png.
+ */
 async function screenshot(tab, name) {
   mkdirSync(SHOTS, { recursive: true });
   const file = path.join(SHOTS, `${tab.kind}-${name}.png`);
-  const element = await withTimeout(tab.page.$('body'), STEP_TIMEOUT, 'find body');
-  await withTimeout(element.screenshot({ path: file }), STEP_TIMEOUT, `screenshot ${name}`);
+  // Firefox's driver cannot switch the scheme of one page (look.test.mjs starts a browser per
+  // scheme there): its popup is checked in the scheme it was started with.
+  const switchable = typeof tab.page.emulateMedia === 'function';
+  for (const scheme of switchable ? ['light', 'dark'] : ['light']) {
+    if (switchable) await withTimeout(tab.page.emulateMedia({ colorScheme: scheme }), 5_000, `emulate ${scheme}`);
+    await expectAccessible(tab, `the popup, ${name} (${scheme})`);
+    const element = await withTimeout(tab.page.$('body'), STEP_TIMEOUT, 'find body');
+    const shot = scheme === 'light' ? file : file.replace(/\.png$/, '-dark.png');
+    await withTimeout(element.screenshot({ path: shot }), STEP_TIMEOUT, `screenshot ${name}`);
+  }
+  if (switchable) await withTimeout(tab.page.emulateMedia({ colorScheme: 'light' }), 5_000, 'emulate light');
   return file;
 }
 
@@ -263,6 +277,7 @@ for (const name of BROWSERS) {
       assert.ok(await tab.evaluate(() => document.activeElement?.id === 'search'), 'the search box keeps the focus while the list changes');
       await tab.type(search, 'zzz');
       await tab.waitFor(() => document.querySelector('#no-match')?.textContent ?? null, null, { what: 'the no-match line' });
+      await screenshot(tab, 'no-match');
       await fill(tab, 'searchbox', 'Search keys', 'events');
       const byScope = await poll2(tab, (g) => g.length === 1);
       assert.deepEqual(byScope[0].rows.sort(), ['e2e alpha', 'e2e bravo'], 'scopes are searched too');
