@@ -295,6 +295,8 @@ async fn maintenance(root: &Element) -> Result<(), JsValue> {
 /// module's `estimate` function (`null` when that module failed to load).
 #[wasm_bindgen]
 pub fn options_main(strength: js_sys::Promise) -> Result<(), JsValue> {
+    // The HTML says it in English until this runs; the catalog says it in the browser's language.
+    document().set_title(&t("pageTitleOptions"));
     let root = document().get_element_by_id("root").ok_or_else(|| JsValue::from_str("options root missing"))?;
     super::strength::load(strength, super::vault_ui::refresh_strength);
     let first = root.clone();

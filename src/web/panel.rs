@@ -293,6 +293,8 @@ fn reading() -> bool {
 /// Entry point of panel.html.
 #[wasm_bindgen]
 pub fn panel_main() -> Result<(), JsValue> {
+    // The HTML says it in English until this runs; the catalog says it in the browser's language.
+    document().set_title(&t("pageTitlePanel"));
     let root = document().get_element_by_id("root").ok_or_else(|| JsValue::from_str("panel root missing"))?;
     let ui = Rc::new(PanelUi::build(&root)?);
     ui.show(None)?;

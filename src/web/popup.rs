@@ -1074,6 +1074,8 @@ fn gear_icon(parent: &Element) -> Result<(), JsValue> {
 /// Entry point of popup.html.
 #[wasm_bindgen]
 pub fn popup_main() -> Result<(), JsValue> {
+    // The HTML says it in English until this runs; the catalog says it in the browser's language.
+    document().set_title(&t("pageTitlePopup"));
     root().ok_or_else(|| JsValue::from_str("popup root missing"))?;
     // A key left revealed is masked as the popup goes away.
     let hide = EventListener::new(&web_sys::window().ok_or("no window")?.into(), "pagehide", |_| {
