@@ -28,6 +28,21 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{40}$/;
 const { expectStep, captureState, expectReceived, expectSetupOffered, expectCaptureBeside } = vendorFlow(VENDOR);
 const fixtures = serveFixtures();
 
+/**
+ * The steps performed in any tab since `since`, as the worker keeps them in its tab records
+ * (Chromium, through the service worker): a function to call each time.
+ */
+function performedSince(browser, since) {
+  return () => browser.serviceWorker.evaluate(async (from) => {
+    const all = await chrome.storage.session.get(null);
+    return Object.entries(all)
+      .filter(([k]) => k.startsWith('tab:'))
+      .flatMap(([, record]) => record?.progress?.memory ?? [])
+      .filter((seen) => seen.at >= from)
+      .map((seen) => seen.step);
+  }, since);
+}
+
 /** Fills in the token form and walks through the scopes step up to the "Create Token" highlight. */
 async function fillTokenForm(tab, name, create = CREATE) {
   await expectStep(tab, 'name-token', NAME_INPUT);
@@ -126,16 +141,7 @@ for (const name of BROWSERS) {
         t.skip('reads the tab records in storage.session through the service worker, which only Chromium exposes');
         return;
       }
-      const since = Date.now();
-      // The steps performed since this test began, as the worker keeps them in its tab records.
-      const performed = () => session.browser.serviceWorker.evaluate(async (from) => {
-        const all = await chrome.storage.session.get(null);
-        return Object.entries(all)
-          .filter(([k]) => k.startsWith('tab:'))
-          .flatMap(([, record]) => record?.progress?.memory ?? [])
-          .filter((seen) => seen.at >= from)
-          .map((seen) => seen.step);
-      }, since);
+      const performed = performedSince(session.browser, Date.now());
       await tab.goto(`${APP}/tokens?state=list`);
       await expectStep(tab, 'new-token', CREATE_NEW);
       // The page's own script opens the form: it does what the page wants, but performs no step.
@@ -152,15 +158,7 @@ for (const name of BROWSERS) {
         t.skip('reads the tab records in storage.session through the service worker, which only Chromium exposes');
         return;
       }
-      const since = Date.now();
-      const performed = () => session.browser.serviceWorker.evaluate(async (from) => {
-        const all = await chrome.storage.session.get(null);
-        return Object.entries(all)
-          .filter(([k]) => k.startsWith('tab:'))
-          .flatMap(([, record]) => record?.progress?.memory ?? [])
-          .filter((seen) => seen.at >= from)
-          .map((seen) => seen.step);
-      }, since);
+      const performed = performedSince(session.browser, Date.now());
       await tab.goto(`${APP}/tokens?state=list&divs=1`);
       await expectStep(tab, 'new-token', CREATE_NEW);
       await tab.click(CREATE_NEW);
