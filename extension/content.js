@@ -947,12 +947,28 @@
       setState(el, mark.vault === false ? 'novault' : 'ready');
     }
     capture.copy = copy;
+    capture.nearby = controlsNear(key);
     capture.guards = (mark.guards || []).map((i) => elements[i]).filter(Boolean);
     capture.label = mark.label;
     capture.el.setAttribute('data-vendor', mark.vendor);
     // A vault set up meanwhile (or gone): the control says what a save would do now.
     if (mark.vault === false && ['ready', 'error'].includes(capture.state)) setState(capture.el, 'novault');
     if (mark.vault !== false && ['novault', 'received'].includes(capture.state)) setState(capture.el, 'ready');
+  }
+
+  // The vendor's own controls around the key (its Copy, Download, Close, the form's buttons):
+  // every control of the key's dialog; outside a dialog, those of the nearest block above the key
+  // that holds some, and of the block around that one.
+  function controlsNear(key) {
+    const of = (block) => [...block.querySelectorAll(CONTROLS)].filter((c) => c !== key && !key.contains(c)).slice(0, 40);
+    const dialog = key.closest('dialog, [role=dialog], [role=alertdialog], [aria-modal=true]');
+    if (dialog) return of(dialog);
+    let block = key.parentElement;
+    for (let up = 0; block && block !== document.body && up < 4; up += 1) {
+      if (of(block).length) return of(block.parentElement && block.parentElement !== document.body ? block.parentElement : block);
+      block = block.parentElement;
+    }
+    return [];
   }
 
   function hideCapture() {
@@ -1104,12 +1120,18 @@
       const r = capture.key.getBoundingClientRect();
       const w = Math.max(170, Math.min(360, textWidth(capture.button.textContent, '600 13px system-ui, sans-serif') + 24));
       const h = 30;
-      // Beside the key, else under it, else above it: never over the vendor's own buttons.
-      const avoid = [capture.copy, highlight?.target].filter(Boolean).map((el) => el.getBoundingClientRect());
+      // Beside the key, else under it, else above it, else under the row of buttons below it:
+      // never over the vendor's own controls around the key.
+      const avoid = [capture.copy, highlight?.target, ...(capture.nearby || [])]
+        .filter((el) => el && el.isConnected)
+        .map((el) => el.getBoundingClientRect())
+        .filter((a) => a.width > 0 && a.height > 0);
+      const below = Math.max(r.bottom, ...avoid.filter((a) => a.top < r.bottom + 60 && a.bottom > r.top).map((a) => a.bottom));
       const spots = [
         [r.right + 8, r.top + r.height / 2 - h / 2],
         [r.left, r.bottom + 6],
         [r.left, r.top - h - 6],
+        [r.left, below + 6],
       ];
       const free = ([x, y]) => x + w <= vw && y >= 0 && y + h <= vh
         && avoid.every((a) => x + w <= a.left || x >= a.right || y + h <= a.top || y >= a.bottom);

@@ -167,6 +167,24 @@ export function vendorFlow(vendor) {
     assert.ok(distance(capture, shown) <= 200, `the capture control ${describeBox(capture)} sits next to ${what} ${describeBox(shown)}`);
   }
 
+  /**
+   * The capture control covers none of the vendor's controls matched by `css` (its Copy, Download,
+   * Close): the admin can still press every one of them.
+   */
+  async function expectCaptureClearOf(tab, css) {
+    await tab.waitForSelector(CAPTURE);
+    const overlaps = await tab.evaluate(({ capture, css }) => {
+      const c = document.querySelector(capture).getBoundingClientRect();
+      return [...document.querySelectorAll(css)]
+        .filter((el) => {
+          const r = el.getBoundingClientRect();
+          return r.width > 0 && c.left < r.right && c.right > r.left && c.top < r.bottom && c.bottom > r.top;
+        })
+        .map((el) => el.textContent.trim() || el.getAttribute('aria-label'));
+    }, { capture: CAPTURE, css });
+    assert.deepEqual(overlaps, [], 'the capture control covers none of the vendor\'s controls');
+  }
+
   /** Scrolls the capture control to the middle of the view and clicks it with the mouse. */
   async function clickCapture(tab) {
     await tab.evaluate((css) => document.querySelector(css).scrollIntoView({ block: 'center' }), CAPTURE);
@@ -210,7 +228,7 @@ export function vendorFlow(vendor) {
     assert.equal(await captureState(tab), 'novault', 'the control still says nothing is kept');
   }
 
-  return { CAPTURE, expectStep, captureState, expectReceived, expectHandedOver, expectSetupOffered, expectCaptureBeside, clickCapture, leaveAfterCapture };
+  return { CAPTURE, expectStep, captureState, expectReceived, expectHandedOver, expectSetupOffered, expectCaptureBeside, expectCaptureClearOf, clickCapture, leaveAfterCapture };
 }
 
 /**

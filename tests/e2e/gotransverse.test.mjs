@@ -34,7 +34,7 @@ const COPY = '#copy-key';
 const CLOSE = '#close-key-window';
 const KEY = '#generated-key';
 
-const { expectStep, captureState, expectHandedOver, expectCaptureBeside, expectSetupOffered, leaveAfterCapture } = vendorFlow(VENDOR);
+const { expectStep, captureState, expectHandedOver, expectCaptureBeside, expectCaptureClearOf, expectSetupOffered, leaveAfterCapture } = vendorFlow(VENDOR);
 const fixtures = serveFixtures();
 
 function panelBody(panel) {
@@ -134,6 +134,7 @@ for (const name of BROWSERS) {
       await expectStep(tab, 'save-key', COPY);
       assert.deepEqual(await openWindows(tab), ['User Account Details', 'Save generated key']);
       await shownKey(tab);
+      await expectCaptureClearOf(tab, '[role=dialog] button');
       assert.notEqual(await captureState(tab), 'received');
       await expectSetupOffered(session, tab);
       await shownKey(tab);
