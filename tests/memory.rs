@@ -207,3 +207,21 @@ fn a_saved_key_ends_the_just_generated_memory() {
     ctrl.saved(1, "predicthq", "warehouse-sync".into(), "…J4hs".into(), 3_000);
     assert!(!offered_at(&mut ctrl, 3, 4_000));
 }
+
+/// Right after Create, the one token-shaped string under a short label that is not the token's
+/// name but names nothing else either ("Secret") is the new token.
+#[test]
+fn a_lone_string_under_a_generic_label_is_the_key_after_create() {
+    let mut ctrl = controller();
+    let form = token_form(true);
+    report_at(&mut ctrl, 1, &form, 0);
+    press_at(&mut ctrl, 1, &form, "create", 1_000);
+    let page = Page::at(&url("/tokens"))
+        .with("", el(Role::Heading, "Settings"))
+        .with("", el(Role::Label, "Secret"))
+        .with("key", secret(token_shape()))
+        .with("copy", el(Role::Button, "Copy"));
+    assert!(reply_draw(&report_at(&mut ctrl, 2, &page, 2_000)).capture.is_some());
+    let mut fresh = controller();
+    assert!(reply_draw(&report_at(&mut fresh, 1, &page, 0)).capture.is_none(), "not in a tab that generated nothing");
+}

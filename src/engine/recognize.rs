@@ -166,7 +166,13 @@ impl<'m> Scene<'m> {
                 && self.texts[j].split(' ').count() <= LABEL_WORDS
         });
         if let Some(j) = term {
-            return if self.calls_key(j, phrases) { Announcement::By(j) } else { Announcement::Other(j) };
+            // A term that names another thing ("Integration ID") rules the string out; any other
+            // short label ("Value", "Secret") only does not announce it.
+            return match (self.calls_key(j, phrases), names_other(&self.texts[j]) || self.says(j, phrases)) {
+                (true, _) => Announcement::By(j),
+                (false, true) => Announcement::Other(j),
+                (false, false) => Announcement::Silent,
+            };
         }
         for holder in [el.dialog, el.group].into_iter().flatten() {
             if self.says(holder as usize, phrases) {
