@@ -106,6 +106,9 @@ pub struct Keeper {
     trash_changed: bool,
     /// The last listing, kept for the vault items it was taken over (see [`KeptListing`]).
     kept: Option<KeptListing>,
+    /// The number of entry items and the bytes the vault's items take, with the generation of the
+    /// items they were counted over: a status over the same items counts nothing again.
+    counted: Option<(u64, u32, u64)>,
     /// How many listings were taken over the items (not reused): for tests and diagnostics.
     listings_taken: u64,
     /// The generation of the vault items the requests now see, when the glue knows it.
@@ -159,6 +162,7 @@ impl Keeper {
             trash: Vec::new(),
             trash_changed: false,
             kept: None,
+            counted: None,
             listings_taken: 0,
             generation: None,
             after_writes: None,
@@ -304,11 +308,21 @@ impl Keeper {
     /// generation last seen, not an overlay of writes still to be made.
     fn status_and_refresh(&mut self, store: &impl Store, as_stored: bool) -> (VaultStatus, Changeset) {
         let set_up = is_set_up(store);
+        let generation = self.generation.filter(|_| as_stored);
+        let (items, bytes_in_use) = match (self.counted, generation) {
+            (Some((at, items, bytes)), Some(now)) if at == now => (items, bytes),
+            _ => {
+                let items = store.keys_with_prefix(ENTRY_PREFIX).len() as u32;
+                let bytes = (store.bytes_with_prefix(HEADER_KEY) + store.bytes_with_prefix(ENTRY_PREFIX)) as u64;
+                self.counted = generation.map(|g| (g, items, bytes));
+                (items, bytes)
+            }
+        };
         let mut status = VaultStatus {
             set_up,
             unlocked: self.unlocked.is_some(),
-            items: store.keys_with_prefix(ENTRY_PREFIX).len() as u32,
-            bytes_in_use: (store.bytes_with_prefix(HEADER_KEY) + store.bytes_with_prefix(ENTRY_PREFIX)) as u64,
+            items,
+            bytes_in_use,
             entries: Vec::new(),
             damaged: Vec::new(),
             auto_lock_minutes: self.auto_lock_minutes,
