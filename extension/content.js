@@ -965,7 +965,8 @@
     if (dialog) return of(dialog);
     let block = key.parentElement;
     for (let up = 0; block && block !== document.body && up < 4; up += 1) {
-      if (of(block).length) return of(block.parentElement && block.parentElement !== document.body ? block.parentElement : block);
+      const around = block.parentElement !== document.body ? block.parentElement : null;
+      if ([...block.querySelectorAll(CONTROLS)].some((c) => c !== key && !key.contains(c))) return of(around || block);
       block = block.parentElement;
     }
     return [];
