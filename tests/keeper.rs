@@ -249,6 +249,7 @@ fn the_listing_names_the_vendor_and_carries_page_and_notes_but_never_the_key() {
         key_page_url: Some("https://control.predicthq.com/tokens".into()),
         self_hosted: false,
         hosts: vec!["control.predicthq.com".into()],
+        server_pages: Vec::new(),
     };
     let (keeper, mut store) = set_up();
     let mut keeper = keeper.with_vendors(vec![card.clone()]);

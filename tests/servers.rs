@@ -71,7 +71,8 @@ fn an_added_server_is_recognized_and_an_unadded_one_is_not() {
     assert!(ctrl.take_changes().servers);
     let Reply::Servers { vendors, servers } = out.reply else { panic!("{:?}", out.reply) };
     assert_eq!(vendors.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(), ["planningspace"]);
-    assert_eq!(servers, vec![Server { vendor: "planningspace".into(), host: SERVER.into() }]);
+    let address = format!("https://{SERVER}/ACME");
+    assert_eq!(servers, vec![Server { vendor: "planningspace".into(), host: SERVER.into(), address }]);
 
     let page = generate_page(SERVER);
     let out = ctrl.handle(
@@ -135,10 +136,58 @@ fn removing_a_server_stops_recognition_there() {
 #[test]
 fn saved_servers_are_restored_and_invalid_ones_dropped() {
     let mut ctrl = controller();
+    let server = |vendor: &str, host: &str| Server { vendor: vendor.into(), host: host.into(), address: String::new() };
     ctrl.restore_servers(vec![
-        Server { vendor: "planningspace".into(), host: SERVER.into() },
-        Server { vendor: "planningspace".into(), host: "control.predicthq.com".into() },
-        Server { vendor: "nobody".into(), host: "x.example.test".into() },
+        server("planningspace", SERVER),
+        server("planningspace", "control.predicthq.com"),
+        server("nobody", "x.example.test"),
     ]);
-    assert_eq!(ctrl.servers(), &[Server { vendor: "planningspace".into(), host: SERVER.into() }]);
+    assert_eq!(ctrl.servers(), &[server("planningspace", SERVER)]);
+}
+
+#[test]
+fn a_server_is_kept_with_its_address_cut_where_the_vendors_pages_start() {
+    let cases = [
+        (format!("https://{SERVER}/ACME"), format!("https://{SERVER}/ACME")),
+        (format!("https://{SERVER}/ACME/"), format!("https://{SERVER}/ACME")),
+        // The admin pasted the key page itself, or a page inside PlanningSpace Web.
+        (format!("https://{SERVER}/ACME/PlanningSpace/#/generateApiKey"), format!("https://{SERVER}/ACME")),
+        (format!("https://{SERVER}/Energy/West/planningspace/?x=1"), format!("https://{SERVER}/Energy/West")),
+        (format!("https://{}:8443/ACME#/home", SERVER.to_uppercase()), format!("https://{SERVER}:8443/ACME")),
+        (format!("https://{SERVER}"), format!("https://{SERVER}")),
+        // Odd path characters leave the server's origin only.
+        (format!("https://{SERVER}/AC%22ME/x\"onclick=\"y"), format!("https://{SERVER}")),
+    ];
+    for (url, address) in cases {
+        let mut ctrl = controller();
+        let out = add(&mut ctrl, &options(), &url);
+        assert!(matches!(out.reply, Reply::Servers { .. }), "{url}: {:?}", out.reply);
+        assert_eq!(ctrl.servers()[0].address, address, "{url}");
+        let pages = ctrl.catalog().server_key_pages("planningspace");
+        assert_eq!(pages.len(), 1);
+        assert_eq!(pages[0].url, format!("{address}/PlanningSpace/#/generateApiKey"), "{url}");
+        assert_eq!(pages[0].server, address.trim_start_matches("https://"), "{url}");
+    }
+}
+
+#[test]
+fn a_restored_address_on_another_host_leaves_only_the_host() {
+    let mut ctrl = controller();
+    let kept = |address: &str| Server { vendor: "planningspace".into(), host: SERVER.into(), address: address.into() };
+    ctrl.restore_servers(vec![kept("https://elsewhere.example.test/ACME")]);
+    assert_eq!(ctrl.servers(), &[kept("")]);
+    assert_eq!(
+        ctrl.catalog().server_key_pages("planningspace")[0].url,
+        format!("https://{SERVER}/PlanningSpace/#/generateApiKey")
+    );
+    ctrl.restore_servers(vec![kept(&format!("https://{SERVER}/ACME"))]);
+    assert_eq!(ctrl.servers(), &[kept(&format!("https://{SERVER}/ACME"))]);
+}
+
+#[test]
+fn servers_saved_before_addresses_were_kept_still_load() {
+    let old: Vec<Server> =
+        serde_json::from_str(&format!(r#"[{{"vendor":"planningspace","host":"{SERVER}"}}]"#)).unwrap();
+    assert_eq!(old[0].address, "");
+    assert_eq!(serde_json::to_string(&old).unwrap(), format!(r#"[{{"vendor":"planningspace","host":"{SERVER}"}}]"#));
 }

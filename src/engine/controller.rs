@@ -6,7 +6,7 @@ use crate::engine::protocol::{
     CaptureMark, CaptureState, ContentRequest, Draw, DriftEvent, ErrorCode, FieldMark, Mark, PageRequest, PanelNonce,
     PanelRequest, PanelView, Pill, Push, Reply, SelfHostedVendor, TabStatus,
 };
-use crate::engine::recipe::{Catalog, FieldName, Server, Step};
+use crate::engine::recipe::{Catalog, FieldName, Server, ServerError, Step};
 use crate::engine::recognize::{describe, recognize, Recognition, Scene};
 use crate::engine::secret::SecretString;
 use crate::engine::walkthrough::{visit_of, Event, Progress, SavedNote};
@@ -321,8 +321,14 @@ impl Controller {
             self.catalog.remove_server(&s.host);
         }
         for s in servers {
-            // A server that no longer validates (its product was dropped, say) is left out.
-            if self.catalog.add_server(&s.vendor, &s.host).is_err() {
+            // A server that no longer validates (its product was dropped, say) is left out; an
+            // address that does not check out leaves only the host known.
+            let added = if Location::parse(&s.address).is_ok_and(|l| l.host == s.host) {
+                self.catalog.add_server_at(&s.vendor, &s.address)
+            } else {
+                self.catalog.add_server(&s.vendor, &s.host)
+            };
+            if added.is_err() {
                 continue;
             }
         }
@@ -632,19 +638,14 @@ impl Controller {
                 }
                 Outcome { guidance: Some((vendor, on)), ..Outcome::reply(Reply::Guidance { vendors: self.guidance() }) }
             }
-            PageRequest::AddServer { vendor, url } => {
-                let host = match Location::parse(&url) {
-                    Ok(l) => l.host,
-                    Err(_) => return Outcome::error(ErrorCode::Malformed, words!("errServerAddress")),
-                };
-                match self.catalog.add_server(&vendor, &host) {
-                    Ok(_) => {
-                        self.changes.servers = true;
-                        Outcome::reply(self.servers_reply())
-                    }
-                    Err(e) => Outcome::error(ErrorCode::Unexpected, e.words()),
+            PageRequest::AddServer { vendor, url } => match self.catalog.add_server_at(&vendor, &url) {
+                Ok(_) => {
+                    self.changes.servers = true;
+                    Outcome::reply(self.servers_reply())
                 }
-            }
+                Err(e @ ServerError::BadAddress) => Outcome::error(ErrorCode::Malformed, e.words()),
+                Err(e) => Outcome::error(ErrorCode::Unexpected, e.words()),
+            },
             PageRequest::RemoveServer { host } => {
                 if self.catalog.remove_server(&host) {
                     self.changes.servers = true;

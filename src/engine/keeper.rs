@@ -5,7 +5,7 @@ use crate::engine::protocol::{
     DamagedSummary, DeletedSummary, EntrySummary, EntryTrust, ErrorCode, PageRequest, Reply, Revealed, VaultStatus,
     VendorCard,
 };
-use crate::engine::recipe::FieldName;
+use crate::engine::recipe::{FieldName, Server};
 use crate::engine::secret::SecretString;
 use crate::engine::vault::replace::{replaced_by, stale_actives};
 use crate::engine::vault::secrets::{hint, Passphrase};
@@ -100,6 +100,8 @@ pub struct Keeper {
     replacing: Vec<String>,
     /// The vendors the pages name and link to.
     vendors: Vec<VendorCard>,
+    /// The servers `vendors` link to key pages on.
+    vendors_for: Vec<Server>,
     /// Entries deleted moments ago, restorable while unlocked (see [`Trashed`]).
     trash: Vec<Trashed>,
     /// `trash` changed and must be written to `storage.session`.
@@ -159,6 +161,7 @@ impl Keeper {
             auto_lock_minutes: DEFAULT_AUTO_LOCK_MINUTES,
             replacing,
             vendors: Vec::new(),
+            vendors_for: Vec::new(),
             trash: Vec::new(),
             trash_changed: false,
             kept: None,
@@ -173,6 +176,17 @@ impl Keeper {
     /// The same keeper, naming `vendors` in what it lists.
     pub fn with_vendors(self, vendors: Vec<VendorCard>) -> Self {
         Keeper { vendors, ..self }
+    }
+
+    /// Names `vendors` from now on, built over the admin's `servers`.
+    pub fn set_vendors(&mut self, vendors: Vec<VendorCard>, servers: Vec<Server>) {
+        self.vendors = vendors;
+        self.vendors_for = servers;
+    }
+
+    /// The servers the vendors were last described with.
+    pub fn vendors_for(&self) -> &[Server] {
+        &self.vendors_for
     }
 
     /// Takes up the deleted entries kept in `storage.session` (the snapshot is the truth).

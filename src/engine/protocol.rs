@@ -767,6 +767,17 @@ pub struct VendorCard {
     /// Its hosts as the admin reads them (`control.predicthq.com`, `*.gotransverse.com`).
     #[serde(default)]
     pub hosts: Vec<String>,
+    /// Self-hosted: its key page on each server the admin added.
+    #[serde(default)]
+    pub server_pages: Vec<ServerPage>,
+}
+
+/// A self-hosted vendor's key page on one of the admin's servers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerPage {
+    /// The server as the admin reads it (`ps.acme.com/ACME`).
+    pub server: String,
+    pub url: String,
 }
 
 /// One saved key as listed: its metadata and the last characters of the key, never the key.

@@ -42,7 +42,7 @@ mod tests {
     use super::*;
 
     fn server(host: &str) -> Server {
-        Server { vendor: "planningspace".into(), host: host.into() }
+        Server { vendor: "planningspace".into(), host: host.into(), address: String::new() }
     }
 
     #[test]

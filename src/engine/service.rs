@@ -15,11 +15,11 @@
 use crate::engine::clipboard::{self, ClipboardJob, PendingClear, CLIPBOARD_ALARM};
 use crate::engine::controller::{Controller, Outcome};
 use crate::engine::keeper::{Keeper, Session, VaultOutcome};
-use crate::engine::protocol::VendorCard;
 use crate::engine::protocol::{
     Admitted, CaptureState, ClipboardStatus, ContentRequest, ErrorCode, PageRequest, PanelNonce, PanelRequest, Push,
     Refusal, Reply, MAX_PANEL_HEIGHT,
 };
+use crate::engine::protocol::{ServerPage, VendorCard};
 use crate::engine::recipe::FieldName;
 use crate::engine::recipe::{Catalog, HostPattern, Server, Vendor};
 use crate::engine::registration;
@@ -204,6 +204,22 @@ fn read<T: serde::de::DeserializeOwned>(store: &impl Store, key: &str) -> Option
     store.get(key).and_then(|v| serde_json::from_value(v).ok())
 }
 
+/// The vendors as the pages present them, with their key pages on the servers `catalog` holds.
+fn vendor_cards(catalog: &Catalog) -> Vec<VendorCard> {
+    catalog
+        .recipes
+        .iter()
+        .map(|r| VendorCard {
+            server_pages: catalog
+                .server_key_pages(&r.vendor.id)
+                .into_iter()
+                .map(|p| ServerPage { server: p.server, url: p.url })
+                .collect(),
+            ..vendor_card(&r.vendor)
+        })
+        .collect()
+}
+
 /// A vendor as the pages present it.
 fn vendor_card(vendor: &Vendor) -> VendorCard {
     VendorCard {
@@ -219,6 +235,7 @@ fn vendor_card(vendor: &Vendor) -> VendorCard {
                 HostPattern::Subdomains(domain) => format!("*.{domain}"),
             })
             .collect(),
+        server_pages: Vec::new(),
     }
 }
 
@@ -227,7 +244,7 @@ impl Service {
     pub fn new(catalog: Catalog) -> Self {
         let replacing =
             catalog.recipes.iter().filter(|r| r.key.replaces_previous).map(|r| r.vendor.id.clone()).collect();
-        let vendors = catalog.recipes.iter().map(|r| vendor_card(&r.vendor)).collect();
+        let vendors = vendor_cards(&catalog);
         Service {
             controller: Controller::new(catalog),
             keeper: Keeper::new(replacing).with_vendors(vendors),
@@ -303,6 +320,10 @@ impl Service {
         let servers: Vec<Server> = read(&snap.local, storage::SERVERS).unwrap_or_default();
         if servers.as_slice() != self.controller.servers() {
             self.controller.restore_servers(servers);
+        }
+        if self.keeper.vendors_for() != self.controller.servers() {
+            let cards = vendor_cards(self.controller.catalog());
+            self.keeper.set_vendors(cards, self.controller.servers().to_vec());
         }
         self.controller.restore_drift(read(&snap.local, storage::DRIFT).unwrap_or_default());
         for &tab in &wants.tabs {

@@ -20,6 +20,8 @@ pub mod popup;
 pub mod strength;
 #[cfg(not(feature = "panel-frame"))]
 pub mod vault_ui;
+#[cfg(not(feature = "panel-frame"))]
+pub mod vendors;
 #[cfg(not(any(feature = "panel-frame", feature = "pages-frame")))]
 pub mod worker;
 

@@ -88,7 +88,7 @@ async fn build(page: &Element, root: &Element, message: Option<String>) -> Resul
         });
     });
     if let (true, Some(status)) = (welcoming, &vault) {
-        welcome(page, &status.vendors)?;
+        listeners.extend(welcome(page, &status.vendors)?);
         let section = add(page, "section", &[("id", "vault"), ("aria-labelledby", "vault-title")], "")?;
         listeners.extend(super::vault_ui::draw(&section, status, &rerender)?);
         let more = add(page, "p", &[("class", "all-settings")], "")?;
@@ -188,7 +188,7 @@ async fn build(page: &Element, root: &Element, message: Option<String>) -> Resul
 
 /// Before there is a vault (a first install opens this page): what keywarden does and for whom,
 /// each vendor with the way to its key page, then the vault setup that follows.
-fn welcome(root: &Element, vendors: &[VendorCard]) -> Result<(), JsValue> {
+fn welcome(root: &Element, vendors: &[VendorCard]) -> Result<Vec<EventListener>, JsValue> {
     let section = add(root, "section", &[("id", "welcome"), ("aria-labelledby", "welcome-title")], "")?;
     add(&section, "h2", &[("id", "welcome-title")], &t("welcomeWhat"))?;
     let steps = add(&section, "ol", &[], "")?;
@@ -197,28 +197,9 @@ fn welcome(root: &Element, vendors: &[VendorCard]) -> Result<(), JsValue> {
     }
     add(&section, "p", &[], &t("welcomeVendors"))?;
     let list = add(&section, "ul", &[("id", "welcome-vendors")], "")?;
-    let mut vendors: Vec<&VendorCard> = vendors.iter().collect();
-    vendors.sort_by_key(|v| v.name.to_lowercase());
-    for v in vendors {
-        let item = add(&list, "li", &[("data-vendor", &v.id)], "")?;
-        match (&v.key_page_url, v.self_hosted) {
-            (Some(url), _) => {
-                let link = [("class", "vendor"), ("href", url), ("target", "_blank"), ("rel", "noopener noreferrer")];
-                add(&item, "a", &link, &v.name)?;
-                add(&item, "span", &[("class", "muted")], &v.hosts.join(", "))?;
-            }
-            (None, true) => {
-                add(&item, "span", &[("class", "vendor")], &v.name)?;
-                add(&item, "span", &[("class", "muted")], &t("welcomeOwnServer"))?;
-            }
-            (None, false) => {
-                add(&item, "span", &[("class", "vendor")], &v.name)?;
-                add(&item, "span", &[("class", "muted")], &t_with("popupSignInAt", &[&v.hosts.join(", ")]))?;
-            }
-        }
-    }
+    let listeners = super::vendors::draw(&list, vendors, super::vendors::NoServer::SayWhere)?;
     add(&section, "p", &[("class", "next")], &t("welcomeNext"))?;
-    Ok(())
+    Ok(listeners)
 }
 
 /// The walkthrough section: per vendor, whether its walkthrough appears by itself on its key

@@ -5,9 +5,7 @@ use super::ask;
 use super::clipboard::{copy_secret, Copied};
 use super::dom::{add, add_svg, clear, document, on_click, value_of, Timeout};
 use super::i18n::{t, t_with, word};
-use crate::engine::listing::{
-    self, arrange, arrange_searched, given_name, masked, monogram, plural, search_text, Plural,
-};
+use crate::engine::listing::{self, arrange, arrange_searched, given_name, masked, plural, search_text, Plural};
 use crate::engine::protocol::{EntrySummary, EntryTrust, OutgoingRequest, Reply, TabStatus, VaultStatus, VendorCard};
 use crate::engine::secret::SecretString;
 use crate::engine::vault::EntryState;
@@ -576,7 +574,7 @@ fn group_box(parent: &Element, id: &str, vendor: &str, name: &str, sub: &str) ->
     let group =
         add(parent, "section", &[("class", "group"), ("data-vendor", vendor), ("aria-labelledby", &title)], "")?;
     let head = add(&group, "h2", &[("id", &title), ("class", "group-head")], "")?;
-    vendor_icon(&head, vendor, name)?;
+    super::vendors::icon(&head, vendor, name)?;
     add(&head, "span", &[("class", "vendor")], name)?;
     head.append_with_str_1(" ")?;
     add(&head, "span", &[("class", "tenant")], sub)?;
@@ -772,36 +770,11 @@ fn deleted_said(reply: &Reply) -> Option<String> {
 
 /// No keys yet: the vendors keywarden knows, each with the way to its key page.
 fn empty_state(section: &Element, vendors: &[VendorCard]) -> Result<Vec<EventListener>, JsValue> {
-    let mut listeners = Vec::new();
     let empty = add(section, "section", &[("id", "empty"), ("aria-labelledby", "empty-title")], "")?;
     add(&empty, "h2", &[("id", "empty-title")], &t("popupEmptyTitle"))?;
     add(&empty, "p", &[], &t("popupEmptyLead"))?;
     let list = add(&empty, "ul", &[("id", "vendor-links")], "")?;
-    let mut vendors: Vec<&VendorCard> = vendors.iter().collect();
-    vendors.sort_by_key(|v| v.name.to_lowercase());
-    for v in vendors {
-        let item = add(&list, "li", &[("data-vendor", &v.id)], "")?;
-        vendor_icon(&item, &v.id, &v.name)?;
-        let text = add(&item, "span", &[("class", "vendor-text")], "")?;
-        match (&v.key_page_url, v.self_hosted) {
-            (Some(url), _) => {
-                add(&text, "a", &[("href", url), ("target", "_blank"), ("rel", "noopener noreferrer")], &v.name)?;
-                add(&text, "span", &[("class", "muted")], &v.hosts.join(", "))?;
-            }
-            (None, true) => {
-                add(&text, "span", &[("class", "vendor")], &v.name)?;
-                let servers = button(&text, &[("class", "link"), ("data-action", "servers")], &t("popupAddServer"))?;
-                listeners.push(on_click(&servers, |_| {
-                    let _ = api::open_options_page();
-                }));
-            }
-            (None, false) => {
-                add(&text, "span", &[("class", "vendor")], &v.name)?;
-                add(&text, "span", &[("class", "muted")], &t_with("popupSignInAt", &[&v.hosts.join(", ")]))?;
-            }
-        }
-    }
-    Ok(listeners)
+    super::vendors::draw(&list, vendors, super::vendors::NoServer::OpenSettings)
 }
 
 /// Entries that open with the vault but that keywarden has no record of saving here: listed
@@ -861,7 +834,7 @@ fn detail(section: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsV
         });
     }));
     let head = add(&view, "h2", &[("id", "detail-title"), ("class", "detail-head")], "")?;
-    vendor_icon(&head, &e.vendor, vendor_label(e))?;
+    super::vendors::icon(&head, &e.vendor, vendor_label(e))?;
     add(&head, "span", &[], &name)?;
 
     let secret = add(&view, "div", &[("class", "secret")], "")?;
@@ -994,40 +967,6 @@ fn hide_secret(hint: &str) {
         let _ = reveal.set_attribute("aria-pressed", "false");
         reveal.set_text_content(Some(&t("popupReveal")));
     }
-}
-
-/// A vendor's icon: its letters on a tile of its own colour, drawn here (nothing is fetched).
-fn vendor_icon(parent: &Element, vendor: &str, name: &str) -> Result<(), JsValue> {
-    let svg = add_svg(
-        parent,
-        "svg",
-        &[
-            ("viewBox", "0 0 24 24"),
-            ("width", "20"),
-            ("height", "20"),
-            ("class", "vendor-icon"),
-            ("aria-hidden", "true"),
-        ],
-    )?;
-    let fill = format!("hsl({} 55% 36%)", listing::hue(vendor));
-    add_svg(&svg, "rect", &[("width", "24"), ("height", "24"), ("rx", "6"), ("fill", &fill)])?;
-    let letters = monogram(name);
-    let size = if letters.chars().count() > 1 { "10" } else { "13" };
-    let text = add_svg(
-        &svg,
-        "text",
-        &[
-            ("x", "12"),
-            ("y", "12.5"),
-            ("text-anchor", "middle"),
-            ("dominant-baseline", "middle"),
-            ("font-size", size),
-            ("font-weight", "700"),
-            ("fill", "#fff"),
-        ],
-    )?;
-    text.set_text_content(Some(&letters));
-    Ok(())
 }
 
 /// An empty 18 px line-drawing icon in `parent`, hidden from screen readers (the button names it).

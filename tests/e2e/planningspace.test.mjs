@@ -12,6 +12,7 @@ import {
   expectStrictHeaders,
   findOptionsTab,
   launchForSuite,
+  loadExtensionPage,
   openTab,
   serveFixtures,
   startGuide,
@@ -158,6 +159,26 @@ for (const name of BROWSERS) {
         }, { what: `the permission and a content script registration for ${HOST}` });
         assert.deepEqual(registration, { granted: true, registered: true });
       }
+    });
+
+    it('the welcome links to the key page on the added server', TEST, async () => {
+      ready();
+      await bringToFront(options);
+      await loadExtensionPage(options, 'options.html');
+      const link = await options.waitFor(
+        (name) => {
+          const a = [...document.querySelectorAll('#welcome-vendors li[data-vendor="planningspace"] a')].find((el) => el.getAttribute('aria-label') === name);
+          return a ? { href: a.getAttribute('href'), text: a.textContent.trim(), target: a.target } : null;
+        },
+        `PlanningSpace key page on ${HOST}/ACME`,
+        { what: 'the welcome\'s link to PlanningSpace\'s key page on the added server' },
+      );
+      assert.deepEqual(link, { href: GENERATE_PAGE, text: `${HOST}/ACME`, target: '_blank' });
+      // The address it links to is the server's key page (loaded from elsewhere, not as a fragment change).
+      await bringToFront(tab);
+      await tab.goto(TENANT_HOME);
+      assert.equal((await tab.goto(link.href)).status, 200);
+      await tab.waitForSelector({ css: 'h1', text: 'Generate API Key' });
     });
 
     it('points at the menu under the name while its "Generate API key" item is hidden', TEST, async (t) => {

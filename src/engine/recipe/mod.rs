@@ -335,6 +335,8 @@ pub struct Vendor {
     pub tenant: TenantFrom,
     /// The page where keys are created, when the vendor has one fixed address.
     pub key_page_url: Option<String>,
+    /// Self-hosted: the key page relative to a server's address (`PlanningSpace/#/generateApiKey`).
+    pub server_key_page: Option<String>,
 }
 
 impl Vendor {
@@ -538,7 +540,32 @@ impl Checker<'_> {
             None => None,
             Some(url) => Some(self.key_page_url(&url, &hosts)?),
         };
-        Ok(Vendor { id, name, hosts, not_hosts, self_hosted: raw.self_hosted, tenant, key_page_url })
+        let server_key_page = match raw.server_key_page {
+            None => None,
+            Some(page) => Some(self.server_key_page(&page, raw.self_hosted)?),
+        };
+        Ok(Vendor { id, name, hosts, not_hosts, self_hosted: raw.self_hosted, tenant, key_page_url, server_key_page })
+    }
+
+    /// A server's key page is a relative address (path, then fragment) of a self-hosted vendor:
+    /// it is joined to the address the admin added, so it may not name a scheme, a host or `..`.
+    fn server_key_page(&self, page: &str, self_hosted: bool) -> Checked<String> {
+        const FIELD: &str = "vendor.server_key_page";
+        if !self_hosted {
+            return self
+                .err(FIELD, "only a self-hosted vendor has servers (set self_hosted = true, or use key_page_url)");
+        }
+        let plain = page.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/#!".contains(c));
+        let (path, _) = page.split_once('#').unwrap_or((page, ""));
+        if page.is_empty()
+            || !plain
+            || page.starts_with('/')
+            || path.contains("//")
+            || path.split('/').any(|s| s == "..")
+        {
+            return self.err(FIELD, format!("{page:?} is not a relative path such as \"App/#/keys\""));
+        }
+        Ok(page.to_string())
     }
 
     /// A key page must be an `https://` address on an exact host of the vendor's (so a self-hosted
@@ -814,6 +841,44 @@ pub struct Server {
     pub vendor: String,
     /// Lower-case host name, no port.
     pub host: String,
+    /// The address the admin gave, cut where the vendor's own pages start
+    /// (`https://ps.acme.com/ACME`); empty when only the host is known.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub address: String,
+}
+
+/// A self-hosted vendor's key page on one server the admin added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerKeyPage {
+    /// The server as the admin reads it (`ps.acme.com/ACME`).
+    pub server: String,
+    pub url: String,
+}
+
+/// `url`'s `https://` origin and path, the path cut before the segment where `key_page` starts
+/// (so that a pasted key page or a deeper page gives the server's address), without a trailing
+/// slash; None when `url` is no https address of `host` or its path holds unusual characters.
+fn server_address(url: &str, host: &str, key_page: Option<&str>) -> Option<String> {
+    let location = crate::engine::page::Location::parse(url).ok()?;
+    if location.host != host {
+        return None;
+    }
+    let rest = &url["https://".len()..];
+    let authority = rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())].to_ascii_lowercase();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-._~%".contains(c);
+    let mut path = String::new();
+    let first = key_page.and_then(|k| k.split(['/', '#']).next()).filter(|f| !f.is_empty());
+    for segment in location.path.split('/').filter(|s| !s.is_empty()) {
+        if first.is_some_and(|f| f.eq_ignore_ascii_case(segment)) || segment.starts_with('#') {
+            break;
+        }
+        if segment == ".." || segment == "." || !segment.chars().all(plain) {
+            return Some(format!("https://{authority}"));
+        }
+        path.push('/');
+        path.push_str(segment);
+    }
+    Some(format!("https://{authority}{path}"))
 }
 
 /// Why a server could not be added.
@@ -822,6 +887,8 @@ pub enum ServerError {
     NotSelfHosted(String),
     BadHost(String),
     TakenByVendor(String),
+    /// Not an `https://` address.
+    BadAddress,
 }
 
 impl fmt::Display for ServerError {
@@ -830,6 +897,7 @@ impl fmt::Display for ServerError {
             ServerError::NotSelfHosted(v) => write!(f, "{v} is not a self-hosted product"),
             ServerError::BadHost(h) => write!(f, "{h:?} is not a server host name"),
             ServerError::TakenByVendor(v) => write!(f, "that host belongs to {v}"),
+            ServerError::BadAddress => write!(f, "the server's address is not an https:// address"),
         }
     }
 }
@@ -842,6 +910,7 @@ impl ServerError {
             ServerError::NotSelfHosted(v) => words!("errServerNotSelfHosted", v),
             ServerError::BadHost(h) => words!("errServerBadHost", h),
             ServerError::TakenByVendor(v) => words!("errServerTaken", v),
+            ServerError::BadAddress => words!("errServerAddress"),
         }
     }
 }
@@ -922,10 +991,38 @@ impl Catalog {
         if let Some(owner) = self.recipes.iter().find(|r| r.serves(&host)) {
             return Err(ServerError::TakenByVendor(owner.vendor.name.clone()));
         }
-        let server = Server { vendor: recipe.vendor.id.clone(), host };
+        let server = Server { vendor: recipe.vendor.id.clone(), host, address: String::new() };
         self.servers.retain(|s| s.host != server.host);
         self.servers.push(server.clone());
         Ok(server)
+    }
+
+    /// Adds (or re-assigns) the server at `url` (an `https://` address on it, such as the tenant's
+    /// home or the key page itself) for a self-hosted vendor, keeping its address for links.
+    pub fn add_server_at(&mut self, vendor: &str, url: &str) -> Result<Server, ServerError> {
+        let host = crate::engine::page::Location::parse(url).map_err(|_| ServerError::BadAddress)?.host;
+        let server = self.add_server(vendor, &host)?;
+        let key_page = self.vendor(vendor).and_then(|r| r.vendor.server_key_page.clone());
+        let address = server_address(url, &server.host, key_page.as_deref()).unwrap_or_default();
+        let kept = self.servers.iter_mut().find(|s| s.host == server.host).expect("just added");
+        kept.address = address;
+        Ok(kept.clone())
+    }
+
+    /// The key pages of `vendor` on the servers the admin added for it, in the order added.
+    pub fn server_key_pages(&self, vendor: &str) -> Vec<ServerKeyPage> {
+        let Some(page) = self.vendor(vendor).and_then(|r| r.vendor.server_key_page.as_deref()) else {
+            return Vec::new();
+        };
+        self.servers
+            .iter()
+            .filter(|s| s.vendor == vendor)
+            .map(|s| {
+                let address = if s.address.is_empty() { format!("https://{}", s.host) } else { s.address.clone() };
+                let server = address.trim_start_matches("https://").to_string();
+                ServerKeyPage { server, url: format!("{address}/{page}") }
+            })
+            .collect()
     }
 
     pub fn remove_server(&mut self, host: &str) -> bool {

@@ -32,6 +32,8 @@ pub(super) struct RawVendor {
     pub tenant: Option<String>,
     /// Where the admin creates keys (an `https://` page on one of `hosts`).
     pub key_page_url: Option<String>,
+    /// Self-hosted: where keys are created on a server, relative to the address the admin added.
+    pub server_key_page: Option<String>,
 }
 
 #[derive(Deserialize)]
