@@ -1,7 +1,7 @@
 //! The popup's listing logic: search as the admin types, this site's keys first, the rest grouped by vendor and tenant, and the short texts around them.
 
 use keywarden::engine::listing::{
-    arrange, given_name, hue, is_here, masked, matches, monogram, plural, seconds_left, Plural,
+    arrange, given_name, hue, is_here, masked, matches, monogram, plural, search_text, seconds_left, Plural,
 };
 use keywarden::engine::protocol::{EntrySummary, EntryTrust};
 use keywarden::engine::vault::EntryState;
@@ -147,4 +147,29 @@ fn short_texts_get_their_numbers_and_forms() {
     assert_eq!(seconds_left(31_000, 1_001), 30, "rounded up");
     assert_eq!(seconds_left(31_000, 30_001), 1);
     assert_eq!(seconds_left(31_000, 40_000), 0);
+}
+
+#[test]
+fn search_text_folds_every_field_as_a_query_is_folded() {
+    // The plain definition: each field with its runs of spaces made one, lower-cased whole (so a
+    // final capital sigma becomes ς), a field break inside a field made a space.
+    let reference = |e: &EntrySummary| -> String {
+        let fields = [&e.vendor, &e.vendor_name, &e.key_name, &e.tenant, &e.account];
+        fields
+            .into_iter()
+            .chain(&e.scopes)
+            .map(|f| {
+                let folded = f.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+                format!("\u{1f}{}", folded.replace('\u{1f}', " "))
+            })
+            .collect()
+    };
+    let mut odd = entry("x", "predicthq", "PredictHQ", "Control.PredictHQ.com", "  Nightly\tEXPORT  key ", 1);
+    odd.account = "ΟΔΥΣΣΕΥΣ Ops".into();
+    odd.scopes = vec!["events:READ".into(), "a\u{1f}b".into(), "Straße  Ärger".into(), String::new()];
+    for e in vault().iter().chain([&odd]) {
+        assert_eq!(search_text(e), reference(e), "{e:?}");
+    }
+    assert!(matches(&odd, "οδυσσευς"), "a Greek name is found as typed in lower case");
+    assert!(matches(&odd, "nightly export"));
 }

@@ -5,8 +5,8 @@ mod common;
 use common::{content_on, panel, popup, token_form, token_list, token_shown, KEY};
 use keywarden::engine::clipboard::{ClipboardDigest, ClipboardJob, PendingClear, CLIPBOARD_ALARM};
 use keywarden::engine::protocol::{
-    admit, CaptureState, ClipboardStatus, EntryTrust, ErrorCode, ExtensionPage, PanelNonce, Push, Reply, Sender,
-    VaultStatus, MAX_PANEL_HEIGHT, VERSION,
+    admit, CaptureState, ClipboardStatus, EntryTrust, ErrorCode, ExtensionPage, Listed, PanelNonce, Push, Reply,
+    Sender, VaultStatus, MAX_PANEL_HEIGHT, VERSION,
 };
 use keywarden::engine::secret::SecretString;
 use keywarden::engine::service::{
@@ -385,6 +385,76 @@ fn the_vendors_link_to_the_key_page_on_each_added_server_across_restarts() {
     let fixed = b.status();
     let predicthq = fixed.vendors.iter().find(|v| v.id == "predicthq").unwrap();
     assert!(predicthq.server_pages.is_empty(), "a vendor on fixed hosts has no server pages");
+}
+
+fn list(b: &mut Browser, tab: u32, query: &str, rows: u32, detail: Option<&str>) -> Listed {
+    let body = json!({ "type": "list_entries", "tab": tab, "query": query, "rows": rows, "detail": detail });
+    match b.message(&popup(), body) {
+        Reply::Listed(l) => l,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_popup_gets_only_the_rows_it_draws_with_this_sites_keys_first_and_the_open_entry_along() {
+    let mut b = Browser::new();
+    b.setup();
+    b.report_token_shown(1, 1);
+    for i in 0..12 {
+        let key = format!("{}{i:02}", &KEY[..KEY.len() - 2]);
+        assert!(saved(&b.capture(1, 1, &key)), "key {i}");
+    }
+    plant(&mut b, OTHER_KEY);
+    // Tab 1 is on control.predicthq.com: its keys come first, newest first, five of them.
+    let on_site = list(&mut b, 1, "", 5, None);
+    assert_eq!((on_site.here.len(), on_site.groups.len(), on_site.shown, on_site.total), (5, 0, 12, 12));
+    let times: Vec<u64> = on_site.here.iter().map(|e| e.created_at).collect();
+    assert!(times.windows(2).all(|w| w[0] > w[1]), "newest first: {times:?}");
+    assert!(on_site.vault.unlocked);
+    // Listed apart: the planted entry, and nothing else among the vault's entries.
+    assert_eq!(on_site.vault.entries.len(), 1);
+    assert_eq!(on_site.vault.entries[0].trust, EntryTrust::Foreign);
+    // Another tab: the same keys under their vendor and tenant.
+    let elsewhere = list(&mut b, 9, "", 5, None);
+    assert!(elsewhere.here.is_empty());
+    assert_eq!(elsewhere.groups.len(), 1);
+    assert_eq!(
+        (elsewhere.groups[0].vendor.as_str(), elsewhere.groups[0].tenant.as_str()),
+        ("predicthq", "control.predicthq.com")
+    );
+    assert_eq!(elsewhere.groups[0].vendor_name, "PredictHQ");
+    assert_eq!(elsewhere.rows(), 5);
+    // The oldest key is not among the first five rows; with its details open it comes along.
+    let all = list(&mut b, 1, "", 100, None);
+    assert_eq!(all.rows(), 12);
+    let oldest = all.here.last().unwrap().id.clone();
+    let with_detail = list(&mut b, 1, "", 5, Some(&oldest));
+    assert_eq!(with_detail.rows(), 5);
+    assert!(with_detail.entry(&oldest).is_some());
+    assert_eq!(with_detail.vault.entries.len(), 2);
+    // A search the worker answers over every key, not only the rows drawn.
+    let search = list(&mut b, 1, "no such words", 100, None);
+    assert_eq!((search.rows(), search.shown, search.total), (0, 0, 12));
+    let named = list(&mut b, 9, "predict", 3, None);
+    assert_eq!((named.rows(), named.shown), (3, 12));
+    // The JSON text the popup gets carries no key.
+    let text = serde_json::to_string(&Reply::Listed(all)).unwrap();
+    assert!(!text.contains("LEAKCANARY"), "no listing carries a key");
+    // Locked: the state only, no row.
+    b.lock();
+    let locked = list(&mut b, 1, "", 100, None);
+    assert!(!locked.vault.unlocked);
+    assert_eq!((locked.rows(), locked.shown, locked.total), (0, 0, 0));
+}
+
+#[test]
+fn a_list_request_from_a_content_script_is_refused() {
+    let mut b = Browser::new();
+    b.setup();
+    let page = token_shown().model;
+    let body = json!({ "type": "list_entries", "tab": 1, "query": "", "rows": 100 });
+    let reply = b.message(&content_on(1, &page), body);
+    assert!(matches!(reply, Reply::Error { .. }), "{reply:?}");
 }
 
 fn nonce(s: &str) -> PanelNonce {
@@ -1165,6 +1235,26 @@ fn a_second_status_with_nothing_changed_reuses_the_listing() {
     let taken = b.service.as_ref().unwrap().listings_taken();
     assert_eq!(b.checked_status("an unlock").entries, settled.entries);
     assert_eq!(b.service.as_ref().unwrap().listings_taken(), taken, "the list after unlocking lists nothing again");
+}
+
+#[test]
+fn the_popups_list_requests_with_nothing_changed_reuse_the_listing() {
+    let mut b = Browser::new();
+    b.setup();
+    assert!(saved(&b.show_and_capture(1, 1, KEY)));
+    assert!(saved(&b.show_and_capture(2, 1, OTHER_KEY)));
+    // The first listing may have refreshed the summaries; the one after lists them as stored.
+    list(&mut b, 1, "", 100, None);
+    let settled = list(&mut b, 1, "", 100, None);
+    let taken = b.service.as_ref().unwrap().listings_taken();
+    for query in ["", "p", "pr", "predicthq", "nothing like it"] {
+        list(&mut b, 1, query, 100, None);
+    }
+    assert_eq!(list(&mut b, 1, "", 100, None), settled);
+    assert_eq!(b.service.as_ref().unwrap().listings_taken(), taken, "keystrokes take no listing again");
+    // After a change the next list sees it.
+    assert!(saved(&b.show_and_capture(3, 1, &format!("{}x", &KEY[..KEY.len() - 1]))));
+    assert_eq!(list(&mut b, 1, "", 100, None).total, settled.total + 1);
 }
 
 #[test]

@@ -273,6 +273,11 @@ impl Controller {
         self.tabs.contains_key(&tab)
     }
 
+    /// The host of `tab`'s page, as its content script last reported it.
+    pub fn tab_host(&self, tab: u32) -> Option<&str> {
+        self.tabs.get(&tab).map(|t| t.host.as_str())
+    }
+
     /// A tab's record, to persist across worker restarts.
     pub fn tab_record(&self, tab: u32) -> Option<&TabRecord> {
         self.tabs.get(&tab)

@@ -1,9 +1,10 @@
 //! The vault service: answers the vault's requests and saves captures over a storage snapshot, returning what to write.
 
 use crate::engine::controller::CapturedKey;
+use crate::engine::listing;
 use crate::engine::protocol::{
-    DamagedSummary, DeletedSummary, EntrySummary, EntryTrust, ErrorCode, PageRequest, Reply, Revealed, VaultStatus,
-    VendorCard,
+    DamagedSummary, DeletedSummary, EntrySummary, EntryTrust, ErrorCode, Listed, ListedGroup, PageRequest, Reply,
+    Revealed, VaultStatus, VendorCard,
 };
 use crate::engine::recipe::{FieldName, Server};
 use crate::engine::secret::SecretString;
@@ -19,6 +20,7 @@ use crate::engine::vault::{
 use crate::engine::words::Words;
 use crate::words;
 use serde::{Deserialize, Serialize};
+use std::rc::Rc;
 
 /// Default minutes of inactivity before the vault locks itself.
 pub const DEFAULT_AUTO_LOCK_MINUTES: u32 = 15;
@@ -92,6 +94,11 @@ impl VaultOutcome {
     }
 }
 
+/// The most rows one list request returns (the popup asks for a hundred more at a time).
+pub const MAX_LIST_ROWS: u32 = 10_000;
+/// The longest search query read, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+
 /// The vault's state in this worker: unlocked or not, and the auto-lock setting.
 pub struct Keeper {
     unlocked: Option<UnlockedVault>,
@@ -144,6 +151,39 @@ fn leaves_listing(changes: &[&Changeset], refresh: &Changeset) -> bool {
 struct KeptListing {
     generation: u64,
     summaries: Summaries,
+    /// Its entries as the pages list them, once a status asked for them.
+    presented: Option<Rc<Presented>>,
+}
+
+/// The entries of a listing as the pages see them, with each one's search text: worth keeping
+/// while nothing changes, since the popup asks for its rows at every keystroke.
+pub struct Presented {
+    pub entries: Vec<EntrySummary>,
+    /// `listing::search_text` of each entry, in order.
+    pub texts: Vec<String>,
+}
+
+/// A listing's findings besides its entries, as the pages are told them.
+struct Findings {
+    damaged: Vec<DamagedSummary>,
+    alarm: Option<crate::engine::words::Words>,
+    refresh: Changeset,
+}
+
+fn findings(listing: &Summaries) -> Findings {
+    Findings {
+        damaged: listing
+            .damaged
+            .iter()
+            .map(|d| DamagedSummary { item: d.key.clone(), reason: d.reason.words() })
+            .collect(),
+        alarm: match listing.index {
+            IndexState::Ok => None,
+            IndexState::Missing => Some(words!("alarmIndexMissing")),
+            IndexState::Damaged => Some(words!("alarmIndexDamaged")),
+        },
+        refresh: listing.refresh.clone(),
+    }
 }
 
 /// What resuming a session asks to write: a passphrase change to finish, the capture key to restore.
@@ -280,7 +320,7 @@ impl Keeper {
     /// for it. Called right after the writes, before any other change can reach the items.
     pub fn stored(&mut self, generation: Option<u64>) {
         if let (Some(summaries), Some(generation), true) = (self.after_writes.take(), generation, self.is_unlocked()) {
-            self.kept = Some(KeptListing { generation, summaries });
+            self.kept = Some(KeptListing { generation, summaries, presented: None });
         }
     }
 
@@ -308,7 +348,8 @@ impl Keeper {
         }
         let listing = vault.summaries(store);
         self.listings_taken += 1;
-        self.kept = generation.map(|generation| KeptListing { generation, summaries: listing.clone() });
+        self.kept =
+            generation.map(|generation| KeptListing { generation, summaries: listing.clone(), presented: None });
         Some(listing)
     }
 
@@ -321,6 +362,60 @@ impl Keeper {
     /// (empty when they already are, or while locked). `as_stored`: `store` is the items of the
     /// generation last seen, not an overlay of writes still to be made.
     fn status_and_refresh(&mut self, store: &impl Store, as_stored: bool) -> (VaultStatus, Changeset) {
+        let (mut status, refresh, presented) = self.status_parts(store, as_stored);
+        if let Some(presented) = presented {
+            status.entries = presented.entries.clone();
+        }
+        (status, refresh)
+    }
+
+    /// The entries of the unlocked vault as the pages list them, with the listing's other
+    /// findings: those kept with the listing of the items' generation when it has them, else
+    /// made anew (and kept with it).
+    fn presented(&mut self, store: &impl Store, as_stored: bool) -> Option<(Rc<Presented>, Findings)> {
+        self.unlocked.as_ref()?;
+        let generation = self.generation.filter(|_| as_stored);
+        if let (Some(kept), Some(now)) = (&self.kept, generation) {
+            if let (true, Some(presented)) = (kept.generation == now, &kept.presented) {
+                return Some((Rc::clone(presented), findings(&kept.summaries)));
+            }
+        }
+        let listing = self.summaries(store, as_stored)?;
+        let entries: Vec<EntrySummary> = listing
+            .entries
+            .iter()
+            .map(|e| EntrySummary {
+                id: e.id.as_str().to_string(),
+                vendor_name: self.vendor_name(&e.meta.vendor),
+                vendor: e.meta.vendor.clone(),
+                tenant: e.meta.tenant.clone(),
+                account: e.meta.account.clone(),
+                key_name: e.meta.key_name.clone(),
+                scopes: e.meta.scopes.clone(),
+                created_at: e.meta.created_at,
+                page_url: e.meta.page_url.clone(),
+                notes: e.meta.notes.clone(),
+                state: e.meta.state,
+                trust: match e.trust {
+                    Trust::Authenticated => EntryTrust::Verified,
+                    Trust::Foreign => EntryTrust::Foreign,
+                    _ => EntryTrust::Pending,
+                },
+                hint: e.hint.clone(),
+            })
+            .collect();
+        let texts = entries.iter().map(listing::search_text).collect();
+        let presented = Rc::new(Presented { entries, texts });
+        if let (Some(kept), Some(now)) = (&mut self.kept, generation) {
+            if kept.generation == now {
+                kept.presented = Some(Rc::clone(&presented));
+            }
+        }
+        Some((presented, findings(&listing)))
+    }
+
+    /// [`Keeper::status_and_refresh`] with the entries apart, as the listing presents them.
+    fn status_parts(&mut self, store: &impl Store, as_stored: bool) -> (VaultStatus, Changeset, Option<Rc<Presented>>) {
         let set_up = is_set_up(store);
         let generation = self.generation.filter(|_| as_stored);
         let (items, bytes_in_use) = match (self.counted, generation) {
@@ -345,44 +440,16 @@ impl Keeper {
             vendors: self.vendors.clone(),
         };
         let mut refresh = Changeset::default();
-        if let Some(mut listing) = self.summaries(store, as_stored) {
-            let Some(vault) = &self.unlocked else { return (status, refresh) };
-            status.entries = std::mem::take(&mut listing.entries)
-                .into_iter()
-                .map(|e| EntrySummary {
-                    id: e.id.as_str().to_string(),
-                    vendor_name: self.vendor_name(&e.meta.vendor),
-                    vendor: e.meta.vendor,
-                    tenant: e.meta.tenant,
-                    account: e.meta.account,
-                    key_name: e.meta.key_name,
-                    scopes: e.meta.scopes,
-                    created_at: e.meta.created_at,
-                    page_url: e.meta.page_url,
-                    notes: e.meta.notes,
-                    state: e.meta.state,
-                    trust: match e.trust {
-                        Trust::Authenticated => EntryTrust::Verified,
-                        Trust::Foreign => EntryTrust::Foreign,
-                        _ => EntryTrust::Pending,
-                    },
-                    hint: e.hint,
-                })
-                .collect();
+        let mut presented = None;
+        if let Some((entries, found)) = self.presented(store, as_stored) {
+            let Some(vault) = &self.unlocked else { return (status, refresh, None) };
             status.deleted = self.trash.iter().filter_map(|t| self.deleted_summary(vault, t)).collect();
-            status.damaged = listing
-                .damaged
-                .iter()
-                .map(|d| DamagedSummary { item: d.key.clone(), reason: d.reason.words() })
-                .collect();
-            status.alarm = match listing.index {
-                IndexState::Ok => None,
-                IndexState::Missing => Some(words!("alarmIndexMissing")),
-                IndexState::Damaged => Some(words!("alarmIndexDamaged")),
-            };
-            refresh = listing.refresh;
+            status.damaged = found.damaged;
+            status.alarm = found.alarm;
+            refresh = found.refresh;
+            presented = Some(entries);
         }
-        (status, refresh)
+        (status, refresh, presented)
     }
 
     /// Saves a captured key: sealed to the vault's public recipient when locked (it lists once the
@@ -528,6 +595,10 @@ impl Keeper {
         self.prune_trash(now);
         match request {
             PageRequest::VaultStatus => self.status_outcome(store),
+            // Without the glue's word on the active tab, no site's keys come first.
+            PageRequest::ListEntries { query, rows, detail, .. } => {
+                self.list_outcome(store, None, &query, rows, detail.as_deref())
+            }
             PageRequest::VaultSetup { passphrase } => {
                 if is_set_up(store) {
                     return VaultOutcome::error(ErrorCode::Unexpected, words!("errAlreadySetUp"));
@@ -793,14 +864,80 @@ impl Keeper {
         }
     }
 
+    /// The popup's list for `query` with the active tab on `host`: the vault's state and the first
+    /// `rows` entries as the popup lays them out, plus those it lists apart and the entry `detail`.
+    pub fn list_outcome(
+        &mut self,
+        store: &impl Store,
+        host: Option<&str>,
+        query: &str,
+        rows: u32,
+        detail: Option<&str>,
+    ) -> VaultOutcome {
+        let (mut outcome, presented) = self.status_outcome_parts(store);
+        let status = match std::mem::replace(&mut outcome.reply, Reply::Done) {
+            Reply::Vault(status) => status,
+            other => {
+                outcome.reply = other;
+                return outcome;
+            }
+        };
+        let presented = presented.unwrap_or_else(|| Rc::new(Presented { entries: Vec::new(), texts: Vec::new() }));
+        let (entries, texts) = (&presented.entries, &presented.texts);
+        // A query longer than anything a key's fields hold matches nothing anyway.
+        let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
+        let arranged = listing::arrange_searched(entries, texts, &query, host);
+        let (shown, total) = (arranged.shown as u32, arranged.total as u32);
+        let mut budget = rows.clamp(1, MAX_LIST_ROWS) as usize;
+        let take = |list: &[&EntrySummary], budget: &mut usize| -> Vec<EntrySummary> {
+            let taken: Vec<EntrySummary> = list.iter().take(*budget).map(|e| (*e).clone()).collect();
+            *budget -= taken.len();
+            taken
+        };
+        let here = take(&arranged.here, &mut budget);
+        let mut groups = Vec::new();
+        for g in &arranged.groups {
+            if budget == 0 {
+                break;
+            }
+            let entries = take(&g.entries, &mut budget);
+            groups.push(ListedGroup {
+                vendor: g.vendor.to_string(),
+                vendor_name: g.vendor_name.to_string(),
+                tenant: g.tenant.to_string(),
+                entries,
+            });
+        }
+        let mut listed = Listed { vault: status, here, groups, shown, total };
+        let apart: Vec<EntrySummary> = entries.iter().filter(|e| e.trust == EntryTrust::Foreign).cloned().collect();
+        listed.vault.entries = apart;
+        if let Some(id) = detail.filter(|id| listed.entry(id).is_none()) {
+            listed.vault.entries.extend(entries.iter().find(|e| e.id == id).cloned());
+        }
+        outcome.reply = Reply::Listed(listed);
+        outcome
+    }
+
     fn status_outcome(&mut self, store: &impl Store) -> VaultOutcome {
-        let (status, changes) = self.status_and_refresh(store, true);
+        let (mut outcome, presented) = self.status_outcome_parts(store);
+        if let (Reply::Vault(status), Some(presented)) = (&mut outcome.reply, presented) {
+            status.entries = presented.entries.clone();
+        }
+        outcome
+    }
+
+    /// [`Keeper::status_outcome`] with the entries apart (the status in the reply has none).
+    fn status_outcome_parts(&mut self, store: &impl Store) -> (VaultOutcome, Option<Rc<Presented>>) {
+        let (status, changes, presented) = self.status_parts(store, true);
         // The listing just taken, when it was kept for the items as they are: once its refresh
         // is stored, it still holds.
-        let taken = self.kept.as_ref().filter(|k| Some(k.generation) == self.generation).map(|k| k.summaries.clone());
-        if let (false, Some(taken)) = (changes.is_empty(), taken) {
-            self.keep_after(&taken, &[&changes]);
+        if !changes.is_empty() {
+            let taken =
+                self.kept.as_ref().filter(|k| Some(k.generation) == self.generation).map(|k| k.summaries.clone());
+            if let Some(taken) = taken {
+                self.keep_after(&taken, &[&changes]);
+            }
         }
-        VaultOutcome { changes, ..VaultOutcome::reply(Reply::Vault(status)) }
+        (VaultOutcome { changes, ..VaultOutcome::reply(Reply::Vault(status)) }, presented)
     }
 }

@@ -38,12 +38,29 @@ const FIELD_BREAK: char = '\u{1f}';
 /// types: a keystroke then only compares.
 pub fn search_text(entry: &EntrySummary) -> String {
     let fields = [&entry.vendor, &entry.vendor_name, &entry.key_name, &entry.tenant, &entry.account];
-    let mut text = String::new();
+    let size: usize =
+        fields.iter().map(|f| f.len() + 1).sum::<usize>() + entry.scopes.iter().map(|s| s.len() + 1).sum::<usize>();
+    let mut text = String::with_capacity(size);
     for field in fields.into_iter().chain(&entry.scopes) {
         text.push(FIELD_BREAK);
-        text.push_str(&fold(field).replace(FIELD_BREAK, " "));
+        push_folded(&mut text, field);
     }
     text
+}
+
+/// Appends `field` to `text` as [`fold`] gives it, a [`FIELD_BREAK`] in it as a space, without a
+/// string of its own for the common all-ASCII word (one search text is made per key).
+fn push_folded(text: &mut String, field: &str) {
+    for (i, word) in field.split_whitespace().enumerate() {
+        if i > 0 {
+            text.push(' ');
+        }
+        if word.is_ascii() {
+            text.extend(word.chars().map(|c| if c == FIELD_BREAK { ' ' } else { c.to_ascii_lowercase() }));
+        } else {
+            text.push_str(&word.to_lowercase().replace(FIELD_BREAK, " "));
+        }
+    }
 }
 
 /// The words of a query, folded.

@@ -142,6 +142,18 @@ pub enum PageRequest {
     },
     /// The vault's state and, when unlocked, its entries (keys masked).
     VaultStatus,
+    /// The popup: the vault's state and the entries it lists for `query`, arranged as it draws
+    /// them (the keys of the site in `tab` first, then by vendor and tenant), the first `rows`
+    /// of them; the entry `detail` whose details are open comes along wherever it is listed.
+    ListEntries {
+        #[serde(default)]
+        tab: Option<u32>,
+        #[serde(default)]
+        query: String,
+        rows: u32,
+        #[serde(default)]
+        detail: Option<String>,
+    },
     /// Options: create the vault with a passphrase.
     VaultSetup {
         passphrase: SecretString,
@@ -350,6 +362,7 @@ impl PageRequest {
             PageRequest::Guidance => "guidance",
             PageRequest::SetGuidance { .. } => "set_guidance",
             PageRequest::VaultStatus => "vault_status",
+            PageRequest::ListEntries { .. } => "list_entries",
             PageRequest::VaultSetup { .. } => "vault_setup",
             PageRequest::Unlock { .. } => "unlock",
             PageRequest::Lock => "lock",
@@ -383,6 +396,7 @@ impl PageRequest {
             PageRequest::Status { .. }
             | PageRequest::Resume { .. }
             | PageRequest::VaultStatus
+            | PageRequest::ListEntries { .. }
             | PageRequest::Unlock { .. }
             | PageRequest::Lock
             | PageRequest::CopyKey { .. }
@@ -674,6 +688,8 @@ pub enum Reply {
         vendors: Vec<Guidance>,
     },
     Vault(VaultStatus),
+    /// The popup's list for a search (see [`PageRequest::ListEntries`]).
+    Listed(Listed),
     /// A key, for the popup or options page to put on the clipboard.
     Key {
         key: Revealed,
@@ -742,6 +758,45 @@ pub struct VaultStatus {
     /// The vendors keywarden knows, for the pages to name and link to.
     #[serde(default)]
     pub vendors: Vec<VendorCard>,
+}
+
+/// The popup's list for one search, laid out by the worker so that the popup reads only the
+/// rows it draws, whatever the size of the vault.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listed {
+    /// The vault's state; its `entries` are only those listed apart (found in storage, not
+    /// saved here) and the one whose details are open.
+    pub vault: VaultStatus,
+    /// Keys of the site in the active tab, newest first.
+    pub here: Vec<EntrySummary>,
+    /// The other matching keys, by vendor and tenant.
+    pub groups: Vec<ListedGroup>,
+    /// How many keys match the search (those listed apart excluded).
+    pub shown: u32,
+    /// How many keys there are to search (those listed apart excluded).
+    pub total: u32,
+}
+
+/// Keys of one vendor and tenant, newest first (the first of them, up to the rows asked for).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedGroup {
+    pub vendor: String,
+    pub vendor_name: String,
+    pub tenant: String,
+    pub entries: Vec<EntrySummary>,
+}
+
+impl Listed {
+    /// The entry `id` among those listed or sent along.
+    pub fn entry(&self, id: &str) -> Option<&EntrySummary> {
+        let listed = self.here.iter().chain(self.groups.iter().flat_map(|g| &g.entries));
+        listed.chain(&self.vault.entries).find(|e| e.id == id)
+    }
+
+    /// How many rows it holds.
+    pub fn rows(&self) -> usize {
+        self.here.len() + self.groups.iter().map(|g| g.entries.len()).sum::<usize>()
+    }
 }
 
 /// An entry deleted moments ago, restorable until `undo_until` (Unix ms).
@@ -1004,6 +1059,12 @@ pub enum OutgoingRequest {
         host: String,
     },
     VaultStatus,
+    ListEntries {
+        tab: Option<u32>,
+        query: String,
+        rows: u32,
+        detail: Option<String>,
+    },
     VaultSetup {
         #[serde(serialize_with = "expose")]
         passphrase: SecretString,

@@ -289,7 +289,9 @@ impl Service {
             Event::Message(Ok(Admitted::Page { request, .. })) => Wants {
                 vault: request.is_vault(),
                 tabs: match request {
-                    PageRequest::Status { tab: Some(tab) } | PageRequest::Resume { tab } => vec![*tab],
+                    PageRequest::Status { tab: Some(tab) }
+                    | PageRequest::Resume { tab }
+                    | PageRequest::ListEntries { tab: Some(tab), .. } => vec![*tab],
                     _ => Vec::new(),
                 },
                 browser: matches!(request, PageRequest::AddServer { .. } | PageRequest::RemoveServer { .. }),
@@ -385,6 +387,11 @@ impl Service {
             Event::Message(Ok(Admitted::Page { request, .. })) => {
                 if request.is_clipboard() {
                     effects.reply = Some(self.clipboard(request, now, &mut effects));
+                } else if let PageRequest::ListEntries { tab, query, rows, detail } = request {
+                    // The active tab's site, as its content script last reported it.
+                    let host = tab.and_then(|t| self.controller.tab_host(t)).filter(|h| !h.is_empty());
+                    let outcome = self.keeper.list_outcome(&snap.local, host, &query, rows, detail.as_deref());
+                    self.vault(outcome, &mut effects);
                 } else if request.is_vault() {
                     let outcome =
                         self.keeper.handle(&snap.local, &snap.private, request, now, &mut || platform.calibrate());

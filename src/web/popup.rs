@@ -5,8 +5,10 @@ use super::ask;
 use super::clipboard::{copy_secret, Copied};
 use super::dom::{add, add_svg, clear, document, on_click, value_of, Timeout};
 use super::i18n::{t, t_with, word};
-use crate::engine::listing::{self, arrange, arrange_searched, given_name, masked, plural, search_text, Plural};
-use crate::engine::protocol::{EntrySummary, EntryTrust, OutgoingRequest, Reply, TabStatus, VaultStatus, VendorCard};
+use crate::engine::listing::{self, given_name, masked, plural, Plural};
+use crate::engine::protocol::{
+    EntrySummary, EntryTrust, Listed, OutgoingRequest, Reply, TabStatus, VaultStatus, VendorCard,
+};
 use crate::engine::secret::SecretString;
 use crate::engine::vault::EntryState;
 use gloo_events::{EventListener, EventListenerOptions};
@@ -29,11 +31,14 @@ struct State {
     host: Option<String>,
     tab_status: Option<TabStatus>,
     captures: u32,
-    /// `None` while the worker does not answer.
+    /// `None` while the worker does not answer. Its `entries` are those listed apart and the
+    /// one whose details are open; the list's rows are in `list`.
     vault: Option<VaultStatus>,
+    /// The rows the worker laid out for the search, the first `rows` of them.
+    list: Option<Listed>,
+    /// The number of the last list asked for: an answer to an earlier keystroke is dropped.
+    asked: u64,
     query: String,
-    /// Each entry's search text ([`search_text`]), for `vault.entries` in order.
-    search_texts: Vec<String>,
     /// How many rows the list draws for this search: [`ROW_BATCH`] more each time the admin asks.
     rows: usize,
     /// The entry whose details are shown, if any.
@@ -77,39 +82,79 @@ fn keep_timer(timer: Timeout) {
     TIMERS.with(|t| t.borrow_mut().push(timer));
 }
 
+/// The list request for the state's search, numbered as the latest one asked for.
+fn list_request(s: &mut State) -> (u64, OutgoingRequest) {
+    s.asked += 1;
+    let rows = s.rows.max(ROW_BATCH) as u32;
+    (s.asked, OutgoingRequest::ListEntries { tab: s.tab, query: s.query.clone(), rows, detail: s.detail.clone() })
+}
+
+/// Keeps a list the worker sent for request number `asked`; false when a later one was asked
+/// for since (its answer will do).
+fn keep_list(s: &mut State, asked: u64, listed: Option<Listed>) -> bool {
+    if asked != s.asked {
+        return false;
+    }
+    match listed {
+        Some(mut listed) => {
+            let vault = listed.vault.clone();
+            listed.vault.entries = Vec::new();
+            if !vault.unlocked {
+                s.detail = None;
+            }
+            if s.detail
+                .as_deref()
+                .is_some_and(|id| listed.entry(id).is_none() && !vault.entries.iter().any(|e| e.id == id))
+            {
+                s.detail = None;
+            }
+            s.vault = Some(vault);
+            s.list = Some(listed);
+        }
+        None => {
+            s.vault = None;
+            s.list = None;
+        }
+    }
+    true
+}
+
+/// The entry `id`, among the rows listed or those sent along.
+fn entry_of<'a>(s: &'a State, id: &str) -> Option<&'a EntrySummary> {
+    let along = s.vault.as_ref().and_then(|v| v.entries.iter().find(|e| e.id == id));
+    along.or_else(|| s.list.as_ref().and_then(|l| l.entry(id)))
+}
+
 /// Asks the worker how the tab and the vault stand, then draws.
 async fn load() {
-    // The vault's status needs no tab: it is under way while the tab is looked up.
-    let vault = ask(&OutgoingRequest::VaultStatus);
     let tab = match JsFuture::from(api::active_tab_id()).await {
         Ok(v) => v.as_f64().map(|t| t as u32),
         Err(_) => None,
     };
-    let status = ask(&OutgoingRequest::Status { tab }).await;
-    let vault = match vault.await {
-        Ok(Reply::Vault(v)) => Some(v),
-        _ => None,
-    };
-    STATE.with(|s| {
+    // Both are under way at once; the worker lays out the list for the tab's site itself.
+    let (asked, request) = STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.tab = tab;
+        list_request(&mut s)
+    });
+    let listed = ask(&request);
+    let status = ask(&OutgoingRequest::Status { tab }).await;
+    let listed = match listed.await {
+        Ok(Reply::Listed(l)) => Some(l),
+        _ => None,
+    };
+    let kept = STATE.with(|s| {
+        let mut s = s.borrow_mut();
         if let Ok(Reply::Status { tab: tab_status, host, captures_received, .. }) = status {
             s.tab_status = tab_status;
             s.host = host;
             s.captures = captures_received;
         }
-        let unlocked = vault.as_ref().is_some_and(|v| v.unlocked);
-        if !unlocked {
-            s.detail = None;
-        }
-        if let (Some(id), Some(v)) = (&s.detail, &vault) {
-            if !v.entries.iter().any(|e| &e.id == id) {
-                s.detail = None;
-            }
-        }
-        s.search_texts = vault.as_ref().map(|v| v.entries.iter().map(search_text).collect()).unwrap_or_default();
-        s.vault = vault;
+        keep_list(&mut s, asked, listed)
     });
+    if !kept {
+        return;
+    }
     // Still locked and the lock screen already drawn, nothing new to say: a second report of the
     // same lock (the popup's own Lock, then the session key's removal) must not draw it again and
     // wipe what the admin typed since, or the error beside the field. Only the count is refreshed.
@@ -192,7 +237,7 @@ fn draw() -> Result<(), JsValue> {
         match state {
             "new" => listeners.extend(invite(&section)?),
             "locked" => listeners.extend(lock_screen(&section, vault, s.unlock_error.as_deref())?),
-            _ => match s.detail.as_ref().and_then(|id| vault.entries.iter().find(|e| &e.id == id)) {
+            _ => match s.detail.as_ref().and_then(|id| entry_of(&s, id)) {
                 Some(entry) => listeners.extend(detail(&section, entry)?),
                 None => listeners.extend(list_view(&section, &s, vault)?),
             },
@@ -390,7 +435,7 @@ fn unlock() {
 /// storage apart, damaged items.
 fn list_view(section: &Element, s: &State, vault: &VaultStatus) -> Result<Vec<EventListener>, JsValue> {
     let mut listeners = undo_bar(section, vault)?;
-    let known = vault.entries.iter().filter(|e| e.trust != EntryTrust::Foreign).count();
+    let known = s.list.as_ref().map_or(0, |l| l.total);
     if known == 0 {
         listeners.extend(empty_state(section, &vault.vendors)?);
     } else {
@@ -415,14 +460,13 @@ fn list_view(section: &Element, s: &State, vault: &VaultStatus) -> Result<Vec<Ev
         add(section, "div", &[("id", "entries")], "")?;
         listeners.push(EventListener::new(&input, "input", |_| {
             let query = value_of("search");
-            STATE.with(|s| {
+            let request = STATE.with(|s| {
                 let mut s = s.borrow_mut();
                 s.query = query;
                 s.rows = ROW_BATCH;
+                list_request(&mut s)
             });
-            if let Err(e) = draw_entries() {
-                web_sys::console::error_1(&e);
-            }
+            spawn(relist(request, None));
         }));
     }
     let foreign: Vec<&EntrySummary> = vault.entries.iter().filter(|e| e.trust == EntryTrust::Foreign).collect();
@@ -448,6 +492,30 @@ fn list_view(section: &Element, s: &State, vault: &VaultStatus) -> Result<Vec<Ev
     Ok(listeners)
 }
 
+/// Asks the worker for the list of `request` (number and request) and draws it, focusing row
+/// `focus_row` when given; a whole new drawing if the vault's state changed meanwhile.
+async fn relist((asked, request): (u64, OutgoingRequest), focus_row: Option<usize>) {
+    let listed = match ask(&request).await {
+        Ok(Reply::Listed(l)) => Some(l),
+        _ => None,
+    };
+    let state_of = |v: Option<&VaultStatus>| v.map(|v| (v.set_up, v.unlocked));
+    let (kept, same_state) = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        let before = state_of(s.vault.as_ref());
+        let kept = keep_list(&mut s, asked, listed);
+        (kept, before == state_of(s.vault.as_ref()))
+    });
+    let drawn = match (kept, same_state) {
+        (false, _) => Ok(()),
+        (true, true) => draw_entries_focusing(focus_row),
+        (true, false) => draw(),
+    };
+    if let Err(e) = drawn {
+        web_sys::console::error_1(&e);
+    }
+}
+
 /// Draws the keys that match the search into `#entries`: this site's first, then by vendor and tenant.
 fn draw_entries() -> Result<(), JsValue> {
     draw_entries_focusing(None)
@@ -466,22 +534,18 @@ fn draw_entries_focusing(focus_row: Option<usize>) -> Result<(), JsValue> {
     let mut listeners = Vec::new();
     STATE.with(|s| -> Result<(), JsValue> {
         let s = s.borrow();
-        let Some(vault) = &s.vault else { return Ok(()) };
-        let arranged = if s.search_texts.len() == vault.entries.len() {
-            arrange_searched(&vault.entries, &s.search_texts, &s.query, s.host.as_deref())
-        } else {
-            arrange(&vault.entries, &s.query, s.host.as_deref())
-        };
+        let Some(arranged) = &s.list else { return Ok(()) };
+        let (shown, total) = (arranged.shown as usize, arranged.total as usize);
         // Rows drawn so far, against the budget of this search.
         let budget = s.rows.max(ROW_BATCH);
         let mut drawn = 0;
-        if arranged.shown == 0 {
+        if shown == 0 {
             let text = t_with("popupNoMatch", &[s.query.trim()]);
             add(&out, "p", &[("class", "empty"), ("id", "no-match")], &text)?;
         }
         if !arranged.here.is_empty() {
             let host = s.host.clone().unwrap_or_default();
-            let vendor = arranged.here[0];
+            let vendor = &arranged.here[0];
             let sub = t_with("popupThisSite", &[&host]);
             let group = group_box(&out, "here", &vendor.vendor, vendor_label(vendor), &sub)?;
             for e in arranged.here.iter().take(budget) {
@@ -496,7 +560,7 @@ fn draw_entries_focusing(focus_row: Option<usize>) -> Result<(), JsValue> {
             if drawn >= budget {
                 break;
             }
-            let group = group_box(&out, &format!("group-{i}"), g.vendor, g.vendor_name, g.tenant)?;
+            let group = group_box(&out, &format!("group-{i}"), &g.vendor, &g.vendor_name, &g.tenant)?;
             for e in g.entries.iter().take(budget - drawn) {
                 listeners.extend(row(&group, e)?);
                 if focus_row == Some(drawn) {
@@ -505,30 +569,27 @@ fn draw_entries_focusing(focus_row: Option<usize>) -> Result<(), JsValue> {
                 drawn += 1;
             }
         }
-        if drawn < arranged.shown {
-            let more = (arranged.shown - drawn).min(ROW_BATCH).to_string();
-            let left = (arranged.shown - drawn).to_string();
+        if drawn < shown {
+            let more = (shown - drawn).min(ROW_BATCH).to_string();
+            let left = (shown - drawn).to_string();
             let text = t_with("popupShowMore", &[&more, &left]);
             let button = add(&out, "button", &[("type", "button"), ("id", "show-more"), ("class", "quiet")], &text)?;
             listeners.push(EventListener::new(&button, "click", |_| {
                 // The first row this press adds is the one after those drawn now.
-                let first_new = STATE.with(|s| {
+                let (first_new, request) = STATE.with(|s| {
                     let mut s = s.borrow_mut();
                     let drawn = s.rows.max(ROW_BATCH);
                     s.rows = drawn + ROW_BATCH;
-                    drawn
+                    (drawn, list_request(&mut s))
                 });
-                // Redrawn once this listener (which the redraw removes) has returned.
-                spawn(async move {
-                    if let Err(e) = draw_entries_focusing(Some(first_new)) {
-                        web_sys::console::error_1(&e);
-                    }
-                });
+                // Redrawn once the worker answers (after this listener, which the redraw removes).
+                spawn(relist(request, Some(first_new)));
             }));
         }
         if !s.query.trim().is_empty() {
-            let (shown, total) = (arranged.shown.to_string(), arranged.total.to_string());
-            let summary = match plural(arranged.total) {
+            let summary_total = total;
+            let (shown, total) = (shown.to_string(), total.to_string());
+            let summary = match plural(summary_total) {
                 Plural::One => t_with("popupMatchCountOne", &[&shown, &total]),
                 Plural::Other => t_with("popupMatchCount", &[&shown, &total]),
             };

@@ -604,7 +604,7 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> JsValue {
     // The vault's listing (up to thousands of entries, never a key) goes to the extension's pages
     // as one JSON text: building and reading back that many JS objects field by field costs far
     // more than one text each way.
-    if let (Sender::Page { .. }, Reply::Vault(_)) = (&sender, &reply) {
+    if let (Sender::Page { .. }, Reply::Vault(_) | Reply::Listed(_)) = (&sender, &reply) {
         if let Ok(text) = serde_json::to_string(&reply) {
             return super::to_js(&crate::engine::protocol::OutText::new(text));
         }
