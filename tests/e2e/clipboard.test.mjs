@@ -5,12 +5,15 @@ import { STEP_TIMEOUT, poll, withTimeout } from './harness.mjs';
 import {
   BROWSERS,
   bringToFront,
-  choose,
+  byRole,
+  chooseByRole,
   entryFor,
+  fill,
   findOptionsTab,
   launchForSuite,
   loadExtensionPage,
   openTab,
+  pressControl,
   serveFixtures,
   setUpVault,
   vaultView,
@@ -30,6 +33,10 @@ const TIMER_CLEARS_BEFORE = 25_000;
 // Locking clears at once; this only bounds the wait (the clear delay is 30 s by then).
 const LOCK_CLEARS_WITHIN = 10_000;
 const TEST = { timeout: 120_000 };
+/** The name of the options page's choice of delay, which its label gives it. */
+const DELAY_CHOICE = 'Clear the clipboard after';
+/** The name of the key the suite saves, which its Copy button in the popup names. */
+const KEY_NAME = 'e2e clipboard';
 
 const fixtures = serveFixtures();
 
@@ -59,12 +66,11 @@ async function waitForStatus(tab, pattern, what) {
 async function chooseDelay(options, seconds) {
   await bringToFront(options);
   await loadExtensionPage(options, 'options.html');
-  await options.waitForSelector('#clipboard-clear');
-  await choose(options, '#clipboard-clear', String(seconds));
+  await chooseByRole(options, DELAY_CHOICE, String(seconds), { under: 'Clipboard' });
   await waitForStatus(options, /^Saved:/, 'the saved clipboard delay in #page-status');
   await loadExtensionPage(options);
-  await options.waitForSelector('#clipboard-clear');
-  assert.equal(await options.evaluate(() => document.querySelector('#clipboard-clear').value), String(seconds), 'the choice is kept');
+  const kept = await byRole(options, 'combobox', DELAY_CHOICE, { under: 'Clipboard' });
+  assert.equal(await options.evaluate((sel) => document.querySelector(sel).value, kept), String(seconds), 'the choice is kept');
 }
 
 /** The clipboard's text, read in an extension page (which has the clipboardRead permission). */
@@ -137,11 +143,14 @@ for (const name of BROWSERS) {
         await bringToFront(popup);
         const view = await waitForVault(popup, 'unlocked', { also: (v) => v.entries.length === 1 });
         const entry = entryFor(view.entries, token);
-        assert.ok(await popup.evaluate(() => document.querySelector('#clear-clipboard') !== null), 'the popup offers Clear clipboard now');
+        await byRole(popup, 'button', 'Clear clipboard now');
         await writeClipboard(popup, 'placed by the test before Copy');
-        const copy = `#entries li[data-entry-id="${entry.id}"] button[data-action="copy"]`;
+        // Found first, so that the time taken is the press only.
+        await byRole(popup, 'button', `Copy ${KEY_NAME}`);
         const copiedAt = Date.now();
-        await popup.click(copy);
+        const copy = await pressControl(popup, 'button', `Copy ${KEY_NAME}`);
+        const inRow = ([sel, id]) => document.querySelector(sel).closest('li[data-entry-id]')?.getAttribute('data-entry-id') === id;
+        assert.ok(await popup.evaluate(inRow, [copy, entry.id]), `Copy ${KEY_NAME} is the button of the saved token's row`);
         const said = await popup.waitFor(
           (css) => document.querySelector(css)?.parentElement.querySelector('.toast')?.textContent || null,
           copy,
@@ -159,16 +168,16 @@ for (const name of BROWSERS) {
 
     step('1. sets the vault up, saves a token, and chooses a 10 s delay', TEST, async () => {
       await setUpVault(options, PASSPHRASE);
-      token = await saveNewToken(vendor, 'e2e clipboard');
+      token = await saveNewToken(vendor, KEY_NAME);
       await bringToFront(options);
       await loadExtensionPage(options);
       // The clipboard section is drawn after the vault section, from a reply of its own.
-      await options.waitForSelector('section#clipboard select#clipboard-clear');
-      const select = await options.evaluate(() => {
-        const s = document.querySelector('section#clipboard select#clipboard-clear');
+      const choice = await byRole(options, 'combobox', DELAY_CHOICE, { within: { role: 'region', name: 'Clipboard' } });
+      const select = await options.evaluate((sel) => {
+        const s = document.querySelector(sel);
         const label = s && document.querySelector(`label[for="${s.id}"]`);
         return s && { value: s.value, label: label?.textContent.trim(), choices: [...s.options].map((o) => o.textContent.trim()) };
-      });
+      }, choice);
       assert.deepEqual(select, {
         value: '30',
         label: 'Clear the clipboard after',
@@ -213,7 +222,7 @@ for (const name of BROWSERS) {
     step('4. "Clear clipboard now" in the popup empties the clipboard (with the delay set to never)', TEST, async () => {
       await chooseDelay(options, 0);
       const said = await copyFromPopup(async (popup) => {
-        await popup.click('#clear-clipboard');
+        await pressControl(popup, 'button', 'Clear clipboard now');
         await waitForStatus(popup, /Clipboard cleared\.|did not|not answer/, 'the clear message in #page-status');
         assert.equal(await status(popup), 'Clipboard cleared.');
         assert.equal(await readClipboard(popup), '', 'the clipboard is empty');
@@ -224,7 +233,7 @@ for (const name of BROWSERS) {
 
     /** Presses the popup's Lock and waits for its lock screen. */
     async function lockInPopup(popup) {
-      await popup.click('#lock');
+      await pressControl(popup, 'button', 'Lock');
       await waitForVault(popup, 'locked');
     }
 
@@ -233,8 +242,8 @@ for (const name of BROWSERS) {
       await bringToFront(options);
       await loadExtensionPage(options, 'options.html');
       await waitForVault(options, 'locked');
-      await options.type('#unlock-passphrase', PASSPHRASE);
-      await options.click('#unlock button[type="submit"]');
+      await fill(options, { label: 'Passphrase' }, PASSPHRASE);
+      await pressControl(options, 'button', 'Unlock');
       await waitForVault(options, 'unlocked', { timeout: 30_000 });
     }
 

@@ -1,4 +1,4 @@
-// What the vendor and vault test files have in common: one suite per browser around the fixture server, walkthrough steps, the capture control, leak checks, pages keywarden must leave alone, and extra tabs.
+// What the vendor and vault test files have in common: one suite per browser around the fixture server, walkthrough steps, the capture control, leak checks, pages keywarden must leave alone, extra tabs, and finding the extension pages' controls by role and accessible name as a screen reader does.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -438,18 +438,203 @@ export async function optionsTabCount(browser, { close = false } = {}) {
   return count;
 }
 
+// ---------------------------------------------------------------------------
+// Finding controls as assistive technology does
+
 /**
- * Picks an option of a <select> the way a user does, once the option is there, and checks that
- * the choice took (Puppeteer's select quietly picks nothing when the option is missing).
+ * In the page: finds the one element a screen reader announces with `role` (or one of an array of
+ * roles) and the accessible name `name` (exact, after collapsing white space) or matching
+ * `pattern`; with `label` instead of a role, the one form field (input, select, textarea) whose
+ * label says `name`, whatever its type: password and file inputs have no ARIA role, and are found
+ * by the label read out for them. Marks it with data-e2e-target and returns { css } for it (with
+ * `read`, and its `value`), { count } when several match, or null when none does.
+ *
+ * Roles are the explicit `role` or the element's implicit one (HTML-AAM); the name is, in that
+ * order, aria-labelledby, aria-label, the field's <label> (for= or around it), the text content
+ * for roles named from their content (button, link, heading, option, …; aria-hidden text left
+ * out; an input button's value), then title, then a field's placeholder. Hidden elements count
+ * for nothing. `within` (a selector, or the { role, name } of one element, found the same way)
+ * limits the search to that element; `under` (a heading's name or { pattern }) to the part of the
+ * page after that heading, up to the next heading of its level or above.
  */
-export async function choose(tab, css, value) {
+function markControl({ role, label, name, pattern, flags, within, under, read }) {
+  const norm = (s) => (s ?? '').replace(/\s+/g, ' ').trim();
+  const FIELD_ROLES = { button: 'button', submit: 'button', reset: 'button', image: 'button', checkbox: 'checkbox', radio: 'radio',
+    range: 'slider', number: 'spinbutton', search: 'searchbox', text: 'textbox', email: 'textbox', tel: 'textbox', url: 'textbox' };
+  const implicit = (el) => {
+    const tag = el.localName;
+    if (tag === 'button') return 'button';
+    if (tag === 'a' || tag === 'area') return el.hasAttribute('href') ? 'link' : null;
+    if (tag === 'textarea') return 'textbox';
+    if (tag === 'input') return FIELD_ROLES[(el.getAttribute('type') ?? 'text').toLowerCase()] ?? null;
+    if (tag === 'select') return el.multiple || el.size > 1 ? 'listbox' : 'combobox';
+    if (tag === 'option') return 'option';
+    if (/^h[1-6]$/.test(tag)) return 'heading';
+    if (tag === 'ul' || tag === 'ol') return 'list';
+    if (tag === 'li') return el.parentElement?.matches('ul, ol') ? 'listitem' : null;
+    if (tag === 'dialog') return 'dialog';
+    const named = el.hasAttribute('aria-labelledby') || el.hasAttribute('aria-label');
+    if (tag === 'section') return named ? 'region' : null;
+    if (tag === 'form') return named ? 'form' : null;
+    return null;
+  };
+  const roleOf = (el) => el.getAttribute('role')?.split(/\s+/)[0] || implicit(el);
+  const roles = [role].flat();
+  const FROM_CONTENT = new Set(['button', 'link', 'heading', 'option', 'cell', 'columnheader', 'rowheader', 'tab', 'menuitem',
+    'menuitemcheckbox', 'menuitemradio', 'checkbox', 'radio', 'switch', 'treeitem', 'tooltip']);
+  const isField = (el) => el.matches('input:not([type="hidden" i]), select, textarea');
+  // Text as read aloud: what is aria-hidden (icons) is left out.
+  const spoken = (el) => {
+    if (!el) return '';
+    const copy = el.cloneNode(true);
+    for (const h of copy.querySelectorAll('[aria-hidden="true"]')) h.remove();
+    return copy.textContent;
+  };
+  const labelsOf = (el) => {
+    const found = el.id ? [...document.querySelectorAll(`label[for="${CSS.escape(el.id)}"]`)] : [];
+    const around = el.closest('label');
+    if (around && !found.includes(around)) found.push(around);
+    return found;
+  };
+  const accessibleName = (el, fieldsOnly) => {
+    const by = el.getAttribute('aria-labelledby');
+    if (by) return norm(by.split(/\s+/).map((id) => spoken(document.getElementById(id))).join(' '));
+    if (el.hasAttribute('aria-label') && norm(el.getAttribute('aria-label'))) return norm(el.getAttribute('aria-label'));
+    if (isField(el) || el.localName === 'button') {
+      const labels = labelsOf(el);
+      if (labels.length) return norm(labels.map(spoken).join(' '));
+    }
+    if (fieldsOnly) return '';
+    if (el.matches('input[type="submit" i], input[type="reset" i], input[type="button" i]')) return norm(el.value);
+    if (FROM_CONTENT.has(roleOf(el))) {
+      const text = norm(spoken(el));
+      if (text) return text;
+    }
+    if (el.hasAttribute('title')) return norm(el.getAttribute('title'));
+    if (el.matches('input, textarea') && el.hasAttribute('placeholder')) return norm(el.getAttribute('placeholder'));
+    return '';
+  };
+  const hidden = (el) => el.closest('[hidden], [aria-hidden="true"]') !== null || el.getClientRects().length === 0;
+  const matches = (wanted, n) => (typeof wanted === 'string' ? n === wanted : new RegExp(wanted.pattern, wanted.flags).test(n));
+  const shown = (root) => [...root.querySelectorAll('*')].filter((el) => !hidden(el));
+  let scope = document.documentElement;
+  if (typeof within === 'string') scope = document.querySelector(within);
+  else if (within) {
+    const around = shown(scope).filter((el) => roleOf(el) === within.role && matches(within.name, accessibleName(el)));
+    if (around.length > 1) return { count: around.length, scope: true };
+    scope = around[0];
+  }
+  if (!scope) return null;
+  let candidates = shown(scope);
+  if (under) {
+    const level = (h) => Number(h.getAttribute('aria-level') ?? h.localName.slice(1));
+    const heading = candidates.find((el) => roleOf(el) === 'heading' && matches(under, accessibleName(el)));
+    if (!heading) return null;
+    const after = (a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+    const end = candidates.find((el) => after(heading, el) && !heading.contains(el) && roleOf(el) === 'heading' && level(el) <= level(heading));
+    candidates = candidates.filter((el) => after(heading, el) && (!end || after(el, end)));
+  }
+  const wanted = pattern === undefined ? name : { pattern, flags };
+  const found = candidates
+    .filter((el) => (label ? isField(el) && matches(wanted, accessibleName(el, true)) : roles.includes(roleOf(el)) && matches(wanted, accessibleName(el))))
+    .filter((el) => getComputedStyle(el).visibility !== 'hidden');
+  if (found.length !== 1) return found.length ? { count: found.length } : null;
+  window.keywardenE2eMarks = (window.keywardenE2eMarks ?? 0) + 1;
+  const mark = String(window.keywardenE2eMarks);
+  found[0].setAttribute('data-e2e-target', mark);
+  return read ? { css: `[data-e2e-target="${mark}"]`, value: found[0].value } : { css: `[data-e2e-target="${mark}"]` };
+}
+
+/**
+ * Waits for the one element `query` finds (see markControl) and returns a selector for it, or with
+ * `read` { css, value }, both read in one look; several are an error.
+ */
+async function findControl(tab, query, what, { within, under, timeout = STEP_TIMEOUT } = {}, { read = false } = {}) {
+  const { name, ...rest } = query;
+  const asQuery = (m) => (m instanceof RegExp ? { pattern: m.source, flags: m.flags } : m);
+  const text = name instanceof RegExp ? { pattern: name.source, flags: name.flags } : { name };
+  const scope = within && typeof within === 'object' ? { role: within.role, name: asQuery(within.name) } : within;
+  const full = { ...rest, ...text, within: scope, under: under === undefined ? undefined : asQuery(under), read };
+  const inside = typeof within === 'object' ? `the ${within.role} named ${within.name}` : within;
+  const where = `${within ? ` in ${inside}` : ''}${under ? ` under the heading ${under}` : ''}`;
+  const found = await tab.waitFor(markControl, full, { timeout, what: `${what}${where}` });
+  if (found.scope) throw new Error(`${found.count} elements are ${inside}: the name does not tell them apart`);
+  if (found.count) throw new Error(`${found.count} elements are ${what}${where}: the name does not tell them apart`);
+  return read ? found : found.css;
+}
+
+/**
+ * Waits for the one element with `role` and accessible name `name` (a string for an exact match,
+ * or a RegExp) and returns a selector for it. `within` is the { role, name } of the element to
+ * search inside (a region, say; found anew at each look, so a page drawn again is no trouble) or a
+ * selector; `under` a heading's name, to search the part of the page that heading opens.
+ */
+export function byRole(tab, role, name, { within, under, timeout } = {}) {
+  return findControl(tab, { role, name }, `a ${role} named ${name}`, { within, under, timeout });
+}
+
+/**
+ * Waits for the one form field labelled `label` (a string or a RegExp), as a screen reader names
+ * it, of any type (password and file inputs included, which have no role), and returns a selector for it.
+ */
+export function byLabel(tab, label, { within, under, timeout } = {}) {
+  return findControl(tab, { label: true, name: label }, `a field labelled ${label}`, { within, under, timeout });
+}
+
+/**
+ * Activates the control with `role` and `name` with real input: a mouse click in Chromium; in
+ * Firefox, focus and Enter (its driver's click does not return when the click redraws the page).
+ * Returns a selector for the control.
+ */
+export async function pressControl(tab, role, name, options) {
+  const css = await byRole(tab, role, name, options);
+  if (tab.kind === 'chromium') {
+    await tab.click(css);
+    return css;
+  }
+  const focused = await tab.evaluate((sel) => {
+    window.focus();
+    document.querySelector(sel).focus();
+    return document.activeElement === document.querySelector(sel);
+  }, css);
+  assert.ok(focused, `${name} takes the focus`);
+  await tab.press('Enter');
+  return css;
+}
+
+/**
+ * Replaces the text of a field, found by `{ role, name }` or by `{ label }` (with `within` or
+ * `under` as byRole takes them): emptied, then typed key by key. Returns a selector for the field.
+ */
+export async function fill(tab, { role, name, label, ...where }, text) {
+  const css = label === undefined ? await byRole(tab, role, name, where) : await byLabel(tab, label, where);
+  await tab.evaluate((sel) => {
+    const field = document.querySelector(sel);
+    field.value = '';
+    field.dispatchEvent(new Event('input', { bubbles: true }));
+  }, css);
+  if (text) await tab.type(css, text);
+  return css;
+}
+
+/**
+ * Picks the option whose value is `value` in the combobox or listbox named `name` (by its label),
+ * the way a user does, once the option is there, and checks that the choice took (Puppeteer's
+ * select quietly picks nothing when the option is missing). Returns a selector for the choice.
+ */
+export async function chooseByRole(tab, name, value, options = {}) {
+  const query = { role: ['combobox', 'listbox'], name };
+  const what = `a combobox or listbox named ${name}`;
+  const css = await findControl(tab, query, what, options);
   await tab.waitFor(([sel, v]) => [...(document.querySelector(sel)?.options ?? [])].some((o) => o.value === v), [css, value], {
-    what: `the option ${value} in ${css}`,
+    what: `the option ${value} in the choice ${name}`,
   });
   const choice = tab.kind === 'chromium' ? tab.page.selectOption(css, value, { timeout: STEP_TIMEOUT }) : tab.page.select(css, value);
-  await withTimeout(choice, STEP_TIMEOUT, `choose ${value} in ${css}`);
-  const now = await tab.evaluate((sel) => document.querySelector(sel)?.value ?? null, css);
-  assert.equal(now, value, `${css} shows the option chosen`);
+  await withTimeout(choice, STEP_TIMEOUT, `choose ${value} in ${name}`);
+  // Found again: the choice may have the page drawn anew, with a control of the same name.
+  const now = await findControl(tab, query, what, options, { read: true });
+  assert.equal(now.value, value, `${name} shows the option chosen`);
+  return now.css;
 }
 
 // ---------------------------------------------------------------------------
@@ -538,9 +723,9 @@ export async function setUpVault(options, passphrase, { timeout = 45_000 } = {})
   await bringToFront(options);
   await loadExtensionPage(options);
   await waitForVault(options, 'new');
-  await options.type('#setup-passphrase', passphrase);
-  await options.type('#setup-confirm', passphrase);
-  await options.click({ css: '#vault-setup button[type="submit"]', text: 'Create vault' });
+  await fill(options, { label: 'Passphrase' }, passphrase);
+  await fill(options, { label: 'Repeat it' }, passphrase);
+  await pressControl(options, 'button', 'Create vault');
   return waitForVault(options, 'unlocked', { timeout });
 }
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { injectedSnapshot, intersects, poll, sleep, waitForPanelStep, withTimeout, STEP_TIMEOUT } from './harness.mjs';
-import { BROWSERS, bringToFront, launchForSuite, loadExtensionPage, serveFixtures, unfold, vendorFlow } from './flow.mjs';
+import { BROWSERS, bringToFront, byRole, launchForSuite, loadExtensionPage, serveFixtures, unfold, vendorFlow } from './flow.mjs';
 
 const APP = 'https://control.predicthq.com';
 const CREATE_NEW = { css: 'button', text: 'Create New Token' };
@@ -82,13 +82,12 @@ for (const name of BROWSERS) {
       await bringToFront(tab);
       const popup = session.extensionTab;
       await loadExtensionPage(popup, 'popup.html');
-      const start = { css: '#tab-state button', text: 'Create a new PredictHQ key' };
-      await popup.waitForSelector(start);
+      const start = await byRole(popup, 'button', 'Create a new PredictHQ key');
       if (name === 'chromium') {
         await popup.click(start);
       } else {
         // Firefox's driver sends no input to a tab in the background: the button's own click.
-        await popup.evaluate(() => document.querySelector('#tab-state button').click());
+        await popup.evaluate((sel) => document.querySelector(sel).click(), start);
       }
       await expectStep(tab, 'open-tokens', { css: 'nav a[href="/tokens"]', text: 'API Tokens' });
     });
@@ -202,8 +201,7 @@ for (const name of BROWSERS) {
       await bringToFront(options);
       // No vault was set up: the walkthrough switches are on the full settings page.
       await loadExtensionPage(options, 'options.html#settings');
-      const box = '#walkthrough input#guide-predicthq';
-      await options.waitForSelector(box);
+      const box = await byRole(options, 'switch', 'PredictHQ', { within: { role: 'region', name: 'Walkthrough' } });
       assert.equal(await options.evaluate((css) => document.querySelector(css).checked, box), false, 'the switch shows PredictHQ off');
       await options.click(box);
       await options.waitFor(() => /guides you again on PredictHQ/.test(document.querySelector('#walkthrough-status')?.textContent), null, {

@@ -5,7 +5,19 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe } from 'node:test';
 import { KEYWARDEN_TOOL as TOOL, REPO_ROOT, STEP_TIMEOUT, sleep, withTimeout } from './harness.mjs';
-import { BROWSERS, bringToFront, chainedSteps, findOptionsTab, launchForSuite, loadExtensionPage, openPopup, serveFixtures, waitForVault } from './flow.mjs';
+import {
+  BROWSERS,
+  bringToFront,
+  chainedSteps,
+  fill,
+  findOptionsTab,
+  launchForSuite,
+  loadExtensionPage,
+  openPopup,
+  pressControl,
+  serveFixtures,
+  waitForVault,
+} from './flow.mjs';
 
 const TEST = { timeout: 90_000 };
 const CRYPTO_TIMEOUT = 60_000;
@@ -43,20 +55,9 @@ async function waitForRows(tab, count, what) {
   return drawn(tab);
 }
 
-/**
- * Presses "Show more" with real input: a mouse click in Chromium; in Firefox, focus and Enter (its
- * driver's click does not return when the click redraws the page).
- */
-async function pressShowMore(tab) {
-  if (tab.kind === 'chromium') return tab.click('#show-more');
-  const focused = await tab.evaluate(() => {
-    window.focus();
-    const button = document.querySelector('#show-more');
-    button.focus();
-    return document.activeElement === button;
-  });
-  assert.ok(focused, '"Show more" takes the focus');
-  return tab.press('Enter');
+/** Presses the "Show N more" button with real input, found by its role and name. */
+function pressShowMore(tab) {
+  return pressControl(tab, 'button', /^Show \d+ more \(\d+ not shown\)$/);
 }
 
 /** A screenshot of the popup's view with the "Show more" button scrolled into it. */
@@ -99,7 +100,7 @@ for (const name of BROWSERS) {
         popup = options;
       }
       await waitForVault(popup, 'locked');
-      await popup.type('#unlock-passphrase', PASSPHRASE);
+      await fill(popup, { label: 'Passphrase' }, PASSPHRASE);
       await popup.press('Enter');
       await waitForVault(popup, 'unlocked', { timeout: CRYPTO_TIMEOUT, also: (v) => v.entries.length > 0, what: 'with its list drawn' });
       const first = await waitForRows(popup, 100, 'the first 100 rows');

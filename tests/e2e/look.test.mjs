@@ -11,11 +11,13 @@ import {
   decodePng,
   entryFor,
   expectAccessible,
+  fill,
   findOptionsTab,
   launchForSuite,
   loadExtensionPage,
   openPopup,
   openTab,
+  pressControl,
   saveNewToken,
   serveFixtures,
   setUpVault,
@@ -426,8 +428,8 @@ describe('chromium: look', { skip: !BROWSERS.includes('chromium') }, () => {
     // Unlocking from the popup brings the open mark back.
     const popup = await openPopup(browser);
     try {
-      await popup.type('#unlock-passphrase', PASSPHRASE);
-      await popup.click({ css: '#unlock button[type="submit"]', text: 'Unlock' });
+      await fill(popup, { label: 'Passphrase' }, PASSPHRASE);
+      await pressControl(popup, 'button', 'Unlock');
       await waitForVault(popup, 'unlocked', { timeout: 30_000 });
     } finally {
       await withTimeout(popup.page.close(), 5_000, 'close popup').catch(() => {});

@@ -5,15 +5,18 @@ import { STEP_TIMEOUT, poll, pressKeysOnDisplay, sleep, withTimeout } from './ha
 import {
   BROWSERS,
   bringToFront,
-  choose,
+  byRole,
+  chooseByRole,
   expectLeftAlone,
   expectNotInPanel,
   expectShownOnlyIn,
   expectStrictHeaders,
+  fill,
   findOptionsTab,
   launchForSuite,
   loadExtensionPage,
   openTab,
+  pressControl,
   serveFixtures,
   startGuide,
   vendorFlow,
@@ -36,6 +39,10 @@ const COPY = { css: 'button', text: 'Copy' };
 const KEY_FIELD = '#api-key';
 const KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const SERVER_ITEM = `#server-list li[data-host="${HOST}"]`;
+/** The name of the button that removes the server once it is listed. */
+const REMOVE_SERVER = `Remove ${HOST}`;
+/** The options page's section of self-hosted servers, by its role and name. */
+const SERVERS = { role: 'region', name: 'Self-hosted servers' };
 
 // Chromium shows a native dialog for the permission: it exists only in a real window, and the
 // Deny button has the focus at first. Firefox grants optional permissions without a prompt when
@@ -124,16 +131,17 @@ for (const name of BROWSERS) {
       ready();
       await bringToFront(options);
       // Before a vault exists the page is the welcome: the servers are under "All settings".
-      await options.waitForSelector('a#all-settings');
-      await options.click({ css: 'a#all-settings', text: 'All settings' });
-      await options.waitForSelector('#add-server');
+      await pressControl(options, 'link', 'All settings');
+      await byRole(options, 'button', 'Add server', { within: SERVERS });
       const listing = await options.evaluate(() => document.querySelector('#server-list')?.textContent ?? null);
       assert.ok(listing !== null, 'the options page lists the servers');
       assert.equal(await options.evaluate((css) => document.querySelector(css), SERVER_ITEM), null, 'the server is not listed yet');
-      await choose(options, '#server-vendor', VENDOR);
-      await options.type('#server-url', WEB_APP);
+      await chooseByRole(options, 'Product', VENDOR, { within: SERVERS });
+      await fill(options, { role: 'textbox', name: 'Server address', within: SERVERS }, WEB_APP);
+      // Found first, so that the time taken is from the press on.
+      await byRole(options, 'button', 'Add server', { within: SERVERS });
       const started = Date.now();
-      await options.click({ css: '#add-server button[type="submit"]', text: 'Add server' });
+      await pressControl(options, 'button', 'Add server', { within: SERVERS });
       if (name === 'chromium') {
         // The native prompt opens with Deny focused: Tab moves to Allow, space presses it.
         await sleep(PROMPT_SETTLE_MS);
@@ -142,6 +150,7 @@ for (const name of BROWSERS) {
       const statuses = () =>
         options.evaluate(() => [...document.querySelectorAll('[role="status"]')].map((el) => el.textContent.trim()).filter(Boolean));
       try {
+        await byRole(options, 'button', REMOVE_SERVER, { within: SERVERS });
         await options.waitForSelector(SERVER_ITEM);
       } catch (error) {
         const said = await statuses().catch(() => []);

@@ -8,10 +8,14 @@ import {
   expectAccessible,
   BROWSERS,
   bringToFront,
+  byLabel,
+  byRole,
+  fill,
   findOptionsTab,
   launchForSuite,
   loadExtensionPage,
   openTab,
+  pressControl,
   serveFixtures,
   setUpVault,
   waitForVault,
@@ -26,102 +30,6 @@ const CRYPTO_TIMEOUT = 30_000;
 const SHOTS = path.join(REPO_ROOT, 'target', 'screenshots');
 
 const fixtures = serveFixtures();
-
-// ---------------------------------------------------------------------------
-// Finding controls as assistive technology does
-
-/**
- * In the page: finds the element with `role` and accessible name `name` (a string for an exact
- * match, or { pattern } for a regular expression), marks it with data-e2e-target and returns a
- * selector for it, or null. Roles are the explicit `role` or the element's implicit one; the name
- * is aria-label, aria-labelledby, the field's <label>, or its text.
- */
-function markByRole({ role, name, pattern, within }) {
-  const norm = (s) => (s ?? '').replace(/\s+/g, ' ').trim();
-  const implicit = (el) => {
-    const tag = el.localName;
-    if (tag === 'button') return 'button';
-    if (tag === 'a' && el.hasAttribute('href')) return 'link';
-    if (tag === 'textarea') return 'textbox';
-    if (tag === 'input') {
-      const type = el.getAttribute('type') ?? 'text';
-      return { search: 'searchbox', text: 'textbox', password: 'password' }[type] ?? type;
-    }
-    if (/^h[1-6]$/.test(tag)) return 'heading';
-    if (tag === 'li') return 'listitem';
-    if (tag === 'section' && el.hasAttribute('aria-labelledby')) return 'region';
-    return null;
-  };
-  // Text as read aloud: what is aria-hidden (icons) is left out.
-  const spoken = (el) => {
-    if (!el) return '';
-    const copy = el.cloneNode(true);
-    for (const h of copy.querySelectorAll('[aria-hidden="true"]')) h.remove();
-    return copy.textContent;
-  };
-  const accessibleName = (el) => {
-    if (el.hasAttribute('aria-label')) return norm(el.getAttribute('aria-label'));
-    const by = el.getAttribute('aria-labelledby');
-    if (by) return norm(by.split(/\s+/).map((id) => spoken(document.getElementById(id))).join(' '));
-    if (el.id) {
-      const label = document.querySelector(`label[for="${el.id}"]`);
-      if (label) return norm(label.textContent);
-    }
-    return norm(spoken(el));
-  };
-  const hidden = (el) => el.closest('[hidden]') !== null || el.getClientRects().length === 0;
-  const scope = within ? document.querySelector(within) : document;
-  if (!scope) return null;
-  const wanted = pattern ? new RegExp(pattern) : null;
-  for (const el of scope.querySelectorAll('*')) {
-    if ((el.getAttribute('role') ?? implicit(el)) !== role || hidden(el)) continue;
-    const n = accessibleName(el);
-    if (wanted ? wanted.test(n) : n === name) {
-      window.keywardenE2eMarks = (window.keywardenE2eMarks ?? 0) + 1;
-      const mark = String(window.keywardenE2eMarks);
-      el.setAttribute('data-e2e-target', mark);
-      return `[data-e2e-target="${mark}"]`;
-    }
-  }
-  return null;
-}
-
-/** Waits for the control with `role` and `name` (string or RegExp) and returns a selector for it. */
-function byRole(tab, role, name, { within, timeout = STEP_TIMEOUT } = {}) {
-  const query = name instanceof RegExp ? { role, pattern: name.source, within } : { role, name, within };
-  return tab.waitFor(markByRole, query, { timeout, what: `a ${role} named ${name}${within ? ` in ${within}` : ''}` });
-}
-
-/**
- * Activates the control with `role` and `name` with real input: a mouse click in Chromium; in
- * Firefox, focus and Enter (its driver's click does not return when the click redraws the page).
- */
-async function press(tab, role, name, options) {
-  const css = await byRole(tab, role, name, options);
-  if (tab.kind === 'chromium') {
-    await tab.click(css);
-    return css;
-  }
-  const focused = await tab.evaluate((sel) => {
-    window.focus();
-    document.querySelector(sel).focus();
-    return document.activeElement === document.querySelector(sel);
-  }, css);
-  assert.ok(focused, `${name} takes the focus`);
-  await tab.press('Enter');
-  return css;
-}
-
-/** Replaces the text of the field with `role` and `name`: emptied, then typed key by key. */
-async function fill(tab, role, name, text) {
-  const css = await byRole(tab, role, name);
-  await tab.evaluate((sel) => {
-    const field = document.querySelector(sel);
-    field.value = '';
-    field.dispatchEvent(new Event('input', { bubbles: true }));
-  }, css);
-  if (text) await tab.type(css, text);
-}
 
 // ---------------------------------------------------------------------------
 // What the popup shows
@@ -274,14 +182,15 @@ for (const name of BROWSERS) {
       await tab.type(search, 'alp');
       const filtered = await poll2(tab, (g) => g.length === 1 && g[0].rows.length === 1);
       assert.deepEqual(filtered[0].rows, ['e2e alpha'], 'typing filters at once');
-      assert.ok(await tab.evaluate(() => document.activeElement?.id === 'search'), 'the search box keeps the focus while the list changes');
+      const focused = (sel) => document.activeElement === document.querySelector(sel);
+      assert.ok(await tab.evaluate(focused, search), 'the search box keeps the focus while the list changes');
       await tab.type(search, 'zzz');
       await tab.waitFor(() => document.querySelector('#no-match')?.textContent ?? null, null, { what: 'the no-match line' });
       await screenshot(tab, 'no-match');
-      await fill(tab, 'searchbox', 'Search keys', 'events');
+      await fill(tab, { role: 'searchbox', name: 'Search keys' }, 'events');
       const byScope = await poll2(tab, (g) => g.length === 1);
       assert.deepEqual(byScope[0].rows.sort(), ['e2e alpha', 'e2e bravo'], 'scopes are searched too');
-      await fill(tab, 'searchbox', 'Search keys', '');
+      await fill(tab, { role: 'searchbox', name: 'Search keys' }, '');
       await screenshot(tab, 'list');
 
       // Seen from another tab, the same keys are a PredictHQ group, not "this site".
@@ -302,7 +211,7 @@ for (const name of BROWSERS) {
       if (name === 'chromium') await browser.context.grantPermissions(['clipboard-read', 'clipboard-write']);
       const tab = await openPopup(vendor);
       await waitForVault(tab, 'unlocked', { also: (v) => v.entries.length === 2 });
-      const copy = await press(tab, 'button', 'Copy e2e alpha');
+      const copy = await pressControl(tab, 'button', 'Copy e2e alpha');
       const toast = await tab.waitFor(
         (sel) => document.querySelector(sel)?.parentElement.querySelector('.toast')?.textContent || null,
         copy,
@@ -315,7 +224,7 @@ for (const name of BROWSERS) {
 
     step('4. the detail view shows every field; rename, notes and revoke are kept', TEST, async () => {
       const tab = popup;
-      await press(tab, 'button', /^Details of e2e alpha/);
+      await pressControl(tab, 'button', /^Details of e2e alpha/);
       await byRole(tab, 'region', 'e2e alpha');
       const fields = await detailFields(tab);
       assert.equal(fields.Vendor, 'PredictHQ');
@@ -327,25 +236,26 @@ for (const name of BROWSERS) {
       assert.equal(fields.Notes, '—');
       assert.equal(fields['Last test'], 'Not tested yet');
       assert.match(fields.Created, /\d/);
-      assert.ok(await tab.evaluate(() => document.activeElement?.id === 'back'), 'the focus moves to Back');
+      const back = await byRole(tab, 'button', '← All keys');
+      assert.ok(await tab.evaluate((sel) => document.activeElement === document.querySelector(sel), back), 'the focus moves to Back');
       await screenshot(tab, 'detail');
 
-      await fill(tab, 'textbox', 'Name', 'e2e renamed');
-      await press(tab, 'button', 'Rename');
+      await fill(tab, { role: 'textbox', name: 'Name' }, 'e2e renamed');
+      await pressControl(tab, 'button', 'Rename');
       await byRole(tab, 'region', 'e2e renamed');
-      await fill(tab, 'textbox', 'Notes', 'rotate in May');
-      await press(tab, 'button', 'Save notes');
+      await fill(tab, { role: 'textbox', name: 'Notes' }, 'rotate in May');
+      await pressControl(tab, 'button', 'Save notes');
       await tab.waitFor(() => document.querySelector('#detail [data-field="notes"] dd')?.textContent === 'rotate in May', null, { what: 'the saved notes' });
-      await press(tab, 'button', 'Mark revoked');
+      await pressControl(tab, 'button', 'Mark revoked');
       await tab.waitFor(() => document.querySelector('#detail [data-field="state"] dd')?.textContent === 'Revoked', null, { what: 'state Revoked' });
-      await press(tab, 'button', 'Mark active again');
+      await pressControl(tab, 'button', 'Mark active again');
       await tab.waitFor(() => document.querySelector('#detail [data-field="state"] dd')?.textContent === 'Active', null, { what: 'state Active' });
 
       // Kept in the vault: a reopened popup shows the same.
       await closePopup();
       const again = await openPopup(vendor);
       await waitForVault(again, 'unlocked', { also: (v) => v.entries.length === 2 });
-      await press(again, 'button', /^Details of e2e renamed/);
+      await pressControl(again, 'button', /^Details of e2e renamed/);
       const kept = await detailFields(again);
       assert.equal(kept['Key name'], 'e2e renamed');
       assert.equal(kept.Notes, 'rotate in May');
@@ -355,10 +265,10 @@ for (const name of BROWSERS) {
     step('5. Reveal shows the key in the popup only until Hide', TEST, async () => {
       const tab = popup;
       assert.equal(await inPage(tab, tokens.alpha), false);
-      await press(tab, 'button', 'Reveal');
+      await pressControl(tab, 'button', 'Reveal');
       await tab.waitFor((t) => document.querySelector('#secret-value')?.textContent === t, tokens.alpha, { what: 'the revealed key' });
-      assert.equal(await tab.evaluate(() => document.querySelector('#reveal').getAttribute('aria-pressed')), 'true');
-      await press(tab, 'button', 'Hide');
+      assert.equal(await tab.evaluate((sel) => document.querySelector(sel).getAttribute('aria-pressed'), await byRole(tab, 'button', 'Hide')), 'true');
+      await pressControl(tab, 'button', 'Hide');
       await tab.waitFor(() => document.querySelector('#secret-value')?.getAttribute('data-revealed') === 'false', null, { what: 'the key masked again' });
       assert.equal(await inPage(tab, tokens.alpha), false, 'hidden: the key left the page');
       assert.match(await tab.evaluate(() => document.querySelector('#secret-value').textContent), /^•••• .{4}$/);
@@ -366,7 +276,7 @@ for (const name of BROWSERS) {
 
     step('6. Delete can be undone, also after the popup was closed and opened again', TEST, async () => {
       const tab = popup;
-      await press(tab, 'button', 'Delete');
+      await pressControl(tab, 'button', 'Delete');
       await waitForVault(tab, 'unlocked', { also: (v) => v.entries.length === 1 });
       await byRole(tab, 'button', 'Undo deleting e2e renamed');
       // The bar counts the seconds down; the count is a timer, which screen readers read when
@@ -417,7 +327,7 @@ for (const name of BROWSERS) {
       await closePopup();
       const again = await openPopup(vendor);
       await waitForVault(again, 'unlocked', { also: (v) => v.entries.length === 1 });
-      await press(again, 'button', 'Undo deleting e2e renamed');
+      await pressControl(again, 'button', 'Undo deleting e2e renamed');
       const view = await waitForVault(again, 'unlocked', { also: (v) => v.entries.length === 2 });
       assert.ok(view.entries.some((e) => e.text.includes('e2e renamed')), JSON.stringify(view.entries));
       assert.equal(await again.evaluate(() => document.querySelector('.undo-bar') === null), true);
@@ -425,9 +335,10 @@ for (const name of BROWSERS) {
 
     step('7. the lock screen: focused field, a wrong passphrase said beside it with the typing kept, busy while unlocking', TEST, async () => {
       const tab = popup;
-      await press(tab, 'button', 'Lock');
+      await pressControl(tab, 'button', 'Lock');
       await waitForVault(tab, 'locked');
-      assert.ok(await tab.evaluate(() => document.activeElement?.id === 'unlock-passphrase'), 'the passphrase field has the focus');
+      const field = await byLabel(tab, 'Passphrase');
+      assert.ok(await tab.evaluate((sel) => document.activeElement === document.querySelector(sel), field), 'the passphrase field has the focus');
       // Record every busy state the form goes through, so it is seen however fast the worker answers.
       await tab.evaluate(() => {
         const form = document.querySelector('#unlock');
@@ -437,17 +348,18 @@ for (const name of BROWSERS) {
           window.keywardenBusySeen.push({ busy: form.getAttribute('aria-busy'), disabled: b.disabled, text: b.textContent });
         }).observe(form, { attributes: true, subtree: true, childList: true, characterData: true });
       });
-      await tab.type(await byRole(tab, 'password', 'Passphrase'), WRONG_PASSPHRASE);
-      await press(tab, 'button', 'Unlock');
+      await tab.type(field, WRONG_PASSPHRASE);
+      await pressControl(tab, 'button', 'Unlock');
       const error = await tab.waitFor(() => document.querySelector('#unlock-error')?.textContent || null, null, { timeout: CRYPTO_TIMEOUT, what: 'the error beside the field' });
       assert.match(error, /wrong passphrase/i);
-      assert.equal(await tab.evaluate(() => document.querySelector('#unlock-passphrase').value), WRONG_PASSPHRASE, 'the typed text is kept');
-      assert.equal(await tab.evaluate(() => document.querySelector('#unlock-passphrase').getAttribute('aria-invalid')), 'true');
+      const kept = await byLabel(tab, 'Passphrase');
+      assert.equal(await tab.evaluate((sel) => document.querySelector(sel).value, kept), WRONG_PASSPHRASE, 'the typed text is kept');
+      assert.equal(await tab.evaluate((sel) => document.querySelector(sel).getAttribute('aria-invalid'), kept), 'true');
       const seen = await tab.evaluate(() => window.keywardenBusySeen);
       assert.ok(seen.some((s) => s.busy === 'true' && s.disabled && s.text === 'Unlocking…'), `busy while unlocking (${JSON.stringify(seen)})`);
       await screenshot(tab, 'lock');
-      await fill(tab, 'password', 'Passphrase', PASSPHRASE);
-      await press(tab, 'button', 'Unlock');
+      await fill(tab, { label: 'Passphrase' }, PASSPHRASE);
+      await pressControl(tab, 'button', 'Unlock');
       await waitForVault(tab, 'unlocked', { timeout: CRYPTO_TIMEOUT, also: (v) => v.entries.length === 2 });
       await closePopup();
     });
@@ -456,12 +368,12 @@ for (const name of BROWSERS) {
       if (name !== 'chromium') return; // Firefox shows the popup in the options tab: no second page to lock from.
       const tab = await openPopup(vendor);
       await waitForVault(tab, 'unlocked', { also: (v) => v.entries.length === 2 });
-      await press(tab, 'button', /^Details of e2e bravo/);
-      await press(tab, 'button', 'Reveal');
+      await pressControl(tab, 'button', /^Details of e2e bravo/);
+      await pressControl(tab, 'button', 'Reveal');
       await tab.waitFor((t) => document.querySelector('#secret-value')?.textContent === t, tokens.bravo, { what: 'the revealed key' });
       await bringToFront(options);
       await loadExtensionPage(options, 'options.html');
-      await options.click('#lock');
+      await pressControl(options, 'button', 'Lock now');
       await waitForVault(options, 'locked');
       await waitForVault(tab, 'locked', { what: 'in the popup, without a click there' });
       assert.equal(await inPage(tab, tokens.bravo), false, 'the revealed key left the popup');

@@ -8,14 +8,18 @@ import { STEP_TIMEOUT, extensionDir, makeTempDir, poll, removeTempDir, sleep, wi
 import {
   BROWSERS,
   bringToFront,
-  choose,
+  byLabel,
+  byRole,
+  chooseByRole,
   entryFor,
   expectNotInPanel,
   expectShownOnlyIn,
+  fill,
   findOptionsTab,
   launchForSuite,
   loadExtensionPage,
   openTab,
+  pressControl,
   serveFixtures,
   startGuide,
   vaultView,
@@ -412,7 +416,9 @@ for (const name of BROWSERS) {
       await bringToFront(options);
       await loadExtensionPage(options);
       const view = await waitForVault(options, 'new');
-      assert.ok(await options.evaluate(() => document.querySelector('#vault-setup #setup-passphrase') !== null), 'the setup form is shown');
+      await byLabel(options, 'Passphrase', { under: 'Vault' });
+      await byLabel(options, 'Repeat it', { under: 'Vault' });
+      await byRole(options, 'button', 'Create vault', { under: 'Vault' });
       assert.equal(view.entries.length, 0);
       // Before the vault exists the page opens with a short welcome: what keywarden does, the
       // vendors with the way to each key page, the vault setup, and a way to every setting.
@@ -437,7 +443,7 @@ for (const name of BROWSERS) {
       assert.deepEqual(welcome.sections, ['welcome', 'vault'], 'the welcome and the setup, and no other section');
       assert.equal(welcome.more, 'All settings');
       // "All settings" shows the whole page; a reload keeps it.
-      await options.click({ css: 'a#all-settings', text: 'All settings' });
+      await pressControl(options, 'link', 'All settings');
       const full = [
         'h1 keywarden settings',
         'h2 Vault',
@@ -453,7 +459,8 @@ for (const name of BROWSERS) {
         ['#settings', 'h1'],
         'the address names the full page and the focus is on its heading',
       );
-      assert.ok(await options.evaluate(() => document.querySelector('#vault-setup #setup-passphrase') !== null), 'the setup form is still there');
+      await byLabel(options, 'Passphrase', { under: 'Vault' });
+      await byRole(options, 'button', 'Create vault', { under: 'Vault' });
       await loadExtensionPage(options);
       await waitForVault(options, 'new');
       assert.deepEqual(await headings(), full, 'a reload keeps the full page');
@@ -465,7 +472,7 @@ for (const name of BROWSERS) {
     step('2. refuses a weak passphrase of 12 characters in the options page, says why, and sets nothing up', TEST, async () => {
       await bringToFront(options);
       await waitForVault(options, 'new');
-      await options.type('#setup-passphrase', WEAK_PASSPHRASE);
+      const passphrase = await fill(options, { label: 'Passphrase' }, WEAK_PASSPHRASE);
       const live = await options.waitFor(
         () => {
           const out = document.querySelector('#setup-strength');
@@ -476,8 +483,8 @@ for (const name of BROWSERS) {
       );
       assert.match(live, /too easy to guess/i, `the verdict says why while typing (it says "${live}")`);
       assert.match(live, /common passwords/i, `and what makes it weak (it says "${live}")`);
-      await options.type('#setup-confirm', WEAK_PASSPHRASE);
-      await options.click({ css: '#vault-setup button[type="submit"]', text: 'Create vault' });
+      const repeat = await fill(options, { label: 'Repeat it' }, WEAK_PASSPHRASE);
+      await pressControl(options, 'button', 'Create vault');
       const said = await waitForStatus(options, (s) => /Not set up/.test(s), 'the refusal in #page-status');
       assert.match(said, /too easy to guess/i);
       assert.ok(!said.includes(WEAK_PASSPHRASE), 'the reason does not repeat the passphrase');
@@ -489,7 +496,7 @@ for (const name of BROWSERS) {
       );
       assert.deepEqual(shown, [true, true], 'the status line and the verdict beside the field are on screen');
       assert.deepEqual(
-        await options.evaluate(() => ['#setup-passphrase', '#setup-confirm'].map((css) => document.querySelector(css).value)),
+        await fieldValues(options, [passphrase, repeat]),
         ['', ''],
         'both passphrase fields are emptied after the attempt',
       );
@@ -501,10 +508,10 @@ for (const name of BROWSERS) {
     step('3. sets the vault up in the options page and it is unlocked', { timeout: 90_000 }, async (t) => {
       await bringToFront(options);
       await waitForVault(options, 'new');
-      await options.type('#setup-passphrase', PASSPHRASE);
-      await options.type('#setup-confirm', PASSPHRASE);
+      await fill(options, { label: 'Passphrase' }, PASSPHRASE);
+      await fill(options, { label: 'Repeat it' }, PASSPHRASE);
       const started = Date.now();
-      await options.click({ css: '#vault-setup button[type="submit"]', text: 'Create vault' });
+      await pressControl(options, 'button', 'Create vault');
       const view = await waitForVault(options, 'unlocked', { timeout: SETUP_TIMEOUT });
       t.diagnostic(`vault set up ${Date.now() - started} ms after the click`);
       assert.match(view.status, /Vault created and unlocked/);
@@ -531,7 +538,7 @@ for (const name of BROWSERS) {
 
     step('5. locks, still saves a capture while locked, and says so in the options page and the popup', TEST, async () => {
       await bringToFront(options);
-      await options.click('#lock');
+      await pressControl(options, 'button', 'Lock now');
       let view = await waitForVault(options, 'locked');
       assert.match(view.text, /1 saved key\b/);
       assert.equal(view.entries.length, 0, 'a locked vault lists nothing');
@@ -544,7 +551,8 @@ for (const name of BROWSERS) {
       await loadExtensionPage(options);
       view = await waitForVault(options, 'locked');
       assert.match(view.text, /2 saved keys/, `the options page counts both keys (it says "${view.text}")`);
-      assert.ok(await options.evaluate(() => document.querySelector('#unlock #unlock-passphrase') !== null), 'the unlock form is shown');
+      await byLabel(options, 'Passphrase', { under: 'Vault' });
+      await byRole(options, 'button', 'Unlock', { under: 'Vault' });
 
       await withPopup(browser, options, async (popup) => {
         const shown = await waitForVault(popup, 'locked');
@@ -556,14 +564,14 @@ for (const name of BROWSERS) {
     step('6. refuses a wrong passphrase, then unlocks with the right one and lists both keys', TEST, async () => {
       await bringToFront(options);
       await waitForVault(options, 'locked');
-      await options.type('#unlock-passphrase', WRONG_PASSPHRASE);
-      await options.click({ css: '#unlock button[type="submit"]', text: 'Unlock' });
+      await fill(options, { label: 'Passphrase' }, WRONG_PASSPHRASE);
+      await pressControl(options, 'button', 'Unlock');
       const said = await waitForStatus(options, (s) => /wrong passphrase/i.test(s), 'a wrong-passphrase message in #page-status');
       assert.doesNotMatch(said, /Unlocked/);
       await waitForVault(options, 'locked');
 
-      await options.type('#unlock-passphrase', PASSPHRASE);
-      await options.click({ css: '#unlock button[type="submit"]', text: 'Unlock' });
+      await fill(options, { label: 'Passphrase' }, PASSPHRASE);
+      await pressControl(options, 'button', 'Unlock');
       const view = await waitForVault(options, 'unlocked', { timeout: CRYPTO_TIMEOUT, also: (v) => v.entries.length > 0 });
       assert.match(view.status, /Unlocked/);
       assert.equal(view.entries.length, 2, `two entries (${JSON.stringify(view.entries)})`);
@@ -581,12 +589,13 @@ for (const name of BROWSERS) {
     step('7. export asks for the vault passphrase again: a wrong one is refused beside the form, readably, and both fields are emptied', TEST, async () => {
       await bringToFront(options);
       await waitForVault(options, 'unlocked');
-      await options.type('#backup-passphrase', BACKUP_PASSPHRASE);
-      await options.type('#backup-vault-passphrase', WRONG_PASSPHRASE);
-      await options.click({ css: '#export-backup button[type="submit"]', text: 'Export backup' });
+      await fill(options, { label: 'Backup passphrase', under: 'Backup' }, BACKUP_PASSPHRASE);
+      await fill(options, { label: 'Vault passphrase', under: 'Backup' }, WRONG_PASSPHRASE);
+      await pressControl(options, 'button', 'Export backup');
       const said = await waitForFormStatus(options, 'export-backup', (s) => /passphrase/i.test(s) && !/Exporting/.test(s));
       assert.match(said, /^Wrong passphrase\b.*\.$/, `the refusal reads as a sentence (it says "${said}")`);
-      assert.deepEqual(await fieldValues(options, ['#backup-passphrase', '#backup-vault-passphrase']), ['', ''], 'both passphrase fields are emptied');
+      const backupFields = [await byLabel(options, 'Backup passphrase', { under: 'Backup' }), await byLabel(options, 'Vault passphrase', { under: 'Backup' })];
+      assert.deepEqual(await fieldValues(options, backupFields), ['', ''], 'both passphrase fields are emptied');
       assert.ok(await options.evaluate(() => document.querySelector('#backup-output').hidden), 'no backup is shown');
       assert.deepEqual(await secretsInExtensionPage(options, [WRONG_PASSPHRASE, BACKUP_PASSPHRASE, PASSPHRASE]), [], 'no passphrase stays in the page');
     });
@@ -594,10 +603,10 @@ for (const name of BROWSERS) {
     step('8. exports a backup that the age tool opens with the backup passphrase only', TEST, async (t) => {
       requireAgeTools();
       await bringToFront(options);
-      await options.type('#backup-passphrase', BACKUP_PASSPHRASE);
-      await options.type('#backup-vault-passphrase', PASSPHRASE);
+      await fill(options, { label: 'Backup passphrase', under: 'Backup' }, BACKUP_PASSPHRASE);
+      await fill(options, { label: 'Vault passphrase', under: 'Backup' }, PASSPHRASE);
       const started = Date.now();
-      await options.click({ css: '#export-backup button[type="submit"]', text: 'Export backup' });
+      await pressControl(options, 'button', 'Export backup');
       const armored = await waitForArmored(options, 'textarea#backup-output', 'the armored backup');
       t.diagnostic(`backup exported ${Date.now() - started} ms after the click`);
       assert.match(await waitForStatus(options, (s) => /Backup of/.test(s), 'the backup message'), /Backup of 2 keys ready/);
@@ -636,17 +645,20 @@ for (const name of BROWSERS) {
       await bringToFront(options);
       const file = path.join(work, 'keywarden-backup.age');
       assert.ok(existsSync(file), 'the backup exported by the step before');
+      // Drivers set a file input through a handle: the field is found by its label, then handed to them.
+      const picker = await byLabel(options, 'Backup file', { under: 'Import a backup' });
       if (name === 'chromium') {
-        await withTimeout(options.page.setInputFiles('#import-file', file), STEP_TIMEOUT, 'pick the backup file');
+        await withTimeout(options.page.setInputFiles(picker, file), STEP_TIMEOUT, 'pick the backup file');
       } else {
-        const input = await options.page.$('#import-file');
+        const input = await options.page.$(picker);
         await withTimeout(input.uploadFile(file), STEP_TIMEOUT, 'pick the backup file');
       }
-      await options.waitFor(() => /^-----BEGIN AGE ENCRYPTED FILE-----/.test(document.querySelector('#import-text')?.value ?? ''), null, {
+      const contents = await byLabel(options, 'Backup file contents', { under: 'Import a backup' });
+      await options.waitFor((sel) => /^-----BEGIN AGE ENCRYPTED FILE-----/.test(document.querySelector(sel)?.value ?? ''), contents, {
         what: 'the picked file to fill the backup text in',
       });
-      await options.type('#import-passphrase', BACKUP_PASSPHRASE);
-      await options.click({ css: '#import-backup button[type="submit"]', text: 'Import' });
+      await fill(options, { label: 'Backup passphrase', under: 'Import a backup' }, BACKUP_PASSPHRASE);
+      await pressControl(options, 'button', 'Import', { under: 'Import a backup' });
       const said = await waitForStatus(options, (s) => /Imported/.test(s), 'the import message');
       assert.match(said, /Imported 0 keys; 2 already here were skipped/);
     });
@@ -660,14 +672,15 @@ for (const name of BROWSERS) {
       assert.match(recipient ?? '', /^age1[0-9a-z]+$/);
 
       await bringToFront(options);
-      await choose(options, 'select#share-entry', ids.locked);
-      await options.type('#share-recipient', recipient);
-      await options.type('#share-vault-passphrase', PASSPHRASE);
-      await options.click({ css: '#share-key button[type="submit"]', text: 'Encrypt for teammate' });
+      await chooseByRole(options, 'Key to share', ids.locked);
+      await fill(options, { role: 'textbox', name: 'Teammate\'s public key (age1…)' }, recipient);
+      await fill(options, { label: 'Vault passphrase', under: 'Share a key with a teammate' }, PASSPHRASE);
+      await pressControl(options, 'button', 'Encrypt for teammate');
       const armored = await waitForArmored(options, 'textarea#share-output', 'the armored key');
       assert.match(armored.trim(), /^-----BEGIN AGE ENCRYPTED FILE-----\n[\s\S]+\n-----END AGE ENCRYPTED FILE-----$/);
       for (const token of Object.values(tokens)) assert.ok(!armored.includes(token), 'the shared text holds no token in clear');
-      assert.deepEqual(await fieldValues(options, ['#share-vault-passphrase']), [''], 'the vault passphrase field is emptied');
+      const shareField = await byLabel(options, 'Vault passphrase', { under: 'Share a key with a teammate' });
+      assert.deepEqual(await fieldValues(options, [shareField]), [''], 'the vault passphrase field is emptied');
 
       const file = path.join(work, 'shared.age');
       writeFileSync(file, armored);
@@ -698,8 +711,9 @@ for (const name of BROWSERS) {
         // Something else on the clipboard first, so what is read back can only come from Copy.
         await popup.evaluate((text) => navigator.clipboard.writeText(text), CLIPBOARD_SENTINEL);
         assert.equal(await readClipboard(popup), CLIPBOARD_SENTINEL, 'the test can write and read the clipboard');
-        const copy = `#entries li[data-entry-id="${entry.id}"] button[data-action="copy"]`;
-        await popup.click(copy);
+        const copy = await pressControl(popup, 'button', 'Copy e2e while unlocked');
+        const inRow = ([sel, id]) => document.querySelector(sel).closest('li[data-entry-id]')?.getAttribute('data-entry-id') === id;
+        assert.ok(await popup.evaluate(inRow, [copy, entry.id]), 'Copy e2e while unlocked is the button of that row');
         const said = await popup.waitFor(
           (css) => document.querySelector(css)?.parentElement.querySelector('.toast')?.textContent || null,
           copy,
