@@ -157,6 +157,24 @@ fn export_and_share_ask_for_the_vault_passphrase_next_to_the_action() {
 }
 
 #[wasm_bindgen_test]
+fn forms_asking_for_the_same_passphrase_are_named_by_their_headings() {
+    with_section(&unlocked(vec![entry("a", EntryTrust::Verified)], None), |s| {
+        let mut names = Vec::new();
+        for form in all(s, "form") {
+            let id = form.get_attribute("aria-labelledby").unwrap_or_else(|| panic!("form#{} has a name", form.id()));
+            let heading = s.query_selector(&format!("#{id}")).unwrap().expect("its heading");
+            assert!(matches!(heading.tag_name().as_str(), "H2" | "H3"), "form#{} is named by a heading", form.id());
+            names.push(heading.text_content().unwrap_or_default());
+        }
+        let mut distinct = names.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), names.len(), "each form has a name of its own: {names:?}");
+        assert!(names.len() >= 3, "backup, import and share at least: {names:?}");
+    });
+}
+
+#[wasm_bindgen_test]
 fn new_passphrases_get_a_verdict_slot_right_after_the_field() {
     let new = VaultStatus { set_up: false, unlocked: false, ..unlocked(Vec::new(), None) };
     with_section(&new, |s| {

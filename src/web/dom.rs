@@ -105,6 +105,19 @@ pub fn form(
     mut f: impl FnMut(&Submitted) + 'static,
 ) -> Result<(Element, EventListener), JsValue> {
     let form = add(parent, "form", &[("id", id)], "")?;
+    // Named by the heading above it: two forms may ask for fields of the same name (the vault
+    // passphrase, say), which a screen reader then tells apart by the form they are in.
+    let mut above = form.previous_element_sibling();
+    while let Some(el) = above {
+        if matches!(el.tag_name().as_str(), "H2" | "H3") {
+            if el.id().is_empty() {
+                el.set_id(&format!("{id}-title"));
+            }
+            form.set_attribute("aria-labelledby", &el.id())?;
+            break;
+        }
+        above = el.previous_element_sibling();
+    }
     for field in fields {
         add(&form, "label", &[("for", field.id)], &field.label)?;
         if field.kind == "textarea" {

@@ -887,7 +887,10 @@ fn detail(section: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsV
         &[("id", "detail"), ("data-entry-id", &e.id), ("aria-labelledby", "detail-title")],
         "",
     )?;
-    let back = button(&view, &[("id", "back"), ("class", "quiet")], &t("popupBack"))?;
+    let back = button(&view, &[("id", "back"), ("class", "quiet")], "")?;
+    // The arrow is drawn, not read out: the button is "All keys".
+    add(&back, "span", &[("aria-hidden", "true")], "← ")?;
+    back.append_with_str_1(&t("popupBack"))?;
     listeners.push(on_click(&back, |_| {
         STATE.with(|s| s.borrow_mut().detail = None);
         spawn(async {
@@ -905,7 +908,8 @@ fn detail(section: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsV
         &[("id", "secret-value"), ("data-revealed", "false"), ("aria-label", &t("popupKey"))],
         &masked(&e.hint),
     )?;
-    let reveal = button(&secret, &[("id", "reveal"), ("aria-pressed", "false")], &t("popupReveal"))?;
+    // Its name says what it does next (Reveal, then Hide): no pressed state besides.
+    let reveal = button(&secret, &[("id", "reveal")], &t("popupReveal"))?;
     listeners.push(on_click(&reveal, {
         let id = e.id.clone();
         let hint = e.hint.clone();
@@ -1007,7 +1011,6 @@ fn toggle_reveal(id: &str, hint: &str) {
             Ok(Reply::Key { key }) => {
                 value.set_text_content(Some(key.expose()));
                 let _ = value.set_attribute("data-revealed", "true");
-                let _ = reveal.set_attribute("aria-pressed", "true");
                 reveal.set_text_content(Some(&t("popupHide")));
                 keep_timer(Timeout::new(REVEAL_MS, move || hide_secret(&hint)));
             }
@@ -1025,7 +1028,6 @@ fn hide_secret(hint: &str) {
         let _ = value.set_attribute("data-revealed", "false");
     }
     if let Some(reveal) = doc.get_element_by_id("reveal") {
-        let _ = reveal.set_attribute("aria-pressed", "false");
         reveal.set_text_content(Some(&t("popupReveal")));
     }
 }
