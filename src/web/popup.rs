@@ -642,9 +642,16 @@ fn group_box(parent: &Element, id: &str, vendor: &str, name: &str, sub: &str) ->
     add(&group, "ul", &[("class", "rows")], "")
 }
 
-/// The date of an entry in the browser's locale.
+/// The date of an entry in the browser's locale, by one formatter made once (a row is drawn
+/// for each of a hundred keys at every keystroke; making a formatter per date costs more than
+/// the rest of the row).
 fn date(ms: u64) -> String {
-    js_sys::Date::new(&JsValue::from_f64(ms as f64)).to_locale_date_string("default", &JsValue::UNDEFINED).into()
+    thread_local! {
+        static DATES: js_sys::Function =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).format();
+    }
+    let day = js_sys::Date::new(&JsValue::from_f64(ms as f64));
+    DATES.with(|format| format.call1(&JsValue::NULL, &day)).ok().and_then(|s| s.as_string()).unwrap_or_default()
 }
 
 fn date_time(ms: u64) -> String {
@@ -662,7 +669,10 @@ fn row(list: &Element, e: &EntrySummary) -> Result<Vec<EventListener>, JsValue> 
     let name = display_name(e);
     // Named by what it shows, after a word for screen readers: "Details of <name> <tenant> …".
     let open = button(&item, &[("class", "open"), ("data-action", "open")], "")?;
-    add(&open, "span", &[("class", "visually-hidden")], &t_with("popupDetailsOf", &[""]))?;
+    thread_local! {
+        static DETAILS_OF: String = t_with("popupDetailsOf", &[""]);
+    }
+    DETAILS_OF.with(|words| add(&open, "span", &[("class", "visually-hidden")], words))?;
     add(&open, "span", &[("class", "name")], &name)?;
     let mut meta = format!("{} · {}", e.tenant, date(e.created_at));
     if e.state != EntryState::Active {
