@@ -359,29 +359,36 @@ fn settings_are_saved_by_the_service_and_survive_a_restart() {
 
 #[test]
 fn the_vendors_link_to_the_key_page_on_each_added_server_across_restarts() {
-    let mut b = Browser::restarting();
+    // One worker throughout (the cards follow its own changes), then a new one per event (they
+    // follow the servers read back from storage).
+    for mut b in [Browser::new(), Browser::restarting()] {
+        vendors_follow_the_added_servers(&mut b);
+    }
+}
+
+fn vendors_follow_the_added_servers(b: &mut Browser) {
     b.setup();
     let pages = |b: &mut Browser| -> Vec<(String, String)> {
         let status = b.status();
         let card = status.vendors.iter().find(|v| v.id == "planningspace").expect("PlanningSpace is listed");
         card.server_pages.iter().map(|p| (p.server.clone(), p.url.clone())).collect()
     };
-    assert_eq!(pages(&mut b), vec![]);
+    assert_eq!(pages(b), vec![]);
     let reply = b.options(
         json!({ "type": "add_server", "vendor": "planningspace", "url": "https://ps.acme.test/ACME/PlanningSpace/" }),
     );
     assert!(matches!(reply, Reply::Servers { .. }), "{reply:?}");
     let acme =
         ("ps.acme.test/ACME".to_string(), "https://ps.acme.test/ACME/PlanningSpace/#/generateApiKey".to_string());
-    assert_eq!(pages(&mut b), vec![acme.clone()]);
+    assert_eq!(pages(b), vec![acme.clone()]);
     b.options(json!({ "type": "add_server", "vendor": "planningspace", "url": "https://west.acme.test:8443/Energy" }));
     let west = (
         "west.acme.test:8443/Energy".to_string(),
         "https://west.acme.test:8443/Energy/PlanningSpace/#/generateApiKey".to_string(),
     );
-    assert_eq!(pages(&mut b), vec![acme.clone(), west]);
+    assert_eq!(pages(b), vec![acme.clone(), west]);
     b.options(json!({ "type": "remove_server", "host": "west.acme.test" }));
-    assert_eq!(pages(&mut b), vec![acme]);
+    assert_eq!(pages(b), vec![acme]);
     let fixed = b.status();
     let predicthq = fixed.vendors.iter().find(|v| v.id == "predicthq").unwrap();
     assert!(predicthq.server_pages.is_empty(), "a vendor on fixed hosts has no server pages");

@@ -6,7 +6,7 @@ use crate::engine::protocol::{
     DamagedSummary, DeletedSummary, EntrySummary, EntryTrust, ErrorCode, Listed, ListedGroup, PageRequest, Reply,
     Revealed, VaultStatus, VendorCard,
 };
-use crate::engine::recipe::{FieldName, Server};
+use crate::engine::recipe::FieldName;
 use crate::engine::secret::SecretString;
 use crate::engine::vault::replace::{replaced_by, stale_actives};
 use crate::engine::vault::secrets::{hint, Passphrase};
@@ -107,8 +107,6 @@ pub struct Keeper {
     replacing: Vec<String>,
     /// The vendors the pages name and link to.
     vendors: Vec<VendorCard>,
-    /// The servers `vendors` link to key pages on.
-    vendors_for: Vec<Server>,
     /// Entries deleted moments ago, restorable while unlocked (see [`Trashed`]).
     trash: Vec<Trashed>,
     /// `trash` changed and must be written to `storage.session`.
@@ -166,7 +164,7 @@ pub struct Presented {
 /// A listing's findings besides its entries, as the pages are told them.
 struct Findings {
     damaged: Vec<DamagedSummary>,
-    alarm: Option<crate::engine::words::Words>,
+    alarm: Option<Words>,
     refresh: Changeset,
 }
 
@@ -201,7 +199,6 @@ impl Keeper {
             auto_lock_minutes: DEFAULT_AUTO_LOCK_MINUTES,
             replacing,
             vendors: Vec::new(),
-            vendors_for: Vec::new(),
             trash: Vec::new(),
             trash_changed: false,
             kept: None,
@@ -218,15 +215,9 @@ impl Keeper {
         Keeper { vendors, ..self }
     }
 
-    /// Names `vendors` from now on, built over the admin's `servers`.
-    pub fn set_vendors(&mut self, vendors: Vec<VendorCard>, servers: Vec<Server>) {
+    /// Names `vendors` from now on (the servers the admin added changed).
+    pub fn set_vendors(&mut self, vendors: Vec<VendorCard>) {
         self.vendors = vendors;
-        self.vendors_for = servers;
-    }
-
-    /// The servers the vendors were last described with.
-    pub fn vendors_for(&self) -> &[Server] {
-        &self.vendors_for
     }
 
     /// Takes up the deleted entries kept in `storage.session` (the snapshot is the truth).

@@ -2,7 +2,7 @@
 
 use crate::engine::clipboard::ClipboardDigest;
 use crate::engine::page::PageModel;
-use crate::engine::recipe::{FieldName, Read, Server};
+use crate::engine::recipe::{FieldName, Read, Server, ServerKeyPage};
 use crate::engine::secret::SecretString;
 use crate::engine::vault::EntryState;
 use crate::engine::walkthrough::Event;
@@ -824,15 +824,7 @@ pub struct VendorCard {
     pub hosts: Vec<String>,
     /// Self-hosted: its key page on each server the admin added.
     #[serde(default)]
-    pub server_pages: Vec<ServerPage>,
-}
-
-/// A self-hosted vendor's key page on one of the admin's servers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerPage {
-    /// The server as the admin reads it (`ps.acme.com/ACME`).
-    pub server: String,
-    pub url: String,
+    pub server_pages: Vec<ServerKeyPage>,
 }
 
 /// One saved key as listed: its metadata and the last characters of the key, never the key.

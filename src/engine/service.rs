@@ -15,11 +15,11 @@
 use crate::engine::clipboard::{self, ClipboardJob, PendingClear, CLIPBOARD_ALARM};
 use crate::engine::controller::{Controller, Outcome};
 use crate::engine::keeper::{Keeper, Session, VaultOutcome};
+use crate::engine::protocol::VendorCard;
 use crate::engine::protocol::{
     Admitted, CaptureState, ClipboardStatus, ContentRequest, ErrorCode, PageRequest, PanelNonce, PanelRequest, Push,
     Refusal, Reply, MAX_PANEL_HEIGHT,
 };
-use crate::engine::protocol::{ServerPage, VendorCard};
 use crate::engine::recipe::FieldName;
 use crate::engine::recipe::{Catalog, HostPattern, Server, Vendor};
 use crate::engine::registration;
@@ -209,14 +209,7 @@ fn vendor_cards(catalog: &Catalog) -> Vec<VendorCard> {
     catalog
         .recipes
         .iter()
-        .map(|r| VendorCard {
-            server_pages: catalog
-                .server_key_pages(&r.vendor.id)
-                .into_iter()
-                .map(|p| ServerPage { server: p.server, url: p.url })
-                .collect(),
-            ..vendor_card(&r.vendor)
-        })
+        .map(|r| VendorCard { server_pages: catalog.server_key_pages(&r.vendor.id), ..vendor_card(&r.vendor) })
         .collect()
 }
 
@@ -322,10 +315,7 @@ impl Service {
         let servers: Vec<Server> = read(&snap.local, storage::SERVERS).unwrap_or_default();
         if servers.as_slice() != self.controller.servers() {
             self.controller.restore_servers(servers);
-        }
-        if self.keeper.vendors_for() != self.controller.servers() {
-            let cards = vendor_cards(self.controller.catalog());
-            self.keeper.set_vendors(cards, self.controller.servers().to_vec());
+            self.keeper.set_vendors(vendor_cards(self.controller.catalog()));
         }
         self.controller.restore_drift(read(&snap.local, storage::DRIFT).unwrap_or_default());
         for &tab in &wants.tabs {
@@ -653,6 +643,7 @@ impl Service {
             effects.put_local(storage::DRIFT, to_json(&self.controller.drift_events()));
         }
         if changes.servers {
+            self.keeper.set_vendors(vendor_cards(self.controller.catalog()));
             effects.put_local(storage::SERVERS, to_json(&self.controller.servers()));
             effects.scripts = Some(self.scripts(snap));
         }

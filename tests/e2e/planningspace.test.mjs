@@ -1,7 +1,9 @@
 // End-to-end checks of the self-hosted PlanningSpace walkthrough: adding the server in the options page with the browser's permission, the walk to a new API key and its capture, in Chromium and Firefox.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
-import { STEP_TIMEOUT, poll, pressKeysOnDisplay, sleep, withTimeout } from './harness.mjs';
+import { REPO_ROOT, STEP_TIMEOUT, poll, pressKeysOnDisplay, sleep, withTimeout } from './harness.mjs';
 import {
   BROWSERS,
   bringToFront,
@@ -30,6 +32,7 @@ const TENANT_HOME = `${SERVER}/ACME/`;
 const WEB_APP = `${SERVER}/ACME/PlanningSpace/`;
 const GENERATE_PAGE = `${WEB_APP}#/generateApiKey`;
 const TEST = { timeout: 60_000 };
+const SHOTS = path.join(REPO_ROOT, 'target', 'screenshots');
 
 const LAUNCH_WEB = { css: 'a', text: 'PlanningSpace Web' };
 const USER_MENU = { css: 'button[aria-haspopup="menu"]', text: 'Dana Reyes' };
@@ -183,6 +186,9 @@ for (const name of BROWSERS) {
         { what: 'the welcome\'s link to PlanningSpace\'s key page on the added server' },
       );
       assert.deepEqual(link, { href: GENERATE_PAGE, text: `${HOST}/ACME`, target: '_blank' });
+      const welcome = await withTimeout(options.page.$('#welcome'), STEP_TIMEOUT, 'find the welcome');
+      mkdirSync(SHOTS, { recursive: true });
+      await withTimeout(welcome.screenshot({ path: path.join(SHOTS, `${name}-welcome-server.png`) }), STEP_TIMEOUT, 'screenshot the welcome');
       // The address it links to is the server's key page (loaded from elsewhere, not as a fragment change).
       await bringToFront(tab);
       await tab.goto(TENANT_HOME);

@@ -848,7 +848,7 @@ pub struct Server {
 }
 
 /// A self-hosted vendor's key page on one server the admin added.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServerKeyPage {
     /// The server as the admin reads it (`ps.acme.com/ACME`).
     pub server: String,
