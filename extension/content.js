@@ -297,20 +297,34 @@
 
   // An item the report leaves out whatever it holds (past the first ROW_KEEP of a long run, and
   // holding nothing that matters): its subtree is not described at all.
+  const KEY_CHARS = /[A-Za-z0-9+/=_.~-]/g;
   function leftOut(item) {
     const unit = unitOf(item);
     const parent = unit.parentElement;
     if (!parent) return false;
     const { count, at } = runsIn(parent);
     if ((count.get(unit.tagName) || 0) <= ROW_RUN || at.get(unit) < ROW_KEEP) return false;
-    if (item.matches(MATTERS) || item.querySelector(MATTERS)) return false;
+    if (holding ? holding.has(item) : item.matches(MATTERS) || item.querySelector(MATTERS)) return false;
     // A key-like word lies within one of the item's children (a cell), read with and without what
-    // is hidden from a person; cells side by side are not one word.
+    // is hidden from a person; cells side by side are not one word. Leaving hidden text out only
+    // removes characters, so a cell with fewer key-like characters than a key holds none either way.
     for (const c of item.childNodes) {
       const text = c.nodeType === Node.TEXT_NODE ? c.data : c.nodeType === Node.ELEMENT_NODE ? c.textContent : '';
-      if (KEY_RUN.test(text) || (c.nodeType === Node.ELEMENT_NODE && KEY_RUN.test(textOf(c)))) return false;
+      if (KEY_RUN.test(text)) return false;
+      if (c.nodeType === Node.ELEMENT_NODE && (text.match(KEY_CHARS)?.length ?? 0) >= 16 && KEY_RUN.test(textOf(c))) return false;
     }
     return true;
+  }
+
+  // While the whole page is described: the items holding something that matters, found with one
+  // query over the page instead of one per item.
+  let holding = null;
+  function holders() {
+    const found = new Set();
+    for (const el of document.querySelectorAll(MATTERS)) {
+      for (let a = el.closest(ITEM); a && !found.has(a); a = a.parentElement?.closest(ITEM)) found.add(a);
+    }
+    return found;
   }
 
   // Describes `root`'s subtree (`root` itself too when `self`) into `out` in document order;
@@ -377,13 +391,20 @@
       above(t.parentElement);
     } else {
       // The runs under `t`, and the wrappers an item is alone in, may have changed.
-      if (runs.delete(t) || (t.childElementCount <= 2 && t.querySelector(ITEM))) units.clear();
+      if (runs.delete(t) || (!moreChildren(t, 2) && t.querySelector(ITEM))) units.clear();
       // Items added or removed in a long run move the others in or out of its first ROW_KEEP.
-      if (t.childElementCount > ROW_RUN) dirty.add(t);
+      if (moreChildren(t, ROW_RUN)) dirty.add(t);
       for (const n of m.addedNodes) if (n.nodeType === Node.ELEMENT_NODE) dirty.add(n);
       above(t);
     }
     if (dirty.size > MAX_DIRTY || touched.size > 4 * MAX_DIRTY) whole = true;
+  }
+
+  // Whether `el` has more than `n` element children, counting no further than that.
+  function moreChildren(el, n) {
+    let c = el.firstElementChild;
+    for (let i = 0; c && i < n; i += 1) c = c.nextElementSibling;
+    return c !== null;
   }
 
   function changedAt(el) {
@@ -401,7 +422,12 @@
       const out = [];
       runs.clear();
       units.clear();
-      walk(body || document.documentElement, false, out, null, null);
+      holding = holders();
+      try {
+        walk(body || document.documentElement, false, out, null, null);
+      } finally {
+        holding = null;
+      }
       entries = out;
       whole = false;
       lastWhole = Date.now();
@@ -472,7 +498,8 @@
   // row as a table of its own), up to the first ancestor with siblings.
   function unitOf(item) {
     let u = item;
-    for (let p = u.parentElement; p && p !== document.body && p.childElementCount === 1; p = p.parentElement) u = p;
+    // (childElementCount counts every child: an only child is its parent's first and last.)
+    for (let p = u.parentElement; p && p !== document.body && p.firstElementChild === p.lastElementChild; p = p.parentElement) u = p;
     return u;
   }
 
@@ -1247,7 +1274,7 @@
   const ours = (n) => n && OWN.has(n.nodeName);
   // Every change of the page is noted (what changed, for the next description) and reported;
   // changes to keywarden's own elements are not the page's.
-  new MutationObserver((mutations) => {
+  const changes = new MutationObserver((mutations) => {
     let relevant = false;
     for (const m of mutations) {
       if (ours(m.target) || (m.type === 'childList' && [...m.addedNodes, ...m.removedNodes].every(ours))) continue;
@@ -1255,7 +1282,8 @@
       noteChange(m);
     }
     if (relevant) { schedule(); repositionSoon(); }
-  }).observe(document.documentElement, {
+  });
+  const watchChanges = () => changes.observe(document.documentElement, {
     subtree: true, childList: true, characterData: true, attributes: true,
     // Every attribute the description reads.
     attributeFilter: ['class', 'style', 'hidden', 'open', 'disabled', 'aria-hidden', 'aria-expanded', 'aria-checked', 'aria-disabled', 'value', 'readonly',
@@ -1331,10 +1359,24 @@
   window.addEventListener('scroll', repositionSoon, { capture: true, passive: true });
   window.addEventListener('resize', repositionSoon, { passive: true });
   // Layout also changes with no DOM mutation (a web font or a stylesheet arriving): place again.
-  window.addEventListener('load', repositionSoon);
+  // The page is first described at DOMContentLoaded, when style sheets and images may still be on
+  // their way: once they are in, the whole page is described again (a report goes only if it changed).
+  window.addEventListener('load', () => {
+    repositionSoon();
+    whole = true;
+    schedule();
+  });
   document.fonts?.addEventListener?.('loadingdone', repositionSoon);
   // pushState/replaceState leave no event in this isolated world; a cheap URL comparison catches them.
   setInterval(routed, 250);
 
-  report(true);
+  // This script is injected before the page is parsed, so that the page is first described as
+  // DOMContentLoaded is dispatched, ahead of the first frame (as a script of the page's own would
+  // be), not after it; changes are followed from then on, not the parser's every insertion.
+  const start = () => {
+    watchChanges();
+    report(true);
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+  else start();
 })();

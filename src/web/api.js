@@ -61,36 +61,55 @@ export function localWrite(items, removals, bytes) {
     .catch((e) => { throw (e && e.kind) ? e : failure(e); });
 }
 
-// The private area: the extension origin's IndexedDB, which no content script can reach.
+// The private area: the extension origin's IndexedDB, which no content script can reach. One
+// connection is opened and kept while the browser keeps it (opening one costs more than a read).
+let privateConnection = null;
 function privateDb() {
-  return new Promise((resolve, reject) => {
+  if (privateConnection) return privateConnection;
+  const opened = new Promise((resolve, reject) => {
     const open = indexedDB.open('keywarden', 1);
     open.onupgradeneeded = () => open.result.createObjectStore('private');
-    open.onsuccess = () => resolve(open.result);
+    open.onsuccess = () => {
+      const db = open.result;
+      const forget = () => { if (privateConnection === opened) privateConnection = null; };
+      db.onclose = forget;
+      db.onversionchange = () => { forget(); db.close(); };
+      resolve(db);
+    };
     open.onerror = () => reject(open.error);
+  });
+  privateConnection = opened;
+  opened.catch(() => { if (privateConnection === opened) privateConnection = null; });
+  return opened;
+}
+// A transaction on the kept connection; one that was closed under us is opened again, once.
+function privateTransaction(mode) {
+  return privateDb().then((db) => {
+    try {
+      return db.transaction('private', mode);
+    } catch {
+      privateConnection = null;
+      return privateDb().then((again) => again.transaction('private', mode));
+    }
   });
 }
 export function privateGetAll() {
-  return typed(() => privateDb().then((db) => new Promise((resolve, reject) => {
-    const tx = db.transaction('private', 'readonly');
-    const store = tx.objectStore('private');
+  return typed(() => privateTransaction('readonly').then((tx) => new Promise((resolve, reject) => {
     const items = {};
-    const cursor = store.openCursor();
+    const cursor = tx.objectStore('private').openCursor();
     cursor.onsuccess = () => {
       const c = cursor.result;
       if (c) { items[c.key] = c.value; c.continue(); } else { resolve(items); }
     };
     cursor.onerror = () => reject(cursor.error);
-    tx.oncomplete = () => db.close();
   })));
 }
 export function privateWrite(items, removals) {
-  return typed(() => privateDb().then((db) => new Promise((resolve, reject) => {
-    const tx = db.transaction('private', 'readwrite');
+  return typed(() => privateTransaction('readwrite').then((tx) => new Promise((resolve, reject) => {
     const store = tx.objectStore('private');
     for (const [k, v] of Object.entries(items)) store.put(v, k);
     for (const k of removals) store.delete(k);
-    tx.oncomplete = () => { db.close(); resolve(); };
+    tx.oncomplete = () => resolve();
     tx.onerror = () => reject(tx.error);
     tx.onabort = () => reject(tx.error);
   })));
@@ -104,7 +123,7 @@ export function registeredScriptIds() {
 }
 export function grantedOrigins() { return typed(() => ext.permissions.getAll().then((p) => p.origins ?? [])); }
 export function registerServerScripts(ids, patterns) {
-  const scripts = ids.map((id, i) => ({ id, matches: [patterns[i]], js: ['content.js'], runAt: 'document_idle', allFrames: false, persistAcrossSessions: true }));
+  const scripts = ids.map((id, i) => ({ id, matches: [patterns[i]], js: ['content.js'], runAt: 'document_start', allFrames: false, persistAcrossSessions: true }));
   return typed(() => scripts.length ? ext.scripting.registerContentScripts(scripts) : undefined);
 }
 export function unregisterScripts(ids) { return typed(() => ids.length ? ext.scripting.unregisterContentScripts({ ids }) : undefined); }

@@ -323,20 +323,27 @@ fn private_store(items: &JsValue) -> Result<MemoryStore, JsError> {
 
 /// Reads what the service asked for.
 async fn snapshot(wants: &Wants) -> Result<Snapshot, JsError> {
+    // Every read is asked for at once and awaited in turn: each is a round trip to the browser,
+    // and a page report waits for all of them.
+    let mut session_keys: Vec<String> = wants.tabs.iter().map(|t| storage::tab_key(*t)).collect();
+    session_keys.push(storage::COUNTERS.into());
+    session_keys.push(storage::CLIPBOARD.into());
+    session_keys.push(storage::TRASH.into());
+    let session_read = JsFuture::from(api::session_get_json(super::to_js(&session_keys)));
+    let key_read = JsFuture::from(api::session_key_get());
+    let private_read = wants.vault.then(|| JsFuture::from(api::private_get_all()));
     let (local, local_generation) = if wants.vault {
         vault_items().await?
     } else {
         let keys: Vec<String> = storage::ALWAYS_READ.iter().map(|s| s.to_string()).collect();
         (Rc::new(store_of(&JsFuture::from(api::local_get_json(super::to_js(&keys))).await?, |_| true)?), None)
     };
-    let mut session_keys: Vec<String> = wants.tabs.iter().map(|t| storage::tab_key(*t)).collect();
-    session_keys.push(storage::COUNTERS.into());
-    session_keys.push(storage::CLIPBOARD.into());
-    session_keys.push(storage::TRASH.into());
-    let session = store_of(&JsFuture::from(api::session_get_json(super::to_js(&session_keys))).await?, |_| true)?;
-    let session_key = session_key().await?;
-    let private =
-        if wants.vault { private_store(&JsFuture::from(api::private_get_all()).await?)? } else { MemoryStore::new() };
+    let session = store_of(&session_read.await?, |_| true)?;
+    let session_key = session_key(key_read.await?)?;
+    let private = match private_read {
+        Some(read) => private_store(&read.await?)?,
+        None => MemoryStore::new(),
+    };
     let (granted_origins, registered_scripts) = if wants.browser {
         let granted = serde_wasm_bindgen::from_value(JsFuture::from(api::granted_origins()).await?).unwrap_or_default();
         let registered =
@@ -349,8 +356,7 @@ async fn snapshot(wants: &Wants) -> Result<Snapshot, JsError> {
 }
 
 /// The session key from `storage.session`: bytes, copied into Rust and wiped on the JS side.
-async fn session_key() -> Result<Option<SecretString>, JsError> {
-    let value = JsFuture::from(api::session_key_get()).await?;
+fn session_key(value: JsValue) -> Result<Option<SecretString>, JsError> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
@@ -561,8 +567,52 @@ fn deliver(pushes: Vec<(u32, Push)>) {
     }
 }
 
+/// Where a message's reply goes as soon as it is known: for a page report, before the event's
+/// own writes and the toolbar badge are done (the queue still keeps the next event waiting for
+/// them). Only the first reply sent counts.
+struct Answer {
+    resolve: RefCell<Option<js_sys::Function>>,
+    sender: Sender,
+}
+
+impl Answer {
+    /// An answer for `sender`, and the promise that settles with it.
+    fn new(sender: Sender) -> (Rc<Answer>, Promise) {
+        let mut resolve = None;
+        let answered = Promise::new(&mut |r, _| resolve = Some(r));
+        (Rc::new(Answer { resolve: RefCell::new(resolve), sender }), answered)
+    }
+
+    fn send(&self, reply: &Reply) {
+        if let Some(resolve) = self.resolve.borrow_mut().take() {
+            resolve.call1(&JsValue::UNDEFINED, &reply_value(&self.sender, reply)).ok();
+        }
+    }
+}
+
+/// A reply as its sender receives it. The vault's listing (up to thousands of entries, never a
+/// key) goes to the extension's pages as one JSON text: building and reading back that many JS
+/// objects field by field costs far more than one text each way.
+fn reply_value(sender: &Sender, reply: &Reply) -> JsValue {
+    if let (Sender::Page { .. }, Reply::Vault(_) | Reply::Listed(_)) = (sender, reply) {
+        if let Ok(text) = serde_json::to_string(reply) {
+            return super::to_js(&crate::engine::protocol::OutText::new(text));
+        }
+    }
+    out(reply)
+}
+
 /// One event through the queue: snapshot, decide, apply. Returns the reply, if any.
 async fn run(event: Event, port: Option<(u32, PanelPortHandle)>) -> Option<Reply> {
+    run_answering(event, port, None).await
+}
+
+/// [`run`], handing a reply that does not depend on the event's writes to `answer` early.
+async fn run_answering(
+    event: Event,
+    port: Option<(u32, PanelPortHandle)>,
+    answer: Option<Rc<Answer>>,
+) -> Option<Reply> {
     exclusive(async move {
         let wants = with(|s| s.wants(&event));
         let snap = match snapshot(&wants).await {
@@ -577,6 +627,13 @@ async fn run(event: Event, port: Option<(u32, PanelPortHandle)>) -> Option<Reply
         };
         let effects = with(|s| s.handle(event, &snap, now(), &mut Browser));
         drop(snap);
+        // What to draw on a page says nothing about storage: the page need not wait for the
+        // tab's state to be written. A reply about a key, or any other, waits for the writes.
+        if let (Some(answer), Some(reply @ Reply::Draw(_))) = (&answer, &effects.reply) {
+            if !effects.carries_key {
+                answer.send(reply);
+            }
+        }
         apply(effects, port).await
     })
     .await
@@ -600,16 +657,13 @@ pub async fn on_message(message: JsValue, sender: JsValue) -> JsValue {
         Err(code) => return error(code, words!("errOnlyThisExtension")),
     };
     let admitted = admit(&sender, JsInbound(&message));
-    let reply = run(Event::Message(admitted), None).await.unwrap_or(Reply::Done);
-    // The vault's listing (up to thousands of entries, never a key) goes to the extension's pages
-    // as one JSON text: building and reading back that many JS objects field by field costs far
-    // more than one text each way.
-    if let (Sender::Page { .. }, Reply::Vault(_) | Reply::Listed(_)) = (&sender, &reply) {
-        if let Ok(text) = serde_json::to_string(&reply) {
-            return super::to_js(&crate::engine::protocol::OutText::new(text));
-        }
-    }
-    out(&reply)
+    let (answer, answered) = Answer::new(sender);
+    let early = answer.clone();
+    spawn_local(async move {
+        let reply = run_answering(Event::Message(admitted), None, Some(early)).await.unwrap_or(Reply::Done);
+        answer.send(&reply);
+    });
+    JsFuture::from(answered).await.unwrap_or(JsValue::UNDEFINED)
 }
 
 fn keep_panel(tab: u32, mut panel: PanelPortHandle) {

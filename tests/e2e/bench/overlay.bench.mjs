@@ -94,7 +94,11 @@ export function paddedTokenList(count) {
 const PROBE = `'use strict';
 (() => {
   const bench = (window.__bench = { dcl: null, painted: {} });
-  document.addEventListener('DOMContentLoaded', () => { bench.dcl = performance.now(); }, { once: true });
+  // When DOMContentLoaded began to be dispatched, before any listener ran (an extension's content
+  // script may listen ahead of this probe, and Driver.js's bootstrap does).
+  document.addEventListener('DOMContentLoaded', () => {
+    bench.dcl = performance.getEntriesByType('navigation')[0]?.domContentLoadedEventStart || performance.now();
+  }, { once: true });
   const visible = (el) => {
     if (!el || !el.isConnected) return false;
     const r = el.getBoundingClientRect();
