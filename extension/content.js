@@ -612,7 +612,7 @@
     refresh();
     const planned = plan(entries);
     const title = clip(document.title);
-    const nonce = panel?.el.isConnected ? panel.nonce : null;
+    const nonce = panel?.el.isConnected ? panel.nonce : (nextNonce ??= newNonce());
     if (!forced && last && last.url === location.href && last.title === title && last.nonce === nonce && samePlan(last.planned, planned)) {
       return Promise.resolve();
     }
@@ -682,6 +682,9 @@
   let recheck = null;
   let highlight = null;   // { el, target }
   let panel = null;       // { el, root, nonce, framed, fit, born }
+  // The nonce the next new panel's frame connects with. While no panel exists every report names
+  // it, so the worker knows it before any draw asks for a panel and the frame is made at once.
+  let nextNonce = null;
   let capture = null;     // { el, button, key, copy }
 
   function showHighlight(mark) {
@@ -890,7 +893,8 @@
   function showPanel(vendor) {
     if (!panel || !panel.el.isConnected) {
       const { el, root } = host('keywarden-panel', vendor);
-      panel = { el, root, nonce: newNonce(), framed: false, fit: null, born: performance.now(), waited: null };
+      panel = { el, root, nonce: nextNonce ?? newNonce(), framed: false, fit: null, born: performance.now(), waited: null };
+      nextNonce = null;
     }
     panel.el.setAttribute('data-vendor', vendor);
     panel.el.setAttribute('data-shown', '');
@@ -898,12 +902,17 @@
   }
 
   // A new panel's nonce is reported first; its frame (which connects with that nonce) is made
-  // once the worker has the report. runtime.getURL gives Chromium's per-session dynamic URL.
+  // once the worker has the report: at once when the last report named it already, as it does
+  // when the draw answers it. runtime.getURL gives Chromium's per-session dynamic URL.
   function frameNewPanel() {
     const p = panel;
     if (!p || p.framed) return;
     p.framed = true;
-    queueMicrotask(() => report(true).finally(() => {
+    const reported = last?.nonce === p.nonce ? Promise.resolve() : new Promise((done) => queueMicrotask(() => report(true).finally(done)));
+    // Making a frame costs the page a long frame of its own: the highlight drawn with this panel
+    // is painted first.
+    const painted = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
+    reported.then(painted).then(() => {
       if (panel !== p || !p.el.isConnected) return;
       const frame = document.createElement('iframe');
       frame.src = `${ext.runtime.getURL('panel.html')}#${p.nonce}`;
@@ -911,7 +920,7 @@
       // The frame's scheme matches the panel page's, so the browser paints no backdrop of its own.
       Object.assign(frame.style, { border: '0', width: '100%', height: '100%', borderRadius: '8px', boxShadow: '0 6px 24px rgba(0,0,0,0.25)', background: dark() ? '#111827' : '#fff', colorScheme: 'light dark' });
       p.root.appendChild(frame);
-    }));
+    });
   }
 
   // What the page could restyle to hide the save control or let clicks through to it unseen;
@@ -1359,10 +1368,14 @@
   window.addEventListener('scroll', repositionSoon, { capture: true, passive: true });
   window.addEventListener('resize', repositionSoon, { passive: true });
   // Layout also changes with no DOM mutation (a web font or a stylesheet arriving): place again.
-  // The page is first described at DOMContentLoaded, when style sheets and images may still be on
-  // their way: once they are in, the whole page is described again (a report goes only if it changed).
+  // The page is first described at DOMContentLoaded, when a style sheet may still be on its way
+  // (nothing waits for one the page's scripts do not): then, once it is in, the whole page is
+  // described again, as it may show or hide what the first description saw (a report goes only
+  // if that changed anything).
+  let stylesPending = false;
   window.addEventListener('load', () => {
     repositionSoon();
+    if (!stylesPending) return;
     whole = true;
     schedule();
   });
@@ -1374,9 +1387,16 @@
   // DOMContentLoaded is dispatched, ahead of the first frame (as a script of the page's own would
   // be), not after it; changes are followed from then on, not the parser's every insertion.
   const start = () => {
+    stylesPending = [...document.querySelectorAll('link[rel~="stylesheet" i]')].some((l) => !l.sheet && !l.disabled);
     watchChanges();
     report(true);
   };
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
-  else start();
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start, { once: true });
+    // A stopped worker is started now, while the page loads, rather than by the first report: it
+    // takes the port for no panel of this tab's and closes it.
+    try { ext.runtime.connect({ name: 'wake' }); } catch { /* the extension is being reloaded */ }
+  } else {
+    start();
+  }
 })();

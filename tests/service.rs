@@ -1356,3 +1356,21 @@ fn a_status_served_by_a_kept_listing_still_follows_a_lock_elsewhere() {
     assert_eq!(b.unlock(), Reply::Done);
     assert_eq!(b.checked_status("an unlock after a lock elsewhere").entries.len(), 1);
 }
+
+#[test]
+fn a_rehearsal_draws_every_fixed_key_page_and_leaves_the_service_as_it_was() {
+    let service = Service::builtin();
+    let replies = service.rehearse(|sender, text| admit(sender, text).ok());
+    assert_eq!(replies.len(), 2, "PredictHQ and Predictive Index have a fixed key page");
+    for reply in &replies {
+        assert!(matches!(reply, Reply::Draw(_)), "the sample report was refused: {reply:?}");
+    }
+    // The rehearsal used no tab of the service's own: tab 0 has no status, and no panel lives.
+    assert!(service.live_panels().is_empty());
+    let mut b = Browser { service: Some(service), ..Browser::default() };
+    let popup_of_tab = Sender::Page { page: ExtensionPage::Popup, tab: Some(0) };
+    match b.message(&popup_of_tab, json!({ "type": "status", "tab": 0 })) {
+        Reply::Status { tab, host, .. } => assert!(tab.is_none() && host.is_none(), "tab 0 is known: {tab:?} {host:?}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -18,7 +18,7 @@ use crate::engine::keeper::{Keeper, Session, VaultOutcome};
 use crate::engine::protocol::VendorCard;
 use crate::engine::protocol::{
     Admitted, CaptureState, ClipboardStatus, ContentRequest, ErrorCode, PageRequest, PanelNonce, PanelRequest, Push,
-    Refusal, Reply, MAX_PANEL_HEIGHT,
+    Refusal, Reply, Sender, MAX_PANEL_HEIGHT,
 };
 use crate::engine::recipe::FieldName;
 use crate::engine::recipe::{Catalog, HostPattern, Server, Vendor};
@@ -675,8 +675,43 @@ impl Service {
         Reply::Error { code: ErrorCode::Internal, message }
     }
 
+    /// Runs a sample page report for every vendor with a fixed key page through a scratch
+    /// walkthrough, and returns what it would have replied; nothing of the service changes. A
+    /// worker woken by a vendor page that starts loading does this, so that the code that page's
+    /// first report needs is ready (compiled) before the report comes. `read` admits a message
+    /// text from a sender the way the glue admits what arrives.
+    pub fn rehearse(&self, read: impl Fn(&Sender, &str) -> Option<Admitted>) -> Vec<Reply> {
+        let catalog = self.controller.catalog();
+        let mut scratch = Controller::new(catalog.clone());
+        let mut replies = Vec::new();
+        for url in catalog.recipes.iter().filter_map(|r| r.vendor.key_page_url.as_deref()) {
+            let sender = Sender::Content { tab: 0, frame: 0, url: url.to_string() };
+            if let Some(Admitted::Content { request, .. }) = read(&sender, &rehearsal_report(url)) {
+                replies.push(scratch.content(0, url, request, 0).reply);
+            }
+        }
+        replies
+    }
+
     /// Tabs with an accepted step panel (for tests and diagnostics).
     pub fn live_panels(&self) -> BTreeSet<u32> {
         self.live_panels.keys().copied().collect()
     }
+}
+
+/// A page report as a content script sends it, of a key page at `url`: a heading, a name field,
+/// a button and a key on screen (its outline only), for [`Service::rehearse`].
+fn rehearsal_report(url: &str) -> String {
+    let secret = serde_json::json!({ "len": 40, "lower": true, "upper": true, "digit": true, "symbols": "", "hex": false, "guid": false });
+    serde_json::json!({
+        "v": crate::engine::protocol::VERSION,
+        "body": { "type": "report", "seq": 1, "panel": null, "page": { "url": url, "title": "API keys", "elements": [
+            { "role": "heading", "text": "API keys", "level": 1 },
+            { "role": "textbox", "label": "Name", "filled": true },
+            { "role": "button", "text": "Create" },
+            { "role": "text", "text": "Copy your new key now: •", "secret": secret },
+            { "role": "button", "text": "Copy" },
+        ] } },
+    })
+    .to_string()
 }

@@ -681,12 +681,24 @@ fn keep_panel(tab: u32, mut panel: PanelPortHandle) {
 
 /// `runtime.onConnect`: the step panel of a tab opens a port named `panel:<nonce>` to receive
 /// its view; the service keeps it only if the content script of that tab reported that nonce.
+/// Any other port is closed at once (a content script opens one as its page starts loading, only
+/// so that a stopped worker starts then).
 #[wasm_bindgen]
 pub fn on_connect(port: Port) {
     let tab = match classify(port.sender()) {
         Ok(Sender::Page { page: ExtensionPage::Panel, tab: Some(tab) }) => tab,
         _ => {
             port.disconnect().ok();
+            // A page starting to load woke this worker: the service (its recipes read) is made,
+            // and a sample report goes through a scratch walkthrough and back out as the page's
+            // reply would, now rather than while that page's first report waits.
+            let read = |sender: &Sender, text: &str| {
+                let message = js_sys::JSON::parse(text).ok()?;
+                admit(sender, JsInbound(&message)).ok()
+            };
+            for reply in with(|s| s.rehearse(read)) {
+                drop(out(&reply));
+            }
             return;
         }
     };
