@@ -180,3 +180,22 @@ fn the_clipboard_device_is_loaded_where_each_browser_clears_the_clipboard() {
     assert!(offscreen.contains(r#"src="clipboard.js""#) && offscreen.contains(r#"src="offscreen.js""#));
     assert!(std::path::Path::new(&format!("{dir}/clipboard.js")).exists());
 }
+
+#[test]
+fn the_content_script_starts_before_the_page_is_parsed_wherever_it_is_injected() {
+    // It describes the page as DOMContentLoaded is dispatched, ahead of the first frame, and
+    // wakes a stopped worker while the page loads: both need it injected at document_start,
+    // for the vendors' fixed hosts (manifest) and for added servers (registered at run time).
+    for browser in ["chrome", "firefox"] {
+        let m = manifest(browser);
+        for script in m["content_scripts"].as_array().expect("content_scripts") {
+            assert_eq!(script["run_at"], "document_start", "{browser}: {script}");
+        }
+    }
+    let api = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/api.js")).unwrap();
+    let registered: Vec<&str> = api.lines().filter(|l| l.contains("runAt:")).collect();
+    assert!(
+        !registered.is_empty() && registered.iter().all(|l| l.contains("runAt: 'document_start'")),
+        "{registered:?}"
+    );
+}
