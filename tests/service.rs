@@ -55,6 +55,8 @@ struct Browser {
     /// worker's mirror does, the same number for the same items and a new one for any change.
     seen_items: Option<MemoryStore>,
     generation: u64,
+    /// The reply of the last event that went out before its writes, if any.
+    early: Option<Reply>,
 }
 
 impl Browser {
@@ -116,6 +118,8 @@ impl Browser {
         };
         let snap = self.snapshot(&service, &event);
         let effects = service.handle(event, &snap, self.now, &mut Weak);
+        // As the worker does: a reply it may send before the writes goes out first.
+        self.early = effects.early_reply().cloned();
         let mut failure = None;
         for batch in &effects.local {
             if failure.is_none() {
@@ -1373,4 +1377,28 @@ fn a_rehearsal_draws_every_fixed_key_page_and_leaves_the_service_as_it_was() {
         Reply::Status { tab, host, .. } => assert!(tab.is_none() && host.is_none(), "tab 0 is known: {tab:?} {host:?}"),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn only_a_draw_without_a_key_is_answered_before_the_writes() {
+    let mut b = Browser::new();
+    b.setup();
+    b.report_token_shown(1, 1);
+    assert!(
+        matches!(&b.early, Some(Reply::Draw(d)) if d.capture.is_some()),
+        "a report's draw goes first: {:?}",
+        b.early
+    );
+    let reply = b.capture(1, 1, KEY);
+    assert!(saved(&reply), "{reply:?}");
+    assert!(b.early.is_none(), "a capture's reply waits for its write: {:?}", b.early);
+    // A full storage turns the reply into an error, which was never sent ahead either.
+    b.report_token_shown(1, 2);
+    b.local.set_quota(Some(b.local.bytes_in_use() + 10));
+    let refused = b.capture(1, 2, OTHER_KEY);
+    assert!(matches!(refused, Reply::Error { code: ErrorCode::StorageFull, .. }), "{refused:?}");
+    assert!(b.early.is_none(), "{:?}", b.early);
+    b.local.set_quota(None);
+    b.status();
+    assert!(b.early.is_none(), "the popup's status waits for the writes: {:?}", b.early);
 }

@@ -163,6 +163,13 @@ pub struct Effects {
 }
 
 impl Effects {
+    /// The reply the sender may have before this event's writes are done: what to draw on a
+    /// page says nothing about storage. A reply about a key, and every other reply, waits for
+    /// the writes (a failed write turns it into an error).
+    pub fn early_reply(&self) -> Option<&Reply> {
+        self.reply.as_ref().filter(|r| matches!(r, Reply::Draw(_)) && !self.carries_key)
+    }
+
     fn put_local(&mut self, key: &str, value: serde_json::Value) {
         match self.local.last_mut() {
             Some(batch) => batch.put(key, value),

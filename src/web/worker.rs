@@ -87,6 +87,8 @@ impl PanelPortHandle {
 
 thread_local! {
     static SERVICE: RefCell<Option<Service>> = const { RefCell::new(None) };
+    /// Whether this worker ran its rehearsal ([`Service::rehearse`]) already.
+    static REHEARSED: Cell<bool> = const { Cell::new(false) };
     static PANELS: RefCell<HashMap<u32, PanelPortHandle>> = RefCell::new(HashMap::new());
     /// The tail of the event queue: each event waits for the one before it.
     static QUEUE: RefCell<Option<Promise>> = const { RefCell::new(None) };
@@ -627,12 +629,8 @@ async fn run_answering(
         };
         let effects = with(|s| s.handle(event, &snap, now(), &mut Browser));
         drop(snap);
-        // What to draw on a page says nothing about storage: the page need not wait for the
-        // tab's state to be written. A reply about a key, or any other, waits for the writes.
-        if let (Some(answer), Some(reply @ Reply::Draw(_))) = (&answer, &effects.reply) {
-            if !effects.carries_key {
-                answer.send(reply);
-            }
+        if let (Some(answer), Some(reply)) = (&answer, effects.early_reply()) {
+            answer.send(reply);
         }
         apply(effects, port).await
     })
@@ -696,8 +694,11 @@ pub fn on_connect(port: Port) {
                 let message = js_sys::JSON::parse(text).ok()?;
                 admit(sender, JsInbound(&message)).ok()
             };
-            for reply in with(|s| s.rehearse(read)) {
-                drop(out(&reply));
+            // Once per start: a warm worker has nothing left to compile.
+            if !REHEARSED.with(|r| r.replace(true)) {
+                for reply in with(|s| s.rehearse(read)) {
+                    drop(out(&reply));
+                }
             }
             return;
         }
